@@ -1,0 +1,42 @@
+# Two commands matter: `make run` and `make test` (see README.md). Everything else is installed from here.
+PY := .venv/bin/python
+PIP := .venv/bin/pip
+SHELL := /bin/bash
+
+# Tests use the PostgreSQL and Redis servers on this machine unless told otherwise.
+TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ncii
+TEST_REDIS_URL ?= redis://127.0.0.1:6379
+
+.PHONY: run test lint check install system-packages
+
+.venv/installed: requirements.txt requirements-dev.txt
+	test -d .venv || python3 -m venv .venv
+	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements-dev.txt
+	touch $@
+
+install: .venv/installed
+
+# Chromium for the browser tests, gettext for translations. Needs root (apt); skipped when already there.
+system-packages:
+	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium gettext; }
+
+run: .venv/installed
+	DEBUG=1 $(PY) manage.py migrate --noinput
+	DEBUG=1 bin/run
+
+test: .venv/installed system-packages
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL)/14 CACHE_URL=$(TEST_REDIS_URL)/15 \
+	  SECRET_KEY=test-secret-key-not-for-production DEBUG=0 SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=* \
+	  $(PY) -m pytest $(PYTEST_ARGS)
+
+lint: .venv/installed
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check . || true
+
+# Production settings: no deploy warnings, no missing migrations.
+check: .venv/installed
+	DEBUG=0 SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=portal.example.org \
+	  DATABASE_URL=$(TEST_DATABASE_URL) CACHE_URL=$(TEST_REDIS_URL)/15 CELERY_BROKER_URL=$(TEST_REDIS_URL)/14 \
+	  $(PY) manage.py check --deploy --fail-level WARNING
+	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run

@@ -1,0 +1,36 @@
+from audit.models import AuditEvent, AuditNote
+from ncii_portal.middleware import current_request
+
+
+def client_ip(request):
+    # Behind the proxy, REMOTE_ADDR is the proxy; docs/operations.md has the proxy set X-Real-IP.
+    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR") or None
+
+
+def record(action, *, actor=None, target=None, target_type="", target_id="", details=None, note="",
+           actor_label="", request=None):
+    """Write one audit row. Call from actions, never with caller data or free text in `details`.
+
+    `target` may be a model instance (its class name and pk are recorded). `note` is free text, kept apart
+    in AuditNote so it can be purged. The request (for IP and request id) is taken from the one in flight.
+    """
+    request = request or current_request.get()
+    if target is not None:
+        target_type = target_type or type(target).__name__
+        target_id = target_id or str(target.pk)
+    user = getattr(request, "user", None)
+    if actor is None and user is not None and user.is_authenticated:
+        actor = user
+    if actor is None and not actor_label:
+        actor_label = "anonymous" if request is not None else "system"
+    return AuditEvent.objects.create(
+        action=action,
+        actor=actor,
+        actor_label=actor_label,
+        target_type=target_type,
+        target_id=str(target_id),
+        ip=client_ip(request) if request is not None else None,
+        request_id=getattr(request, "request_id", "") if request is not None else "",
+        details=details or {},
+        note=AuditNote.objects.create(text=note) if note else None,
+    )

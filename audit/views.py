@@ -1,0 +1,19 @@
+from django.core.paginator import Paginator
+from django.shortcuts import render
+
+from audit.forms import AuditFilterForm
+from audit.models import AuditEvent
+from staff import roles
+from staff.decorators import role_required
+
+
+@role_required(roles.SUPERVISOR, roles.ADMINISTRATOR)
+def event_list(request):
+    form = AuditFilterForm(request.GET or None)
+    events = AuditEvent.objects.select_related("actor")
+    if form.is_valid():
+        events = form.filter(events)
+    page = Paginator(events, 50).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "audit/event_list.html", {"form": form, "page": page, "query": query.urlencode()})

@@ -1,0 +1,17 @@
+from allauth.account.decorators import secure_admin_login
+from django.contrib import admin
+from django.urls import include, path
+
+from ncii_portal import views
+
+# The Django admin signs in through allauth, so MFA applies there too.
+admin.site.login = secure_admin_login(admin.site.login)
+admin.site.site_header = "Helpline portal administration"
+
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("", include("audit.urls")),
+    path("", include("staff.urls")),
+]

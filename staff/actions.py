@@ -1,0 +1,70 @@
+"""What administrators do to staff accounts. Each action is audited."""
+
+from allauth.account.adapter import get_adapter
+from allauth.account.forms import default_token_generator
+from allauth.account.internal.flows.password_reset import get_reset_password_from_key_url
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from audit.actions import record
+from staff.models import User
+
+
+def set_roles(user, role_names, *, by):
+    before = sorted(user.roles)
+    user.groups.set(Group.objects.filter(name__in=role_names))
+    user.__dict__.pop("_roles", None)
+    after = sorted(user.roles)
+    if before != after:
+        record("staff.roles_changed", actor=by, target=user, details={"before": before, "after": after})
+
+
+def send_invitation(request, user):
+    """Mails a set-password link (allauth's password-reset-from-key page, one use, time-limited)."""
+    key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
+    context = {"user": user, "set_password_url": get_reset_password_from_key_url(request, key)}
+    get_adapter(request).send_mail("staff/email/invitation", user.email, context)
+
+
+@transaction.atomic
+def invite_staff(request, *, email, name, role_names, by):
+    user = User.objects.create_user(email=email, name=name)
+    EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
+    set_roles(user, role_names, by=by)
+    record("staff.invited", actor=by, target=user, details={"roles": sorted(role_names)})
+    transaction.on_commit(lambda: send_invitation(request, user))
+    return user
+
+
+def end_sessions(user):
+    for session in UserSession.objects.filter(user=user):
+        session.end()
+
+
+@transaction.atomic
+def deactivate_staff(user, *, by):
+    """Locks the account and ends every live session at once."""
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    end_sessions(user)
+    record("staff.deactivated", actor=by, target=user)
+
+
+@transaction.atomic
+def reactivate_staff(user, *, by):
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    record("staff.reactivated", actor=by, target=user)
+
+
+@transaction.atomic
+def reset_authenticators(user, *, by):
+    """For a lost phone or key: removes every authenticator; the person must enrol again at next login."""
+    removed = sorted(Authenticator.objects.filter(user=user).values_list("type", flat=True))
+    Authenticator.objects.filter(user=user).delete()
+    end_sessions(user)
+    record("staff.mfa_reset_by_admin", actor=by, target=user, details={"removed": removed})

@@ -1,0 +1,15 @@
+from staff import roles
+
+# Navigation by role: (label, url name, roles that see it). Pages keep their own role checks.
+NAVIGATION = [
+    ("Dashboard", "dashboard", roles.ALL),
+    ("Audit log", "audit_log", (roles.SUPERVISOR, roles.ADMINISTRATOR)),
+    ("Staff", "staff_list", (roles.ADMINISTRATOR,)),
+]
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"navigation": []}
+    return {"navigation": [(label, name) for label, name, allowed in NAVIGATION if user.has_role(*allowed)]}

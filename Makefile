@@ -32,7 +32,6 @@ test: .venv/installed system-packages
 
 lint: .venv/installed
 	.venv/bin/ruff check .
-	.venv/bin/ruff format --check . || true
 
 # Production settings: no deploy warnings, no missing migrations.
 check: .venv/installed

@@ -12,4 +12,6 @@ def purge_expired_events():
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SET LOCAL ncii.audit_purge = 'on'")
         deleted, _ = AuditEvent.objects.expired().delete()
+        # Switch it off again at once: when called inside an outer transaction, SET LOCAL would outlive us.
+        cursor.execute("SET LOCAL ncii.audit_purge = 'off'")
     return deleted

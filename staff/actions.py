@@ -5,6 +5,7 @@ from allauth.account.forms import default_token_generator
 from allauth.account.internal.flows.password_reset import get_reset_password_from_key_url
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
+from allauth.core import context as allauth_context
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.contrib.auth.models import Group
@@ -26,8 +27,10 @@ def set_roles(user, role_names, *, by):
 def send_invitation(request, user):
     """Mails a set-password link (allauth's password-reset-from-key page, one use, time-limited)."""
     key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
-    context = {"user": user, "set_password_url": get_reset_password_from_key_url(request, key)}
-    get_adapter(request).send_mail("staff/email/invitation", user.email, context)
+    # allauth reads the request from its context; this may run after the view returned (on commit).
+    with allauth_context.request_context(request):
+        context = {"user": user, "set_password_url": get_reset_password_from_key_url(request, key)}
+        get_adapter(request).send_mail("staff/email/invitation", user.email, context)
 
 
 @transaction.atomic

@@ -29,6 +29,9 @@ def demo_totp_secret(role):
 
 
 def seed():
+    from django.contrib.auth.models import Group, Permission
+
+    roles.sync_groups(Group, Permission)
     accounts = []
     for role, local, name in ACCOUNTS:
         email = f"{local}@{DEMO_DOMAIN}"
@@ -36,7 +39,7 @@ def seed():
         user.set_password(demo_password(role))
         user.is_active = True
         user.save()
-        user.groups.set(roles_groups(role))
+        user.groups.set(Group.objects.filter(name=role))
         EmailAddress.objects.update_or_create(user=user, email=email, defaults={"primary": True, "verified": True})
         secret = demo_totp_secret(role)
         Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).delete()
@@ -44,8 +47,3 @@ def seed():
         accounts.append({"role": role, "email": email, "password": demo_password(role), "totp_secret": secret})
     return accounts
 
-
-def roles_groups(role):
-    from django.contrib.auth.models import Group
-
-    return Group.objects.filter(name=role)

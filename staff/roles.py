@@ -31,3 +31,13 @@ PERMISSIONS = {
         "auth.view_group",
     ],
 }
+
+
+def sync_groups(Group, Permission):
+    """Create each role's group with exactly its permissions. Takes the models so migrations can pass theirs."""
+    for role in ALL:
+        group, _ = Group.objects.get_or_create(name=role)
+        wanted = [p.split(".") for p in PERMISSIONS[role]]
+        group.permissions.set(
+            [Permission.objects.get(content_type__app_label=app, codename=codename) for app, codename in wanted]
+        )

@@ -11,14 +11,7 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    for role in roles.ALL:
-        group, _ = Group.objects.get_or_create(name=role)
-        wanted = [p.split(".") for p in roles.PERMISSIONS[role]]
-        group.permissions.set(
-            [Permission.objects.get(content_type__app_label=app, codename=codename) for app, codename in wanted]
-        )
+    roles.sync_groups(apps.get_model("auth", "Group"), apps.get_model("auth", "Permission"))
 
 
 class Migration(migrations.Migration):

@@ -1,0 +1,113 @@
+"""Administrators invite, deactivate and reset staff; sessions end when they must."""
+
+import re
+import time
+
+from allauth.mfa.models import Authenticator
+from allauth.usersessions.models import UserSession
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from staff.middleware import SEEN, STARTED
+from staff.models import User
+from tests.conftest import PASSWORD, totp_now
+
+
+def sign_in_fully(user):
+    client = Client()
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    client.post(reverse("mfa_authenticate"), {"code": totp_now(user)})
+    assert client.get(reverse("dashboard")).status_code == 200
+    return client
+
+
+def test_invitation_sets_a_password_then_requires_mfa(login_as, administrator, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        response = login_as(administrator).post(reverse("staff_invite"), {
+            "email": "Robin@Helpline.test", "name": "Robin", "roles": ["caseworker"],
+        })
+    assert response.status_code == 302
+    robin = User.objects.get(email="robin@helpline.test")
+    assert robin.roles == {"caseworker"} and not robin.has_usable_password()
+    assert AuditEvent.objects.filter(action="staff.invited", target_id=str(robin.pk), actor=administrator).exists()
+
+    (message,) = mail.outbox
+    assert message.to == ["robin@helpline.test"]
+    link = re.search(r"https?://\S+", message.body).group(0)
+    client = Client()
+    form_page = client.get(link, follow=True)
+    assert form_page.status_code == 200
+    new_password = "a sturdy new passphrase 42"
+    client.post(form_page.redirect_chain[-1][0] if form_page.redirect_chain else link,
+                {"password1": new_password, "password2": new_password})
+    robin.refresh_from_db()
+    assert robin.check_password(new_password)
+
+    client.post(reverse("account_login"), {"login": robin.email, "password": new_password})
+    assert client.get(reverse("dashboard"))["Location"] == reverse("mfa_activate_totp")
+
+
+def test_invite_form_reports_errors_on_fields(login_as, administrator, caseworker):
+    response = login_as(administrator).post(reverse("staff_invite"), {"email": caseworker.email, "roles": []})
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "already exists" in page
+    assert 'id="id_roles_errors"' in page and 'aria-describedby="id_roles_errors"' in page
+
+
+def test_deactivation_ends_live_sessions_at_once(login_as, administrator, caseworker):
+    victim = sign_in_fully(caseworker)
+    assert UserSession.objects.filter(user=caseworker).count() == 1
+    login_as(administrator).post(reverse("staff_deactivate", args=[caseworker.pk]))
+    assert UserSession.objects.filter(user=caseworker).count() == 0
+    response = victim.get(reverse("dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+    # and cannot sign in again
+    retry = Client().post(reverse("account_login"), {"login": caseworker.email, "password": PASSWORD})
+    assert retry.status_code != 302 or retry["Location"] != reverse("mfa_authenticate")
+    assert AuditEvent.objects.filter(action="staff.deactivated", target_id=str(caseworker.pk)).exists()
+
+
+def test_lost_authenticator_reset_forces_enrolment(login_as, administrator, caseworker):
+    victim = sign_in_fully(caseworker)
+    login_as(administrator).post(reverse("staff_reset_mfa", args=[caseworker.pk]))
+    assert not Authenticator.objects.filter(user=caseworker).exists()
+    assert victim.get(reverse("dashboard")).status_code == 302
+    client = Client()
+    client.post(reverse("account_login"), {"login": caseworker.email, "password": PASSWORD})
+    assert client.get(reverse("dashboard"))["Location"] == reverse("mfa_activate_totp")
+    event = AuditEvent.objects.get(action="staff.mfa_reset_by_admin")
+    assert event.details == {"removed": ["totp"]} and event.actor == administrator
+
+
+def age_session(client, **offsets):
+    session = client.session
+    for key, seconds in offsets.items():
+        session[key] = time.time() - seconds
+    session.save()
+
+
+def test_idle_session_times_out(caseworker, settings):
+    client = sign_in_fully(caseworker)
+    age_session(client, **{SEEN: settings.SESSION_IDLE_TIMEOUT - 60})
+    assert client.get(reverse("dashboard")).status_code == 200
+    age_session(client, **{SEEN: settings.SESSION_IDLE_TIMEOUT + 1})
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+
+
+def test_session_has_an_absolute_age(caseworker, settings):
+    client = sign_in_fully(caseworker)
+    age_session(client, **{STARTED: settings.SESSION_MAX_AGE + 1, SEEN: 5})  # active, but too old
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+
+
+def test_cannot_lock_yourself_out(login_as, administrator):
+    client = login_as(administrator)
+    client.post(reverse("staff_deactivate", args=[administrator.pk]))
+    client.post(reverse("staff_detail", args=[administrator.pk]), {"roles": ["caseworker"]})
+    administrator.refresh_from_db()
+    assert administrator.is_active and "administrator" in administrator.roles

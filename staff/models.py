@@ -18,8 +18,13 @@ class UserManager(BaseUserManager):
         return user
 
     def create_superuser(self, email, password=None, **fields):
+        from django.contrib.auth.models import Group, Permission
+
         fields.setdefault("is_superuser", True)
-        return self.create_user(email, password, **fields)
+        user = self.create_user(email, password, **fields)
+        roles.sync_groups(Group, Permission)
+        user.groups.add(Group.objects.get(name=roles.ADMINISTRATOR))
+        return user
 
     def active(self):
         return self.filter(is_active=True)

@@ -115,3 +115,50 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+# --- Celery ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def celery_worker(django_db_setup, django_db_blocker):
+    """A real Celery worker process on the test broker, using the test database."""
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    from django.conf import settings
+    from django.db import connection
+
+    from ncii_portal.celery import app
+
+    with django_db_blocker.unblock():
+        test_db = connection.settings_dict["NAME"]
+    url = settings.DATABASE_URL.rsplit("/", 1)[0] + "/" + test_db
+    env = {**os.environ, "DATABASE_URL": url, "C_FORCE_ROOT": "1"}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    app.control.purge()  # nothing left over from an earlier run
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "ncii_portal", "worker", "--pool=solo", "--loglevel=WARNING",
+         "--hostname", f"test-{os.getpid()}@%h"],
+        cwd=Path(__file__).resolve().parent.parent, env=env,
+    )
+    deadline = time.monotonic() + 60
+    while not app.control.ping(timeout=0.5):
+        assert worker.poll() is None, "the Celery worker exited"
+        assert time.monotonic() < deadline, "the Celery worker did not answer within 60 s"
+    yield worker
+    worker.terminate()
+    worker.wait(timeout=30)
+
+
+def wait_for(predicate, timeout=20, interval=0.1):
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(interval)
+    return False

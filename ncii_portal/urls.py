@@ -13,5 +13,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("", include("audit.urls")),
+    path("", include("hashing.urls")),
     path("", include("staff.urls")),
 ]

@@ -1,0 +1,127 @@
+"""The Python reference hasher: the hashes partners compute, from the decoding rules in docs/hashing.md.
+
+Decoding rules (the browser hasher follows the same ones):
+1. orientation exactly as Pillow's ImageOps.exif_transpose applies it;
+2. 16-bit samples become 8-bit by keeping the high byte (v >> 8);
+3. transparency (alpha, palette or tRNS key) composited onto opaque white as Image.alpha_composite does;
+4. then RGB, no colour-space conversion; animated images: the first frame.
+"""
+
+import hashlib
+
+import imagehash
+import numpy
+import pdqhash
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from hashing.sniff import sniff_kind
+
+CHUNK = 1 << 20
+# Pillow refuses images over ~179 MP as possible decompression bombs; so do we, with a readable message.
+MAX_PIXELS = Image.MAX_IMAGE_PIXELS
+
+
+class CannotHash(Exception):
+    """A file we cannot hash; the message is for a person."""
+
+
+def md5_of(path):
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def to_8bit(img):
+    """16-bit greyscale as the high byte of each sample. (Pillow already does this for 16-bit colour.)"""
+    if img.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        samples = numpy.asarray(img).astype(numpy.uint32)
+        transparent = None
+        key = img.info.get("transparency")
+        if isinstance(key, int):
+            transparent = samples == key
+        grey = Image.fromarray((samples >> 8).astype(numpy.uint8), "L")
+        if transparent is not None:
+            alpha = Image.fromarray(numpy.where(transparent, 0, 255).astype(numpy.uint8), "L")
+            grey.putalpha(alpha)
+        return grey
+    return img
+
+
+def has_transparency(img):
+    return img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
+
+
+def decode(img):
+    """Apply the decoding rules to an opened image; returns an RGB image."""
+    img.seek(0)
+    img = ImageOps.exif_transpose(img)
+    img = to_8bit(img)
+    if has_transparency(img):
+        rgba = img.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        img = Image.alpha_composite(white, rgba)
+    return img.convert("RGB")
+
+
+def pdq_of(rgb):
+    """PDQ as 64 hex chars in the ThreatExchange bit order, and its quality, via the pdqhash package."""
+    bits, quality = pdqhash.compute(numpy.asarray(rgb))
+    return f"{int(''.join(str(int(b)) for b in bits), 2):064x}", int(quality)
+
+
+def phash_of(rgb):
+    return str(imagehash.phash(rgb))
+
+
+def hash_pixels(rgb):
+    pdq, quality = pdq_of(rgb)
+    return {"pdq": pdq, "pdq_quality": quality, "phash": phash_of(rgb)}
+
+
+def open_image(path):
+    try:
+        img = Image.open(path)
+    except UnidentifiedImageError:
+        return None
+    if img.width * img.height > MAX_PIXELS:
+        raise CannotHash(f"the image is too large to hash ({img.width}×{img.height} pixels)")
+    return img
+
+
+def hash_file(path):
+    """The CLI's record for one file: {kind, md5, pdq, pdq_quality, phash}. Raises CannotHash."""
+    try:
+        md5 = md5_of(path)
+    except IsADirectoryError:
+        raise CannotHash("it is a folder, not a file")
+    except FileNotFoundError:
+        raise CannotHash("no such file")
+    except PermissionError:
+        raise CannotHash("permission denied")
+    except OSError as exc:
+        raise CannotHash(f"cannot read it ({exc.strerror or exc})")
+    record = {"kind": "file", "md5": md5, "pdq": None, "pdq_quality": None, "phash": None}
+    with open(path, "rb") as f:
+        head = f.read(64)
+    sniffed = sniff_kind(head)
+    if sniffed == "video":
+        record["kind"] = "video"
+        return record
+    try:
+        img = open_image(path)
+        if img is None:
+            if sniffed == "image":
+                raise CannotHash("it looks like an image but its format cannot be read")
+            return record
+        with img:
+            rgb = decode(img)
+    except CannotHash:
+        raise
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError) as exc:
+        raise CannotHash(f"the image could not be decoded ({exc})")
+    record["kind"] = "image"
+    record.update(hash_pixels(rgb))
+    return record
+

@@ -1,0 +1,90 @@
+"""Signal types: what a hash is, how it is written, how it is checked and compared.
+
+A signal is one fingerprint of one file. Values are kept as lowercase hex, exactly as the reference packages
+print them (see docs/hashing.md).
+"""
+
+import re
+from dataclasses import dataclass
+
+PDQ_MATCH_DISTANCE = 31  # Hamming distance at or below which two PDQ hashes match
+PDQ_MIN_QUALITY = 50  # below this PDQ is unreliable: never shared with partners
+
+
+class InvalidSignal(ValueError):
+    """A hash value that cannot be one of ours. The message says why, for a person or a partner's engineer."""
+
+
+@dataclass(frozen=True)
+class SignalType:
+    code: str  # our name, stored in the database and used in the native API
+    label: str
+    hex_length: int
+    stopncii_name: str | None  # the StopNCII enum value, where StopNCII carries this type
+    match_distance: int = 0  # Hamming distance that still counts as a match (0: exact only)
+
+    @property
+    def bits(self):
+        return self.hex_length * 4
+
+    def normalise(self, value):
+        """Return the canonical form (lowercase hex) or raise InvalidSignal with a readable reason."""
+        if not isinstance(value, str):
+            raise InvalidSignal(f"{self.label} must be a string of {self.hex_length} hex characters.")
+        cleaned = value.strip().lower()
+        if cleaned.startswith("0x"):
+            cleaned = cleaned[2:]
+        if len(cleaned) != self.hex_length:
+            raise InvalidSignal(
+                f"{self.label} must be {self.hex_length} hex characters; got {len(cleaned)}."
+            )
+        if not re.fullmatch(r"[0-9a-f]+", cleaned):
+            raise InvalidSignal(f"{self.label} may contain only the hex digits 0-9 and a-f.")
+        return cleaned
+
+    def distance(self, a, b):
+        """Hamming distance between two values of this type."""
+        return (int(self.normalise(a), 16) ^ int(self.normalise(b), 16)).bit_count()
+
+    def matches(self, a, b):
+        return self.distance(a, b) <= self.match_distance
+
+
+PDQ = SignalType("pdq", "PDQ hash", 64, "ImagePDQ", PDQ_MATCH_DISTANCE)
+PHASH = SignalType("phash", "pHash", 16, None)
+MD5 = SignalType("md5", "MD5", 32, "VideoMD5")
+
+BY_CODE = {t.code: t for t in (PDQ, PHASH, MD5)}
+CHOICES = [(t.code, t.label) for t in BY_CODE.values()]
+# The client in the threatexchange package sends "StopNCIISignalType.ImagePDQ" from submit_hashes.
+BY_STOPNCII_NAME = {}
+for _type in BY_CODE.values():
+    if _type.stopncii_name:
+        BY_STOPNCII_NAME[_type.stopncii_name] = _type
+        BY_STOPNCII_NAME[f"StopNCIISignalType.{_type.stopncii_name}"] = _type
+
+
+def get(code):
+    try:
+        return BY_CODE[code]
+    except KeyError:
+        raise InvalidSignal(f"Unknown signal type {code!r}; expected one of {', '.join(BY_CODE)}.") from None
+
+
+def from_stopncii(name):
+    try:
+        return BY_STOPNCII_NAME[name]
+    except KeyError:
+        known = ", ".join(t.stopncii_name for t in BY_CODE.values() if t.stopncii_name)
+        raise InvalidSignal(f"Unknown signalType {name!r}; expected one of {known}.") from None
+
+
+def check_quality(quality):
+    """PDQ quality is an integer 0-100."""
+    if isinstance(quality, bool) or not isinstance(quality, int) or not 0 <= quality <= 100:
+        raise InvalidSignal("PDQ quality must be a whole number from 0 to 100.")
+    return quality
+
+
+def is_low_quality(quality):
+    return quality is None or quality < PDQ_MIN_QUALITY

@@ -1,0 +1,62 @@
+"""The hash bank keeps one row per distinct signal, and every change takes a new change sequence value."""
+
+import pytest
+from django.db import IntegrityError, transaction
+
+from hashing import actions
+from hashing.models import BankHash
+from hashing.signals import InvalidSignal
+
+PDQ = "ab" * 32
+
+
+def test_one_row_per_distinct_signal(db):
+    first = actions.bank_signal("pdq", PDQ.upper(), quality=80)
+    again = actions.bank_signal("pdq", PDQ, quality=70)
+    assert first.pk == again.pk
+    assert BankHash.objects.count() == 1
+    assert again.quality == 80  # a worse quality does not replace a better one
+    other_type = actions.bank_signal("phash", "ab" * 8)
+    assert other_type.pk != first.pk
+
+
+def test_database_refuses_duplicates_and_unknown_types(db):
+    actions.bank_signal("md5", "a" * 32)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BankHash.objects.create(signal_type="md5", value="a" * 32)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BankHash.objects.create(signal_type="sha1", value="a" * 40)
+
+
+def test_invalid_signals_are_refused(db):
+    with pytest.raises(InvalidSignal, match="64 hex characters"):
+        actions.bank_signal("pdq", "abc")
+    with pytest.raises(InvalidSignal, match="Unknown signal type"):
+        actions.bank_signal("tmk", "a" * 32)
+    assert not BankHash.objects.exists()
+
+
+def test_every_change_moves_the_sequence_forward(db):
+    a = actions.bank_signal("pdq", PDQ, quality=40)
+    b = actions.bank_signal("md5", "b" * 32)
+    assert b.change_seq > a.change_seq
+    before = a.change_seq
+    actions.set_status(a, BankHash.Status.WITHDRAWN)
+    assert a.change_seq > b.change_seq > before
+    unchanged = a.change_seq
+    actions.set_status(a, BankHash.Status.WITHDRAWN)  # no real change: no new value
+    assert a.change_seq == unchanged
+    actions.bank_signal("pdq", PDQ, quality=90)  # better quality is a change
+    a.refresh_from_db()
+    assert a.change_seq > unchanged and a.quality == 90
+    assert list(BankHash.objects.changed_after(before).values_list("pk", flat=True)) == [b.pk, a.pk]
+
+
+def test_low_quality_pdq_is_never_shareable(db):
+    low = actions.bank_signal("pdq", PDQ, quality=49)
+    good = actions.bank_signal("pdq", "cd" * 32, quality=50)
+    md5 = actions.bank_signal("md5", "c" * 32)
+    withdrawn = actions.set_status(actions.bank_signal("md5", "d" * 32), BankHash.Status.WITHDRAWN)
+    shareable = set(BankHash.objects.shareable())
+    assert shareable == {good, md5}
+    assert low.is_low_quality and low not in shareable and withdrawn not in shareable

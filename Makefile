@@ -27,7 +27,7 @@ run: .venv/installed
 
 test: .venv/installed system-packages
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL)/14 CACHE_URL=$(TEST_REDIS_URL)/15 \
-	  SECRET_KEY=test-secret-key-not-for-production DEBUG=0 SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=* \
+	  SECRET_KEY=test-secret-key-not-for-production DEBUG=0 DB_CONN_MAX_AGE=0 SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=* \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
 lint: .venv/installed

@@ -108,7 +108,11 @@ def embedded_database_url():
 
 
 DATABASE_URL = os.environ.get("DATABASE_URL") or embedded_database_url()
-DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+DATABASES = {
+    "default": dj_database_url.parse(
+        DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", 60)), conn_health_checks=True
+    )
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: shared Redis in production so rate limits hold across processes.

@@ -1,0 +1,67 @@
+"""A small static site for driving the browser hasher outside the portal: the hasher's own files, the test
+corpus and raw pixel files, served on loopback. The portal's pages are tested through live_server instead."""
+
+import functools
+import threading
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+HASHER_DIR = Path(__file__).resolve().parent.parent / "hashing" / "static" / "hashing"
+
+PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>hasher harness</title></head><body>
+<input type="file" id="files" multiple>
+<script type="module">
+import * as hasher from "/hashing/hasher.js";
+window.hasher = hasher;
+window.hasherReady = true;
+</script></body></html>"""
+
+
+class QuietHandler(SimpleHTTPRequestHandler):
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
+
+    def log_message(self, *args):
+        pass
+
+
+class HarnessSite:
+    def __init__(self, root):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.root / "index.html").write_text(PAGE)
+        link = self.root / "hashing"
+        if not link.exists():
+            link.symlink_to(HASHER_DIR, target_is_directory=True)
+        handler = functools.partial(QuietHandler, directory=str(self.root))
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def open(self, page):
+        page.goto(self.url + "/index.html")
+        page.wait_for_function("window.hasherReady === true")
+        return page
+
+
+HASH_FILES_JS = """async (urls) => {
+  const out = [];
+  for (const url of urls) {
+    try {
+      const blob = await (await fetch(url)).blob();
+      out.push(await window.hasher.hashFile(blob));
+    } catch (error) {
+      out.push({error: String(error && error.message || error)});
+    }
+  }
+  return out;
+}"""
+
+HASH_PIXELS_JS = """async ([url, width, height]) => {
+  const buffer = await (await fetch(url)).arrayBuffer();
+  return window.hasher.hashPixels(new Uint8ClampedArray(buffer), width, height);
+}"""

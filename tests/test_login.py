@@ -1,5 +1,6 @@
 """Signing in: email + password, then a TOTP code; failures are rate limited and audited."""
 
+import pyotp
 import pytest
 from django.urls import reverse
 
@@ -25,7 +26,7 @@ def test_login_needs_the_second_factor(client, caseworker):
     assert AuditEvent.objects.filter(action="staff.login", actor=caseworker).exists()
 
 
-def test_staff_without_authenticator_must_enrol_first(client, newcomer):
+def test_staff_without_authenticator_must_enrol_first(client, newcomer, django_capture_on_commit_callbacks):
     response = sign_in(client, newcomer.email, PASSWORD)
     assert response.status_code == 302
     response = client.get(reverse("dashboard"))
@@ -38,6 +39,16 @@ def test_staff_without_authenticator_must_enrol_first(client, newcomer):
     assert enrol.status_code == 200
     assert b"Authenticator" in enrol.content
     assert client.get(reverse("audit_log")).status_code == 302  # still nothing else
+
+    # Finish enrolment with a code from the secret the page showed; then the portal opens.
+    from allauth.mfa.totp.internal.auth import SECRET_SESSION_KEY
+
+    secret = client.session[SECRET_SESSION_KEY]
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(reverse("mfa_activate_totp"), {"code": pyotp.TOTP(secret).now()})
+    assert done.status_code == 302
+    assert client.get(reverse("dashboard")).status_code == 200
+    assert AuditEvent.objects.filter(action="staff.mfa_added", actor=newcomer, details={"type": "totp"}).exists()
 
 
 def test_failed_logins_are_rate_limited_and_audited(client, caseworker):

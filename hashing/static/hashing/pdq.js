@@ -36,70 +36,71 @@ function windowSize(oldDim) {
   return Math.floor((oldDim + 2 * OUT - 1) / (2 * OUT));
 }
 
-// One box-filter pass over `lanes` interleaved vectors of length `len`:
-// element t of lane b is at src[t * srcStride + b]. Mirrors the C++ box1DFloat phases exactly:
-// the window grows from the leading edge, slides, then shrinks at the trailing edge, and each output is
-// (running float32 sum) / (number of samples currently in the window).
-function boxLanes(src, srcStride, dst, dstOffset, dstStride, len, lanes, full, sums) {
+// One box-filter pass over a contiguous vector (a row), mirroring the C++ box1DFloat phases exactly:
+// the window grows from the leading edge, slides, then shrinks at the trailing edge, and each output
+// is (running float32 sum) / (number of samples currently in the window).
+function boxRow(src, s0, dst, len, full) {
+  const f = Math.fround;
   const half = Math.floor((full + 2) / 2);
-  const p1 = half - 1;
-  const p2 = full - half + 1;
-  const p3 = len - full;
-  const p4 = half - 1;
-  sums.fill(0, 0, lanes);
-  let ri = 0, li = 0, oi = 0, cnt = 0;
-  for (let i = 0; i < p1; i++, ri++) {
-    const s = ri * srcStride;
-    for (let b = 0; b < lanes; b++) sums[b] += src[s + b];
-    cnt++;
+  let ri = s0, li = s0, oi = 0, cnt = 0, sum = 0;
+  for (let i = 0; i < half - 1; i++) { sum = f(sum + src[ri++]); cnt++; }
+  for (let i = 0; i < full - half + 1; i++) { sum = f(sum + src[ri++]); cnt++; dst[oi++] = sum / cnt; }
+  for (let i = 0; i < len - full; i++) {
+    sum = f(sum + src[ri++]);
+    sum = f(sum - src[li++]);
+    dst[oi++] = sum / cnt;
   }
-  for (let i = 0; i < p2; i++, ri++, oi++) {
-    const s = ri * srcStride, d = dstOffset + oi * dstStride;
-    cnt++;
-    for (let b = 0; b < lanes; b++) {
-      sums[b] += src[s + b];
-      dst[d + b] = sums[b] / cnt;
-    }
-  }
-  for (let i = 0; i < p3; i++, ri++, li++, oi++) {
-    const s = ri * srcStride, l = li * srcStride, d = dstOffset + oi * dstStride;
-    for (let b = 0; b < lanes; b++) {
-      sums[b] += src[s + b];
-      sums[b] -= src[l + b];
-      dst[d + b] = sums[b] / cnt;
-    }
-  }
-  for (let i = 0; i < p4; i++, li++, oi++) {
-    const l = li * srcStride, d = dstOffset + oi * dstStride;
-    cnt--;
-    for (let b = 0; b < lanes; b++) {
-      sums[b] -= src[l + b];
-      dst[d + b] = sums[b] / cnt;
-    }
-  }
+  for (let i = 0; i < half - 1; i++) { sum = f(sum - src[li++]); cnt--; dst[oi++] = sum / cnt; }
 }
 
 // Box filter along every row, in place (through one scratch row).
-function boxRows(buf, rows, cols, full, scratch, sums) {
+function boxRows(buf, rows, cols, full, scratch) {
   for (let r = 0; r < rows; r++) {
-    const row = buf.subarray(r * cols, (r + 1) * cols);
-    boxLanes(row, 1, scratch, 0, 1, cols, 1, full, sums);
-    row.set(scratch.subarray(0, cols));
+    boxRow(buf, r * cols, scratch, cols, full);
+    buf.set(scratch, r * cols);
   }
 }
 
-// Box filter along every column, in place. Columns are processed in blocks that run in lockstep row by
-// row (same arithmetic per column, but cache-friendly); each block is first copied out because the
-// filter reads samples behind the one it writes.
-const BLOCK = 64;
-function boxCols(buf, rows, cols, full, block, sums) {
-  for (let c0 = 0; c0 < cols; c0 += BLOCK) {
-    const lanes = Math.min(BLOCK, cols - c0);
-    for (let r = 0; r < rows; r++) {
-      const s = r * cols + c0;
-      for (let b = 0; b < lanes; b++) block[r * lanes + b] = buf[s + b];
+// Box filter along every column, in place: all columns advance together one row at a time (same
+// arithmetic per column as the C++, cache-friendly). The filter reads each input row again `lag`
+// rows after it has written that row's output, so input rows are saved in a ring before overwriting.
+function boxCols(buf, rows, cols, full, sums) {
+  const half = Math.floor((full + 2) / 2);
+  const lag = full - half + 1;
+  const ring = new Float32Array(lag * cols);
+  sums.fill(0);
+  let ri = 0, li = 0, oi = 0, cnt = 0;
+  for (let i = 0; i < half - 1; i++, ri++) {
+    const r = ri * cols;
+    for (let c = 0; c < cols; c++) sums[c] += buf[r + c];
+    cnt++;
+  }
+  for (let i = 0; i < full - half + 1; i++, ri++, oi++) {
+    const r = ri * cols, o = oi * cols, save = (oi % lag) * cols;
+    cnt++;
+    for (let c = 0; c < cols; c++) {
+      sums[c] += buf[r + c];
+      ring[save + c] = buf[o + c];
+      buf[o + c] = sums[c] / cnt;
     }
-    boxLanes(block, lanes, buf, c0, cols, rows, lanes, full, sums);
+  }
+  for (let i = 0; i < rows - full; i++, ri++, li++, oi++) {
+    const r = ri * cols, l = (li % lag) * cols, o = oi * cols, save = (oi % lag) * cols;
+    for (let c = 0; c < cols; c++) {
+      sums[c] += buf[r + c];
+      sums[c] -= ring[l + c]; // read before the same ring slot is refilled just below
+      ring[save + c] = buf[o + c];
+      buf[o + c] = sums[c] / cnt;
+    }
+  }
+  for (let i = 0; i < half - 1; i++, li++, oi++) {
+    const l = (li % lag) * cols, o = oi * cols, save = (oi % lag) * cols;
+    cnt--;
+    for (let c = 0; c < cols; c++) {
+      sums[c] -= ring[l + c];
+      ring[save + c] = buf[o + c];
+      buf[o + c] = sums[c] / cnt;
+    }
   }
 }
 
@@ -109,12 +110,11 @@ export function downsample64(luma, rows, cols, onPass) {
   const wRows = windowSize(cols);   // window along each row
   const wCols = windowSize(rows);   // window along each column
   const scratch = new Float32Array(cols);
-  const block = new Float32Array(rows * Math.min(BLOCK, cols));
-  const sums = new Float32Array(BLOCK);
+  const sums = new Float32Array(cols);
   for (let pass = 0; pass < 2; pass++) {
-    boxRows(luma, rows, cols, wRows, scratch, sums);
+    boxRows(luma, rows, cols, wRows, scratch);
     if (onPass) onPass(pass * 2 + 1);
-    boxCols(luma, rows, cols, wCols, block, sums);
+    boxCols(luma, rows, cols, wCols, sums);
     if (onPass) onPass(pass * 2 + 2);
   }
   const out = new Float32Array(OUT * OUT);

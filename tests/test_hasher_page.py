@@ -1,0 +1,129 @@
+"""The hasher as a person uses it: the staff check page hashes on the device and sends nothing about the
+files; a 24 MP photo reports progress and never freezes the page."""
+
+import os
+
+import numpy
+import pytest
+from django.conf import settings
+from django.test import Client
+from PIL import Image
+
+from hashing import reference
+from tests.browser_hasher import HarnessSite
+from tests.conftest import make_staff
+from tests.hashing_corpus import scaled
+
+pytestmark = pytest.mark.browser
+
+WINDOW = 32
+
+
+def carries_file_bytes(payload, contents):
+    """True if any 32-byte window of `payload` is also found in `contents`, i.e. the payload carries at least
+    32 consecutive bytes of the file."""
+    if not payload or len(payload) < WINDOW:
+        return False
+    return any(payload[i:i + WINDOW] in contents for i in range(len(payload) - WINDOW + 1))
+
+
+@pytest.fixture
+def caller_files(tmp_path):
+    from skimage import data
+
+    files = {}
+    photo = tmp_path / "holiday-beach-private.jpg"
+    Image.fromarray(scaled(data.astronaut(), 900, 700)).save(photo, quality=90)
+    png = tmp_path / "IMG_2231 me.png"
+    Image.fromarray(scaled(data.coffee(), 300, 200)).save(png)
+    video = tmp_path / "clip-secret.mp4"
+    video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(300_000))
+    other = tmp_path / "notes-for-police.txt"
+    other.write_bytes(os.urandom(5000))
+    for path in (photo, png, video, other):
+        files[path] = path.read_bytes()
+    return files
+
+
+def signed_in_context(browser, live_server, user):
+    client = Client()
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    context = browser.new_context()
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+    return context
+
+
+def test_check_page_hashes_on_the_device_and_sends_nothing_about_the_files(
+        browser, live_server, transactional_db, caller_files):
+    staff = make_staff("check@helpline.test", "partner_manager")
+    context = signed_in_context(browser, live_server, staff)
+    requests = []
+    context.on("request", lambda request: requests.append(request))
+    page = context.new_page()
+    page.goto(live_server.url + "/hashing/check/")
+    assert page.get_by_role("heading", name="Hasher check").is_visible()
+
+    page.get_by_label("Files to hash").set_input_files([str(p) for p in caller_files])
+    page.wait_for_selector("body[data-check-state=done]", timeout=60_000)
+
+    rows = page.locator("#check-results tbody tr")
+    assert rows.count() == len(caller_files)
+    for index, path in enumerate(caller_files):
+        want = reference.hash_file(path)
+        row = rows.nth(index)
+        cells = {f: row.locator(f"[data-field={f}]").inner_text() for f in ("kind", "md5", "pdq", "phash")}
+        assert cells["kind"] == want["kind"] and cells["md5"] == want["md5"], path.name
+        if want["kind"] == "image":
+            assert cells["pdq"] == want["pdq"] and cells["phash"] == want["phash"], path.name
+
+    assert requests, "the recorder saw no requests at all"
+    for request in requests:
+        body = request.post_data_buffer or b""
+        text = " ".join([request.url, str(request.headers), body.decode("latin-1")])
+        for path, contents in caller_files.items():
+            assert path.name not in text and path.stem not in text, f"{request.url} carries a file name"
+            assert not carries_file_bytes(body, contents), f"{request.url} carries bytes of {path.name}"
+            assert not carries_file_bytes(request.url.encode(), contents)
+    context.close()
+
+
+def test_the_recorder_would_notice_file_bytes():
+    contents = os.urandom(1000)
+    assert carries_file_bytes(b"prefix" + contents[100:140] + b"suffix", contents)
+    assert not carries_file_bytes(b"prefix" + contents[100:130] + b"suffix", contents)  # 30 bytes: too short
+
+
+LONG_TASKS_JS = """async (url) => {
+  const longTasks = [];
+  const observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) longTasks.push(entry.duration);
+  });
+  observer.observe({type: "longtask"});
+  const blob = await (await fetch(url)).blob();
+  const events = [];
+  const started = performance.now();
+  const result = await window.hasher.hashFile(blob, {onProgress: (p) => events.push(p)});
+  const elapsed = performance.now() - started;
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  observer.disconnect();
+  return {events, longTasks, result, elapsed};
+}"""
+
+
+def test_24_megapixel_photo_reports_progress_without_freezing_the_page(tmp_path, page):
+    from skimage import data
+
+    Image.fromarray(scaled(data.chelsea(), 6000, 4000)).save(tmp_path / "big.jpg", quality=90)
+    site = HarnessSite(tmp_path)
+    try:
+        outcome = site.open(page).evaluate(LONG_TASKS_JS, "/big.jpg")
+    finally:
+        site.close()
+    print(f"\n24 MP: {outcome['elapsed']:.0f} ms, {len(outcome['events'])} progress events, "
+          f"long tasks {outcome['longTasks']}")
+    assert outcome["result"]["pdq"] == reference.hash_file(tmp_path / "big.jpg")["pdq"]
+    assert len(outcome["events"]) >= 5
+    assert all({"phase", "done", "total"} <= set(event) for event in outcome["events"])
+    assert max(outcome["longTasks"], default=0) <= 200, outcome["longTasks"]
+    assert numpy.all(numpy.diff([e["done"] for e in outcome["events"] if e["phase"] == "md5"]) >= 0)

@@ -17,15 +17,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ncii_portal.settings")
-
 from PIL import Image  # noqa: E402
 from playwright.sync_api import sync_playwright  # noqa: E402
 from skimage import data  # noqa: E402
 
 from hashing.reference import hash_file  # noqa: E402
-from tests.browser_hasher import HarnessSite  # noqa: E402
-from tests.conftest import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
+from tests.browser_hasher import CHROMIUM, CHROMIUM_ARGS, HarnessSite  # noqa: E402
 from tests.hashing_corpus import scaled  # noqa: E402
 
 PHOTOS = ["astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field", "retina"]

@@ -1,7 +1,7 @@
 """The Python reference hasher: the hashes partners compute, from the decoding rules in docs/hashing.md.
 
 Decoding rules (the browser hasher follows the same ones):
-1. orientation exactly as Pillow's ImageOps.exif_transpose applies it;
+1. orientation exactly as Pillow's ImageOps.exif_transpose applies it (EXIF, or XMP tiff:Orientation);
 2. 16-bit samples become 8-bit by keeping the high byte (v >> 8);
 3. transparency (alpha, palette or tRNS key) composited onto opaque white as Image.alpha_composite does;
 4. then RGB, no colour-space conversion; animated images: the first frame.
@@ -12,7 +12,7 @@ import hashlib
 import imagehash
 import numpy
 import pdqhash
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, UnidentifiedImageError
 
 from hashing.sniff import sniff_kind
 
@@ -49,6 +49,35 @@ def to_8bit(img):
     return img
 
 
+# What ImageOps.exif_transpose does for each orientation value.
+TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+def orientation_of(img):
+    """The orientation exif_transpose would apply: EXIF 0x0112, else XMP tiff:Orientation (Pillow's getexif
+    reads both). Metadata Pillow cannot parse means no rotation, as in the browser."""
+    try:
+        img.load()  # a PNG may carry eXIf after the image data
+        return int(img.getexif().get(ExifTags.Base.Orientation, 1))
+    except Exception:  # malformed EXIF/XMP of any kind: Pillow raises assorted errors
+        return 1
+
+
+def upright(img):
+    """exif_transpose's pixels without its metadata rewrite, which raises on some unusual EXIF value types
+    after the rotation has already been decided."""
+    method = TRANSPOSE.get(orientation_of(img))
+    return img.transpose(method) if method is not None else img
+
+
 def has_transparency(img):
     return img.mode in ("RGBA", "LA", "PA", "RGBa", "La") or "transparency" in img.info
 
@@ -56,7 +85,7 @@ def has_transparency(img):
 def decode(img):
     """Apply the decoding rules to an opened image; returns an RGB image."""
     img.seek(0)
-    img = ImageOps.exif_transpose(img)
+    img = upright(img)
     img = to_8bit(img)
     if has_transparency(img):
         rgba = img.convert("RGBA")
@@ -104,7 +133,7 @@ def hash_file(path):
         raise CannotHash(f"cannot read it ({exc.strerror or exc})")
     record = {"kind": "file", "md5": md5, "pdq": None, "pdq_quality": None, "phash": None}
     with open(path, "rb") as f:
-        head = f.read(64)
+        head = f.read(1024)  # as much as worker.js reads to sniff
     sniffed = sniff_kind(head)
     if sniffed == "video":
         record["kind"] = "video"

@@ -2,10 +2,16 @@
 corpus and raw pixel files, served on loopback. The portal's pages are tested through live_server instead."""
 
 import functools
+import os
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
 HASHER_DIR = Path(__file__).resolve().parent.parent / "hashing" / "static" / "hashing"
 
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>hasher harness</title></head><body>

@@ -125,3 +125,63 @@ def test_hash_pixels_on_random_odd_sizes(harness, tmp_path, site):
         want = reference.hash_pixels(Image.fromarray(pixels, "RGB"))
         assert (got["pdq"], got["pdqQuality"], got["phash"]) == (want["pdq"], want["pdq_quality"], want["phash"]), \
             f"{width}x{height}"
+
+
+KIND_SAMPLES = {
+    "mp4": b"\x00\x00\x00\x18ftypisom\x00\x00\x02\x00isomiso2",
+    "m4a": b"\x00\x00\x00\x18ftypM4A \x00\x00\x02\x00isomiso2",
+    "mov-no-ftyp": b"\x00\x00\x00\x08wide\x00\x00\x10\x00mdat",
+    "webm": b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01",
+    "avi": b"RIFF\x10\x00\x00\x00AVI LIST",
+    "flv": b"FLV\x01\x05\x00\x00\x00\x09",
+    "mpeg-ps": b"\x00\x00\x01\xba\x44\x00\x04\x00",
+    "ogg-theora": b"OggS\x00\x02" + b"\x00" * 20 + b"\x80theora",
+    "mpeg-ts": b"".join(b"\x47" + bytes(187) for _ in range(3)),
+    "text": b"Dear diary, nothing to see here.",
+    "empty": b"",
+}
+
+
+def test_browser_and_reference_agree_on_kinds(site, harness):
+    import os
+
+    kinds_dir = site.root / "kinds"
+    kinds_dir.mkdir(exist_ok=True)
+    names = []
+    for name, head in KIND_SAMPLES.items():
+        (kinds_dir / name).write_bytes(head + (os.urandom(4096) if head else b""))
+        names.append(name)
+    results = harness.evaluate(HASH_FILES_JS, [f"/kinds/{name}" for name in names])
+    for name, got in zip(names, results, strict=True):
+        want = reference.hash_file(kinds_dir / name)
+        assert (got["kind"], got["md5"], got["pdq"]) == (want["kind"], want["md5"], None), name
+    assert [r["kind"] for r in results[:4]] == ["video", "file", "video", "video"]
+
+
+def test_reference_orientation_edge_cases(tmp_path):
+    """XMP orientation counts when EXIF has none; EXIF Pillow cannot parse means upright, not a crash."""
+    pixels = numpy.asarray(Image.open(build_one(tmp_path)))
+    xmp = b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF><rdf:Description tiff:Orientation="3"/></rdf:RDF></x:xmpmeta>'
+    with_xmp = tmp_path / "xmp.png"
+    Image.fromarray(pixels).save(with_xmp, pnginfo=png_text("XML:com.adobe.xmp", xmp))
+    rotated = reference.hash_pixels(Image.fromarray(numpy.ascontiguousarray(pixels[::-1, ::-1])))
+    assert reference.hash_file(with_xmp)["pdq"] == rotated["pdq"]
+
+    junk = tmp_path / "junk-exif.jpg"
+    Image.fromarray(pixels).save(junk, exif=b"Exif\x00\x00not a tiff header at all")
+    assert reference.hash_file(junk)["kind"] == "image"
+
+
+def build_one(tmp_path):
+    path = tmp_path / "one.png"
+    y, x = numpy.mgrid[0:90, 0:120]
+    Image.fromarray(numpy.dstack([x * 2, y * 2, (x * y) % 256]).astype(numpy.uint8)).save(path)
+    return path
+
+
+def png_text(key, value):
+    from PIL import PngImagePlugin
+
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt(key, value.decode())
+    return info

@@ -39,19 +39,12 @@ def url_for(name, target):
 
 
 
-@pytest.mark.parametrize("row", MATRIX, ids=[row[0] for row in MATRIX])
-def test_get_matrix(personas, login_as, newcomer, row):
+@pytest.mark.parametrize(("method", "row"), [("get", row) for row in MATRIX] + [("post", row) for row in POST_MATRIX],
+                         ids=[row[0] for row in MATRIX + POST_MATRIX])
+def test_access_matrix(personas, login_as, newcomer, method, row):
     name, *statuses = row
     for role, status in zip(ORDER, statuses, strict=True):
-        response = login_as(personas[role]).get(url_for(name, newcomer))
-        assert response.status_code == status, f"{role} on {name}: {response.status_code}, expected {status}"
-
-
-@pytest.mark.parametrize("row", POST_MATRIX, ids=[row[0] for row in POST_MATRIX])
-def test_post_matrix(personas, login_as, newcomer, row):
-    name, *statuses = row
-    for role, status in zip(ORDER, statuses, strict=True):
-        response = login_as(personas[role]).post(url_for(name, newcomer))
+        response = getattr(login_as(personas[role]), method)(url_for(name, newcomer))
         assert response.status_code == status, f"{role} on {name}: {response.status_code}, expected {status}"
 
 

@@ -77,6 +77,15 @@ def test_check_page_hashes_on_the_device_and_sends_nothing_about_the_files(
         if want["kind"] == "image":
             assert cells["pdq"] == want["pdq"] and cells["phash"] == want["phash"], path.name
 
+    # A partner pastes their own hasher's PDQ for the photo: two bits off still matches.
+    photo_pdq = reference.hash_file(next(iter(caller_files)))["pdq"]
+    theirs = f"{int(photo_pdq, 16) ^ 0b101:064x}"
+    page.get_by_label("Compare with a value from your own hasher").fill(theirs)
+    assert rows.nth(0).locator("[data-field=compare]").inner_text() == "PDQ 2 bits apart (a match)"
+    assert rows.nth(2).locator("[data-field=compare]").inner_text() == "No PDQ for this file"
+    page.get_by_label("Compare with a value from your own hasher").fill("xyz")
+    assert rows.nth(0).locator("[data-field=compare]").inner_text() == "Not a PDQ, pHash or MD5 value"
+
     assert requests, "the recorder saw no requests at all"
     for request in requests:
         body = request.post_data_buffer or b""
@@ -127,3 +136,64 @@ def test_24_megapixel_photo_reports_progress_without_freezing_the_page(tmp_path,
     assert all({"phase", "done", "total"} <= set(event) for event in outcome["events"])
     assert max(outcome["longTasks"], default=0) <= 200, outcome["longTasks"]
     assert numpy.all(numpy.diff([e["done"] for e in outcome["events"] if e["phase"] == "md5"]) >= 0)
+
+
+def chromium_rss():
+    import psutil
+
+    total = 0
+    for child in psutil.Process(os.getpid()).children(recursive=True):
+        try:
+            if "chrom" in child.name():
+                total += child.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+MD5_INPUT_JS = """async () => {
+  const file = document.getElementById("files").files[0];
+  const phases = new Set();
+  const result = await window.hasher.hashFile(file, {onProgress: (p) => phases.add(p.phase)});
+  return {...result, phases: [...phases]};
+}"""
+
+
+def test_a_2_gb_video_is_streamed_not_loaded_whole(tmp_path, page):
+    import hashlib
+    import threading
+
+    video = tmp_path / "long-video.mp4"
+    with open(video, "wb") as f:
+        f.write(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + os.urandom(1 << 20))
+        f.truncate(2 << 30)  # 2 GiB, sparse: quick to make, still 2 GiB to read
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(video, "rb") as f:
+        while chunk := f.read(16 << 20):
+            digest.update(chunk)
+
+    site = HarnessSite(tmp_path / "site")
+    try:
+        harness = site.open(page)
+        harness.locator("#files").set_input_files(str(video))
+        baseline, peak, done = chromium_rss(), [0], threading.Event()
+
+        def sample():
+            while not done.is_set():
+                peak[0] = max(peak[0], chromium_rss())
+                done.wait(0.05)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            result = harness.evaluate(MD5_INPUT_JS)
+        finally:
+            done.set()
+            sampler.join()
+    finally:
+        site.close()
+    grown = (peak[0] - baseline) / (1 << 20)
+    print(f"\n2 GiB video: Chromium memory grew by {grown:.0f} MiB at most while hashing")
+    assert result["kind"] == "video" and result["md5"] == digest.hexdigest()
+    assert result["pdq"] is None and result["phases"] == ["md5"]
+    assert grown < 400, f"Chromium grew by {grown:.0f} MiB while hashing a 2 GiB file"

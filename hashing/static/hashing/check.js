@@ -5,6 +5,41 @@ const input = document.getElementById("check-files");
 const status = document.getElementById("check-status");
 const table = document.getElementById("check-results");
 const body = table.querySelector("tbody");
+const compare = document.getElementById("check-compare");
+const matchDistance = Number(compare.dataset.pdqMatchDistance);
+const FIELDS = { 64: ["pdq", "PDQ"], 16: ["phash", "pHash"], 32: ["md5", "MD5"] };
+
+function bitsApart(a, b) {
+  let bits = 0;
+  for (let i = 0; i < a.length; i++) {
+    let x = parseInt(a[i], 16) ^ parseInt(b[i], 16);
+    for (; x; x >>= 1) bits += x & 1;
+  }
+  return bits;
+}
+
+// How far each row's hash is from the value the partner pasted (read from the table, never sent).
+function showComparisons() {
+  const value = compare.value.trim().toLowerCase().replace(/^0x/, "");
+  const known = /^[0-9a-f]+$/.test(value) ? FIELDS[value.length] : undefined;
+  for (const row of body.rows) {
+    const target = row.querySelector("[data-field=compare]");
+    if (!target) continue;
+    if (!value) { target.textContent = ""; continue; }
+    if (!known) { target.textContent = "Not a PDQ, pHash or MD5 value"; continue; }
+    const [field, label] = known;
+    const ours = row.dataset[field];
+    if (!ours) { target.textContent = `No ${label} for this file`; continue; }
+    const bits = bitsApart(ours, value);
+    if (field === "md5") target.textContent = bits === 0 ? "MD5 identical" : "MD5 different";
+    else if (bits === 0) target.textContent = `${label} identical`;
+    else {
+      const verdict = field === "pdq" ? (bits <= matchDistance ? " (a match)" : " (no match)") : "";
+      target.textContent = `${label} ${bits} bit${bits === 1 ? "" : "s"} apart${verdict}`;
+    }
+  }
+}
+compare.addEventListener("input", showComparisons);
 
 function cell(row, text, field) {
   const td = row.insertCell();
@@ -37,14 +72,17 @@ input.addEventListener("change", async () => {
       cell(row, result.pdqQuality == null ? null : String(result.pdqQuality), "pdqQuality");
       cell(row, result.phash, "phash").classList.add("hash");
       cell(row, result.md5, "md5").classList.add("hash");
+      Object.assign(row.dataset, { pdq: result.pdq || "", phash: result.phash || "", md5: result.md5 });
+      cell(row, "", "compare");
       cell(row, result.warning || "", "note");
       row.dataset.state = "done";
     } catch (error) {
-      for (const field of ["kind", "pdq", "pdqQuality", "phash", "md5"]) cell(row, null, field);
+      for (const field of ["kind", "pdq", "pdqQuality", "phash", "md5", "compare"]) cell(row, null, field);
       cell(row, error.message, "note");
       row.dataset.state = "error";
     }
   }
+  showComparisons();
   status.textContent = `Done: ${files.length} file${files.length === 1 ? "" : "s"} hashed on this device.`;
   document.body.dataset.checkState = "done";
 });

@@ -57,7 +57,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def roles(self):
         if not hasattr(self, "_roles"):
-            self._roles = frozenset(self.groups.values_list("name", flat=True)) if self.pk else frozenset()
+            # groups.all() uses a prefetch when the list view made one.
+            self._roles = frozenset(group.name for group in self.groups.all()) if self.pk else frozenset()
         return self._roles
 
     def has_role(self, *wanted):

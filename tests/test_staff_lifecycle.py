@@ -111,3 +111,22 @@ def test_cannot_lock_yourself_out(login_as, administrator):
     client.post(reverse("staff_detail", args=[administrator.pk]), {"roles": ["caseworker"]})
     administrator.refresh_from_db()
     assert administrator.is_active and "administrator" in administrator.roles
+
+
+def test_staff_list_does_not_query_per_person(login_as, administrator):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.conftest import make_staff
+
+    client = login_as(administrator)
+
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(reverse("staff_list")).status_code == 200
+        return len(captured)
+
+    few = queries()
+    for n in range(6):
+        make_staff(f"extra{n}@helpline.test", "caseworker")
+    assert queries() == few

@@ -153,4 +153,7 @@ def build(directory):
         name, pixels = colour[i % len(colour)]
         add("large", f"{name}-{w}x{h}", Image.fromarray(scaled(pixels, w, h)), "jpg", quality=90,
             progressive=bool(i % 2))
+    # A phone photo held upright: stored landscape, EXIF says rotate (the whole-plane path).
+    add("large", "phone-portrait-o6", Image.fromarray(scaled(colour[2][1], 4032, 3024)), "jpg", quality=90,
+        exif=exif_with_orientation(6))
     return entries

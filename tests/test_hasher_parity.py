@@ -40,10 +40,10 @@ def harness(site, page):
 
 
 def summary(rows):
-    lines = [f"{'class':18} {'n':>4} {'pdq=':>5} {'max':>4} {'phash=':>6} {'md5=':>5}"]
+    lines = [f"{'class':18} {'n':>4} {'pdq=':>5} {'max':>4} {'quality=':>8} {'phash=':>6} {'md5=':>5}"]
     for cls, stats in sorted(rows.items()):
-        lines.append(f"{cls:18} {stats['n']:4} {stats['pdq_same']:5} {stats['pdq_max']:4} {stats['phash_same']:6} "
-                     f"{stats['md5_same']:5}")
+        lines.append(f"{cls:18} {stats['n']:4} {stats['pdq_same']:5} {stats['pdq_max']:4} {stats['quality_same']:8} "
+                     f"{stats['phash_same']:6} {stats['md5_same']:5}")
     return "\n".join(lines)
 
 
@@ -59,7 +59,7 @@ def test_hash_file_matches_the_python_reference(corpus, harness):
         results += harness.evaluate(HASH_FILES_JS, [f"/corpus/{name}" for name, _ in batch])
 
     rows = defaultdict(lambda: Counter(pdq_max=0))
-    failures, pdq_same, phash_same = [], 0, 0
+    failures, pdq_same, phash_same, quality_same = [], 0, 0, 0
     for (name, cls), got in zip(entries, results, strict=True):
         want = reference.hash_file(root / "corpus" / name)
         stats = rows[cls]
@@ -77,6 +77,8 @@ def test_hash_file_matches_the_python_reference(corpus, harness):
         stats["pdq_same"] += distance == 0
         stats["pdq_max"] = max(stats["pdq_max"], distance)
         stats["phash_same"] += got["phash"] == want["phash"]
+        stats["quality_same"] += got["pdqQuality"] == want["pdq_quality"]
+        quality_same += got["pdqQuality"] == want["pdq_quality"]
         pdq_same += distance == 0
         phash_same += got["phash"] == want["phash"]
         if distance > 2:
@@ -86,6 +88,7 @@ def test_hash_file_matches_the_python_reference(corpus, harness):
     assert not failures, "\n".join(failures) + "\n" + report
     assert pdq_same >= 0.99 * len(entries), report
     assert phash_same >= 0.99 * len(entries), report
+    assert quality_same >= 0.99 * len(entries), report
 
 
 def test_hash_pixels_is_bit_identical_to_the_packages(corpus, harness):
@@ -185,3 +188,26 @@ def png_text(key, value):
     info = PngImagePlugin.PngInfo()
     info.add_itxt(key, value.decode())
     return info
+
+
+STRIP_FILES_JS = """async (urls) => {
+  const out = [];
+  for (const url of urls) {
+    const blob = await (await fetch(url)).blob();
+    out.push(await window.hasher.hashFile(blob, {stripDecode: true}));
+  }
+  return out;
+}"""
+
+
+def test_strip_decoding_gives_the_same_hashes(corpus, harness):
+    """Very large photos are decoded strip by strip to bound memory; force that path on one file per class."""
+    root, entries = corpus
+    first_of_class = {}
+    for name, cls in entries:
+        first_of_class.setdefault(cls, name)
+    names = sorted(first_of_class.values())
+    results = harness.evaluate(STRIP_FILES_JS, [f"/corpus/{name}" for name in names])
+    for name, got in zip(names, results, strict=True):
+        want = reference.hash_file(root / "corpus" / name)
+        assert (got["pdq"], got["pdqQuality"], got["phash"]) == (want["pdq"], want["pdq_quality"], want["phash"]), name

@@ -71,11 +71,29 @@ function clip8(ss) {
 
 // Horizontal pass for `rows` rows of `width` grey pixels (src at srcOffset, row-major) into
 // dst (rows x 32, row-major, uint8) starting at dstRow. Lets callers feed strips as they decode.
+// The sums are exact integers (well below 2^53), so their order is free: two rows share each weight
+// load, and two partial sums per row shorten the chain of dependent additions.
 export function resampleRows(src, srcOffset, width, rows, coeffs, dst, dstRow) {
   const { ksize, bounds, kk } = coeffs;
-  for (let y = 0; y < rows; y++) {
-    const rowBase = srcOffset + y * width;
-    const outBase = (dstRow + y) * SIZE;
+  let y = 0;
+  for (; y + 2 <= rows; y += 2) {
+    const r0 = srcOffset + y * width, r1 = r0 + width, outBase = (dstRow + y) * SIZE;
+    for (let xx = 0; xx < SIZE; xx++) {
+      const xmin = bounds[xx * 2], n = bounds[xx * 2 + 1], kb = xx * ksize;
+      const a0 = r0 + xmin, a1 = r1 + xmin;
+      let s0 = 1 << (PRECISION_BITS - 1), t0 = 0, s1 = s0, t1 = 0, x = 0;
+      for (; x + 2 <= n; x += 2) {
+        const k = kk[kb + x], l = kk[kb + x + 1];
+        s0 += src[a0 + x] * k; t0 += src[a0 + x + 1] * l;
+        s1 += src[a1 + x] * k; t1 += src[a1 + x + 1] * l;
+      }
+      if (x < n) { s0 += src[a0 + x] * kk[kb + x]; s1 += src[a1 + x] * kk[kb + x]; }
+      dst[outBase + xx] = clip8(s0 + t0);
+      dst[outBase + SIZE + xx] = clip8(s1 + t1);
+    }
+  }
+  for (; y < rows; y++) {
+    const rowBase = srcOffset + y * width, outBase = (dstRow + y) * SIZE;
     for (let xx = 0; xx < SIZE; xx++) {
       const xmin = bounds[xx * 2], n = bounds[xx * 2 + 1], kb = xx * ksize;
       let ss = 1 << (PRECISION_BITS - 1);

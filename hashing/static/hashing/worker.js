@@ -3,8 +3,8 @@
 // the network; the file's bytes never leave this worker.
 
 import { MD5 } from "./md5.js";
-import { lumaFromRGBA, pdqFromLuma, ZERO_HASH } from "./pdq.js";
-import { GreyResizer, greyFromRGBA, phashFrom32 } from "./phash.js";
+import { PdqDownsampler, pdqFrom64, ZERO_HASH } from "./pdq.js";
+import { GreyResizer, phashFrom32 } from "./phash.js";
 import { imageFormat, latin1, orientedSize, readImageMeta, rowMapping,
   sourceForDecoder } from "./orientation.js";
 
@@ -175,32 +175,53 @@ async function hashImage(decoded, progress) {
   }
   const orientation = meta.orientation;
   const [ow, oh] = orientedSize(width, height, orientation);
-  let luma, grey;
+  // PDQ's downsampling and pHash's resize both take rows top to bottom as they are decoded, holding
+  // only a few rows. When the orientation reorders rows (flips, rotations), whole planes are needed.
+  const inOrder = !(orientation >= 3);
+  let pdq, resizer, luma, grey;
   try {
-    luma = new Float32Array(ow * oh);
-    grey = new Uint8Array(ow * oh);
+    pdq = ow >= 5 && oh >= 5 ? new PdqDownsampler(oh, ow) : null;
+    resizer = new GreyResizer(ow, oh);
+    if (!inOrder) {
+      luma = new Float32Array(ow * oh);
+      grey = new Uint8Array(ow * oh);
+    }
   } catch {
     if (bitmap) bitmap.close();
     throw new ImageWarning("There was not enough memory to process this image, so only its exact " +
       "fingerprint (MD5) was made.");
   }
-  await readStrips(bitmap, source, width, height, orientation, luma, grey, progress, meta.gifFill);
-  progress("pdq", 0, 4);
-  const pdq = ow >= 5 && oh >= 5
-    ? pdqFromLuma(luma, oh, ow, (done) => progress("pdq", done, 4))
-    : { pdq: ZERO_HASH, pdqQuality: 0 };
-  progress("phash", 0, 1);
-  const resizer = new GreyResizer(ow, oh);
-  resizer.addRows(grey, 0, oh);
+  const addRows = (lumaRows, greyRows, offset, count) => {
+    if (pdq) pdq.addRows(lumaRows, offset, count);
+    resizer.addRows(greyRows, offset, count);
+  };
+  await readStrips(bitmap, source, width, height, orientation, progress, meta.gifFill,
+    inOrder ? addRows : null, luma, grey);
+  if (!inOrder) addRows(luma, grey, 0, oh);
+  const hashes = pdq ? pdqFrom64(pdq.finish()) : { pdq: ZERO_HASH, pdqQuality: 0 };
+  progress("pdq", 1, 1);
   const phash = phashFrom32(resizer.finish());
   progress("phash", 1, 1);
-  return { ...pdq, phash };
+  return { ...hashes, phash };
+}
+
+// PDQ luminance (as pdq.js lumaFromRGBA: float64 sum, one rounding to float32 by the store) and Pillow
+// grey (as phash.js greyFromRGBA) of `count` RGBA pixels from px[p], written from index d in steps of
+// `step`: one read of the pixels for both.
+function lumaAndGrey(px, p, count, luma, grey, d, step) {
+  for (let i = 0; i < count; i++, p += 4, d += step) {
+    const r = px[p], g = px[p + 1], b = px[p + 2];
+    luma[d] = r * 0.299 + g * 0.587 + b * 0.114;
+    grey[d] = (r * 19595 + g * 38470 + b * 7471 + 0x8000) >> 16;
+  }
 }
 
 // Decode the image strip by strip (tile by tile when wider than MAX_TILE) onto an opaque white canvas
-// (exactly Pillow's alpha_composite onto white: checked for all 65,536 value/alpha pairs), and write
-// each pixel's PDQ luminance and Pillow grey value to its place in the oriented image.
-async function readStrips(bitmap, source, width, height, orientation, luma, grey, progress, fill) {
+// (exactly Pillow's alpha_composite onto white: checked for all 65,536 value/alpha pairs), and compute
+// each pixel's PDQ luminance and Pillow grey value. With `addRows`, each finished strip of oriented rows
+// is handed on at once (orientations that keep rows in order); otherwise every pixel is written to its
+// place in the whole oriented planes `luma` and `grey`.
+async function readStrips(bitmap, source, width, height, orientation, progress, fill, addRows, luma, grey) {
   const tileW = Math.min(width, MAX_TILE);
   const rows = Math.max(1, Math.min(height, Math.floor(STRIP_PIXELS / tileW)));
   const canvas = new OffscreenCanvas(tileW, rows);
@@ -210,12 +231,16 @@ async function readStrips(bitmap, source, width, height, orientation, luma, grey
   ctx.fillStyle = "#fff";
   const map = rowMapping(width, height, orientation);
   const total = Math.ceil(height / rows) * Math.ceil(width / tileW);
-  const rowLuma = new Float32Array(tileW), rowGrey = new Uint8Array(tileW);
+  if (addRows) { // one strip of full rows (orientations 1 and 2 keep rows as rows, in order)
+    luma = new Float32Array(width * rows);
+    grey = new Uint8Array(width * rows);
+  }
   let n = 0;
   progress("decode", 0, total);
   try {
     for (let y0 = 0; y0 < height; y0 += rows) {
       const h = Math.min(rows, height - y0);
+      const shift = addRows ? y0 * width : 0; // strip buffers start at row y0
       for (let x0 = 0; x0 < width; x0 += tileW) {
         const tw = Math.min(tileW, width - x0);
         ctx.fillRect(0, 0, tileW, rows); // opaque: replaces the previous tile
@@ -230,21 +255,11 @@ async function readStrips(bitmap, source, width, height, orientation, luma, grey
         if (fill) fillOutside(px, tw, x0, y0, h, fill);
         for (let y = 0; y < h; y++) {
           const { base, step } = map(y0 + y);
-          const d0 = base + x0 * step, row = px.subarray(y * tw * 4, (y + 1) * tw * 4);
-          if (step === 1) { // row stays a row: write in place
-            lumaFromRGBA(row, tw, luma, d0);
-            greyFromRGBA(row, tw, grey, d0);
-            continue;
-          }
-          lumaFromRGBA(row, tw, rowLuma);
-          greyFromRGBA(row, tw, rowGrey);
-          for (let x = 0, d = d0; x < tw; x++, d += step) {
-            luma[d] = rowLuma[x];
-            grey[d] = rowGrey[x];
-          }
+          lumaAndGrey(px, y * tw * 4, tw, luma, grey, base + x0 * step - shift, step);
         }
         progress("decode", ++n, total);
       }
+      if (addRows) addRows(luma, grey, 0, h);
     }
   } finally {
     if (bitmap) bitmap.close();

@@ -41,7 +41,8 @@ def to_8bit(img):
         key = img.info.get("transparency")
         if isinstance(key, int):
             transparent = samples == key
-        grey = Image.fromarray((samples >> 8).astype(numpy.uint8), "L")
+        # min(): a 32-bit "I" image (rare; 16-bit PNGs open as "I;16") must not wrap around.
+        grey = Image.fromarray(numpy.minimum(samples >> 8, 255).astype(numpy.uint8), "L")
         if transparent is not None:
             alpha = Image.fromarray(numpy.where(transparent, 0, 255).astype(numpy.uint8), "L")
             grey.putalpha(alpha)

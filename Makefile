@@ -9,13 +9,18 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
 .PHONY: run test lint check install system-packages
 
-.venv/installed: requirements.txt requirements-dev.txt
+# Running needs requirements.txt; tests and tools also need requirements-dev.txt.
+.venv/installed: requirements.txt
 	test -d .venv || python3 -m venv .venv
 	$(PIP) install -q --upgrade pip
+	$(PIP) install -q -r requirements.txt
+	touch $@
+
+.venv/installed-dev: .venv/installed requirements-dev.txt
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@
 
-install: .venv/installed
+install: .venv/installed-dev
 
 # Chromium for the browser tests, gettext for translations. Needs root (apt); skipped when already there.
 system-packages:
@@ -25,12 +30,12 @@ run: .venv/installed
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 bin/run
 
-test: .venv/installed system-packages
+test: .venv/installed-dev system-packages
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL)/14 CACHE_URL=$(TEST_REDIS_URL)/15 \
 	  SECRET_KEY=test-secret-key-not-for-production DEBUG=0 DB_CONN_MAX_AGE=0 SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=* \
 	  $(PY) -m pytest $(PYTEST_ARGS)
 
-lint: .venv/installed
+lint: .venv/installed-dev
 	.venv/bin/ruff check .
 
 # Production settings: no deploy warnings, no missing migrations.

@@ -8,9 +8,11 @@ from allauth.account.models import EmailAddress
 from allauth.mfa.totp.internal.auth import TOTP
 from django.contrib.auth.models import Group, Permission
 from django.core.cache import cache
+from django.test import Client
 
 from staff import roles
 from staff.models import User
+from tests.browser_hasher import CHROMIUM, CHROMIUM_ARGS
 
 PASSWORD = "correct horse battery staple"
 
@@ -70,18 +72,17 @@ def personas(caseworker, supervisor, partner_manager, administrator):
     }
 
 
-def client_for(client_class, user):
-    client = client_class()
+def signed_in_client(user):
+    """A fresh test client signed in as `user`, past the MFA step (the user has an authenticator)."""
+    client = Client()
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
 
 
 @pytest.fixture
-def login_as(client):
-    """A test client signed in as `user` (after MFA): login_as(user)."""
-    from django.test import Client
-
-    return lambda user: client_for(Client, user)
+def login_as(db):
+    """login_as(user): a test client signed in as that user."""
+    return signed_in_client
 
 
 def totp_now(user):
@@ -89,8 +90,6 @@ def totp_now(user):
 
 
 # --- Browser -----------------------------------------------------------------------------------------
-
-from tests.browser_hasher import CHROMIUM, CHROMIUM_ARGS  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -6,12 +6,11 @@ import os
 import numpy
 import pytest
 from django.conf import settings
-from django.test import Client
 from PIL import Image
 
 from hashing import reference
 from tests.browser_hasher import HarnessSite
-from tests.conftest import make_staff
+from tests.conftest import make_staff, signed_in_client
 from tests.hashing_corpus import scaled
 
 pytestmark = pytest.mark.browser
@@ -46,8 +45,7 @@ def caller_files(tmp_path):
 
 
 def signed_in_context(browser, live_server, user):
-    client = Client()
-    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    client = signed_in_client(user)
     context = browser.new_context()
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])

@@ -5,6 +5,7 @@ Targets (issue 3): PDQ identical on >= 99 % and never more than 2 bits apart; pH
 MD5 identical on all; hashPixels bit-identical on all.
 """
 
+import os
 from collections import Counter, defaultdict
 
 import numpy
@@ -146,8 +147,6 @@ KIND_SAMPLES = {
 
 
 def test_browser_and_reference_agree_on_kinds(site, harness):
-    import os
-
     kinds_dir = site.root / "kinds"
     kinds_dir.mkdir(exist_ok=True)
     names = []

@@ -22,9 +22,11 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
 install: .venv/installed-dev
 
-# Chromium for the browser tests, gettext for translations. Needs root (apt); skipped when already there.
+# Chromium for the browser tests, gettext for translations: each installed when missing. Needs root (apt).
+APT_PACKAGES = $(if $(shell command -v chromium),,chromium) $(if $(shell command -v msgfmt),,gettext)
 system-packages:
-	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium gettext; }
+	@if [ -n "$(strip $(APT_PACKAGES))" ]; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES); fi
 
 run: .venv/installed
 	DEBUG=1 $(PY) manage.py migrate --noinput

@@ -1,10 +1,6 @@
 from audit.models import AuditEvent, AuditNote
+from ncii_portal.clientip import client_ip
 from ncii_portal.middleware import current_request
-
-
-def client_ip(request):
-    # Behind the proxy, REMOTE_ADDR is the proxy; docs/operations.md has the proxy set X-Real-IP.
-    return request.META.get("HTTP_X_REAL_IP") or request.META.get("REMOTE_ADDR") or None
 
 
 def record(action, *, actor=None, target=None, target_type="", target_id="", details=None, note="",

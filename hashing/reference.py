@@ -8,6 +8,7 @@ Decoding rules (the browser hasher follows the same ones):
 """
 
 import hashlib
+import warnings
 
 import imagehash
 import numpy
@@ -17,8 +18,9 @@ from PIL import ExifTags, Image, UnidentifiedImageError
 from hashing.sniff import sniff_kind
 
 CHUNK = 1 << 20
-# Pillow refuses images over ~179 MP as possible decompression bombs; so do we, with a readable message.
-MAX_PIXELS = Image.MAX_IMAGE_PIXELS
+# The largest image hashed, in pixels: Pillow's decompression-bomb limit (2 × its default MAX_IMAGE_PIXELS),
+# which Image.open enforces, and the browser hasher's MAX_PIXELS (worker.js); docs/hashing.md states it.
+MAX_PIXELS = 178_956_970
 
 
 class CannotHash(Exception):
@@ -112,11 +114,16 @@ def hash_pixels(rgb):
 
 def open_image(path):
     try:
-        img = Image.open(path)
+        with warnings.catch_warnings():
+            # Between half the limit and the limit Pillow only warns; we hash those, as the browser does.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            img = Image.open(path)
     except UnidentifiedImageError:
         return None
-    if img.width * img.height > MAX_PIXELS:
-        raise CannotHash(f"the image is too large to hash ({img.width}×{img.height} pixels)")
+    except Image.DecompressionBombError:
+        img = None
+    if img is None or img.width * img.height > MAX_PIXELS:
+        raise CannotHash(f"the image is too large to hash (more than {MAX_PIXELS:,} pixels)")
     return img
 
 

@@ -1,9 +1,14 @@
 import logging
 import re
 
-# Secrets that can appear in a logged line: one-time link tokens in paths, API key headers or parameters.
+from gunicorn.glogging import Logger as GunicornBaseLogger
+
+# Secrets that can appear in a logged line: one-time link tokens and set-password keys in paths, API key headers
+# or parameters.
 PATTERNS = [
     (re.compile(r"(/(?:h|link|hash|c)/)[A-Za-z0-9_\-]{16,}"), r"\1[redacted]"),
+    # allauth's set-password (invitation, reset) links: /accounts/password/reset/key/<uid>-<token>/
+    (re.compile(r"(/password/reset/key/)[^/\s?\"']+"), r"\1[redacted]"),
     (re.compile(r"((?:key|token|secret|pin|password)=)[^&\s\"']+", re.I), r"\1[redacted]"),
     (
         re.compile(r"((?:x-functions-key|ocp-apim-subscription-key|authorization)[\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+",
@@ -27,4 +32,20 @@ class RedactSecrets(logging.Filter):
         cleaned = redact(message)
         if cleaned != message:
             record.msg, record.args = cleaned, None
+        # A traceback repeats the exception's message: format it now, redacted, so handlers use this text.
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact(record.stack_info)
         return True
+
+
+class GunicornLogger(GunicornBaseLogger):
+    """gunicorn's error and access logs, through RedactSecrets (ncii_portal/gunicorn.conf.py selects this)."""
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        for log in (self.error_log, self.access_log):
+            log.addFilter(RedactSecrets())

@@ -4,11 +4,14 @@ See README.md for the variables and docs/operations.md for production values.
 """
 
 import os
+import secrets
 from pathlib import Path
 
 import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
+
+from ncii_portal import embedded_db
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", BASE_DIR / ".data"))
@@ -26,14 +29,23 @@ def env_list(name, default=""):
 
 
 DEBUG = env_bool("DEBUG")
+# manage.py sets this for commands that need neither secrets nor a database (manage.OFFLINE_COMMANDS): they get
+# a throwaway key and no database at all, so one that tried to use either would fail loudly.
+OFFLINE_COMMAND = env_bool("NCII_OFFLINE_COMMAND")
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
-if not SECRET_KEY:
+if OFFLINE_COMMAND:
+    SECRET_KEY = secrets.token_urlsafe(50)
+elif not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("Set SECRET_KEY (or DEBUG=1 for a development machine).")
     SECRET_KEY = "dev-only-insecure-key-do-not-use-in-production"
 # Old keys keep sessions and signed links valid while a new key is rolled out.
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
+
+# The header the reverse proxy sets to the client's address (e.g. X-Real-IP); unset: REMOTE_ADDR, headers ignored.
+# ncii_portal.clientip reads it for audit rows and every rate limit.
+TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER", "").strip()
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
@@ -45,7 +57,7 @@ INSTALLED_APPS = [
     "hashing",
     "cases",
     "partners",
-    "django.contrib.admin",
+    "ncii_portal.admin.PortalAdminConfig",  # django.contrib.admin, read-only (ncii_portal/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -98,28 +110,22 @@ TEMPLATES = [
 
 
 # Database: DATABASE_URL, or an embedded PostgreSQL under .data/ so that development runs the same engine.
-def embedded_database_url():
-    import pgserver
-
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    # cleanup_mode=None: the server outlives this process, so web, worker and beat share it.
-    server = pgserver.get_server(DATA_DIR / "pg", cleanup_mode=None)
-    return server.get_uri()
-
-
-DATABASE_URL = os.environ.get("DATABASE_URL") or embedded_database_url()
-DATABASES = {
-    "default": dj_database_url.parse(
-        DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", 60)), conn_health_checks=True
-    )
-}
+if OFFLINE_COMMAND:
+    DATABASE_URL, DATABASES = "", {}
+else:
+    DATABASE_URL = os.environ.get("DATABASE_URL") or embedded_db.start()
+    DATABASES = {
+        "default": dj_database_url.parse(
+            DATABASE_URL, conn_max_age=int(os.environ.get("DB_CONN_MAX_AGE", 60)), conn_health_checks=True
+        )
+    }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: shared Redis in production so rate limits hold across processes.
 CACHE_URL = os.environ.get("CACHE_URL", "")
 if CACHE_URL.startswith("redis"):
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
-elif not DEBUG and not CACHE_URL:
+elif not DEBUG and not CACHE_URL and not OFFLINE_COMMAND:
     raise ImproperlyConfigured("Set CACHE_URL=redis://… in production: rate limits must hold across processes.")
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
@@ -127,22 +133,28 @@ else:
 # Celery: CELERY_BROKER_URL, or kombu's filesystem transport so a real worker and beat run with no server.
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "filesystem://")
 CELERY_BROKER_TRANSPORT_OPTIONS = {}
-if CELERY_BROKER_URL.startswith("filesystem"):
+if CELERY_BROKER_URL.startswith("filesystem") and not OFFLINE_COMMAND:
     _broker_dir = DATA_DIR / "broker"
-    for _sub in ("queue", "processed"):
+    for _sub in ("queue", "processed", "control"):
         (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
         "data_folder_out": str(_broker_dir / "queue"),
         "processed_folder": str(_broker_dir / "processed"),
+        "control_folder": str(_broker_dir / "control"),  # default: ./control, in whatever folder we run from
         "store_processed": False,
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Europe/London")
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {
-    "purge-expired-audit-events": {"task": "audit.tasks.purge_expired_events", "schedule": 24 * 3600},
-}
+CELERY_BEAT_SCHEDULE = {}
+# Purging audit rows needs DELETE, which only the owner role has in production (docs/operations.md): there the
+# operator schedules `manage.py purge_audit` as the owner, and beat would only fail. In development one role owns
+# everything, so beat may do it.
+if env_bool("AUDIT_PURGE_IN_BEAT", DEBUG):
+    CELERY_BEAT_SCHEDULE["purge-expired-audit-events"] = {
+        "task": "audit.tasks.purge_expired_events", "schedule": 24 * 3600,
+    }
 
 # Accounts: staff only, email login, no public signup, MFA mandatory (enforced by staff.middleware).
 AUTH_USER_MODEL = "staff.User"
@@ -169,6 +181,9 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
+# allauth reads the client IP through StaffAccountAdapter.get_client_ip (ncii_portal.clientip); this keeps its
+# own helpers in agreement.
+ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER or None
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
 MFA_TOTP_ISSUER = SITE_NAME
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG

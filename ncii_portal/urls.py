@@ -6,7 +6,6 @@ from ncii_portal import views
 
 # The Django admin signs in through allauth, so MFA applies there too.
 admin.site.login = secure_admin_login(admin.site.login)
-admin.site.site_header = "Helpline portal administration"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),

@@ -15,6 +15,7 @@ from audit.actions import record
 from staff.models import User
 
 
+@transaction.atomic
 def set_roles(user, role_names, *, by):
     before = sorted(user.roles)
     user.groups.set(Group.objects.filter(name__in=role_names))
@@ -24,13 +25,13 @@ def set_roles(user, role_names, *, by):
         record("staff.roles_changed", actor=by, target=user, details={"before": before, "after": after})
 
 
-def send_invitation(request, user):
+def send_set_password_link(request, user, template="staff/email/invitation"):
     """Mails a set-password link (allauth's password-reset-from-key page, one use, time-limited)."""
     key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
-    # allauth reads the request from its context; this may run after the view returned (on commit).
+    # allauth reads the request from its context; this runs after the view's transaction commits.
     with allauth_context.request_context(request):
         context = {"user": user, "set_password_url": get_reset_password_from_key_url(request, key)}
-        get_adapter(request).send_mail("staff/email/invitation", user.email, context)
+        get_adapter(request).send_mail(template, user.email, context)
 
 
 @transaction.atomic
@@ -39,8 +40,14 @@ def invite_staff(request, *, email, name, role_names, by):
     EmailAddress.objects.create(user=user, email=user.email, primary=True, verified=True)
     set_roles(user, role_names, by=by)
     record("staff.invited", actor=by, target=user, details={"roles": sorted(role_names)})
-    transaction.on_commit(lambda: send_invitation(request, user))
+    transaction.on_commit(lambda: send_set_password_link(request, user))
     return user
+
+
+@transaction.atomic
+def resend_invitation(request, user, *, by):
+    record("staff.invitation_sent", actor=by, target=user)
+    transaction.on_commit(lambda: send_set_password_link(request, user))
 
 
 def end_sessions(user):
@@ -65,9 +72,17 @@ def reactivate_staff(user, *, by):
 
 
 @transaction.atomic
-def reset_authenticators(user, *, by):
-    """For a lost phone or key: removes every authenticator; the person must enrol again at next login."""
+def reset_authenticators(request, user, *, by):
+    """For a lost phone or key: removes every authenticator, and the password with them.
+
+    Whoever found the phone may also know the password; without this, the password alone would lead to the
+    enrolment page and a fresh authenticator of the finder's choosing. The person gets a new set-password link
+    by email, then enrols again.
+    """
     removed = sorted(Authenticator.objects.filter(user=user).values_list("type", flat=True))
     Authenticator.objects.filter(user=user).delete()
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
     end_sessions(user)
     record("staff.mfa_reset_by_admin", actor=by, target=user, details={"removed": removed})
+    transaction.on_commit(lambda: send_set_password_link(request, user, "staff/email/mfa_reset"))

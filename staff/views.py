@@ -72,8 +72,9 @@ def staff_reactivate(request, pk):
 @role_required(roles.ADMINISTRATOR)
 def staff_reset_mfa(request, pk):
     person = get_object_or_404(User, pk=pk)
-    actions.reset_authenticators(person, by=request.user)
-    messages.success(request, f"{person}'s authenticators were removed; they must set one up at next sign-in.")
+    actions.reset_authenticators(request, person, by=request.user)
+    messages.success(request, f"{person}'s authenticators and password were removed; a set-password link was sent "
+                              f"to {person.email}, and they must set up an authenticator at next sign-in.")
     return redirect("staff_detail", person.pk)
 
 
@@ -81,6 +82,6 @@ def staff_reset_mfa(request, pk):
 @role_required(roles.ADMINISTRATOR)
 def staff_resend_invitation(request, pk):
     person = get_object_or_404(User, pk=pk, is_active=True)
-    actions.send_invitation(request, person)
+    actions.resend_invitation(request, person, by=request.user)
     messages.success(request, f"A new set-password link was sent to {person.email}.")
     return redirect("staff_detail", person.pk)

@@ -112,36 +112,46 @@ def page(browser):
     context.close()
 
 
-# --- Celery ------------------------------------------------------------------------------------------
+# --- Other processes (Celery worker, gunicorn) ------------------------------------------------------
+
+
+def server_env(django_db_blocker):
+    """The environment for a process of ours that must use the test database."""
+    from django.conf import settings
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        test_db = connection.settings_dict["NAME"]
+    env = {**os.environ, "DATABASE_URL": settings.DATABASE_URL.rsplit("/", 1)[0] + "/" + test_db}
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    return env
+
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker):
+def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process on the test broker, using the test database."""
     import subprocess
     import sys
     import time
     from pathlib import Path
 
-    from django.conf import settings
-    from django.db import connection
-
     from ncii_portal.celery import app
 
-    with django_db_blocker.unblock():
-        test_db = connection.settings_dict["NAME"]
-    url = settings.DATABASE_URL.rsplit("/", 1)[0] + "/" + test_db
-    env = {**os.environ, "DATABASE_URL": url, "C_FORCE_ROOT": "1"}
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    env = {**server_env(django_db_blocker), "C_FORCE_ROOT": "1"}
     app.control.purge()  # nothing left over from an earlier run
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "ncii_portal", "worker", "--pool=solo", "--loglevel=WARNING",
-         "--hostname", f"test-{os.getpid()}@%h"],
-        cwd=Path(__file__).resolve().parent.parent, env=env,
-    )
+    # Its log goes to a file that tests can read (tests/test_log_redaction.py).
+    log = tmp_path_factory.mktemp("worker") / "worker.log"
+    with open(log, "wb") as out:
+        worker = subprocess.Popen(
+            [sys.executable, "-m", "celery", "-A", "ncii_portal", "worker", "--pool=solo",
+             "--include", "tests.tasks", "--hostname", f"test-{os.getpid()}@%h"],
+            cwd=Path(__file__).resolve().parent.parent, env=env, stdout=out, stderr=subprocess.STDOUT,
+        )
+    worker.log_path = log
     deadline = time.monotonic() + 60
     while not app.control.ping(timeout=0.5):
-        assert worker.poll() is None, "the Celery worker exited"
+        assert worker.poll() is None, "the Celery worker exited:\n" + log.read_text()
         assert time.monotonic() < deadline, "the Celery worker did not answer within 60 s"
     yield worker
     worker.terminate()

@@ -1,5 +1,7 @@
 """The hash bank keeps one row per distinct signal, and every change takes a new change sequence value."""
 
+import threading
+
 import pytest
 from django.db import IntegrityError, transaction
 
@@ -60,3 +62,55 @@ def test_low_quality_pdq_is_never_shareable(db):
     shareable = set(BankHash.objects.shareable())
     assert shareable == {good, md5}
     assert low.is_low_quality and low not in shareable and withdrawn not in shareable
+
+
+def run_in_thread(target):
+    """Run `target` on its own thread, hence its own database connection; returns (thread, done event, result)."""
+    from django.db import connection
+
+    done, result = threading.Event(), {}
+
+    def body():
+        try:
+            result["value"] = target()
+        except Exception as exc:  # handed to the test, which asserts on it
+            result["error"] = exc
+        finally:
+            connection.close()
+            done.set()
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    return thread, done, result
+
+
+@pytest.mark.parametrize("first_commits", [True, False])
+def test_concurrent_writes_of_one_signal_meet_in_one_row(transactional_db, first_commits):
+    """Two connections bank the same hash at once: the second waits on the first, then uses its row or its own."""
+    inserted, release = threading.Event(), threading.Event()
+
+    def first():
+        with transaction.atomic():
+            bank_hash = actions.bank_signal("pdq", PDQ, quality=60)
+            inserted.set()
+            assert release.wait(10)
+            if not first_commits:
+                transaction.set_rollback(True)
+        return bank_hash
+
+    a_thread, a_done, a = run_in_thread(first)
+    assert inserted.wait(10)
+    b_thread, b_done, b = run_in_thread(lambda: actions.bank_signal("pdq", PDQ, quality=80))
+    assert not b_done.wait(0.5), "the second write must wait for the first transaction"
+    release.set()
+    a_thread.join(10)
+    b_thread.join(10)
+    assert "error" not in a and "error" not in b, (a, b)
+
+    (row,) = BankHash.objects.all()
+    assert row.pk == b["value"].pk and row.quality == 80
+    if first_commits:
+        assert row.pk == a["value"].pk
+        assert row.change_seq > a["value"].change_seq  # the better quality was a change
+    else:
+        assert row.pk != a["value"].pk

@@ -148,3 +148,49 @@ def test_all_good_exits_0(tmp_path, name):
     result = subprocess.run([sys.executable, "manage.py", "hashfiles", str(path)], cwd=ROOT, capture_output=True,
                             text=True, timeout=120)
     assert result.returncode == 0 and json.loads(result.stdout)["kind"] == "image"
+
+
+def test_runs_from_a_bare_checkout_without_environment_or_database(tmp_path):
+    """No SECRET_KEY, DEBUG, DATABASE_URL or CACHE_URL: it still hashes, and starts no embedded PostgreSQL."""
+    path = tmp_path / "photo.png"
+    Image.fromarray(photo()).save(path)
+    data_dir = tmp_path / "data"
+    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "DATA_DIR": str(data_dir)}
+    result = subprocess.run([sys.executable, "manage.py", "hashfiles", str(path)], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["pdq"] == expected(photo())["pdq"]
+    assert not data_dir.exists()  # no embedded database, no broker folders
+
+
+def png_header(width, height):
+    """The start of a PNG claiming this size: enough for Image.open, nothing to decode."""
+    import struct
+    import zlib
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    def chunk(kind, data):
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", zlib.compress(b"\0" * 64))
+
+
+def test_pixel_limit_is_one_number_in_reference_browser_and_docs(tmp_path):
+    import re
+
+    from hashing.reference import MAX_PIXELS, CannotHash, hash_file
+
+    worker = (ROOT / "hashing/static/hashing/worker.js").read_text()
+    assert int(re.search(r"const MAX_PIXELS = (\d+);", worker).group(1)) == MAX_PIXELS
+    assert f"**{MAX_PIXELS:,} pixels**" in (ROOT / "docs/hashing.md").read_text()
+    assert MAX_PIXELS == 2 * Image.MAX_IMAGE_PIXELS  # Pillow's own refusal starts just above it
+
+    over = tmp_path / "over.png"
+    over.write_bytes(png_header(1, MAX_PIXELS + 1))
+    with pytest.raises(CannotHash, match="too large to hash"):
+        hash_file(over)
+    at_limit = tmp_path / "at_limit.png"
+    at_limit.write_bytes(png_header(2, MAX_PIXELS // 2))  # allowed: fails later, on its missing pixel data
+    with pytest.raises(CannotHash) as refused:
+        hash_file(at_limit)
+    assert "too large" not in str(refused.value)

@@ -3,13 +3,16 @@
 import re
 import time
 
+import pytest
 from allauth.mfa.models import Authenticator
 from allauth.usersessions.models import UserSession
 from django.core import mail
+from django.db import DatabaseError
 from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from staff import actions
 from staff.middleware import SEEN, STARTED
 from staff.models import User
 from tests.conftest import PASSWORD, totp_now
@@ -64,22 +67,84 @@ def test_deactivation_ends_live_sessions_at_once(login_as, administrator, casewo
     assert UserSession.objects.filter(user=caseworker).count() == 0
     response = victim.get(reverse("dashboard"))
     assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
-    # and cannot sign in again
-    retry = Client().post(reverse("account_login"), {"login": caseworker.email, "password": PASSWORD})
-    assert retry.status_code != 302 or retry["Location"] != reverse("mfa_authenticate")
+    # and cannot sign in again: the right password leads to the "inactive" page, not to the second step.
+    retry_client = Client()
+    retry = retry_client.post(reverse("account_login"), {"login": caseworker.email, "password": PASSWORD})
+    assert retry.status_code == 302 and retry["Location"] == reverse("account_inactive")
+    refused = retry_client.get(reverse("dashboard"))
+    assert refused.status_code == 302 and refused["Location"].startswith(reverse("account_login"))
     assert AuditEvent.objects.filter(action="staff.deactivated", target_id=str(caseworker.pk)).exists()
 
 
-def test_lost_authenticator_reset_forces_enrolment(login_as, administrator, caseworker):
+def test_lost_authenticator_reset_also_resets_the_password(login_as, administrator, caseworker,
+                                                            django_capture_on_commit_callbacks):
     victim = sign_in_fully(caseworker)
-    login_as(administrator).post(reverse("staff_reset_mfa", args=[caseworker.pk]))
+    with django_capture_on_commit_callbacks(execute=True):
+        login_as(administrator).post(reverse("staff_reset_mfa", args=[caseworker.pk]))
     assert not Authenticator.objects.filter(user=caseworker).exists()
     assert victim.get(reverse("dashboard")).status_code == 302
-    client = Client()
-    client.post(reverse("account_login"), {"login": caseworker.email, "password": PASSWORD})
-    assert client.get(reverse("dashboard"))["Location"] == reverse("mfa_activate_totp")
     event = AuditEvent.objects.get(action="staff.mfa_reset_by_admin")
     assert event.details == {"removed": ["totp"]} and event.actor == administrator
+
+    # Whoever holds the lost phone and knows the password gets nowhere: not even to the enrolment page.
+    finder = Client()
+    stolen = finder.post(reverse("account_login"), {"login": caseworker.email, "password": PASSWORD})
+    assert stolen.status_code == 200
+    enrol = finder.get(reverse("mfa_activate_totp"))
+    assert enrol.status_code == 302 and enrol["Location"].startswith(reverse("account_login"))
+
+    # The owner gets a set-password link by email, then must enrol again.
+    (message,) = mail.outbox
+    assert message.to == [caseworker.email] and "two-factor" in message.body
+    link = re.search(r"https?://\S+", message.body).group(0)
+    owner = Client()
+    form_page = owner.get(link, follow=True)
+    new_password = "another sturdy passphrase 7"
+    owner.post(form_page.redirect_chain[-1][0], {"password1": new_password, "password2": new_password})
+    owner.post(reverse("account_login"), {"login": caseworker.email, "password": new_password})
+    assert owner.get(reverse("dashboard"))["Location"] == reverse("mfa_activate_totp")
+
+
+def test_resending_an_invitation_is_audited(login_as, administrator, newcomer, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        login_as(administrator).post(reverse("staff_resend_invitation", args=[newcomer.pk]))
+    assert len(mail.outbox) == 1 and mail.outbox[0].to == [newcomer.email]
+    event = AuditEvent.objects.get(action="staff.invitation_sent")
+    assert event.actor == administrator and event.target_id == str(newcomer.pk)
+
+
+@pytest.fixture
+def failing_audit(monkeypatch):
+    """Every audit insert fails, as it would if the database refused it."""
+
+    def refuse(self, *args, **kwargs):
+        raise DatabaseError("audit insert refused")
+
+    monkeypatch.setattr(AuditEvent, "save", refuse)
+
+
+def test_no_change_without_its_audit_row(rf, administrator, caseworker, failing_audit,
+                                         django_capture_on_commit_callbacks):
+    request = rf.post("/")
+    request.user = administrator
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        with pytest.raises(DatabaseError):
+            actions.set_roles(caseworker, ["supervisor"], by=administrator)
+        with pytest.raises(DatabaseError):
+            actions.deactivate_staff(caseworker, by=administrator)
+        with pytest.raises(DatabaseError):
+            actions.reset_authenticators(request, caseworker, by=administrator)
+        with pytest.raises(DatabaseError):
+            actions.resend_invitation(request, caseworker, by=administrator)
+        with pytest.raises(DatabaseError):
+            actions.invite_staff(request, email="robin@helpline.test", name="", role_names=["caseworker"],
+                                 by=administrator)
+    caseworker = User.objects.get(pk=caseworker.pk)
+    assert caseworker.roles == {"caseworker"} and caseworker.is_active
+    assert caseworker.check_password(PASSWORD)
+    assert Authenticator.objects.filter(user=caseworker).exists()
+    assert not User.objects.filter(email="robin@helpline.test").exists()
+    assert callbacks == [] and mail.outbox == []
 
 
 def age_session(client, **offsets):

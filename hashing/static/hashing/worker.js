@@ -11,7 +11,9 @@ import { imageFormat, latin1, orientedSize, readImageMeta, rowMapping,
 const MD5_CHUNK = 8 << 20;             // bytes read per step; a 2 GB file is never held whole
 const STRIP_PIXELS = 2 << 20;          // pixels per decoded strip
 const MAX_TILE = 8192;                 // widest strip drawn at once (canvas limits vary by browser)
-const MAX_PIXELS = 200e6;              // beyond this the float buffer alone is 800 MB: refuse politely
+// The largest image hashed: the Python reference's MAX_PIXELS (Pillow's decompression-bomb limit); beyond it
+// both refuse, so both sides agree on which images get image hashes. (The float buffer is then ~716 MB.)
+const MAX_PIXELS = 178956970;
 const DECODE = { imageOrientation: "none", colorSpaceConversion: "none", premultiplyAlpha: "none" };
 
 // A problem that still lets us return the MD5: shown to the caller as `warning`.

@@ -1,0 +1,123 @@
+"""The README's development commands: `bin/run` (what `make run` starts) and the TOTP one-liner.
+
+bin/run starts web, worker and beat on an embedded PostgreSQL; Ctrl-C must stop all of them and that database.
+"""
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import pyotp
+import pytest
+
+from tests.conftest import wait_for
+from tests.test_log_redaction import free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def bare_env(**extra):
+    """A shell's environment with none of the portal's variables (as on a fresh machine)."""
+    return {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8", **extra}
+
+
+@pytest.fixture
+def data_dir():
+    # Not under pytest's tmp_path: as root, pgserver runs PostgreSQL as another user, who must reach the folder.
+    path = Path(tempfile.mkdtemp(prefix="ncii-run-"))
+    path.chmod(0o755)
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+def group_alive(pgid):
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def test_bin_run_serves_and_stops_cleanly_on_ctrl_c(data_dir):
+    port = free_port()
+    env = bare_env(DEBUG="1", DATA_DIR=str(data_dir), PORT=str(port))
+    migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
+                             capture_output=True, text=True, timeout=300)
+    assert migrate.returncode == 0, migrate.stderr
+    log = data_dir / "run.log"
+    with open(log, "wb") as out:
+        run = subprocess.Popen(["bin/run"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                               start_new_session=True)  # its own process group, as a terminal gives it
+    try:
+        def login_page_answers():
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as r:  # noqa: S310
+                    return r.status == 200
+            except OSError:
+                return False
+
+        assert wait_for(login_page_answers, timeout=120), log.read_text()
+        accounts = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+        assert {a["role"] for a in accounts} == {"caseworker", "supervisor", "partner_manager", "administrator"}
+
+        os.killpg(run.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground process group
+        assert run.wait(timeout=60) is not None
+        assert wait_for(lambda: not group_alive(run.pid), timeout=30), "a process of bin/run was left running"
+        assert not (data_dir / "pg" / "postmaster.pid").exists(), "the embedded PostgreSQL is still running"
+        assert "Segmentation fault" not in log.read_text()
+        assert not (ROOT / "control").exists(), "the file-system broker writes only under DATA_DIR"
+    finally:
+        if group_alive(run.pid):
+            os.killpg(run.pid, signal.SIGKILL)
+        subprocess.run([sys.executable, "-m", "ncii_portal.embedded_db", "stop"], cwd=ROOT, env=env, timeout=60)
+
+
+def test_readme_totp_command_works_after_make_run_alone():
+    """The README's command for a demo account's code needs only what `make run` installs, and no environment."""
+    readme = (ROOT / "README.md").read_text()
+    command = re.search(r"`([^`]*totp_code[^`]*)`", readme).group(1)
+    secret = pyotp.random_base32()
+    args = command.replace("SECRET", secret).split()
+    assert args[0] == ".venv/bin/python", "the command uses the project's environment"
+    runtime_python = [sys.executable, *args[1:]]
+    started = time.time()
+    result = subprocess.run(runtime_python, cwd=ROOT, env=bare_env(), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    totp = pyotp.TOTP(secret)
+    assert result.stdout.strip() in {totp.at(started), totp.at(time.time())}
+
+
+def test_readme_promises_only_docs_that_exist():
+    readme = (ROOT / "README.md").read_text()
+    for path in re.findall(r"`?(docs/[\w./-]+\.md)`?", readme):
+        assert (ROOT / path).exists(), path
+    for command in re.findall(r"`(make \w+)", readme):
+        target = command.split()[1]
+        assert re.search(rf"^{target}:", (ROOT / "Makefile").read_text(), re.M), command
+
+
+@pytest.mark.parametrize("present, missing", [
+    (["chromium"], ["gettext"]),
+    (["msgfmt"], ["chromium"]),
+    ([], ["chromium", "gettext"]),
+    (["chromium", "msgfmt"], []),
+])
+def test_make_test_installs_each_missing_system_package(tmp_path, present, missing):
+    for name in present:
+        tool = tmp_path / name
+        tool.write_text("#!/bin/sh\n")
+        tool.chmod(0o755)
+    make = shutil.which("make")
+    result = subprocess.run([make, "-n", "system-packages"], cwd=ROOT, env={"PATH": str(tmp_path)},
+                            capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    installs = re.search(r"apt-get install -y -q ([\w ]*)", result.stdout).group(1).split()
+    assert installs == missing

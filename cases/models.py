@@ -1,0 +1,312 @@
+"""Contacts, cases, one-time hashing links and items: the call, in the helpline's words (design.md).
+
+Caller data is kept to what the work needs: no names, no contact details, no file names, no file contents.
+"""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from hashing.models import BankHash
+
+# Crockford's base32: no I, L, O or U, so a reference or code read over the phone cannot be misheard as another.
+ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+MISREAD = str.maketrans({"O": "0", "I": "1", "L": "1"})
+
+
+def random_code(length):
+    return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+def normalise_code(text):
+    """What a person typed (any case, spaces or dashes, O for 0) as stored: upper case, no separators."""
+    return "".join(str(text or "").upper().translate(MISREAD).split()).replace("-", "")
+
+
+def grouped(code, size=4):
+    return "-".join(code[i:i + size] for i in range(0, len(code), size))
+
+
+class AbuseType(models.TextChoices):
+    SHARED = "shared", _("Images were shared")
+    THREATENED = "threatened", _("Threatened to share")
+    SEXTORTION = "sextortion", _("Sextortion (money or more images demanded)")
+    SYNTHETIC = "synthetic", _("Deepfake or synthetic images")
+    VOYEURISM = "voyeurism", _("Voyeurism (taken without knowing)")
+    OTHER = "other", _("Other")
+
+
+class Contact(models.Model):
+    """One conversation with the helpline, recorded even when no case follows (anonymously if need be)."""
+
+    class Channel(models.TextChoices):
+        PHONE = "phone", "Phone"
+        CHAT = "chat", "Chat"
+        EMAIL = "email", "Email"
+        IN_PERSON = "in_person", "In person"
+        SELF_SERVICE = "self_service", "Self-service"
+
+    class Caller(models.TextChoices):
+        SUBJECT = "subject", "The person in the images"
+        ON_BEHALF = "on_behalf", "Someone on their behalf"
+
+    class Outcome(models.TextChoices):
+        IN_PROGRESS = "in_progress", "Intake in progress"
+        CASE_OPENED = "case_opened", "Case opened"
+        UNDER_18 = "under_18", "Under 18 in the content: referred"
+        NOT_ELIGIBLE = "not_eligible", "Not eligible: advice given"
+
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    language = models.CharField(max_length=10, default="en")
+    caller = models.CharField(max_length=10, choices=Caller.choices, default=Caller.SUBJECT)
+    # The eligibility script, in its order; None until asked.
+    in_content = models.BooleanField(null=True)
+    adult_in_content = models.BooleanField(null=True)
+    intimate = models.BooleanField(null=True)
+    has_files = models.BooleanField(null=True)
+    abuse_type = models.CharField(max_length=20, choices=AbuseType.choices, blank=True)
+    # Risk and safeguarding flags; each prompts its referral (cases.actions.RISK_REFERRALS).
+    immediate_danger = models.BooleanField(default=False)
+    self_harm_risk = models.BooleanField(default=False)
+    abuser_contact = models.BooleanField(default=False)
+    child_involved = models.BooleanField(default=False)
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.IN_PROGRESS)
+    taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="contacts_taken")
+    case = models.ForeignKey("Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts")
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"contact {self.pk} ({self.get_channel_display()})"
+
+    @property
+    def is_under_18(self):
+        return self.adult_in_content is False
+
+    def ineligible_because(self):
+        """Why no case can be opened from this contact, or "" when it can (every answer yes)."""
+        if self.in_content is False:
+            return "The person in the images is not the caller or the person they call for."
+        if self.adult_in_content is False:
+            return "The person was under 18 in the content."
+        if self.intimate is False:
+            return "The content is not intimate."
+        if self.has_files is False:
+            return "The files are not on a device the caller can use."
+        if None in (self.in_content, self.adult_in_content, self.intimate, self.has_files):
+            return "The eligibility questions are not all answered."
+        return ""
+
+
+class Case(models.Model):
+    """One person's request to have their images blocked. Its reference and PIN are the caller's only keys."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", "Open"
+        HASHES_SUBMITTED = "hashes_submitted", "Hashes submitted"
+        ACTIVE = "active", "Active"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+        CLOSED = "closed", "Closed"
+
+    # A case in any of these holds its bank hashes active (a closed case still wants its images blocked).
+    HOLDING = (Status.OPEN, Status.HASHES_SUBMITTED, Status.ACTIVE, Status.CLOSED)
+    REFERENCE_LENGTH = 12  # 60 random bits, shown as XXXX-XXXX-XXXX
+
+    reference = models.CharField(max_length=REFERENCE_LENGTH, unique=True)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
+    abuse_type = models.CharField(max_length=20, choices=AbuseType.choices, blank=True)
+    language = models.CharField(max_length=10, default="en")
+    caseworker = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="cases")
+    # The PIN as a password digest (settings.PASSWORD_HASHERS); set on the caller's device only, at submission.
+    pin_digest = models.CharField(max_length=200, blank=True)
+    pin_failures = models.PositiveSmallIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    consent_version = models.CharField(max_length=20, blank=True)
+    consented_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return self.display_reference
+
+    @property
+    def display_reference(self):
+        return grouped(self.reference)
+
+    @property
+    def is_withdrawn(self):
+        return self.status == self.Status.WITHDRAWN
+
+    def is_locked(self, now=None):
+        return self.locked_until is not None and self.locked_until > (now or timezone.now())
+
+    def item_counts(self):
+        """{kind: count} of this case's items, with every kind present."""
+        counts = dict.fromkeys(Item.Kind.values, 0)
+        for row in self.items.values("kind").annotate(n=models.Count("id")):
+            counts[row["kind"]] = row["n"]
+        return counts
+
+
+class HashingLinkQuerySet(models.QuerySet):
+    def usable(self, now=None):
+        now = now or timezone.now()
+        return self.filter(used_at=None, revoked_at=None, expires_at__gt=now)
+
+
+def digest_code(code):
+    # Codes carry 50 random bits and live an hour: a fast digest is enough, and lets us look them up.
+    return hashlib.sha256(normalise_code(code).encode()).hexdigest()
+
+
+class HashingLink(models.Model):
+    """A one-time link for the caller's own device: a short URL, the same code read aloud, and a QR code.
+
+    Only a digest of the code is stored. It expires, is used up by the caller's submission, and can be revoked.
+    """
+
+    CODE_LENGTH = 10  # 50 random bits, shown as XXXXX-XXXXX
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links")
+    code_digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    opened_at = models.DateTimeField(null=True, blank=True)
+    used_at = models.DateTimeField(null=True, blank=True)
+    # The caller's device names its submission; a retry of the same one is answered again, never doubled.
+    submission_id = models.CharField(max_length=64, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+
+    objects = HashingLinkQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return f"link {self.pk} for {self.case}"
+
+    @classmethod
+    def new_code(cls):
+        return random_code(cls.CODE_LENGTH)
+
+    @property
+    def state(self):
+        if self.revoked_at:
+            return "revoked"
+        if self.used_at:
+            return "used"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "opened" if self.opened_at else "waiting"
+
+
+class Item(models.Model):
+    """One file the caller hashed on their device. An image carries PDQ (+ quality), pHash and MD5; a video or
+    other file MD5 only. The signals themselves live in the bank, one row per distinct value."""
+
+    class Kind(models.TextChoices):
+        IMAGE = "image", _("Image")
+        VIDEO = "video", _("Video")
+        FILE = "file", _("Other file")
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="items")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    md5 = models.CharField(max_length=32)
+    pdq_quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    # An image this browser could not decode faithfully: it came as MD5 only.
+    unreadable = models.BooleanField(default=False)
+    signals = models.ManyToManyField(BankHash, related_name="items")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [
+            # The same file sent twice (a retry, or chosen twice) is one item.
+            models.UniqueConstraint(fields=["case", "md5"], name="item_unique_file_per_case"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} item {self.pk}"
+
+    @property
+    def is_low_quality(self):
+        from hashing.signals import is_low_quality
+
+        return self.kind == self.Kind.IMAGE and not self.unreadable and is_low_quality(self.pdq_quality)
+
+
+class Referral(models.Model):
+    """Where the helpline pointed the caller: on the contact, and on the case when there is one."""
+
+    class To(models.TextChoices):
+        EMERGENCY = "emergency", "Emergency services (999 / 112)"
+        TAKE_IT_DOWN = "take_it_down", "Take It Down (NCMEC) / CyberTipline"
+        CHILDLINE_IWF = "childline_iwf", "Childline / IWF Report Remove"
+        CRISIS_LINE = "crisis_line", "Samaritans or a crisis line"
+        DOMESTIC_ABUSE = "domestic_abuse", "Domestic abuse support"
+        POLICE = "police", "Police"
+        COUNSELLING = "counselling", "Cyber Civil Rights Initiative or local counselling"
+        LEGAL = "legal", "Legal advice"
+        PLATFORM = "platform", "Platform reporting"
+        OTHER = "other", "Other"
+
+    class Status(models.TextChoices):
+        SUGGESTED = "suggested", "Suggested"
+        MADE = "made", "Made"
+        DECLINED = "declined", "Declined"
+
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="referrals")
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.SET_NULL, related_name="referrals")
+    to = models.CharField(max_length=20, choices=To.choices)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.SUGGESTED)
+    outcome = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "id"]
+        constraints = [models.UniqueConstraint(fields=["contact", "to"], name="referral_once_per_contact")]
+
+    def __str__(self):
+        return self.get_to_display()
+
+
+class Notification(models.Model):
+    """Something a staff member must see in the portal (e.g. a caller withdrew their case)."""
+
+    class Kind(models.TextChoices):
+        WITHDRAWN = "withdrawn", "The case was withdrawn"
+
+    recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notifications")
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    created = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created", "-id"]
+        indexes = [models.Index(fields=["recipient", "read_at"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.case}"
+
+
+def link_expiry(now=None):
+    return (now or timezone.now()) + timedelta(minutes=settings.CALLER_LINK_MINUTES)

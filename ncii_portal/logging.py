@@ -6,7 +6,8 @@ from gunicorn.glogging import Logger as GunicornBaseLogger
 # Secrets that can appear in a logged line: one-time link tokens and set-password keys in paths, API key headers
 # or parameters.
 PATTERNS = [
-    (re.compile(r"(/(?:h|link|hash|c)/)[A-Za-z0-9_\-]{16,}"), r"\1[redacted]"),
+    # The caller's one-time link (/h/<code>/, cases/caller_urls.py): its code is 10 characters, or more.
+    (re.compile(r"(/(?:h|link|hash|c)/)[A-Za-z0-9_\-]{8,}"), r"\1[redacted]"),
     # allauth's set-password (invitation, reset) links: /accounts/password/reset/key/<uid>-<token>/
     (re.compile(r"(/password/reset/key/)[^/\s?\"']+"), r"\1[redacted]"),
     (re.compile(r"((?:key|token|secret|pin|password)=)[^&\s\"']+", re.I), r"\1[redacted]"),

@@ -103,6 +103,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "staff.context_processors.navigation",
+                "cases.context_processors.caller",
             ],
         },
     },
@@ -204,12 +205,33 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 
+# The call (cases/): the caller's one-time link, quotas against abuse (design rule 9), PIN guessing.
+CALLER_LINK_MINUTES = int(os.environ.get("CALLER_LINK_MINUTES", 60))
+CALLER_MAX_ITEMS_PER_SUBMISSION = int(os.environ.get("CALLER_MAX_ITEMS_PER_SUBMISSION", 50))
+CALLER_MAX_ITEMS_PER_CASE = int(os.environ.get("CALLER_MAX_ITEMS_PER_CASE", 200))
+CALLER_SUBMISSIONS_PER_IP_PER_HOUR = int(os.environ.get("CALLER_SUBMISSIONS_PER_IP_PER_HOUR", 20))
+CALLER_CASES_PER_IP_PER_DAY = int(os.environ.get("CALLER_CASES_PER_IP_PER_DAY", 5))
+CALLER_STATUS_CHECKS_PER_IP_PER_HOUR = int(os.environ.get("CALLER_STATUS_CHECKS_PER_IP_PER_HOUR", 30))
+CALLER_CODE_TRIES_PER_IP_PER_HOUR = int(os.environ.get("CALLER_CODE_TRIES_PER_IP_PER_HOUR", 30))
+CALLER_SUBMIT_MAX_BYTES = 64 * 1024  # hashes only: 50 items are about 10 kB
+PIN_LOCK_AFTER = 5  # wrong PINs for one reference, then it is locked for PIN_LOCK_MINUTES
+PIN_LOCK_MINUTES = 60
+# Where the caller pages' quick-exit button leaves to: a neutral, everyday site.
+QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
+
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", 6 * 365 + 2))
 
-LANGUAGE_CODE = "en-gb"
+LANGUAGE_CODE = "en"
+# Caller pages are translated (locale/); the caller picks the language on the page. Staff pages are English.
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
 USE_I18N = True
 USE_TZ = True
+
+# No upload handlers: a file sent to any endpoint is read past and dropped, never kept, not even in a temporary
+# file (design rule 1: the portal never receives caller media).
+FILE_UPLOAD_HANDLERS = []
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

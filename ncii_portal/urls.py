@@ -11,6 +11,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
+    path("", include("cases.caller_urls")),
+    path("", include("cases.urls")),
     path("", include("audit.urls")),
     path("", include("hashing.urls")),
     path("", include("staff.urls")),

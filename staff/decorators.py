@@ -23,3 +23,10 @@ def role_required(*allowed):
         return wrapped
 
     return decorator
+
+
+def passive(view):
+    """Marks a view that pages call in the background (a live view's polling): it does not count as activity,
+    so it never keeps an idle staff session alive (staff.middleware.SessionLifetimeMiddleware)."""
+    view.passive = True
+    return view

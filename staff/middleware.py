@@ -27,9 +27,15 @@ class SessionLifetimeMiddleware:
                 logout(request)
                 messages.info(request, "You were signed out because your session expired. Please sign in again.")
                 return redirect_to_login(request.get_full_path())
-            if now - seen > 30 or SEEN not in request.session:
-                request.session[SEEN] = now
         return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        # Background polling (staff.decorators.passive) is not activity: an idle session still ends.
+        if request.user.is_authenticated and not getattr(view_func, "passive", False):
+            now = time.time()
+            if now - request.session.get(SEEN, 0) > 30:
+                request.session[SEEN] = now
+        return None
 
 
 class StaffAccessMiddleware:

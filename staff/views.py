@@ -11,7 +11,13 @@ from staff.models import User
 @role_required(roles.ANY)
 def dashboard(request):
     """Every role lands here; the page shows the panels for the roles the person holds."""
-    return render(request, "staff/dashboard.html", {"roles": request.user.roles})
+    from cases.models import Case
+
+    return render(request, "staff/dashboard.html", {
+        "roles": request.user.roles,
+        "notifications": request.user.notifications.filter(read_at=None).select_related("case")[:20],
+        "my_cases": Case.objects.filter(caseworker=request.user).exclude(status=Case.Status.WITHDRAWN)[:20],
+    })
 
 
 @role_required(roles.ADMINISTRATOR)

@@ -1,0 +1,376 @@
+"""What happens during a call and on the caller's device: contacts, intake, cases, links, items, PINs, withdrawal.
+
+Staff views, caller views and (later) tasks call these. Each runs in one transaction with its audit rows.
+"""
+
+import functools
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from audit.actions import record
+from cases.consent import CONSENT_KEYS, CONSENT_VERSION
+from cases.models import (
+    Case,
+    Contact,
+    HashingLink,
+    Item,
+    Notification,
+    Referral,
+    digest_code,
+    link_expiry,
+    normalise_code,
+    random_code,
+)
+from hashing import actions as bank
+from hashing import signals
+from hashing.models import BankHash
+
+
+class CallerError(Exception):
+    """A refusal a person can act on: `message` is for them, `status` for the HTTP response."""
+
+    def __init__(self, message, status=400):
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+# Each risk flag prompts its referral; immediate danger also shows the emergency route on the contact page.
+RISK_REFERRALS = {
+    "immediate_danger": Referral.To.EMERGENCY,
+    "self_harm_risk": Referral.To.CRISIS_LINE,
+    "abuser_contact": Referral.To.DOMESTIC_ABUSE,
+    "child_involved": Referral.To.CHILDLINE_IWF,
+}
+# Under 18 in the content: NCMEC's Take It Down everywhere, and in the UK Childline / IWF Report Remove.
+UNDER_18_REFERRALS = [Referral.To.TAKE_IT_DOWN, Referral.To.CHILDLINE_IWF]
+
+PIN_DIGITS = 8
+
+
+@functools.cache
+def no_case_digest():
+    """Compared against when there is no case, so an unknown reference takes as long as a wrong PIN."""
+    return make_password(secrets.token_hex(16))
+
+
+# --- Contacts and cases ------------------------------------------------------------------------------------
+
+
+def suggest_referral(contact, to, *, by=None):
+    referral, _created = Referral.objects.get_or_create(
+        contact=contact, to=to, defaults={"case": contact.case, "created_by": by})
+    return referral
+
+
+@transaction.atomic
+def take_contact(*, by, channel, language="en", caller=Contact.Caller.SUBJECT, **answers):
+    """Record one conversation and its intake answers; refer where the answers or risk flags call for it.
+
+    `answers` are Contact fields: the eligibility questions, abuse type and risk flags. No case is opened here.
+    """
+    contact = Contact.objects.create(channel=channel, language=language, caller=caller, taken_by=by, **answers)
+    for flag, to in RISK_REFERRALS.items():
+        if getattr(contact, flag):
+            suggest_referral(contact, to, by=by)
+    if contact.is_under_18:
+        for to in UNDER_18_REFERRALS:
+            suggest_referral(contact, to, by=by)
+        contact.outcome = Contact.Outcome.UNDER_18
+    elif False in (contact.in_content, contact.intimate, contact.has_files):
+        contact.outcome = Contact.Outcome.NOT_ELIGIBLE
+    contact.save(update_fields=["outcome"])
+    record("contact.recorded", actor=by, actor_label="" if by else "caller", target=contact, details={
+        "channel": contact.channel, "outcome": contact.outcome,
+        "referrals": sorted(contact.referrals.values_list("to", flat=True)),
+    })
+    return contact
+
+
+def new_reference():
+    while True:
+        reference = random_code(Case.REFERENCE_LENGTH)
+        if not Case.objects.filter(reference=reference).exists():
+            return reference
+
+
+@transaction.atomic
+def open_case(contact, *, by):
+    """Open the case an eligible contact asks for; the contact's referrals follow it."""
+    contact = Contact.objects.select_for_update().get(pk=contact.pk)
+    if contact.case_id:
+        raise CallerError("This contact already has a case.")
+    problem = contact.ineligible_because()
+    if problem:
+        raise CallerError(f"No case can be opened: {problem}")
+    case = Case.objects.create(reference=new_reference(), abuse_type=contact.abuse_type,
+                               language=contact.language, caseworker=by)
+    contact.case = case
+    contact.outcome = Contact.Outcome.CASE_OPENED
+    contact.save(update_fields=["case", "outcome"])
+    contact.referrals.update(case=case)
+    record("case.opened", actor=by, actor_label="" if by else "caller", target=case,
+           details={"contact": contact.pk, "channel": contact.channel})
+    return case
+
+
+# --- The one-time hashing link ------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def issue_link(case, *, by):
+    """A new link for the caller's device. Returns (link, code): the code exists only in this response."""
+    if case.is_withdrawn:
+        raise CallerError("This case was withdrawn: no new link can be sent.", status=409)
+    code = HashingLink.new_code()
+    link = HashingLink.objects.create(case=case, code_digest=digest_code(code), created_by=by,
+                                      expires_at=link_expiry())
+    record("link.issued", actor=by, actor_label="" if by else "caller", target=case,
+           details={"link": link.pk, "minutes": settings.CALLER_LINK_MINUTES})
+    return link, code
+
+
+@transaction.atomic
+def revoke_link(link, *, by):
+    link = HashingLink.objects.select_for_update().get(pk=link.pk)
+    if link.revoked_at or link.used_at:
+        return link
+    link.revoked_at, link.revoked_by = timezone.now(), by
+    link.save(update_fields=["revoked_at", "revoked_by"])
+    record("link.revoked", actor=by, target=link.case, details={"link": link.pk})
+    return link
+
+
+def link_refusal(link):
+    """Why this link cannot be used now, in the caller's words, or None."""
+    if link.revoked_at or link.case.is_withdrawn:
+        return _("This link was cancelled. If you still need it, ask the helpline for a new one.")
+    if link.used_at:
+        return _("This link has already been used. To add more files, ask the helpline for a new link. "
+                 "To see your case, use its reference and PIN.")
+    if link.expires_at <= timezone.now():
+        return _("This link has expired. Ask the helpline for a new one.")
+    return None
+
+
+def find_link(code, *, for_update=False, retry_of=None):
+    """The usable link for a code, or CallerError (404 unknown, 410 revoked, used or expired).
+
+    `retry_of`: the submission id of a retry; a link used up by that same submission still answers.
+    """
+    links = HashingLink.objects.select_related("case")
+    if for_update:
+        links = links.select_for_update(of=("self",))
+    link = links.filter(code_digest=digest_code(code)).first()
+    if link is None:
+        raise CallerError(_("We could not find this link. Check the code, or ask the helpline for a new link."),
+                          status=404)
+    if retry_of and link.used_at and link.submission_id == retry_of and not link.revoked_at:
+        return link
+    refusal = link_refusal(link)
+    if refusal:
+        raise CallerError(refusal, status=410)
+    return link
+
+
+def note_link_opened(link):
+    if link.opened_at is None:
+        updated = HashingLink.objects.filter(pk=link.pk, opened_at=None).update(opened_at=timezone.now())
+        if updated:
+            record("link.opened", actor_label="caller", target=link.case, details={"link": link.pk})
+
+
+# --- Items from the caller's device ------------------------------------------------------------------------
+
+
+def clean_consent(consent):
+    if not isinstance(consent, dict) or consent.get("version") != CONSENT_VERSION:
+        raise CallerError(_("The consent text has changed. Please reload the page and confirm it again."))
+    confirmed = consent.get("confirmed")
+    if not isinstance(confirmed, list) or set(CONSENT_KEYS) - set(confirmed):
+        raise CallerError(_("Please confirm each statement before sending."))
+
+
+def clean_item(number, raw):
+    """One submitted item as {kind, md5, pdq, pdq_quality, phash, unreadable}; CallerError says what is wrong."""
+
+    def problem(text):
+        return CallerError(_("File %(number)s: %(problem)s") % {"number": number, "problem": text})
+
+    if not isinstance(raw, dict):
+        raise problem(_("expected an object with kind and hashes."))
+    unknown = set(raw) - {"kind", "md5", "pdq", "pdq_quality", "phash", "unreadable"}
+    if unknown:
+        # Anything else (a name, a size, bytes) has no business here.
+        raise problem(_("unexpected fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
+    kind = raw.get("kind")
+    if kind not in Item.Kind.values:
+        raise problem(_("kind must be image, video or file."))
+    try:
+        item = {"kind": kind, "md5": signals.MD5.normalise(raw.get("md5")), "pdq": None, "pdq_quality": None,
+                "phash": None, "unreadable": raw.get("unreadable") is True}
+        image_hashes = [raw.get(field) for field in ("pdq", "pdq_quality", "phash")]
+        if kind == Item.Kind.IMAGE and not item["unreadable"]:
+            item["pdq"] = signals.PDQ.normalise(raw.get("pdq"))
+            item["pdq_quality"] = signals.check_quality(raw.get("pdq_quality"))
+            item["phash"] = signals.PHASH.normalise(raw.get("phash"))
+        elif any(value is not None for value in image_hashes):
+            raise problem(_("only a readable image carries PDQ and pHash."))
+    except signals.InvalidSignal as exc:
+        raise problem(str(exc))
+    return item
+
+
+def clean_items(raw_items):
+    if not isinstance(raw_items, list) or not raw_items:
+        raise CallerError(_("Please choose at least one file."))
+    if len(raw_items) > settings.CALLER_MAX_ITEMS_PER_SUBMISSION:
+        raise CallerError(_("Please send at most %(limit)s files at a time.")
+                          % {"limit": settings.CALLER_MAX_ITEMS_PER_SUBMISSION}, status=413)
+    cleaned = {}
+    for number, raw in enumerate(raw_items, start=1):
+        item = clean_item(number, raw)
+        cleaned.setdefault(item["md5"], item)  # the same file chosen twice is one item
+    return list(cleaned.values())
+
+
+def hold_signal(signal_type, value, quality=None):
+    """The bank row for a signal this case now holds: created if new, active again if only withdrawn cases
+    held it. A hash paused for review stays paused."""
+    bank_hash = bank.bank_signal(signal_type, value, quality=quality)
+    # Locked, so a withdrawal of another case holding it cannot decide "no one else holds it" meanwhile.
+    bank_hash = BankHash.objects.select_for_update().get(pk=bank_hash.pk)
+    if bank_hash.status == BankHash.Status.WITHDRAWN:
+        bank.set_status(bank_hash, BankHash.Status.ACTIVE)
+    return bank_hash
+
+
+def new_pin():
+    return "".join(secrets.choice("0123456789") for _ in range(PIN_DIGITS))
+
+
+@transaction.atomic
+def submit_items(code, *, submission_id, consent, items):
+    """The caller's hashes, from their device: items into the case, signals into the bank, a PIN for the caller.
+
+    Returns (case, pin). The PIN exists only in this return value; the case keeps its digest. A retry of the
+    same submission (same `submission_id`) adds nothing twice and answers with a fresh PIN, since the first
+    answer may never have arrived.
+    """
+    if not isinstance(submission_id, str) or not 8 <= len(submission_id) <= 64:
+        raise CallerError(_("This page is out of date. Please reload it and try again."))
+    clean_consent(consent)
+    cleaned = clean_items(items)
+    link = find_link(code, for_update=True, retry_of=submission_id)
+    case = Case.objects.select_for_update().get(pk=link.case_id)
+    known = set(case.items.values_list("md5", flat=True))
+    new = [item for item in cleaned if item["md5"] not in known]
+    if len(known) + len(new) > settings.CALLER_MAX_ITEMS_PER_CASE:
+        raise CallerError(_("This case cannot take more files. Please contact the helpline."), status=429)
+
+    for data in new:
+        item = Item.objects.create(case=case, kind=data["kind"], md5=data["md5"], pdq_quality=data["pdq_quality"],
+                                   unreadable=data["unreadable"])
+        held = [hold_signal(signals.MD5.code, data["md5"])]
+        if data["pdq"]:
+            held.append(hold_signal(signals.PDQ.code, data["pdq"], quality=data["pdq_quality"]))
+            held.append(hold_signal(signals.PHASH.code, data["phash"]))
+        item.signals.add(*held)
+
+    now = timezone.now()
+    pin = new_pin()
+    case.pin_digest = make_password(pin)
+    case.pin_failures, case.locked_until = 0, None
+    case.consent_version, case.consented_at = CONSENT_VERSION, now
+    if case.status == Case.Status.OPEN:
+        case.status = Case.Status.HASHES_SUBMITTED
+    case.save()
+    retry = link.used_at is not None
+    link.used_at, link.submission_id = link.used_at or now, submission_id
+    link.save(update_fields=["used_at", "submission_id"])
+    record("items.submitted", actor_label="caller", target=case, details={
+        "link": link.pk, "new_items": len(new), "retry": retry,
+        "kinds": {kind: sum(1 for d in new if d["kind"] == kind) for kind in Item.Kind.values},
+    })
+    return case, pin
+
+
+# --- The caller's status page ------------------------------------------------------------------------------
+
+
+def format_pin(pin):
+    return f"{pin[:4]} {pin[4:]}"
+
+
+def unlock_case(reference, pin):
+    """The case for a reference and PIN, or CallerError with one message for every failure (unknown reference,
+    wrong PIN, locked), so the answer tells a guesser nothing. PIN_LOCK_AFTER wrong PINs lock it for an hour."""
+    refused = CallerError(_("We could not find a case with that reference and PIN. Please check both and try "
+                            "again. After several wrong tries, a case is locked for an hour."), status=403)
+    pin = "".join(str(pin or "").split())
+    with transaction.atomic():
+        case = Case.objects.select_for_update().filter(reference=normalise_code(reference)).first()
+        if case is None or case.is_locked() or not case.pin_digest:
+            check_password(pin, no_case_digest())  # the same work as a real comparison
+            raise refused
+        if check_password(pin, case.pin_digest):
+            if case.pin_failures:
+                case.pin_failures = 0
+                case.save(update_fields=["pin_failures"])
+            return case
+        case.pin_failures += 1
+        if case.pin_failures >= settings.PIN_LOCK_AFTER:
+            case.pin_failures = 0
+            case.locked_until = timezone.now() + timedelta(minutes=settings.PIN_LOCK_MINUTES)
+            record("case.pin_locked", actor_label="caller", target=case)
+        case.save(update_fields=["pin_failures", "locked_until"])
+    raise refused
+
+
+@transaction.atomic
+def withdraw_case(case, *, by=None):
+    """Withdraw a case: its bank hashes stop being active unless another case still holds them; its open links
+    are cancelled; its caseworker is told in the portal. Withdrawing twice changes nothing."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.is_withdrawn:
+        return case
+    now = timezone.now()
+    case.status, case.withdrawn_at = Case.Status.WITHDRAWN, now
+    case.save(update_fields=["status", "withdrawn_at"])
+    case.links.usable(now).update(revoked_at=now)
+
+    released = 0
+    held_here = BankHash.objects.select_for_update().filter(pk__in=case.items.values("signals")).order_by("pk")
+    for bank_hash in held_here:
+        held_elsewhere = Item.objects.filter(signals=bank_hash, case__status__in=Case.HOLDING).exists()
+        if not held_elsewhere and bank_hash.status == BankHash.Status.ACTIVE:
+            bank.set_status(bank_hash, BankHash.Status.WITHDRAWN)
+            released += 1
+
+    recipients = {case.caseworker_id} | set(case.contacts.values_list("taken_by", flat=True))
+    Notification.objects.bulk_create(
+        Notification(recipient_id=pk, case=case, kind=Notification.Kind.WITHDRAWN) for pk in recipients if pk)
+    record("case.withdrawn", actor=by, actor_label="" if by else "caller", target=case,
+           details={"bank_hashes_withdrawn": released})
+    return case
+
+
+# --- Self-service ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_self_service(*, language, **answers):
+    """A caller alone, from the public start page: a self-service contact, and when eligible its case and a
+    link for this device. Returns (contact, code or None)."""
+    contact = take_contact(by=None, channel=Contact.Channel.SELF_SERVICE, language=language, **answers)
+    if contact.ineligible_because():
+        return contact, None
+    case = open_case(contact, by=None)
+    _link, code = issue_link(case, by=None)
+    return contact, code

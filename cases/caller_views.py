@@ -1,0 +1,212 @@
+"""The caller's pages: open without a staff login (ncii_portal/access.py), on a device someone else may hold.
+
+Each is wrapped by cases.caller.caller_page (language, no-store, noindex, referrer policy).
+"""
+
+import json
+import time
+
+from csp.decorators import csp_update
+from django.conf import settings
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from cases import actions
+from cases.caller import caller_page
+from cases.consent import CONSENT_ITEMS, CONSENT_VERSION
+from cases.forms import CodeForm, SelfServiceForm, StatusForm
+from cases.models import Item, normalise_code
+from cases.quotas import exceeded
+
+HOUR = 3600
+STATUS_SESSION_KEY = "caller_case"
+STATUS_MINUTES = 15  # how long a reference + PIN stay unlocked on this device
+
+
+def refusal(request, error, template="caller/refused.html"):
+    return render(request, template, {"message": error.message}, status=error.status)
+
+
+@caller_page
+def enter_code(request):
+    """The code the caseworker read out, typed in; leads to the hashing page."""
+    form = CodeForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        if exceeded(request, "code", settings.CALLER_CODE_TRIES_PER_IP_PER_HOUR, HOUR):
+            form.add_error(None, _("Too many tries from this connection. Please wait an hour, or ask the helpline "
+                                   "for help."))
+            status = 429
+        else:
+            code = normalise_code(form.cleaned_data["code"])
+            try:
+                actions.find_link(code)
+            except actions.CallerError as error:
+                form.add_error("code", error.message)
+                status = error.status
+            else:
+                return redirect("caller:hash", code=code)
+    elif request.method == "POST":
+        status = 400
+    return render(request, "caller/enter_code.html", {"form": form}, status=status)
+
+
+@caller_page
+@csp_update({"img-src": ["blob:"], "media-src": ["blob:"]})  # thumbnails of the caller's own files, on the device
+def hash_files(request, code):
+    if exceeded(request, "link-open", settings.CALLER_CODE_TRIES_PER_IP_PER_HOUR, HOUR):
+        return render(request, "caller/refused.html", {"message": _("Too many tries from this connection. Please "
+                                                                    "wait an hour.")}, status=429)
+    try:
+        link = actions.find_link(code)
+    except actions.CallerError as error:
+        return refusal(request, error)
+    actions.note_link_opened(link)
+    return render(request, "caller/hash.html", {
+        "submit_url": reverse("caller:submit", args=[code]),
+        "consent_items": CONSENT_ITEMS,
+        "consent_version": CONSENT_VERSION,
+        "max_items": settings.CALLER_MAX_ITEMS_PER_SUBMISSION,
+        "texts": caller_texts(),
+    })
+
+
+def caller_texts():
+    """Words the page script shows, translated here (the script itself holds no text)."""
+    return {
+        "hashing": _("Making fingerprints…"),
+        "ready": _("Ready"),
+        "failed": _("This file could not be read."),
+        "unreadable": _("This browser could not open this image, so only its exact fingerprint (MD5) will be "
+                        "sent. It still blocks exact copies."),
+        "low_quality": _("This image gives a weak fingerprint (quality %(quality)s of 100), so it will not be "
+                         "shared. If you can, choose the original photo rather than a screenshot or a small copy."),
+        "remove": _("Remove"),
+        "preview": _("Preview of file %(number)s"),
+        "progress": _("Progress for file %(number)s"),
+        "chosen": _("%(count)s files chosen"),
+        "sending": _("Sending fingerprints…"),
+        "network": _("The fingerprints could not be sent. Please check your connection and try again."),
+        "too_many": _("Please choose at most %(limit)s files at a time."),
+        "kind_image": _("Image"),
+        "kind_video": _("Video"),
+        "kind_file": _("Other file"),
+    }
+
+
+def json_error(message, status):
+    return JsonResponse({"error": message}, status=status)
+
+
+@caller_page
+@require_POST
+def submit(request, code):
+    """Hashes only, as JSON. Anything else (a form, a file upload, an oversized body) is refused unread."""
+    if request.content_type != "application/json":
+        return json_error(_("Only fingerprints are accepted here, as JSON. Files are never uploaded."), 415)
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
+    if length > settings.CALLER_SUBMIT_MAX_BYTES:
+        return json_error(_("Too much data in one go. Please send fewer files at a time."), 413)
+    if exceeded(request, "submit", settings.CALLER_SUBMISSIONS_PER_IP_PER_HOUR, HOUR):
+        return json_error(_("Too many submissions from this connection. Please wait an hour, or call the "
+                            "helpline."), 429)
+    body = request.read(settings.CALLER_SUBMIT_MAX_BYTES + 1)
+    if len(body) > settings.CALLER_SUBMIT_MAX_BYTES:
+        return json_error(_("Too much data in one go. Please send fewer files at a time."), 413)
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return json_error(_("The page sent something unreadable. Please reload it and try again."), 400)
+    if not isinstance(payload, dict):
+        return json_error(_("The page sent something unreadable. Please reload it and try again."), 400)
+    try:
+        case, pin = actions.submit_items(code, submission_id=payload.get("submission_id"),
+                                         consent=payload.get("consent"), items=payload.get("items"))
+    except actions.CallerError as error:
+        return json_error(error.message, error.status)
+    return JsonResponse({
+        "reference": case.display_reference,
+        "pin": actions.format_pin(pin),
+        "items": case.items.count(),
+        "status_url": reverse("caller:status"),
+    })
+
+
+@caller_page
+def start(request):
+    """Self-service: the eligibility questions, then a link for this very device."""
+    form = SelfServiceForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        if exceeded(request, "self-service", settings.CALLER_CASES_PER_IP_PER_DAY, 24 * HOUR):
+            form.add_error(None, _("Too many new cases from this connection today. Please call the helpline."))
+            status = 429
+        else:
+            answers = {k: v for k, v in form.cleaned_data.items() if v is not None}
+            contact, code = actions.start_self_service(language=request.LANGUAGE_CODE, **answers)
+            if code:
+                return redirect("caller:hash", code=code)
+            return render(request, "caller/not_eligible.html", {"contact": contact})
+    elif request.method == "POST":
+        status = 400
+    return render(request, "caller/start.html", {"form": form}, status=status)
+
+
+def unlocked_case(request):
+    """The case this device unlocked with reference + PIN in the last STATUS_MINUTES, or None."""
+    from cases.models import Case
+
+    entry = request.session.get(STATUS_SESSION_KEY)
+    if not entry or time.time() - entry.get("at", 0) > STATUS_MINUTES * 60:
+        request.session.pop(STATUS_SESSION_KEY, None)
+        return None
+    return Case.objects.filter(pk=entry.get("case")).first()
+
+
+@caller_page
+def status(request):
+    form = StatusForm(request.POST or None)
+    code = 200
+    if request.method == "POST" and form.is_valid():
+        if exceeded(request, "status", settings.CALLER_STATUS_CHECKS_PER_IP_PER_HOUR, HOUR):
+            form.add_error(None, _("Too many tries from this connection. Please wait an hour."))
+            code = 429
+        else:
+            try:
+                case = actions.unlock_case(form.cleaned_data["reference"], form.cleaned_data["pin"])
+            except actions.CallerError as error:
+                form.add_error(None, error.message)
+                code = error.status
+            else:
+                request.session.cycle_key()
+                request.session[STATUS_SESSION_KEY] = {"case": case.pk, "at": time.time()}
+                return redirect("caller:case")
+    elif request.method == "POST":
+        code = 400
+    return render(request, "caller/status.html", {"form": form}, status=code)
+
+
+@caller_page
+def case_status(request):
+    case = unlocked_case(request)
+    if case is None:
+        return redirect("caller:status")
+    return render(request, "caller/case.html", {"case": case, "counts": case.item_counts(),
+                                                "items": case.items.all(), "kinds": Item.Kind})
+
+
+@caller_page
+def withdraw(request):
+    case = unlocked_case(request)
+    if case is None:
+        return redirect("caller:status")
+    if request.method == "POST" and request.POST.get("confirm") == "yes":
+        actions.withdraw_case(case)
+        return redirect("caller:case")
+    return render(request, "caller/withdraw.html", {"case": case})

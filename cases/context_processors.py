@@ -1,0 +1,5 @@
+from django.conf import settings
+
+
+def caller(request):
+    return {"quick_exit_url": settings.QUICK_EXIT_URL}

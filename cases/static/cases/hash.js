@@ -1,0 +1,195 @@
+// The caller's hashing page: consent, choose files, hash them here, send the hashes only, show reference + PIN.
+// File contents and names never leave this page; previews are object URLs of the caller's own files.
+import { hashFile } from "../hashing/hasher.js";
+
+const root = document.getElementById("hashing");
+const texts = JSON.parse(document.getElementById("caller-texts").textContent);
+const consentBoxes = Array.from(document.querySelectorAll("input[name=consent]"));
+const input = document.getElementById("files");
+const list = document.getElementById("file-list");
+const send = document.getElementById("send");
+const status = document.getElementById("files-status");
+const sendError = document.getElementById("send-error");
+const maxItems = Number(root.dataset.maxItems);
+const csrfToken = document.querySelector("#csrf input[name=csrfmiddlewaretoken]").value;
+const english = document.documentElement.lang === "en";
+
+// Names this submission, so a retry after a lost answer is recognised and never doubles anything.
+const submissionId = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0"))
+  .join("");
+const entries = [];
+let counter = 0;
+let sending = false;
+let done = false;
+
+function fmt(text, values) {
+  return text.replace(/%\((\w+)\)s/g, (_, key) => String(values[key]));
+}
+
+function live() {
+  return entries.filter((entry) => !entry.removed);
+}
+
+function update() {
+  const consented = consentBoxes.every((box) => box.checked);
+  const current = live();
+  const hashing = current.some((entry) => !entry.result && !entry.error);
+  const ready = current.filter((entry) => entry.result);
+  input.disabled = !consented || sending || done;
+  send.disabled = !consented || hashing || sending || ready.length === 0 || current.length > maxItems;
+  if (current.length > maxItems) status.textContent = fmt(texts.too_many, { limit: maxItems });
+  else if (!sending) status.textContent = current.length ? fmt(texts.chosen, { count: current.length }) : "";
+  document.body.dataset.state = done ? "done" : sending ? "sending" : hashing ? "hashing"
+    : current.length ? "ready" : consented ? "choose" : "consent";
+}
+
+function preview(file, number) {
+  const label = fmt(texts.preview, { number });
+  let element;
+  if (file.type.startsWith("video/")) {
+    element = document.createElement("video");
+    element.muted = true;
+    element.preload = "metadata";
+    element.setAttribute("aria-label", label);
+  } else if (file.type.startsWith("image/")) {
+    element = document.createElement("img");
+    element.alt = label;
+    element.addEventListener("error", () => { element.hidden = true; });
+  } else {
+    return null;
+  }
+  element.className = "thumb";
+  return element;
+}
+
+function describe(entry) {
+  const { result } = entry;
+  const kind = texts[`kind_${result.kind}`] || result.kind;
+  if (result.warning) return { text: `${kind}: ${english ? result.warning : texts.unreadable}`, warn: true };
+  if (result.kind === "image" && result.pdqQuality < 50) {
+    return { text: `${kind}: ${fmt(texts.low_quality, { quality: result.pdqQuality })}`, warn: true };
+  }
+  return { text: `${kind}: ${texts.ready}`, warn: false };
+}
+
+function addFile(file) {
+  const number = ++counter;
+  const entry = { number, url: URL.createObjectURL(file) };
+  entries.push(entry);
+  const row = document.createElement("li");
+  row.className = "file";
+  row.dataset.number = String(number);
+  const thumb = preview(file, number);
+  if (thumb) {
+    thumb.src = entry.url;
+    row.append(thumb);
+  }
+  const details = document.createElement("div");
+  const name = document.createElement("p");
+  name.className = "file-name";
+  name.textContent = file.name; // shown here only; never sent
+  const progress = document.createElement("progress");
+  progress.max = 1;
+  progress.value = 0;
+  progress.setAttribute("aria-label", fmt(texts.progress, { number }));
+  const note = document.createElement("p");
+  note.className = "file-note";
+  note.textContent = texts.hashing;
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "link";
+  remove.textContent = texts.remove;
+  remove.setAttribute("aria-label", `${texts.remove}: ${file.name}`);
+  remove.addEventListener("click", () => {
+    entry.removed = true;
+    URL.revokeObjectURL(entry.url);
+    row.remove();
+    update();
+    input.focus();
+  });
+  details.append(name, progress, note, remove);
+  row.append(details);
+  list.append(row);
+
+  hashFile(file, {
+    onProgress: ({ done: finished, total }) => { if (total) progress.value = finished / total; },
+  }).then((result) => {
+    entry.result = result;
+    progress.value = 1;
+    const { text, warn } = describe(entry);
+    note.textContent = text;
+    note.classList.toggle("warn", warn);
+  }, (error) => {
+    entry.error = error.message;
+    note.textContent = `${texts.failed} ${error.message}`;
+    note.classList.add("error");
+  }).finally(update);
+}
+
+function payloadItem({ result }) {
+  if (result.kind !== "image") return { kind: result.kind, md5: result.md5 };
+  if (result.warning || !result.pdq) return { kind: "image", md5: result.md5, unreadable: true };
+  return { kind: "image", md5: result.md5, pdq: result.pdq, pdq_quality: result.pdqQuality, phash: result.phash };
+}
+
+async function post(body) {
+  // Retried on a network failure only; the server recognises the same submission and never doubles it.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fetch(root.dataset.submitUrl, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken },
+        body,
+      });
+    } catch (error) {
+      if (attempt === 3) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+    }
+  }
+}
+
+function finish(answer) {
+  done = true;
+  for (const entry of entries) URL.revokeObjectURL(entry.url);
+  list.replaceChildren();
+  document.getElementById("step-consent").hidden = true;
+  document.getElementById("step-files").hidden = true;
+  document.getElementById("done-reference").textContent = answer.reference;
+  document.getElementById("done-pin").textContent = answer.pin;
+  document.getElementById("step-done").hidden = false;
+  document.getElementById("done-heading").focus();
+}
+
+send.addEventListener("click", async () => {
+  const items = live().filter((entry) => entry.result).map(payloadItem);
+  sending = true;
+  sendError.hidden = true;
+  status.textContent = texts.sending;
+  update();
+  const body = JSON.stringify({
+    submission_id: submissionId,
+    consent: { version: root.dataset.consentVersion, confirmed: consentBoxes.map((box) => box.value) },
+    items,
+  });
+  try {
+    const response = await post(body);
+    const answer = await response.json();
+    if (!response.ok) throw new Error(answer.error || texts.network);
+    finish(answer);
+  } catch (error) {
+    sendError.textContent = error instanceof SyntaxError || error instanceof TypeError ? texts.network : error.message;
+    sendError.hidden = false;
+  } finally {
+    sending = false;
+    update();
+  }
+});
+
+for (const box of consentBoxes) box.addEventListener("change", update);
+input.addEventListener("change", () => {
+  for (const file of input.files) addFile(file);
+  input.value = "";
+  update();
+});
+update();

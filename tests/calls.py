@@ -1,0 +1,47 @@
+"""Building blocks for tests of the call: a contact through intake, a case, a link, a caller's submission."""
+
+import json
+import secrets
+
+from django.test import Client
+from django.urls import reverse
+
+from cases import actions
+from cases.consent import CONSENT_KEYS, CONSENT_VERSION
+from cases.models import Contact
+
+ELIGIBLE = {"in_content": True, "adult_in_content": True, "intimate": True, "has_files": True,
+            "abuse_type": "shared"}
+
+
+def open_case(caseworker, **answers):
+    contact = actions.take_contact(by=caseworker, channel=Contact.Channel.PHONE, **{**ELIGIBLE, **answers})
+    return actions.open_case(contact, by=caseworker)
+
+
+def issue_code(case, by):
+    _link, code = actions.issue_link(case, by=by)
+    return code
+
+
+def image(n, quality=80):
+    """A distinct, valid image item: n picks the hashes."""
+    return {"kind": "image", "md5": f"{n:032x}", "pdq": f"{n:064x}", "pdq_quality": quality, "phash": f"{n:016x}"}
+
+
+def video(n):
+    return {"kind": "video", "md5": f"{n + 10_000:032x}"}
+
+
+def payload(items, submission_id=None, consent=None):
+    return {
+        "submission_id": submission_id or secrets.token_hex(16),
+        "consent": consent or {"version": CONSENT_VERSION, "confirmed": list(CONSENT_KEYS)},
+        "items": items,
+    }
+
+
+def submit(code, items, client=None, **kwargs):
+    client = client or Client()
+    return client.post(reverse("caller:submit", args=[code]), json.dumps(payload(items, **kwargs)),
+                       content_type="application/json")

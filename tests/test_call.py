@@ -1,0 +1,417 @@
+"""The call, server side: intake and referrals, cases, the one-time link, the caller's submission, PIN and
+withdrawal. (The whole flow in two real browsers is tests/test_call_browser.py.)"""
+
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from cases import actions
+from cases.models import ALPHABET, Case, Contact, HashingLink, Item, Notification, Referral
+from hashing.models import BankHash
+from tests.calls import image, issue_code, open_case, payload, submit, video
+
+# --- Intake -------------------------------------------------------------------------------------------------
+
+
+def intake(client, **answers):
+    data = {"channel": "phone", "language": "en", "caller": "subject", "in_content": "yes",
+            "adult_in_content": "yes", "intimate": "yes", "has_files": "yes", "abuse_type": "shared", **answers}
+    return client.post(reverse("contact_new"), {k: v for k, v in data.items() if v is not None})
+
+
+def test_under_18_is_referred_and_no_case_is_opened(login_as, caseworker):
+    client = login_as(caseworker)
+    response = intake(client, adult_in_content="no", intimate=None, has_files=None)
+    assert response.status_code == 302
+    contact = Contact.objects.get()
+    assert contact.outcome == Contact.Outcome.UNDER_18 and contact.case is None
+    assert set(contact.referrals.values_list("to", flat=True)) == {Referral.To.TAKE_IT_DOWN,
+                                                                   Referral.To.CHILDLINE_IWF}
+    page = client.get(response["Location"]).content.decode()
+    assert "Take It Down" in page and "Report Remove" in page and "Open a case" not in page
+    refused = client.post(reverse("contact_open_case", args=[contact.pk]))
+    assert refused.status_code == 302 and not Case.objects.exists()
+
+
+def test_intake_asks_until_the_first_no(login_as, caseworker):
+    client = login_as(caseworker)
+    missing = intake(client, intimate=None)
+    assert missing.status_code == 400 and "Please answer this question." in missing.content.decode()
+    assert not Contact.objects.exists()
+    assert intake(client, intimate="no", has_files=None).status_code == 302
+    assert Contact.objects.get().outcome == Contact.Outcome.NOT_ELIGIBLE
+
+
+def test_risk_flags_prompt_referrals_and_the_emergency_banner(login_as, caseworker):
+    client = login_as(caseworker)
+    response = intake(client, immediate_danger="on", self_harm_risk="on")
+    page = client.get(response["Location"]).content.decode()
+    assert "Immediate danger: escalate now" in page and "999" in page
+    contact = Contact.objects.get()
+    assert set(contact.referrals.values_list("to", flat=True)) == {Referral.To.EMERGENCY, Referral.To.CRISIS_LINE}
+
+
+def test_an_eligible_contact_opens_a_case_with_an_unguessable_reference(login_as, caseworker):
+    client = login_as(caseworker)
+    contact_url = intake(client, abuser_contact="on")["Location"]
+    contact = Contact.objects.get()
+    response = client.post(reverse("contact_open_case", args=[contact.pk]))
+    case = Case.objects.get()
+    assert response["Location"] == reverse("case_detail", args=[case.reference])
+    assert len(case.reference) == 12 and set(case.reference) <= set(ALPHABET)
+    assert re.fullmatch(r"[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", case.display_reference)
+    assert case.caseworker == caseworker and case.status == Case.Status.OPEN
+    assert list(case.referrals.values_list("to", flat=True)) == [Referral.To.DOMESTIC_ABUSE]
+    assert client.post(reverse("contact_open_case", args=[contact.pk])).status_code == 302
+    assert Case.objects.count() == 1  # a contact opens one case
+    assert "Case:" in client.get(contact_url).content.decode()
+
+
+# --- The link -----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def case(caseworker):
+    return open_case(caseworker)
+
+
+def test_link_page_shows_code_url_and_qr_once(login_as, caseworker, case):
+    client = login_as(caseworker)
+    page = client.post(reverse("case_issue_link", args=[case.reference])).content.decode()
+    code = re.search(r'id="link-code">([0-9A-Z-]+)<', page).group(1)
+    url = re.search(r'id="link-url">(http[^<]+)<', page).group(1)
+    assert re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z]{5}", code) and url.endswith(f"/h/{code.replace('-', '')}/")
+    assert 'src="data:image/svg+xml;base64,' in page
+    link = HashingLink.objects.get()
+    assert code.replace("-", "") not in link.code_digest  # stored as a digest only
+    assert code not in client.get(reverse("case_detail", args=[case.reference])).content.decode()
+    # The code the caseworker reads out leads to the same page, typed in any case with spaces.
+    typed = Client().post(reverse("caller:enter_code"), {"code": code.lower().replace("-", " ")})
+    assert typed["Location"] == reverse("caller:hash", args=[code.replace("-", "")])
+
+
+def test_link_expires(case, caseworker, settings):
+    code = issue_code(case, caseworker)
+    assert Client().get(reverse("caller:hash", args=[code])).status_code == 200
+    HashingLink.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = Client().get(reverse("caller:hash", args=[code]))
+    assert response.status_code == 410 and "expired" in response.content.decode()
+    refused = submit(code, [image(1)])
+    assert refused.status_code == 410 and "expired" in refused.json()["error"]
+    assert not Item.objects.exists()
+
+
+def test_link_works_once(case, caseworker):
+    code = issue_code(case, caseworker)
+    assert submit(code, [image(1)]).status_code == 200
+    again = submit(code, [image(2)])  # another submission on the same link
+    assert again.status_code == 410 and "already been used" in again.json()["error"]
+    assert Client().get(reverse("caller:hash", args=[code])).status_code == 410
+    assert Item.objects.count() == 1
+
+
+def test_link_can_be_revoked(login_as, case, caseworker):
+    code = issue_code(case, caseworker)
+    link = HashingLink.objects.get()
+    login_as(caseworker).post(reverse("link_revoke", args=[case.reference, link.pk]))
+    response = Client().get(reverse("caller:hash", args=[code]))
+    assert response.status_code == 410 and "cancelled" in response.content.decode()
+    assert submit(code, [image(1)]).status_code == 410
+    assert AuditEvent.objects.filter(action="link.revoked", actor=caseworker).exists()
+
+
+def test_unknown_code(db):
+    assert Client().get(reverse("caller:hash", args=["ZZZZZZZZZZ"])).status_code == 404
+    assert submit("ZZZZZZZZZZ", [image(1)]).status_code == 404
+
+
+# --- The submission -----------------------------------------------------------------------------------------
+
+
+def test_submission_feeds_items_and_the_bank_and_returns_a_pin(case, caseworker):
+    code = issue_code(case, caseworker)
+    response = submit(code, [image(1), image(2, quality=30), video(3),
+                             {"kind": "image", "md5": "f" * 32, "unreadable": True}])
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["reference"] == case.display_reference and re.fullmatch(r"\d{4} \d{4}", answer["pin"])
+    case.refresh_from_db()
+    assert case.status == Case.Status.HASHES_SUBMITTED and case.consent_version and case.consented_at
+    assert answer["pin"].replace(" ", "") not in case.pin_digest
+    assert case.item_counts() == {"image": 3, "video": 1, "file": 0}
+    # One bank row per distinct signal: 2 readable images × 3, a video's MD5, an unreadable image's MD5.
+    assert BankHash.objects.count() == 8
+    shareable = set(BankHash.objects.shareable().values_list("signal_type", "value"))
+    assert ("pdq", f"{1:064x}") in shareable and ("pdq", f"{2:064x}") not in shareable  # quality 30 is never shared
+    low = Item.objects.get(pdq_quality=30)
+    assert low.is_low_quality
+    event = AuditEvent.objects.get(action="items.submitted")
+    assert event.details["new_items"] == 4 and event.actor_label == "caller"
+
+
+def test_a_repeated_submission_adds_nothing_twice(case, caseworker):
+    code = issue_code(case, caseworker)
+    body = payload([image(1), video(2), image(1)])  # the same file chosen twice, too
+    first = Client().post(reverse("caller:submit", args=[code]), json.dumps(body), content_type="application/json")
+    retry = Client().post(reverse("caller:submit", args=[code]), json.dumps(body), content_type="application/json")
+    assert first.status_code == retry.status_code == 200
+    assert Item.objects.count() == 2 and BankHash.objects.count() == 4
+    # The retry answered with a fresh PIN (the first answer may have been lost): only the newest one works.
+    case.refresh_from_db()
+    assert actions.unlock_case(case.reference, retry.json()["pin"]) == case
+    with pytest.raises(actions.CallerError):
+        actions.unlock_case(case.reference, first.json()["pin"])
+
+
+@pytest.mark.parametrize(("items", "message"), [
+    ([{"kind": "image", "md5": "a" * 32, "pdq": "abc", "pdq_quality": 80, "phash": "a" * 16}],
+     "File 1: PDQ hash must be 64 hex characters"),
+    ([image(1), {"kind": "image", "md5": "g" * 32, "pdq": "a" * 64, "pdq_quality": 80, "phash": "a" * 16}],
+     "File 2: MD5 may contain only the hex digits"),
+    ([{"kind": "audio", "md5": "a" * 32}], "File 1: kind must be image, video or file"),
+    ([{"kind": "image", "md5": "a" * 32, "pdq": "a" * 64, "pdq_quality": 101, "phash": "a" * 16}],
+     "File 1: PDQ quality must be a whole number from 0 to 100"),
+    ([{"kind": "image", "md5": "a" * 32, "pdq": "a" * 64, "pdq_quality": "80", "phash": "a" * 16}],
+     "File 1: PDQ quality must be a whole number"),
+    ([{"kind": "video", "md5": "a" * 32, "pdq": "a" * 64}], "File 1: only a readable image carries PDQ"),
+    ([{"kind": "image", "md5": "a" * 32, "name": "IMG_0001.jpg", "unreadable": True}],
+     "File 1: unexpected fields: name"),
+    ([], "Please choose at least one file"),
+    ("not a list", "Please choose at least one file"),
+])
+def test_bad_items_are_refused_and_nothing_is_stored(case, caseworker, items, message):
+    code = issue_code(case, caseworker)
+    response = submit(code, items)
+    assert response.status_code == 400
+    assert message in response.json()["error"]
+    assert not Item.objects.exists() and not BankHash.objects.exists()
+    assert HashingLink.objects.get().used_at is None  # the caller can correct it and send again
+    assert submit(code, [image(1)]).status_code == 200
+
+
+def test_consent_must_be_current_and_complete(case, caseworker):
+    code = issue_code(case, caseworker)
+    stale = submit(code, [image(1)], consent={"version": "2020-01-01", "confirmed": []})
+    assert stale.status_code == 400 and "consent text has changed" in stale.json()["error"]
+    partial = submit(code, [image(1)], consent={"version": payload([])["consent"]["version"],
+                                                "confirmed": ["adult"]})
+    assert partial.status_code == 400 and "confirm each statement" in partial.json()["error"]
+    assert not Item.objects.exists()
+
+
+def test_malformed_json_oversized_bodies_and_uploads_are_refused(case, caseworker, settings):
+    code = issue_code(case, caseworker)
+    url = reverse("caller:submit", args=[code])
+    client = Client()
+    assert client.post(url, "{not json", content_type="application/json").status_code == 400
+    assert client.post(url, "[1, 2]", content_type="application/json").status_code == 400
+    big = json.dumps(payload([image(1)])) + " " * settings.CALLER_SUBMIT_MAX_BYTES
+    oversized = client.post(url, big, content_type="application/json")
+    assert oversized.status_code == 413 and "fewer files" in oversized.json()["error"]
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    upload = client.post(url, {"file": SimpleUploadedFile("me.jpg", b"\xff\xd8\xff" + b"x" * 5000, "image/jpeg"),
+                               "items": json.dumps([image(1)])})
+    assert upload.status_code == 415 and "never uploaded" in upload.json()["error"]
+    assert client.get(url).status_code == 405
+    assert not Item.objects.exists() and HashingLink.objects.get().used_at is None
+
+
+def test_quotas_per_link_per_case_and_per_ip(case, caseworker, settings):
+    settings.CALLER_MAX_ITEMS_PER_SUBMISSION = 3
+    settings.CALLER_MAX_ITEMS_PER_CASE = 4
+    code = issue_code(case, caseworker)
+    too_many = submit(code, [image(n) for n in range(1, 5)])
+    assert too_many.status_code == 413 and "at most 3 files" in too_many.json()["error"]
+    assert submit(code, [image(n) for n in range(1, 4)]).status_code == 200
+    full = submit(issue_code(case, caseworker), [image(n) for n in range(10, 12)])
+    assert full.status_code == 429 and "cannot take more files" in full.json()["error"]
+    assert Item.objects.count() == 3
+
+    settings.CALLER_SUBMISSIONS_PER_IP_PER_HOUR = 5  # 3 used above
+    other = open_case(caseworker)
+    assert submit(issue_code(other, caseworker), [video(1)]).status_code == 200
+    assert submit(issue_code(other, caseworker), [video(2)]).status_code == 200
+    limited = submit(issue_code(other, caseworker), [video(3)])
+    assert limited.status_code == 429 and "Too many submissions" in limited.json()["error"]
+    from_elsewhere = submit(issue_code(other, caseworker), [video(3)], client=Client(REMOTE_ADDR="198.51.100.4"))
+    assert from_elsewhere.status_code == 200
+
+
+# --- Status, PIN and withdrawal -----------------------------------------------------------------------------
+
+
+def submitted_case(caseworker, items):
+    case = open_case(caseworker)
+    pin = submit(issue_code(case, caseworker), items).json()["pin"]
+    return case, pin
+
+
+def check(client, reference, pin):
+    return client.post(reverse("caller:status"), {"reference": reference, "pin": pin})
+
+
+def test_five_wrong_pins_lock_the_reference_for_an_hour(caseworker):
+    case, pin = submitted_case(caseworker, [image(1)])
+    wrong = "0000 0000" if pin != "0000 0000" else "1111 1111"
+    unknown = check(Client(), "ZZZZ-ZZZZ-ZZZZ", pin)
+    messages = set()
+    for attempt in range(5):
+        response = check(Client(REMOTE_ADDR=f"198.51.100.{attempt}"), case.display_reference, wrong)
+        assert response.status_code == 403
+        messages.add(re.search(r'role="alert"><p>(.*?)</p>', response.content.decode()).group(1))
+    assert messages == {re.search(r'role="alert"><p>(.*?)</p>', unknown.content.decode()).group(1)}
+    locked = check(Client(), case.display_reference.lower(), pin)  # even the right PIN, while locked
+    assert locked.status_code == 403
+    case.refresh_from_db()
+    assert case.is_locked() and case.locked_until > timezone.now() + timedelta(minutes=59)
+    assert AuditEvent.objects.filter(action="case.pin_locked", target_id=str(case.pk)).count() == 1
+    Case.objects.filter(pk=case.pk).update(locked_until=timezone.now() - timedelta(seconds=1))
+    opened = check(Client(), case.display_reference.lower(), pin)
+    assert opened.status_code == 302 and opened["Location"] == reverse("caller:case")
+
+
+def test_status_checks_are_limited_per_ip(db, settings):
+    settings.CALLER_STATUS_CHECKS_PER_IP_PER_HOUR = 3
+    client = Client(REMOTE_ADDR="203.0.113.5")
+    for _ in range(3):
+        assert check(client, "ABCD-ABCD-ABCD", "12345678").status_code == 403
+    limited = check(client, "ABCD-ABCD-ABCD", "12345678")
+    assert limited.status_code == 429 and "Too many tries" in limited.content.decode()
+    assert check(Client(REMOTE_ADDR="203.0.113.6"), "ABCD-ABCD-ABCD", "12345678").status_code == 403
+
+
+def test_status_shows_only_the_callers_items(caseworker):
+    mine, pin = submitted_case(caseworker, [image(1), video(2)])
+    submitted_case(caseworker, [image(3), image(4), image(5)])
+    client = Client()
+    check(client, mine.display_reference, pin)
+    page = client.get(reverse("caller:case")).content.decode()
+    assert page.count('<tr data-kind="image">') == 1 and page.count('<tr data-kind="video">') == 1
+    assert f"{1:064x}" not in page  # no raw hashes, even the caller's own
+
+
+def test_withdrawing_a_hash_held_by_two_cases(caseworker):
+    shared = image(7)
+    first, first_pin = submitted_case(caseworker, [shared, video(1)])
+    second, second_pin = submitted_case(caseworker, [shared])
+    pdq = BankHash.objects.get(signal_type="pdq", value=shared["pdq"])
+    video_md5 = BankHash.objects.get(signal_type="md5", value=video(1)["md5"])
+
+    client = Client()
+    check(client, first.display_reference, first_pin)
+    confirm = client.get(reverse("caller:withdraw"))
+    assert "Yes, withdraw my case" in confirm.content.decode()
+    client.post(reverse("caller:withdraw"), {"confirm": "yes"})
+    first.refresh_from_db()
+    pdq.refresh_from_db()
+    video_md5.refresh_from_db()
+    assert first.status == Case.Status.WITHDRAWN
+    assert pdq.status == BankHash.Status.ACTIVE  # the second case still holds it
+    assert video_md5.status == BankHash.Status.WITHDRAWN
+    assert Notification.objects.filter(recipient=caseworker, case=first).count() == 1
+
+    before = pdq.change_seq
+    actions.withdraw_case(second)
+    pdq.refresh_from_db()
+    assert pdq.status == BankHash.Status.WITHDRAWN and pdq.change_seq > before
+    # A new case holding it makes it active again.
+    submitted_case(caseworker, [shared])
+    pdq.refresh_from_db()
+    assert pdq.status == BankHash.Status.ACTIVE
+
+
+def test_withdrawal_without_confirmation_changes_nothing(caseworker):
+    case, pin = submitted_case(caseworker, [image(1)])
+    client = Client()
+    check(client, case.display_reference, pin)
+    client.post(reverse("caller:withdraw"), {})
+    case.refresh_from_db()
+    assert case.status == Case.Status.HASHES_SUBMITTED
+    assert Client().get(reverse("caller:withdraw"))["Location"] == reverse("caller:status")  # not unlocked
+
+
+# --- Self-service -------------------------------------------------------------------------------------------
+
+
+def test_self_service_start_opens_a_case_and_a_link_for_this_device(db):
+    client = Client()
+    answers = {"in_content": "yes", "adult_in_content": "yes", "intimate": "yes", "has_files": "yes",
+               "abuse_type": "sextortion"}
+    response = client.post(reverse("caller:start"), answers)
+    assert response.status_code == 302 and response["Location"].startswith("/h/")
+    contact = Contact.objects.get()
+    assert contact.channel == Contact.Channel.SELF_SERVICE and contact.taken_by is None
+    assert contact.case.abuse_type == "sextortion" and contact.case.caseworker is None
+    assert client.get(response["Location"]).status_code == 200
+
+
+def test_self_service_under_18_is_shown_where_to_go(db):
+    response = Client().post(reverse("caller:start"), {"in_content": "yes", "adult_in_content": "no"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "Take It Down" in page and "Report Remove" in page
+    assert not Case.objects.exists()
+    assert Contact.objects.get().referrals.count() == 2
+
+
+def test_self_service_cases_are_limited_per_ip(db, settings):
+    settings.CALLER_CASES_PER_IP_PER_DAY = 2
+    answers = {**{k: "yes" for k in ("in_content", "adult_in_content", "intimate", "has_files")}}
+    client = Client()
+    assert client.post(reverse("caller:start"), answers).status_code == 302
+    assert client.post(reverse("caller:start"), answers).status_code == 302
+    limited = client.post(reverse("caller:start"), answers)
+    assert limited.status_code == 429 and "Too many new cases" in limited.content.decode()
+    assert Case.objects.count() == 2
+
+
+# --- Staff side: live view and audit ------------------------------------------------------------------------
+
+
+def test_live_view_counts_items_and_is_neither_audited_nor_activity(login_as, caseworker, case):
+    from staff.middleware import SEEN
+
+    client = login_as(caseworker)
+    client.get(reverse("case_detail", args=[case.reference]))
+    assert AuditEvent.objects.filter(action="case.viewed", target_id=str(case.pk)).count() == 1
+    submit(issue_code(case, caseworker), [image(1), image(2, quality=20), video(3)])
+
+    session = client.session
+    session[SEEN] -= 600
+    session.save()
+    seen = client.session[SEEN]
+    live = client.get(reverse("case_live", args=[case.reference])).json()
+    assert live["counts"] == {"image": 2, "video": 1, "file": 0} and live["low_quality"] == 1
+    assert "pin" not in json.dumps(live).lower() and f"{1:064x}" not in json.dumps(live)
+    assert client.session[SEEN] == seen  # polling did not count as activity
+    assert AuditEvent.objects.filter(action="case.viewed", target_id=str(case.pk)).count() == 1
+
+
+def test_idle_session_still_ends_while_polling(login_as, caseworker, case, settings):
+    from staff.middleware import SEEN
+
+    client = login_as(caseworker)
+    client.get(reverse("dashboard"))
+    session = client.session
+    session[SEEN] -= settings.SESSION_IDLE_TIMEOUT + 1
+    session.save()
+    response = client.get(reverse("case_live", args=[case.reference]))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("account_login"))
+
+
+def test_withdrawal_reaches_the_caseworkers_dashboard(login_as, caseworker):
+    case, _pin = submitted_case(caseworker, [image(1)])
+    actions.withdraw_case(case)
+    client = login_as(caseworker)
+    page = client.get(reverse("dashboard")).content.decode()
+    assert "The case was withdrawn" in page and case.display_reference in page
+    client.get(reverse("case_detail", args=[case.reference]))
+    assert Notification.objects.get().read_at is not None
+

@@ -7,7 +7,10 @@ SHELL := /bin/bash
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ncii
 TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test lint check install system-packages
+.PHONY: run test lint check install system-packages system-gettext messages
+
+# Translations: compiled from the committed .po files, never committed themselves.
+MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
 # Running needs requirements.txt; tests and tools also need requirements-dev.txt.
 .venv/installed: requirements.txt
@@ -20,7 +23,12 @@ TEST_REDIS_URL ?= redis://127.0.0.1:6379
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@
 
-install: .venv/installed-dev
+install: .venv/installed-dev node_modules/.installed
+
+# axe-core for the accessibility checks in the browser tests (package-lock.json pins it).
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 # Chromium for the browser tests, gettext for translations: each installed when missing. Needs root (apt).
 APT_PACKAGES = $(if $(shell command -v chromium),,chromium) $(if $(shell command -v msgfmt),,gettext)
@@ -28,11 +36,20 @@ system-packages:
 	@if [ -n "$(strip $(APT_PACKAGES))" ]; then \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES); fi
 
-run: .venv/installed
+# gettext's msgfmt compiles the translations; `make run` needs it too. Needs root (apt) when missing.
+system-gettext:
+	@command -v msgfmt >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q gettext; }
+
+%.mo: %.po | system-gettext
+	msgfmt --check -o $@ $<
+
+messages: $(MO_FILES)
+
+run: .venv/installed $(MO_FILES)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 bin/run
 
-test: .venv/installed-dev system-packages
+test: .venv/installed-dev system-packages $(MO_FILES) node_modules/.installed
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL)/14 CACHE_URL=$(TEST_REDIS_URL)/15 \
 	  SECRET_KEY=test-secret-key-not-for-production DEBUG=0 DB_CONN_MAX_AGE=0 SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=* \
 	  $(PY) -m pytest $(PYTEST_ARGS)

@@ -4,7 +4,7 @@ import sys
 
 # Commands that need neither secrets nor a database: they run from a bare checkout with no environment set
 # (the reference hasher on a partner's machine; a TOTP code for a demo account). See NCII_OFFLINE_COMMAND.
-OFFLINE_COMMANDS = {"hashfiles", "totp_code"}
+OFFLINE_COMMANDS = {"hashfiles", "totp_code", "makemessages", "compilemessages"}
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ncii_portal.settings")

@@ -1,6 +1,7 @@
 """Personas and shared fixtures. One test module per behaviour; these are reused across them."""
 
 import os
+from pathlib import Path
 
 import pyotp
 import pytest
@@ -102,6 +103,32 @@ def browser():
         chromium = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium
         chromium.close()
+
+
+def signed_in_context(browser, live_server, user):
+    """A browser context signed in as `user` (past MFA), by the session cookie of a signed-in test client."""
+    from django.conf import settings
+
+    client = signed_in_client(user)
+    context = browser.new_context()
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
+    return context
+
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_violations(page, impacts=("serious", "critical")):
+    """axe-core's violations of these impacts on the page as it is now: [(rule, impact, [targets])].
+
+    Injected through the DevTools protocol, which the page's Content Security Policy does not govern.
+    """
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.evaluate(AXE.read_text())
+    result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    return [(v["id"], v["impact"], [n["target"] for n in v["nodes"]])
+            for v in result["violations"] if v["impact"] in impacts]
 
 
 @pytest.fixture

@@ -415,3 +415,87 @@ def test_withdrawal_reaches_the_caseworkers_dashboard(login_as, caseworker):
     client.get(reverse("case_detail", args=[case.reference]))
     assert Notification.objects.get().read_at is not None
 
+
+
+# --- Caller safety (design rule 8) and access ---------------------------------------------------------------
+
+
+def caller_pages(caseworker):
+    """A GET of every caller page, in the state a caller reaches it."""
+    case, pin = submitted_case(caseworker, [image(1)])
+    code = issue_code(open_case(caseworker), caseworker)
+    unlocked = Client()
+    check(unlocked, case.display_reference, pin)
+    return [
+        (Client(), reverse("caller:start")),
+        (Client(), reverse("caller:enter_code")),
+        (Client(), reverse("caller:hash", args=[code])),
+        (Client(), reverse("caller:hash", args=["ZZZZZZZZZZ"])),  # refused: still a caller page
+        (Client(), reverse("caller:status")),
+        (unlocked, reverse("caller:case")),
+        (unlocked, reverse("caller:withdraw")),
+    ]
+
+
+def test_every_caller_page_is_safe_on_a_shared_device(caseworker, settings):
+    from django.urls import get_resolver
+
+    names = {f"caller:{name}" for name in get_resolver().namespace_dict["caller"][1].reverse_dict
+             if isinstance(name, str)}
+    pages = caller_pages(caseworker)
+    covered = {f"caller:{resolve_name(url)}" for _client, url in pages}
+    assert names - {"caller:submit"} <= covered, names - covered  # a new caller page must be added here
+    for client, url in pages:
+        response = client.get(url)
+        page = response.content.decode()
+        assert response.status_code in (200, 404, 410), url
+        assert "no-store" in response["Cache-Control"], url
+        assert response["X-Robots-Tag"] == "noindex, nofollow" and '<meta name="robots" content="noindex' in page
+        assert response["Referrer-Policy"] == "same-origin", url
+        assert "<title>Online form</title>" in page, url  # neutral, whatever the page
+        assert f'id="quick-exit" href="{settings.QUICK_EXIT_URL}" rel="noreferrer"' in page, url
+        assert "localStorage" not in page and "sessionStorage" not in page
+        csp = response["Content-Security-Policy"]
+        is_hashing_page = resolve_name(url) == "hash"
+        # Local thumbnails need blob: images and media on the hashing page, and nothing wider anywhere.
+        assert ("img-src 'self' data: blob:" in csp and "media-src blob:" in csp) == is_hashing_page, (url, csp)
+        assert "unsafe-inline" not in csp and "script-src 'self'" in csp
+
+
+def resolve_name(url):
+    from django.urls import resolve
+
+    return resolve(url).url_name
+
+
+def test_page_scripts_never_use_browser_storage():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    for script in [*root.glob("cases/static/cases/*.js"), *root.glob("hashing/static/hashing/*.js")]:
+        text = script.read_text()
+        assert "localStorage" not in text and "sessionStorage" not in text and "indexedDB" not in text, script
+
+
+def test_caller_page_in_the_second_language(db):
+    client = Client()
+    page = client.get(reverse("caller:start"), {"lang": "es"}).content.decode()
+    assert '<html lang="es">' in page and "Evita que se compartan imágenes íntimas" in page
+    assert "Salir rápido de esta web" in page
+    again = client.get(reverse("caller:status")).content.decode()  # the choice holds for the visit
+    assert "Consulta tu caso" in again
+    refused = client.post(reverse("caller:status"), {"reference": "ABCD-ABCD-ABCD", "pin": "12345678"})
+    assert "No hemos encontrado ningún caso" in refused.content.decode()
+    assert "Stop intimate images being shared" in Client().get(reverse("caller:start")).content.decode()
+
+
+@pytest.mark.parametrize("role", ["partner_manager", "administrator"])
+def test_only_caseworkers_and_supervisors_see_cases(personas, login_as, role, caseworker):
+    case = open_case(caseworker)
+    client = login_as(personas[role])
+    for url in (reverse("case_detail", args=[case.reference]), reverse("case_live", args=[case.reference]),
+                reverse("contact_detail", args=[case.contacts.get().pk])):
+        assert client.get(url).status_code == 403, url
+    assert client.post(reverse("case_issue_link", args=[case.reference])).status_code == 403
+    assert not HashingLink.objects.exists()
+    assert login_as(personas["supervisor"]).get(reverse("case_detail", args=[case.reference])).status_code == 200

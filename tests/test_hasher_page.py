@@ -5,12 +5,11 @@ import os
 
 import numpy
 import pytest
-from django.conf import settings
 from PIL import Image
 
 from hashing import reference
 from tests.browser_hasher import HarnessSite
-from tests.conftest import make_staff, signed_in_client
+from tests.conftest import make_staff, signed_in_context
 from tests.hashing_corpus import scaled
 
 pytestmark = pytest.mark.browser
@@ -42,14 +41,6 @@ def caller_files(tmp_path):
     for path in (photo, png, video, other):
         files[path] = path.read_bytes()
     return files
-
-
-def signed_in_context(browser, live_server, user):
-    client = signed_in_client(user)
-    context = browser.new_context()
-    cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
-    context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
-    return context
 
 
 def test_check_page_hashes_on_the_device_and_sends_nothing_about_the_files(

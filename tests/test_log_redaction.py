@@ -63,6 +63,24 @@ def test_gunicorn_access_log_redacts_set_password_keys(gunicorn):
     assert "GET /accounts/password/reset/key/[redacted]" in text
 
 
+def test_gunicorn_access_log_redacts_the_callers_link_code(gunicorn, transactional_db):
+    from django.urls import reverse
+
+    from tests.calls import issue_code, open_case
+    from tests.conftest import make_staff
+
+    caseworker = make_staff("casey@helpline.test", "caseworker")
+    code = issue_code(open_case(caseworker), caseworker)
+    path = reverse("caller:hash", args=[code])  # the real route the caller opens
+    url, log = gunicorn
+    with urllib.request.urlopen(url + path, timeout=10) as response:  # noqa: S310 (our own local server)
+        assert response.status == 200 and b"Make fingerprints" in response.read()
+    assert wait_for(lambda: "GET /h/" in log.read_text(), timeout=10)
+    text = log.read_text()
+    assert code not in text
+    assert "GET /h/[redacted]/ HTTP/1.1" in text
+
+
 @pytest.mark.worker
 def test_celery_worker_log_redacts_paths_in_messages_and_tracebacks(celery_worker):
     log_visit.delay(KEY_PATH)

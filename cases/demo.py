@@ -1,0 +1,69 @@
+"""Demo contacts and cases (development only): every channel, every case status, image and video items,
+shareable PDQ hashes, and an under-18 contact with its referrals. Demo cases all have the PIN DEMO_PIN."""
+
+import hashlib
+
+from django.contrib.auth.hashers import make_password
+
+from cases import actions
+from cases.consent import CONSENT_KEYS, CONSENT_VERSION
+from cases.models import Case, Contact
+from staff import roles
+from staff.models import User
+
+DEMO_PIN = "2468 1357"
+ELIGIBLE = {"in_content": True, "adult_in_content": True, "intimate": True, "has_files": True}
+
+
+def fake(label, length):
+    """A stable made-up hash value: demo data must look real and never change between runs."""
+    return hashlib.sha256(f"ncii-demo-{label}".encode()).hexdigest()[:length]
+
+
+def image_item(label, quality=90):
+    return {"kind": "image", "md5": fake(f"{label}-md5", 32), "pdq": fake(f"{label}-pdq", 64),
+            "pdq_quality": quality, "phash": fake(f"{label}-phash", 16)}
+
+
+def video_item(label):
+    return {"kind": "video", "md5": fake(f"{label}-video", 32)}
+
+
+# (reference, channel, abuse type, final status, items)
+CASES = [
+    ("DEM000000001", Contact.Channel.PHONE, "shared", Case.Status.OPEN, []),
+    ("DEM000000002", Contact.Channel.CHAT, "threatened", Case.Status.HASHES_SUBMITTED,
+     [image_item("beach"), video_item("clip"), image_item("screenshot", quality=35)]),
+    ("DEM000000003", Contact.Channel.EMAIL, "sextortion", Case.Status.ACTIVE,
+     [image_item("mirror"), image_item("bedroom"), video_item("call-recording")]),
+    ("DEM000000004", Contact.Channel.IN_PERSON, "synthetic", Case.Status.WITHDRAWN,
+     [image_item("deepfake"), video_item("deepfake-video")]),
+    ("DEM000000005", Contact.Channel.SELF_SERVICE, "voyeurism", Case.Status.CLOSED,
+     [image_item("changing-room"), image_item("beach")]),  # "beach" is also in case 2: one bank row
+]
+
+
+def seed():
+    if Case.objects.filter(reference__startswith="DEM0").exists():
+        return []
+    caseworker = User.objects.with_role(roles.CASEWORKER).order_by("pk").first()
+    for reference, channel, abuse_type, status, items in CASES:
+        by = None if channel == Contact.Channel.SELF_SERVICE else caseworker
+        contact = actions.take_contact(by=by, channel=channel, abuse_type=abuse_type, **ELIGIBLE)
+        case = actions.open_case(contact, by=by)
+        Case.objects.filter(pk=case.pk).update(reference=reference)
+        case.refresh_from_db()
+        if items:
+            _link, code = actions.issue_link(case, by=by)
+            actions.submit_items(code, submission_id=f"demo-{reference}",
+                                 consent={"version": CONSENT_VERSION, "confirmed": CONSENT_KEYS}, items=items)
+            Case.objects.filter(pk=case.pk).update(pin_digest=make_password(DEMO_PIN.replace(" ", "")))
+        if status == Case.Status.WITHDRAWN:
+            actions.withdraw_case(case)
+        elif status in (Case.Status.ACTIVE, Case.Status.CLOSED):
+            Case.objects.filter(pk=case.pk).update(status=status)
+    actions.take_contact(by=caseworker, channel=Contact.Channel.PHONE, in_content=True, adult_in_content=False,
+                         abuse_type="shared")
+    actions.take_contact(by=caseworker, channel=Contact.Channel.CHAT, in_content=True, adult_in_content=True,
+                         intimate=False)
+    return []

@@ -1,0 +1,46 @@
+"""`manage.py seed_demo`: demo staff and, from the call, contacts and cases of every kind; idempotent."""
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+
+from cases.demo import DEMO_PIN
+from cases.models import Case, Contact, Item, Referral
+from hashing.models import BankHash
+
+
+def seed(settings):
+    settings.DEBUG = True
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def counts():
+    return [model.objects.count() for model in (Contact, Case, Item, BankHash, Referral)]
+
+
+def test_demo_data_covers_the_call_and_is_idempotent(db, settings):
+    output = seed(settings)
+    assert output.count('"totp_secret"') == 4  # the accounts, and nothing else printed
+    assert set(Contact.objects.values_list("channel", flat=True)) == set(Contact.Channel.values)
+    assert set(Case.objects.values_list("status", flat=True)) == set(Case.Status.values)
+    assert set(Item.objects.values_list("kind", flat=True)) >= {"image", "video"}
+    assert BankHash.objects.shareable().filter(signal_type="pdq").count() >= 2
+    under_18 = Contact.objects.get(outcome=Contact.Outcome.UNDER_18)
+    assert under_18.case is None and under_18.referrals.filter(to=Referral.To.TAKE_IT_DOWN).exists()
+    before = counts()
+    seed(settings)
+    assert counts() == before
+
+
+@pytest.mark.parametrize("reference", ["DEM0-0000-0002", "dem0 0000 0004"])
+def test_demo_cases_open_with_the_demo_pin(db, settings, reference):
+    seed(settings)
+    client = Client()
+    response = client.post(reverse("caller:status"), {"reference": reference, "pin": DEMO_PIN})
+    assert response.status_code == 302
+    assert "Your case" in client.get(reverse("caller:case")).content.decode()

@@ -70,7 +70,7 @@ def suggest_referral(contact, to, *, by=None):
 
 
 @transaction.atomic
-def take_contact(*, by, channel, language="en", caller=Contact.Caller.SUBJECT, **answers):
+def take_contact(*, by, channel, language="en-gb", caller=Contact.Caller.SUBJECT, **answers):
     """Record one conversation and its intake answers; refer where the answers or risk flags call for it.
 
     `answers` are Contact fields: the eligibility questions, abuse type and risk flags. No case is opened here.

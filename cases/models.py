@@ -62,7 +62,7 @@ class Contact(models.Model):
         NOT_ELIGIBLE = "not_eligible", "Not eligible: advice given"
 
     channel = models.CharField(max_length=20, choices=Channel.choices)
-    language = models.CharField(max_length=10, default="en")
+    language = models.CharField(max_length=10, default="en-gb")
     caller = models.CharField(max_length=10, choices=Caller.choices, default=Caller.SUBJECT)
     # The eligibility script, in its order; None until asked.
     in_content = models.BooleanField(null=True)
@@ -123,7 +123,7 @@ class Case(models.Model):
     reference = models.CharField(max_length=REFERENCE_LENGTH, unique=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
     abuse_type = models.CharField(max_length=20, choices=AbuseType.choices, blank=True)
-    language = models.CharField(max_length=10, default="en")
+    language = models.CharField(max_length=10, default="en-gb")
     caseworker = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="cases")
     # The PIN as a password digest (settings.PASSWORD_HASHERS); set on the caller's device only, at submission.

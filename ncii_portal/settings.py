@@ -221,9 +221,9 @@ QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather
 
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", 6 * 365 + 2))
 
-LANGUAGE_CODE = "en"
+LANGUAGE_CODE = "en-gb"
 # Caller pages are translated (locale/); the caller picks the language on the page. Staff pages are English.
-LANGUAGES = [("en", "English"), ("es", "Español")]
+LANGUAGES = [("en-gb", "English"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
 USE_I18N = True

@@ -20,7 +20,7 @@ from tests.calls import image, issue_code, open_case, payload, submit, video
 
 
 def intake(client, **answers):
-    data = {"channel": "phone", "language": "en", "caller": "subject", "in_content": "yes",
+    data = {"channel": "phone", "language": "en-gb", "caller": "subject", "in_content": "yes",
             "adult_in_content": "yes", "intimate": "yes", "has_files": "yes", "abuse_type": "shared", **answers}
     return client.post(reverse("contact_new"), {k: v for k, v in data.items() if v is not None})
 

@@ -192,7 +192,7 @@ def test_caller_pages_post_with_csrf_and_send_no_referrer_elsewhere(browser, liv
     settings.QUICK_EXIT_URL = exit_site
     context = browser.new_context()
     page = context.new_page()
-    page.goto(live_server.url + "/start/?lang=en")
+    page.goto(live_server.url + "/start/?lang=en-gb")
     for question in ("Are you the person", "Were you 18", "Are they intimate", "Do you have the images"):
         page.get_by_role("group", name=re.compile(question)).get_by_label("Yes").check()
     page.get_by_role("button", name="Continue").click()  # a form POST: CSRF must pass
@@ -228,7 +228,7 @@ def test_caller_pages_in_spanish_are_accessible(browser, live_server, transactio
 def test_the_other_caller_pages_are_accessible(browser, live_server, transactional_db):
     context = browser.new_context()
     page = context.new_page()
-    page.goto(live_server.url + "/start/?lang=en")
+    page.goto(live_server.url + "/start/?lang=en-gb")
     assert_accessible(page, "self-service start")
     page.get_by_role("button", name="Continue").click()
     assert page.get_by_text("Please answer this question.").first.is_visible()

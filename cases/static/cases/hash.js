@@ -12,7 +12,7 @@ const status = document.getElementById("files-status");
 const sendError = document.getElementById("send-error");
 const maxItems = Number(root.dataset.maxItems);
 const csrfToken = document.querySelector("#csrf input[name=csrfmiddlewaretoken]").value;
-const english = document.documentElement.lang === "en";
+const english = document.documentElement.lang.startsWith("en");
 
 // Names this submission, so a retry after a lost answer is recognised and never doubles anything.
 const submissionId = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0"))

@@ -25,7 +25,8 @@ def record(action, *, actor=None, target=None, target_type="", target_id="", det
         actor_label=actor_label,
         target_type=target_type,
         target_id=str(target_id),
-        ip=client_ip(request) if request is not None else None,
+        # Callers are anonymous (design rules 3 and 6): their address never enters the permanent audit log.
+        ip=client_ip(request) if request is not None and actor_label != "caller" else None,
         request_id=getattr(request, "request_id", "") if request is not None else "",
         details=details or {},
         note=AuditNote.objects.create(text=note) if note else None,

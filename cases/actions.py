@@ -4,6 +4,7 @@ Staff views, caller views and (later) tasks call these. Each runs in one transac
 """
 
 import functools
+import hashlib
 import secrets
 from datetime import timedelta
 
@@ -17,7 +18,11 @@ from audit.actions import record
 from cases.consent import CONSENT_KEYS, CONSENT_VERSION
 from cases.models import (
     Case,
+    CaseEvent,
+    CaseEvidence,
+    CaseNote,
     Contact,
+    EvidenceItem,
     HashingLink,
     Item,
     Notification,
@@ -61,6 +66,12 @@ def no_case_digest():
 
 
 # --- Contacts and cases ------------------------------------------------------------------------------------
+
+
+def log_event(case, kind, *, by=None, at=None, note=None, **details):
+    """One step on the case's timeline; called inside the action's own transaction (see CaseEvent)."""
+    return CaseEvent.objects.create(case=case, kind=kind, actor=by, actor_label="" if by else "caller",
+                                    at=at or timezone.now(), note=note, details=details)
 
 
 def suggest_referral(contact, to, *, by=None):
@@ -110,11 +121,20 @@ def open_case(contact, *, by):
     if problem:
         raise CallerError(f"No case can be opened: {problem}")
     case = Case.objects.create(reference=new_reference(), abuse_type=contact.abuse_type,
-                               language=contact.language, caseworker=by)
+                               language=contact.language, opened_by=by, caseworker=by)
     contact.case = case
     contact.outcome = Contact.Outcome.CASE_OPENED
     contact.save(update_fields=["case", "outcome"])
     contact.referrals.update(case=case)
+    # The checklist as the template stands today; later template changes leave this case's answers alone.
+    CaseEvidence.objects.bulk_create(
+        CaseEvidence(case=case, template=item, label=item.label, position=item.position)
+        for item in EvidenceItem.objects.filter(active=True))
+    log_event(case, CaseEvent.Kind.CONTACT, by=contact.taken_by, at=contact.created, contact=contact.pk,
+              channel=contact.channel)
+    log_event(case, CaseEvent.Kind.OPENED, by=by)
+    for referral in contact.referrals.all():
+        log_event(case, CaseEvent.Kind.REFERRAL, by=referral.created_by, to=referral.to, status=referral.status)
     record("case.opened", actor=by, actor_label="" if by else "caller", target=case,
            details={"contact": contact.pk, "channel": contact.channel})
     return case
@@ -133,6 +153,7 @@ def issue_link(case, *, by):
                                       expires_at=link_expiry())
     record("link.issued", actor=by, actor_label="" if by else "caller", target=case,
            details={"link": link.pk, "minutes": settings.CALLER_LINK_MINUTES})
+    log_event(case, CaseEvent.Kind.LINK_SENT, by=by, link=link.pk)
     return link, code
 
 
@@ -144,16 +165,21 @@ def revoke_link(link, *, by):
     link.revoked_at, link.revoked_by = timezone.now(), by
     link.save(update_fields=["revoked_at", "revoked_by"])
     record("link.revoked", actor=by, target=link.case, details={"link": link.pk})
+    log_event(link.case, CaseEvent.Kind.LINK_CANCELLED, by=by, link=link.pk)
     return link
 
 
 def link_refusal(link):
     """Why this link cannot be used now, in the caller's words, or None."""
-    if link.revoked_at or link.case.is_withdrawn:
-        return _("This link was cancelled. If you still need it, ask the helpline for a new one.")
-    if link.used_at:
+    if link.used_at and not link.revoked_at and not link.case.is_withdrawn:
         return _("This link has already been used. To add more files, ask the helpline for a new link. "
                  "To see your case, use its reference and PIN.")
+    return link_refusal_ignoring_use(link)
+
+
+def link_refusal_ignoring_use(link):
+    if link.revoked_at or link.case.is_withdrawn:
+        return _("This link was cancelled. If you still need it, ask the helpline for a new one.")
     if link.expires_at <= timezone.now():
         return _("This link has expired. Ask the helpline for a new one.")
     return None
@@ -162,7 +188,8 @@ def link_refusal(link):
 def find_link(code, *, for_update=False, retry_of=None):
     """The usable link for a code, or CallerError (404 unknown, 410 revoked, used or expired).
 
-    `retry_of`: the submission id of a retry; a link used up by that same submission still answers.
+    `retry_of`: (submission id, items digest) of a submission; a link used up by that very submission (same id,
+    same items) still answers until it expires, so a retry after a lost answer succeeds and adds nothing.
     """
     links = HashingLink.objects.select_related("case")
     if for_update:
@@ -171,8 +198,11 @@ def find_link(code, *, for_update=False, retry_of=None):
     if link is None:
         raise CallerError(_("We could not find this link. Check the code, or ask the helpline for a new link."),
                           status=404)
-    if retry_of and link.used_at and link.submission_id == retry_of and not link.revoked_at:
-        return link
+    if retry_of and link.used_at and (link.submission_id, link.submission_digest) == retry_of:
+        refusal = link_refusal_ignoring_use(link)
+        if refusal is None:
+            return link
+        raise CallerError(refusal, status=410)
     refusal = link_refusal(link)
     if refusal:
         raise CallerError(refusal, status=410)
@@ -183,7 +213,9 @@ def note_link_opened(link):
     if link.opened_at is None:
         updated = HashingLink.objects.filter(pk=link.pk, opened_at=None).update(opened_at=timezone.now())
         if updated:
-            record("link.opened", actor_label="caller", target=link.case, details={"link": link.pk})
+            with transaction.atomic():
+                record("link.opened", actor_label="caller", target=link.case, details={"link": link.pk})
+                log_event(link.case, CaseEvent.Kind.LINK_OPENED, link=link.pk)
 
 
 # --- Items from the caller's device ------------------------------------------------------------------------
@@ -193,7 +225,8 @@ def clean_consent(consent):
     if not isinstance(consent, dict) or consent.get("version") != CONSENT_VERSION:
         raise CallerError(_("The consent text has changed. Please reload the page and confirm it again."))
     confirmed = consent.get("confirmed")
-    if not isinstance(confirmed, list) or set(CONSENT_KEYS) - set(confirmed):
+    if (not isinstance(confirmed, list) or not all(isinstance(key, str) for key in confirmed)
+            or set(CONSENT_KEYS) - set(confirmed)):
         raise CallerError(_("Please confirm each statement before sending."))
 
 
@@ -240,15 +273,39 @@ def clean_items(raw_items):
     return list(cleaned.values())
 
 
-def hold_signal(signal_type, value, quality=None):
-    """The bank row for a signal this case now holds: created if new, active again if only withdrawn cases
-    held it. A hash paused for review stays paused."""
-    bank_hash = bank.bank_signal(signal_type, value, quality=quality)
-    # Locked, so a withdrawal of another case holding it cannot decide "no one else holds it" meanwhile.
-    bank_hash = BankHash.objects.select_for_update().get(pk=bank_hash.pk)
-    if bank_hash.status == BankHash.Status.WITHDRAWN:
-        bank.set_status(bank_hash, BankHash.Status.ACTIVE)
-    return bank_hash
+def item_signals(data):
+    """(signal type, value, quality) of each signal one cleaned item carries."""
+    held = [(signals.MD5.code, data["md5"], None)]
+    if data["pdq"]:
+        held += [(signals.PDQ.code, data["pdq"], data["pdq_quality"]), (signals.PHASH.code, data["phash"], None)]
+    return held
+
+
+def hold_signals(wanted):
+    """The bank rows for the signals a case now holds: created if new, active again if only withdrawn cases held
+    them (a hash paused for review stays paused). Returns {(type, value): BankHash}.
+
+    Rows are written and locked in one global order, (type, value), as withdraw_case locks them, so concurrent
+    submissions and withdrawals sharing hashes wait for each other instead of deadlocking. The locks keep a
+    withdrawal of another case from deciding "no one else holds it" meanwhile.
+    """
+    best = {}
+    for signal_type, value, quality in wanted:
+        known = best.get((signal_type, value))
+        best[(signal_type, value)] = quality if known is None or (quality or 0) > known else known
+    for (signal_type, value), quality in sorted(best.items()):
+        bank.bank_signal(signal_type, value, quality=quality)
+    rows = {}
+    for key in sorted(best):
+        bank_hash = BankHash.objects.select_for_update().get(signal_type=key[0], value=key[1])
+        if bank_hash.status == BankHash.Status.WITHDRAWN:
+            bank.set_status(bank_hash, BankHash.Status.ACTIVE)
+        rows[key] = bank_hash
+    return rows
+
+
+def items_digest(cleaned):
+    return hashlib.sha256(",".join(sorted(item["md5"] for item in cleaned)).encode()).hexdigest()
 
 
 def new_pin():
@@ -257,47 +314,57 @@ def new_pin():
 
 @transaction.atomic
 def submit_items(code, *, submission_id, consent, items):
-    """The caller's hashes, from their device: items into the case, signals into the bank, a PIN for the caller.
+    """The caller's hashes, from their device: items into the case, signals into the bank.
 
-    Returns (case, pin). The PIN exists only in this return value; the case keeps its digest. A retry of the
-    same submission (same `submission_id`) adds nothing twice and answers with a fresh PIN, since the first
-    answer may never have arrived.
+    Returns (case, pin). The case's first submission sets its PIN, which exists only in this return value (the
+    case keeps a digest); later links add to the case and return pin=None: the caller keeps the PIN they have,
+    and nobody who issues a link can obtain a working one. A retry of the same submission (same id, same
+    items, link not expired) adds nothing twice; if that submission set the PIN, it answers with a fresh PIN,
+    since the first answer may never have arrived.
     """
     if not isinstance(submission_id, str) or not 8 <= len(submission_id) <= 64:
         raise CallerError(_("This page is out of date. Please reload it and try again."))
     clean_consent(consent)
     cleaned = clean_items(items)
-    link = find_link(code, for_update=True, retry_of=submission_id)
+    digest = items_digest(cleaned)
+    link = find_link(code, for_update=True, retry_of=(submission_id, digest))
     case = Case.objects.select_for_update().get(pk=link.case_id)
+    if case.is_withdrawn:  # withdrawn while this request waited for the lock
+        raise CallerError(_("This link was cancelled. If you still need it, ask the helpline for a new one."), 410)
     known = set(case.items.values_list("md5", flat=True))
     new = [item for item in cleaned if item["md5"] not in known]
     if len(known) + len(new) > settings.CALLER_MAX_ITEMS_PER_CASE:
         raise CallerError(_("This case cannot take more files. Please contact the helpline."), status=429)
 
+    rows = hold_signals([signal for data in new for signal in item_signals(data)])
     for data in new:
         item = Item.objects.create(case=case, kind=data["kind"], md5=data["md5"], pdq_quality=data["pdq_quality"],
                                    unreadable=data["unreadable"])
-        held = [hold_signal(signals.MD5.code, data["md5"])]
-        if data["pdq"]:
-            held.append(hold_signal(signals.PDQ.code, data["pdq"], quality=data["pdq_quality"]))
-            held.append(hold_signal(signals.PHASH.code, data["phash"]))
-        item.signals.add(*held)
+        item.signals.add(*(rows[(signal_type, value)] for signal_type, value, _q in item_signals(data)))
 
     now = timezone.now()
-    pin = new_pin()
-    case.pin_digest = make_password(pin)
-    case.pin_failures, case.locked_until = 0, None
+    retry = link.used_at is not None
+    pin = None
+    if not case.pin_digest or (retry and case.pin_link_id == link.pk):
+        pin = new_pin()
+        case.pin_digest, case.pin_link = make_password(pin), link
+        case.pin_failures, case.locked_until = 0, None
     case.consent_version, case.consented_at = CONSENT_VERSION, now
-    if case.status == Case.Status.OPEN:
+    moved = case.status == Case.Status.OPEN
+    if moved:
         case.status = Case.Status.HASHES_SUBMITTED
     case.save()
-    retry = link.used_at is not None
-    link.used_at, link.submission_id = link.used_at or now, submission_id
-    link.save(update_fields=["used_at", "submission_id"])
+    link.used_at, link.submission_id, link.submission_digest = link.used_at or now, submission_id, digest
+    link.save(update_fields=["used_at", "submission_id", "submission_digest"])
+    kinds = {kind: sum(1 for d in new if d["kind"] == kind) for kind in Item.Kind.values}
     record("items.submitted", actor_label="caller", target=case, details={
-        "link": link.pk, "new_items": len(new), "retry": retry,
-        "kinds": {kind: sum(1 for d in new if d["kind"] == kind) for kind in Item.Kind.values},
+        "link": link.pk, "new_items": len(new), "retry": retry, "kinds": kinds,
     })
+    if new:
+        log_event(case, CaseEvent.Kind.ITEMS_ADDED, link=link.pk, kinds=kinds,
+                  low_quality=sum(1 for d in new if d["pdq"] and signals.is_low_quality(d["pdq_quality"])))
+    if moved:
+        log_event(case, CaseEvent.Kind.STATUS, to=case.status)
     return case, pin
 
 
@@ -334,30 +401,41 @@ def unlock_case(reference, pin):
 
 
 @transaction.atomic
-def withdraw_case(case, *, by=None):
+def withdraw_case(case, *, by=None, reason="", note=""):
     """Withdraw a case: its bank hashes stop being active unless another case still holds them; its open links
-    are cancelled; its caseworker is told in the portal. Withdrawing twice changes nothing."""
+    are cancelled; its caseworker is told in the portal. Withdrawing twice changes nothing.
+
+    `by` is None when the caller withdraws on the status page; a staff member withdrawing on the caller's word
+    gives a `reason` (Case.MOVE_REASONS) and may add a note."""
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.is_withdrawn:
         return case
+    if by is not None:
+        check_reason("withdraw", reason, note)
     now = timezone.now()
     case.status, case.withdrawn_at = Case.Status.WITHDRAWN, now
     case.save(update_fields=["status", "withdrawn_at"])
-    case.links.usable(now).update(revoked_at=now)
+    # Used links too: a retry of their submission must not add to a withdrawn case.
+    case.links.filter(revoked_at=None).update(revoked_at=now)
 
     released = 0
-    held_here = BankHash.objects.select_for_update().filter(pk__in=case.items.values("signals")).order_by("pk")
+    held_here = BankHash.objects.select_for_update().filter(pk__in=case.items.values("signals")).order_by(
+        "signal_type", "value")  # the order hold_signals locks in
     for bank_hash in held_here:
         held_elsewhere = Item.objects.filter(signals=bank_hash, case__status__in=Case.HOLDING).exists()
-        if not held_elsewhere and bank_hash.status == BankHash.Status.ACTIVE:
+        # A hash paused for review that no case holds any more is withdrawn too: un-pausing must not share it.
+        if not held_elsewhere and bank_hash.status != BankHash.Status.WITHDRAWN:
             bank.set_status(bank_hash, BankHash.Status.WITHDRAWN)
             released += 1
 
     recipients = {case.caseworker_id} | set(case.contacts.values_list("taken_by", flat=True))
     Notification.objects.bulk_create(
-        Notification(recipient_id=pk, case=case, kind=Notification.Kind.WITHDRAWN) for pk in recipients if pk)
+        Notification(recipient_id=pk, case=case, kind=Notification.Kind.WITHDRAWN)
+        for pk in recipients if pk and pk != getattr(by, "pk", None))
     record("case.withdrawn", actor=by, actor_label="" if by else "caller", target=case,
            details={"bank_hashes_withdrawn": released})
+    log_event(case, CaseEvent.Kind.WITHDRAWN, by=by, bank_hashes_withdrawn=released, reason=reason,
+              note=CaseNote.objects.create(case=case, author=by, text=note) if note else None)
     return case
 
 
@@ -374,3 +452,127 @@ def start_self_service(*, language, **answers):
     case = open_case(contact, by=None)
     _link, code = issue_link(case, by=None)
     return contact, code
+
+
+# --- Casework: status moves, assignment, checklist, referrals, notes ----------------------------------------
+
+
+def check_reason(move, reason, note=""):
+    if reason not in dict(Case.MOVE_REASONS.get(move, ())):
+        raise CallerError("Choose a reason from the list.")
+    if len(note) > CaseNote.MAX_LENGTH:
+        raise CallerError(f"The note is too long: at most {CaseNote.MAX_LENGTH} characters.", status=413)
+
+
+def holds_shareable_hash(case):
+    return BankHash.objects.shareable().filter(items__case=case).exists()
+
+
+@transaction.atomic
+def move_case(case, move, *, by, reason="", note=""):
+    """A person moves a case's status by a named move, within its rule; raises CallerError (409) otherwise.
+
+    activate: hashes submitted → active, only with a shareable hash; close: open, hashes submitted or active →
+    closed, with a reason; reopen: closed → where its items put it, with a reason; withdraw (on the caller's
+    word): see withdraw_case.
+    """
+    if move == "withdraw":
+        return withdraw_case(case, by=by, reason=reason, note=note)
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    allowed_from = Case.MOVES.get(move)
+    if allowed_from is None:
+        raise CallerError(f"Unknown status move {move!r}.")
+    if case.status not in allowed_from:
+        raise CallerError(f"A case that is {case.get_status_display().lower()} cannot be moved that way.", 409)
+    if move in Case.MOVE_REASONS:
+        check_reason(move, reason, note)
+    if move == "activate":
+        if not holds_shareable_hash(case):
+            raise CallerError("The case has no hash that may be shared yet (a PDQ of quality 50 or more, or an "
+                              "MD5), so it cannot be active.", 409)
+        target = Case.Status.ACTIVE
+    elif move == "close":
+        target = Case.Status.CLOSED
+    else:  # reopen
+        target = Case.Status.HASHES_SUBMITTED if case.items.exists() else Case.Status.OPEN
+    before, case.status = case.status, target
+    case.save(update_fields=["status"])
+    record(f"case.{move}", actor=by, target=case, details={"from": before, "to": target, "reason": reason})
+    log_event(case, CaseEvent.Kind.STATUS, by=by, to=target, move=move, reason=reason,
+              note=CaseNote.objects.create(case=case, author=by, text=note) if note else None)
+    return case
+
+
+@transaction.atomic
+def assign_case(case, caseworker, *, by):
+    """A supervisor assigns (or reassigns) a case; the new caseworker is told in the portal."""
+    from staff import roles
+
+    if caseworker is not None and not caseworker.has_role(roles.CASEWORKER, roles.SUPERVISOR):
+        raise CallerError("Cases can be assigned only to active caseworkers or supervisors.")
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    before = case.caseworker_id
+    if before == getattr(caseworker, "pk", None):
+        return case
+    case.caseworker = caseworker
+    case.save(update_fields=["caseworker"])
+    if caseworker is not None and caseworker != by:
+        Notification.objects.create(recipient=caseworker, case=case, kind=Notification.Kind.ASSIGNED)
+    record("case.assigned", actor=by, target=case, details={"from": before, "to": getattr(caseworker, "pk", None)})
+    log_event(case, CaseEvent.Kind.ASSIGNED, by=by, to=getattr(caseworker, "pk", None),
+              to_name=str(caseworker) if caseworker else "")
+    return case
+
+
+@transaction.atomic
+def answer_evidence(case, evidence_id, *, state, note="", by):
+    evidence = CaseEvidence.objects.select_for_update().filter(case=case, pk=evidence_id).first()
+    if evidence is None:
+        raise CallerError("That checklist item is not on this case.", status=404)
+    if state not in CaseEvidence.State.values:
+        raise CallerError("Choose done, not done or not applicable.")
+    note = note.strip()
+    if len(note) > CaseEvidence.NOTE_LENGTH:
+        raise CallerError(f"The checklist note is too long: at most {CaseEvidence.NOTE_LENGTH} characters.", 413)
+    if (evidence.state, evidence.note) == (state, note):
+        return evidence
+    evidence.state, evidence.note, evidence.changed_by, evidence.changed_at = state, note, by, timezone.now()
+    evidence.save()
+    log_event(case, CaseEvent.Kind.CHECKLIST, by=by, item=evidence.pk, label=evidence.label, state=state)
+    return evidence
+
+
+@transaction.atomic
+def refer(case, to, *, status=Referral.Status.SUGGESTED, outcome="", by):
+    """Add a referral to the case (and its first contact), or update the one already made to that service."""
+    if to not in Referral.To.values:
+        raise CallerError("Choose a service from the list.")
+    if status not in Referral.Status.values:
+        raise CallerError("Choose suggested, made or declined.")
+    outcome = outcome.strip()
+    if len(outcome) > 200:
+        raise CallerError("The outcome is too long: at most 200 characters.", 413)
+    contact = case.contacts.order_by("created", "id").first()
+    referral = Referral.objects.filter(case=case, to=to).first()
+    if referral is None:
+        referral = Referral.objects.create(contact=contact, case=case, to=to, status=status, outcome=outcome,
+                                           created_by=by)
+    elif (referral.status, referral.outcome) == (status, outcome):
+        return referral
+    else:
+        referral.status, referral.outcome = status, outcome
+        referral.save(update_fields=["status", "outcome"])
+    log_event(case, CaseEvent.Kind.REFERRAL, by=by, to=to, status=status)
+    return referral
+
+
+@transaction.atomic
+def add_note(case, text, *, by):
+    text = text.strip()
+    if not text:
+        raise CallerError("The note is empty.")
+    if len(text) > CaseNote.MAX_LENGTH:
+        raise CallerError(f"The note is too long: at most {CaseNote.MAX_LENGTH} characters.", status=413)
+    note = CaseNote.objects.create(case=case, author=by, text=text)
+    log_event(case, CaseEvent.Kind.NOTE, by=by, note=note)
+    return note

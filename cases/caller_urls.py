@@ -17,4 +17,5 @@ urlpatterns = [
     path("status/", views.status, name="status"),
     path("status/case/", views.case_status, name="case"),
     path("status/withdraw/", views.withdraw, name="withdraw"),
+    path("leave/", views.leave, name="leave"),
 ]

@@ -8,10 +8,11 @@ import time
 
 from csp.decorators import csp_update
 from django.conf import settings
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from cases import actions
@@ -57,7 +58,7 @@ def enter_code(request):
 @caller_page
 @csp_update({"img-src": ["blob:"], "media-src": ["blob:"]})  # thumbnails of the caller's own files, on the device
 def hash_files(request, code):
-    if exceeded(request, "link-open", settings.CALLER_CODE_TRIES_PER_IP_PER_HOUR, HOUR):
+    if exceeded(request, "code", settings.CALLER_CODE_TRIES_PER_IP_PER_HOUR, HOUR):  # one bucket with /h/
         return render(request, "caller/refused.html", {"message": _("Too many tries from this connection. Please "
                                                                     "wait an hour.")}, status=429)
     try:
@@ -94,6 +95,7 @@ def caller_texts():
         "kind_image": _("Image"),
         "kind_video": _("Video"),
         "kind_file": _("Other file"),
+        "added": _("Your files were added to your case. Use the PIN you were given the first time."),
     }
 
 
@@ -121,7 +123,7 @@ def submit(request, code):
         return json_error(_("Too much data in one go. Please send fewer files at a time."), 413)
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return json_error(_("The page sent something unreadable. Please reload it and try again."), 400)
     if not isinstance(payload, dict):
         return json_error(_("The page sent something unreadable. Please reload it and try again."), 400)
@@ -132,7 +134,7 @@ def submit(request, code):
         return json_error(error.message, error.status)
     return JsonResponse({
         "reference": case.display_reference,
-        "pin": actions.format_pin(pin),
+        "pin": actions.format_pin(pin) if pin else None,  # None: added to a case whose PIN the caller has
         "items": case.items.count(),
         "status_url": reverse("caller:status"),
     })
@@ -150,6 +152,9 @@ def start(request):
         else:
             answers = {k: v for k, v in form.cleaned_data.items() if v is not None}
             contact, code = actions.start_self_service(language=request.LANGUAGE_CODE, **answers)
+            if code and contact.immediate_danger:
+                # The emergency route first; the hashing page is one step on.
+                return render(request, "caller/danger.html", {"hash_url": reverse("caller:hash", args=[code])})
             if code:
                 return redirect("caller:hash", code=code)
             return render(request, "caller/not_eligible.html", {"contact": contact})
@@ -199,6 +204,15 @@ def case_status(request):
         return redirect("caller:status")
     return render(request, "caller/case.html", {"case": case, "counts": case.item_counts(),
                                                 "items": case.items.all(), "kinds": Item.Kind})
+
+
+@csrf_exempt  # sent by navigator.sendBeacon, which cannot carry a token; it can only end this visit
+@caller_page
+@require_POST
+def leave(request):
+    """The quick exit: forget this visit (an unlocked case, the language) before the page leaves."""
+    request.session.flush()
+    return HttpResponse(status=204)
 
 
 @caller_page

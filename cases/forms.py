@@ -2,7 +2,8 @@ from django import forms
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from cases.models import AbuseType, Contact
+from cases.access import REASONS
+from cases.models import AbuseType, Case, CaseNote, Contact, Referral
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -90,3 +91,48 @@ class CodeForm(forms.Form):
                                                                          "K7QD3-MXP2A."),
                            widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
                                                          "autocapitalize": "characters"}))
+
+
+# --- Casework (staff) ----------------------------------------------------------------------------------------
+
+
+class CaseFilterForm(forms.Form):
+    status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any")] + list(Case.Status.choices))
+    abuse_type = forms.ChoiceField(label="What happened", required=False,
+                                   choices=[("", "Any")] + list(AbuseType.choices))
+    assigned = forms.ChoiceField(label="Assigned to", required=False)
+    opened_from = forms.DateField(label="Opened from", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    opened_to = forms.DateField(label="Opened to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+    def __init__(self, *args, staff_choices=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assigned"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned")] + [
+            (str(pk), name) for pk, name in staff_choices]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("opened_from") and data.get("opened_to") and data["opened_from"] > data["opened_to"]:
+            raise forms.ValidationError("“Opened from” must be on or before “Opened to”.")
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.ChoiceField(label="Why are you opening this case?", choices=REASONS, widget=forms.RadioSelect)
+    note = forms.CharField(label="Note", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2}),
+                           help_text="Kept apart from the audit log, and purged on its schedule.")
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(label="Add a note", max_length=CaseNote.MAX_LENGTH,
+                           widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ReferralForm(forms.Form):
+    to = forms.ChoiceField(label="Service", choices=Referral.To.choices)
+    status = forms.ChoiceField(label="Referral status", choices=Referral.Status.choices)
+    outcome = forms.CharField(label="Outcome", required=False, max_length=200)
+
+
+class EvidenceItemForm(forms.Form):
+    label = forms.CharField(label="Checklist item", max_length=200)
+    position = forms.IntegerField(label="Position", min_value=0, max_value=1000, initial=100)

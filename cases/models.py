@@ -119,15 +119,37 @@ class Case(models.Model):
     # A case in any of these holds its bank hashes active (a closed case still wants its images blocked).
     HOLDING = (Status.OPEN, Status.HASHES_SUBMITTED, Status.ACTIVE, Status.CLOSED)
     REFERENCE_LENGTH = 12  # 60 random bits, shown as XXXX-XXXX-XXXX
+    # Status moves a person makes (cases.actions.move_case), from the statuses each starts from. Submitting
+    # hashes (open → hashes submitted) is the caller's, by their submission.
+    MOVES = {
+        "activate": (Status.HASHES_SUBMITTED,),
+        "close": (Status.OPEN, Status.HASHES_SUBMITTED, Status.ACTIVE),
+        "reopen": (Status.CLOSED,),
+        "withdraw": (Status.OPEN, Status.HASHES_SUBMITTED, Status.ACTIVE, Status.CLOSED),
+    }
+    MOVE_REASONS = {
+        "close": [("resolved", "The caller's request is done"), ("no_contact", "The caller stopped responding"),
+                  ("not_eligible", "Found not eligible"), ("duplicate", "Duplicate of another case"),
+                  ("other", "Other (see note)")],
+        "reopen": [("caller_returned", "The caller came back"), ("closed_in_error", "Closed by mistake"),
+                   ("other", "Other (see note)")],
+        "withdraw": [("caller_asked", "The caller asked, on a call or chat"),
+                     ("safeguarding", "Safeguarding decision"), ("other", "Other (see note)")],
+    }
 
     reference = models.CharField(max_length=REFERENCE_LENGTH, unique=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.OPEN, db_index=True)
     abuse_type = models.CharField(max_length=20, choices=AbuseType.choices, blank=True)
     language = models.CharField(max_length=10, default="en-gb")
+    # Who opened it (their "own" case) and who is assigned now; supervisors assign and reassign.
+    opened_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                  related_name="cases_opened")
     caseworker = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="cases")
     # The PIN as a password digest (settings.PASSWORD_HASHERS); set on the caller's device only, at submission.
     pin_digest = models.CharField(max_length=200, blank=True)
+    # The link whose submission set the PIN: only a retry of that submission may answer with a new one.
+    pin_link = models.ForeignKey("HashingLink", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     pin_failures = models.PositiveSmallIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
     consent_version = models.CharField(max_length=20, blank=True)
@@ -137,6 +159,10 @@ class Case(models.Model):
 
     class Meta:
         ordering = ["-created", "-id"]
+        indexes = [
+            models.Index(fields=["status", "-created", "-id"]),
+            models.Index(fields=["caseworker", "-created", "-id"]),
+        ]
 
     def __str__(self):
         return self.display_reference
@@ -189,6 +215,7 @@ class HashingLink(models.Model):
     used_at = models.DateTimeField(null=True, blank=True)
     # The caller's device names its submission; a retry of the same one is answered again, never doubled.
     submission_id = models.CharField(max_length=64, blank=True)
+    submission_digest = models.CharField(max_length=64, blank=True)  # of the submitted MD5s: a retry must match
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
@@ -288,11 +315,116 @@ class Referral(models.Model):
         return self.get_to_display()
 
 
+class EvidenceItem(models.Model):
+    """One line of the evidence checklist template. Administrators edit it; a case copies the active lines when
+    it opens, so a change applies to new cases and never rewrites old answers."""
+
+    label = models.CharField(max_length=200)
+    position = models.PositiveSmallIntegerField(default=0)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.label
+
+
+class CaseEvidence(models.Model):
+    """A case's answer to one checklist line. The portal records the checklist, never the evidence itself."""
+
+    class State(models.TextChoices):
+        NOT_DONE = "not_done", "Not done"
+        DONE = "done", "Done"
+        NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+    NOTE_LENGTH = 200
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="evidence")
+    template = models.ForeignKey(EvidenceItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    label = models.CharField(max_length=200)  # as the template said when the case opened
+    position = models.PositiveSmallIntegerField(default=0)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.NOT_DONE)
+    note = models.CharField(max_length=NOTE_LENGTH, blank=True)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                                   related_name="+")
+    changed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.label
+
+
+class CaseNote(models.Model):
+    """A caseworker's note on a case: free text, so it lives here (purgeable) and never in the audit log."""
+
+    MAX_LENGTH = 4000
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(max_length=MAX_LENGTH)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created", "id"]
+
+    def __str__(self):
+        return f"note {self.pk} on {self.case}"
+
+
+class CaseEvent(models.Model):
+    """One step in a case's timeline, written by the action that takes the step, in the same transaction.
+
+    Why a table of its own rather than a timeline assembled from the records: several steps leave no record
+    of their own (a status move, an assignment, a checklist answer changed twice, a link opened), the partner
+    feedback to come arrives in volume, and one indexed read in write order gives the case page a fixed number
+    of queries. It cannot drift, because only cases.actions writes it, inside each action's transaction. It
+    holds no free text: a note's event points at the note.
+    """
+
+    class Kind(models.TextChoices):
+        CONTACT = "contact", "Contact recorded"
+        OPENED = "opened", "Case opened"
+        LINK_SENT = "link_sent", "Hashing link sent"
+        LINK_OPENED = "link_opened", "Hashing link opened"
+        LINK_CANCELLED = "link_cancelled", "Hashing link cancelled"
+        ITEMS_ADDED = "items_added", "Items received"
+        STATUS = "status", "Status changed"
+        ASSIGNED = "assigned", "Assigned"
+        CHECKLIST = "checklist", "Checklist updated"
+        REFERRAL = "referral", "Referral"
+        NOTE = "note", "Note added"
+        WITHDRAWN = "withdrawn", "Withdrawn"
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+                              related_name="+")
+    actor_label = models.CharField(max_length=40, blank=True)  # "caller", "system" when no staff actor
+    details = models.JSONField(default=dict, blank=True)
+    note = models.ForeignKey(CaseNote, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta:
+        ordering = ["at", "id"]
+        indexes = [models.Index(fields=["case", "at", "id"])]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} ({self.case})"
+
+    @property
+    def who(self):
+        return str(self.actor) if self.actor_id else (self.actor_label or "system")
+
+
 class Notification(models.Model):
     """Something a staff member must see in the portal (e.g. a caller withdrew their case)."""
 
     class Kind(models.TextChoices):
         WITHDRAWN = "withdrawn", "The case was withdrawn"
+        ASSIGNED = "assigned", "A case was assigned to you"
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notifications")

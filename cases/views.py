@@ -1,10 +1,13 @@
-"""The caseworker's side of the call: record the contact, open the case, send the link, watch hashes arrive."""
+"""The caseworker's pages: record the contact, open the case, send the link, watch hashes arrive, work the case."""
 
 import base64
+from datetime import datetime, time
 
 import qrcode
 import qrcode.image.svg
 from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -12,13 +15,30 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from audit.actions import record
-from cases import actions
-from cases.forms import IntakeForm
-from cases.models import Case, Contact, HashingLink, Notification, grouped, normalise_code
+from cases import access, actions
+from cases.forms import CaseFilterForm, EvidenceItemForm, IntakeForm, NoteForm, ReasonForm, ReferralForm
+from cases.models import (
+    Case,
+    CaseEvent,
+    CaseEvidence,
+    Contact,
+    EvidenceItem,
+    HashingLink,
+    Item,
+    Notification,
+    Referral,
+    grouped,
+    normalise_code,
+)
 from staff import roles
 from staff.decorators import passive, role_required
+from staff.models import User
 
 CASE_ROLES = (roles.CASEWORKER, roles.SUPERVISOR)
+PAGE_SIZE = 50
+
+
+# --- Contacts -----------------------------------------------------------------------------------------------
 
 
 @role_required(*CASE_ROLES)
@@ -36,6 +56,11 @@ def contact_new(request):
 @role_required(*CASE_ROLES)
 def contact_detail(request, pk):
     contact = get_object_or_404(Contact.objects.select_related("case", "taken_by"), pk=pk)
+    mine = access.sees_all(request.user) or contact.taken_by_id == request.user.pk
+    if not mine and not (contact.case and access.may_work_on(request, contact.case)):
+        return render(request, "403.html", {"message": "This contact is not yours. Open its case by reference."},
+                      status=403)
+    record("contact.viewed", target=contact)
     return render(request, "cases/contact_detail.html", {
         "contact": contact, "referrals": contact.referrals.all(), "problem": contact.ineligible_because(),
     })
@@ -45,6 +70,9 @@ def contact_detail(request, pk):
 @role_required(*CASE_ROLES)
 def contact_open_case(request, pk):
     contact = get_object_or_404(Contact, pk=pk)
+    if not (access.sees_all(request.user) or contact.taken_by_id == request.user.pk):
+        return render(request, "403.html", {"message": "Only the person who took this contact, or a supervisor, "
+                                                       "can open its case."}, status=403)
     try:
         case = actions.open_case(contact, by=request.user)
     except actions.CallerError as error:
@@ -53,8 +81,83 @@ def contact_open_case(request, pk):
     return redirect("case_detail", case.reference)
 
 
+# --- The case list ------------------------------------------------------------------------------------------
+
+
+@role_required(*CASE_ROLES)
+def case_list(request):
+    """Own and assigned cases for caseworkers, every case for supervisors; filters; 50 a page."""
+    if request.GET.get("reference"):
+        return find_by_reference(request, request.GET["reference"])
+    sees_all = access.sees_all(request.user)
+    staff = list(User.objects.active().filter(groups__name__in=CASE_ROLES).distinct().values_list("pk", "name",
+                                                                                                    "email"))
+    form = CaseFilterForm(request.GET or None,
+                          staff_choices=[(pk, name or email) for pk, name, email in staff] if sees_all else ())
+    cases = access.listed_cases(request.user).select_related("caseworker").order_by("-created", "-id")
+    if form.is_valid():
+        cases = filter_cases(cases, form.cleaned_data, request.user)
+    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = item_counts([case.pk for case in page])
+    for case in page:
+        case.counts = counts.get(case.pk, {})
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(request, "cases/case_list.html", {
+        "form": form, "page": page, "query": query.urlencode(), "sees_all": sees_all,
+    }, status=400 if form.errors else 200)
+
+
+def filter_cases(cases, data, user):
+    if data.get("status"):
+        cases = cases.filter(status=data["status"])
+    if data.get("abuse_type"):
+        cases = cases.filter(abuse_type=data["abuse_type"])
+    assigned = data.get("assigned")
+    if assigned == "me":
+        cases = cases.filter(caseworker=user)
+    elif assigned == "none":
+        cases = cases.filter(caseworker=None)
+    elif assigned:
+        cases = cases.filter(caseworker_id=int(assigned))
+    zone = timezone.get_current_timezone()
+    if data.get("opened_from"):
+        cases = cases.filter(created__gte=datetime.combine(data["opened_from"], time.min, zone))
+    if data.get("opened_to"):
+        cases = cases.filter(created__lte=datetime.combine(data["opened_to"], time.max, zone))
+    return cases
+
+
+def item_counts(case_ids):
+    """{case id: {kind: count}} for a page of cases, in one query."""
+    counts = {}
+    for row in Item.objects.filter(case_id__in=case_ids).values("case_id", "kind").annotate(n=Count("id")):
+        counts.setdefault(row["case_id"], {})[row["kind"]] = row["n"]
+    return counts
+
+
+def find_by_reference(request, typed):
+    case = Case.objects.filter(reference=normalise_code(typed)).first()
+    if case is None:
+        messages.error(request, "No case has that reference. Check it with the caller.")
+        return redirect("case_list")
+    return redirect("case_detail", case.reference)
+
+
+# --- The case page ------------------------------------------------------------------------------------------
+
+
 def get_case(reference):
-    return get_object_or_404(Case.objects.select_related("caseworker"), reference=normalise_code(reference))
+    return get_object_or_404(Case.objects.select_related("caseworker", "opened_by"),
+                             reference=normalise_code(reference))
+
+
+def workable_case(request, reference):
+    """The case, if this person may work on it (own, assigned, supervisor, or opened with a reason)."""
+    case = get_case(reference)
+    if not access.may_work_on(request, case):
+        return case, False
+    return case, True
 
 
 def qr_data_uri(url):
@@ -64,27 +167,52 @@ def qr_data_uri(url):
 
 
 @role_required(*CASE_ROLES)
-def case_detail(request, reference, new_link=None):
-    case = get_case(reference)
-    record("case.viewed", target=case)  # once per page view; the live view's polling is not a view
+def case_detail(request, reference):
+    case, allowed = workable_case(request, reference)
+    if not allowed:
+        return redirect("case_open_by_reference", case.reference)
+    return case_page(request, case)
+
+
+def case_page(request, case, *, status=200, error=None, new_link=None):
+    """Render the case page: one audit event per render (background polling is not a render)."""
+    grant = None if access.is_own(request.user, case) else access.current_grant(request, case)
+    details = {"reason": grant["reason"]} if grant else {}
+    record("case.viewed", target=case, details=details, note=access.take_grant_note(request, case) if grant else "")
     Notification.objects.filter(case=case, recipient=request.user, read_at=None).update(read_at=timezone.now())
+    supervisor = access.sees_all(request.user)
     return render(request, "cases/case_detail.html", {
         "case": case,
-        "contacts": case.contacts.all(),
-        "referrals": case.referrals.all(),
-        "links": case.links.all()[:10],
+        "error": error,
         "new_link": new_link,
         "live": live_state(case),
-    })
+        "contacts": case.contacts.all(),
+        "referrals": case.referrals.select_related("contact"),
+        "evidence": case.evidence.select_related("changed_by"),
+        "evidence_states": CaseEvidence.State.choices,
+        "notes": case.notes.select_related("author"),
+        "events": case.events.select_related("actor", "note"),
+        "links": case.links.all()[:10],
+        "moves": [(move, Case.MOVE_REASONS.get(move, [])) for move, sources in Case.MOVES.items()
+                  if case.status in sources],
+        "note_form": NoteForm(),
+        "referral_form": ReferralForm(),
+        "assignees": User.objects.active().filter(groups__name__in=CASE_ROLES).distinct() if supervisor else (),
+        "supervisor": supervisor,
+        "by_reference": grant is not None,
+    }, status=status)
 
 
 def live_state(case):
     """What the caseworker's page shows as hashes arrive: counts and warnings, never hashes, thumbnails or PIN."""
     items = list(case.items.all())
+    counts = dict.fromkeys(Item.Kind.values, 0)
+    for item in items:
+        counts[item.kind] += 1
     return {
         "status": case.status,
         "status_label": case.get_status_display(),
-        "counts": case.item_counts(),
+        "counts": counts,
         "low_quality": sum(1 for item in items if item.is_low_quality),
         "unreadable": sum(1 for item in items if item.unreadable),
         "items": [{"kind": item.kind, "pdq_quality": item.pdq_quality, "low_quality": item.is_low_quality,
@@ -96,21 +224,52 @@ def live_state(case):
 @passive
 @role_required(*CASE_ROLES)
 def case_live(request, reference):
-    return JsonResponse(live_state(get_case(reference)))
+    case, allowed = workable_case(request, reference)
+    if not allowed:
+        return JsonResponse({"error": "Open the case by its reference, with a reason, first."}, status=403)
+    return JsonResponse(live_state(case))
 
 
-@require_POST
 @role_required(*CASE_ROLES)
-def case_issue_link(request, reference):
+def case_open_by_reference(request, reference):
+    """Someone else's case, by its exact reference: say why first. The reason goes with each view's audit row."""
     case = get_case(reference)
-    try:
-        link, code = actions.issue_link(case, by=request.user)
-    except actions.CallerError as error:
-        messages.error(request, error.message)
+    if access.may_work_on(request, case):
         return redirect("case_detail", case.reference)
+    form = ReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        access.grant(request, case, form.cleaned_data["reason"], form.cleaned_data["note"])
+        return redirect("case_detail", case.reference)
+    return render(request, "cases/open_by_reference.html", {"case": case, "form": form},
+                  status=400 if form.errors else 403)
+
+
+def case_action(view):
+    """A POST on a case page: the case must be workable; a refusal re-renders the page with its message."""
+
+    @require_POST
+    @role_required(*CASE_ROLES)
+    def wrapped(request, reference):
+        case, allowed = workable_case(request, reference)
+        if not allowed:
+            return redirect("case_open_by_reference", case.reference)
+        try:
+            result = view(request, case)
+        except actions.CallerError as error:
+            return case_page(request, case, status=error.status, error=error.message)
+        return result or redirect("case_detail", case.reference)
+
+    wrapped.allowed_roles = frozenset(CASE_ROLES)
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+@case_action
+def case_issue_link(request, case):
+    link, code = actions.issue_link(case, by=request.user)
     url = request.build_absolute_uri(reverse("caller:hash", args=[code]))
     # Shown in this response only: the portal keeps a digest of the code, so it cannot show it again.
-    return case_detail(request, case.reference, new_link={
+    return case_page(request, case, new_link={
         "link": link, "url": url, "code": grouped(code, 5), "qr": qr_data_uri(url),
         "enter_url": request.build_absolute_uri(reverse("caller:enter_code")),
     })
@@ -119,8 +278,109 @@ def case_issue_link(request, reference):
 @require_POST
 @role_required(*CASE_ROLES)
 def link_revoke(request, reference, pk):
-    case = get_case(reference)
+    case, allowed = workable_case(request, reference)
+    if not allowed:
+        return redirect("case_open_by_reference", case.reference)
     link = get_object_or_404(HashingLink, pk=pk, case=case)
     actions.revoke_link(link, by=request.user)
     messages.success(request, "The link was cancelled.")
     return redirect("case_detail", case.reference)
+
+
+@case_action
+def case_move(request, case):
+    actions.move_case(case, request.POST.get("move", ""), by=request.user, reason=request.POST.get("reason", ""),
+                      note=request.POST.get("note", "").strip())
+
+
+@case_action
+def case_assign(request, case):
+    if not access.sees_all(request.user):
+        raise actions.CallerError("Only supervisors assign cases.", status=403)
+    pk = request.POST.get("caseworker", "")
+    caseworker = User.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+    if pk and caseworker is None:
+        raise actions.CallerError("Choose a caseworker from the list.")
+    actions.assign_case(case, caseworker, by=request.user)
+
+
+@case_action
+def case_checklist(request, case):
+    """The whole checklist in one form: each line's state and note; only changed lines are recorded."""
+    ids = {key.split("-", 1)[1] for key in request.POST if key.startswith("state-")}
+    if not ids:
+        raise actions.CallerError("Nothing to save: the form had no checklist items.")
+    for evidence_id in sorted(ids):
+        if not evidence_id.isdigit():
+            raise actions.CallerError("That checklist item is not on this case.", status=404)
+    known = set(case.evidence.values_list("pk", flat=True))
+    unknown = {int(i) for i in ids} - known
+    if unknown:
+        raise actions.CallerError("That checklist item is not on this case.", status=404)
+    for evidence_id in sorted(int(i) for i in ids):
+        actions.answer_evidence(case, evidence_id, state=request.POST.get(f"state-{evidence_id}", ""),
+                                note=request.POST.get(f"note-{evidence_id}", ""), by=request.user)
+
+
+@case_action
+def case_referral(request, case):
+    actions.refer(case, request.POST.get("to", ""), status=request.POST.get("status", Referral.Status.SUGGESTED),
+                  outcome=request.POST.get("outcome", ""), by=request.user)
+
+
+@case_action
+def case_note(request, case):
+    actions.add_note(case, request.POST.get("text", ""), by=request.user)
+
+
+# --- The evidence checklist template (administrators) -------------------------------------------------------
+
+
+@role_required(roles.ADMINISTRATOR)
+def evidence_template(request):
+    form = EvidenceItemForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        item = EvidenceItem.objects.create(**form.cleaned_data)
+        record("evidence_template.added", target=item)
+        messages.success(request, "Added. New cases get it; existing cases keep their checklist.")
+        return redirect("evidence_template")
+    return render(request, "cases/evidence_template.html", {
+        "items": EvidenceItem.objects.all(), "form": form,
+    }, status=400 if form.errors else 200)
+
+
+@require_POST
+@role_required(roles.ADMINISTRATOR)
+def evidence_template_item(request, pk):
+    item = get_object_or_404(EvidenceItem, pk=pk)
+    form = EvidenceItemForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Give the item a label (at most 200 characters) and a position.")
+        return redirect("evidence_template")
+    item.label, item.position = form.cleaned_data["label"], form.cleaned_data["position"]
+    item.active = request.POST.get("active") == "on"
+    item.save()
+    record("evidence_template.changed", target=item, details={"active": item.active})
+    messages.success(request, "Saved. New cases get the change; existing cases keep their checklist.")
+    return redirect("evidence_template")
+
+
+# --- Dashboard panels ---------------------------------------------------------------------------------------
+
+
+def dashboard_panels(user):
+    """What the dashboard shows a caseworker or supervisor (staff.views.dashboard)."""
+    open_statuses = (Case.Status.OPEN, Case.Status.HASHES_SUBMITTED, Case.Status.ACTIVE)
+    mine = Case.objects.filter(caseworker=user, status__in=open_statuses).order_by("-created")
+    panels = {
+        "my_cases": list(mine[:20]),
+        # Waiting on me: hashes arrived and nobody has made the case active yet.
+        "waiting": list(mine.filter(status=Case.Status.HASHES_SUBMITTED)[:20]),
+        "activity": list(CaseEvent.objects.filter(Q(case__caseworker=user) | Q(case__opened_by=user))
+                         .exclude(actor=user).select_related("case", "actor").order_by("-at", "-id")[:15]),
+    }
+    if user.has_role(roles.SUPERVISOR):
+        unassigned = Case.objects.filter(caseworker=None, status__in=open_statuses).order_by("created")
+        panels["unassigned"] = list(unassigned[:20])
+        panels["unassigned_count"] = unassigned.count()
+    return panels

@@ -7,6 +7,8 @@ print them (see docs/hashing.md).
 import re
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 PDQ_MATCH_DISTANCE = 31  # Hamming distance at or below which two PDQ hashes match
 PDQ_MIN_QUALITY = 50  # below this PDQ is unreliable: never shared with partners
 
@@ -29,17 +31,18 @@ class SignalType:
 
     def normalise(self, value):
         """Return the canonical form (lowercase hex) or raise InvalidSignal with a readable reason."""
+        # Messages in the active language: English for partners, the caller's on caller pages.
+        names = {"label": self.label, "length": self.hex_length}
         if not isinstance(value, str):
-            raise InvalidSignal(f"{self.label} must be a string of {self.hex_length} hex characters.")
+            raise InvalidSignal(_("%(label)s must be a string of %(length)s hex characters.") % names)
         cleaned = value.strip().lower()
         if cleaned.startswith("0x"):
             cleaned = cleaned[2:]
         if len(cleaned) != self.hex_length:
-            raise InvalidSignal(
-                f"{self.label} must be {self.hex_length} hex characters; got {len(cleaned)}."
-            )
+            raise InvalidSignal(_("%(label)s must be %(length)s hex characters; got %(got)s.")
+                                % {**names, "got": len(cleaned)})
         if not re.fullmatch(r"[0-9a-f]+", cleaned):
-            raise InvalidSignal(f"{self.label} may contain only the hex digits 0-9 and a-f.")
+            raise InvalidSignal(_("%(label)s may contain only the hex digits 0-9 and a-f.") % names)
         return cleaned
 
     def distance(self, a, b):
@@ -82,7 +85,7 @@ def from_stopncii(name):
 def check_quality(quality):
     """PDQ quality is an integer 0-100."""
     if isinstance(quality, bool) or not isinstance(quality, int) or not 0 <= quality <= 100:
-        raise InvalidSignal("PDQ quality must be a whole number from 0 to 100.")
+        raise InvalidSignal(_("PDQ quality must be a whole number from 0 to 100."))
     return quality
 
 

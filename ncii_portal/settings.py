@@ -264,8 +264,8 @@ SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 0 if DEBUG else 
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
 SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 SECURE_CONTENT_TYPE_NOSNIFF = True
-# Not "no-referrer" on staff pages: with it Chromium sends "Origin: null" on form posts, which CSRF refuses.
-# Nothing leaves the site either way. (Caller pages will need their own answer to this.)
+# Not "no-referrer": with it Chromium sends "Origin: null" on form posts, which CSRF refuses. With same-origin
+# no referrer leaves the site (caller pages set it too, in cases.caller.caller_page; docs/caller.md).
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"

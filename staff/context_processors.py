@@ -3,10 +3,12 @@ from staff import roles
 # Navigation by role: (label, url name, roles that see it). Pages keep their own role checks.
 NAVIGATION = [
     ("Dashboard", "dashboard", roles.ALL),
+    ("Cases", "case_list", (roles.CASEWORKER, roles.SUPERVISOR)),
     ("Record a contact", "contact_new", (roles.CASEWORKER, roles.SUPERVISOR)),
     ("Hasher check", "hasher_check", roles.ALL),
     ("Audit log", "audit_log", (roles.SUPERVISOR, roles.ADMINISTRATOR)),
     ("Staff", "staff_list", (roles.ADMINISTRATOR,)),
+    ("Evidence checklist", "evidence_template", (roles.ADMINISTRATOR,)),
 ]
 
 

@@ -11,12 +11,13 @@ from staff.models import User
 @role_required(roles.ANY)
 def dashboard(request):
     """Every role lands here; the page shows the panels for the roles the person holds."""
-    from cases.models import Case
+    from cases.views import dashboard_panels
 
+    casework = dashboard_panels(request.user) if request.user.has_role(roles.CASEWORKER, roles.SUPERVISOR) else {}
     return render(request, "staff/dashboard.html", {
         "roles": request.user.roles,
         "notifications": request.user.notifications.filter(read_at=None).select_related("case")[:20],
-        "my_cases": Case.objects.filter(caseworker=request.user).exclude(status=Case.Status.WITHDRAWN)[:20],
+        **casework,
     })
 
 

@@ -47,9 +47,9 @@ def test_changes_through_the_admin_are_refused(login_as, superuser_admin, casewo
     assert client.post(admin_url(Group, "delete", group.pk), {"post": "yes"}).status_code == 403
     authenticator = Authenticator.objects.get(user=caseworker)
     assert client.post(admin_url(Authenticator, "delete", authenticator.pk), {"post": "yes"}).status_code == 403
-    bulk = client.post(admin_url(EmailAddress, "changelist"),
-                       {"action": "make_verified", "_selected_action": [address.pk]})
-    assert bulk.status_code in (200, 302)
+    EmailAddress.objects.filter(pk=address.pk).update(verified=False)
+    client.post(admin_url(EmailAddress, "changelist"), {"action": "make_verified", "_selected_action": [address.pk]})
+    assert not EmailAddress.objects.get(pk=address.pk).verified  # the bulk action is not there to run
 
     address.refresh_from_db()
     assert address.email == caseworker.email

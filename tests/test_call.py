@@ -444,7 +444,7 @@ def test_every_caller_page_is_safe_on_a_shared_device(caseworker, settings):
              if isinstance(name, str)}
     pages = caller_pages(caseworker)
     covered = {f"caller:{resolve_name(url)}" for _client, url in pages}
-    assert names - {"caller:submit"} <= covered, names - covered  # a new caller page must be added here
+    assert names - {"caller:submit", "caller:leave"} <= covered, names - covered  # add new caller pages here
     for client, url in pages:
         response = client.get(url)
         page = response.content.decode()
@@ -460,6 +460,31 @@ def test_every_caller_page_is_safe_on_a_shared_device(caseworker, settings):
         # Local thumbnails need blob: images and media on the hashing page, and nothing wider anywhere.
         assert ("img-src 'self' data: blob:" in csp and "media-src blob:" in csp) == is_hashing_page, (url, csp)
         assert "unsafe-inline" not in csp and "script-src 'self'" in csp
+
+
+def test_caller_posts_carry_the_same_headers(caseworker):
+    code = issue_code(open_case(caseworker), caseworker)
+    responses = [
+        Client().post(reverse("caller:status"), {"reference": "ABCD-ABCD-ABCD", "pin": "12345678"}),
+        submit(code, [image(1)]),
+        submit(code, [image(2)]),  # refused: used
+        Client().post(reverse("caller:start"), {}),
+        Client().post(reverse("caller:leave")),
+    ]
+    for response in responses:
+        assert "no-store" in response["Cache-Control"] and response["X-Robots-Tag"] == "noindex, nofollow"
+        assert response["Referrer-Policy"] == "same-origin"
+
+
+def test_quick_exit_forgets_an_unlocked_case(caseworker):
+    case, pin = submitted_case(caseworker, [image(1)])
+    client = Client()
+    check(client, case.display_reference, pin)
+    assert client.get(reverse("caller:case")).status_code == 200
+    beacon = Client(enforce_csrf_checks=True)  # as sendBeacon sends it: the cookie, no CSRF token
+    beacon.cookies = client.cookies
+    assert beacon.post(reverse("caller:leave")).status_code == 204
+    assert client.get(reverse("caller:case"))["Location"] == reverse("caller:status")
 
 
 def resolve_name(url):
@@ -499,3 +524,102 @@ def test_only_caseworkers_and_supervisors_see_cases(personas, login_as, role, ca
     assert client.post(reverse("case_issue_link", args=[case.reference])).status_code == 403
     assert not HashingLink.objects.exists()
     assert login_as(personas["supervisor"]).get(reverse("case_detail", args=[case.reference])).status_code == 200
+
+
+# --- Retries, second links, and the review's edge cases ----------------------------------------------------
+
+
+def test_a_second_link_adds_to_the_case_and_keeps_the_pin(caseworker):
+    case, pin = submitted_case(caseworker, [image(1)])
+    more = submit(issue_code(case, caseworker), [image(2), video(3)])
+    assert more.status_code == 200 and more.json()["pin"] is None  # nobody who issues a link gets a PIN
+    assert actions.unlock_case(case.reference, pin) == case  # the caller's PIN still works
+    assert case.items.count() == 3
+
+
+def test_a_retry_must_be_the_same_submission(caseworker):
+    case = open_case(caseworker)
+    code = issue_code(case, caseworker)
+    body = payload([image(1)])
+    url = reverse("caller:submit", args=[code])
+    assert Client().post(url, json.dumps(body), content_type="application/json").status_code == 200
+    changed = {**body, "items": [image(1), image(2)]}  # same id, more items: not a retry
+    refused = Client().post(url, json.dumps(changed), content_type="application/json")
+    assert refused.status_code == 410 and "already been used" in refused.json()["error"]
+    assert case.items.count() == 1
+
+    HashingLink.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    late = Client().post(url, json.dumps(body), content_type="application/json")
+    assert late.status_code == 410 and "expired" in late.json()["error"]
+
+
+def test_no_submission_reaches_a_withdrawn_case(caseworker):
+    case = open_case(caseworker)
+    code = issue_code(case, caseworker)
+    body = payload([image(1)])
+    url = reverse("caller:submit", args=[code])
+    assert Client().post(url, json.dumps(body), content_type="application/json").status_code == 200
+    unused = issue_code(case, caseworker)
+    actions.withdraw_case(case)
+    retry = Client().post(url, json.dumps(body), content_type="application/json")
+    assert retry.status_code == 410
+    assert submit(unused, [image(5)]).status_code == 410
+    assert not BankHash.objects.filter(status=BankHash.Status.ACTIVE).exists()
+    assert case.items.count() == 1
+
+
+def test_withdrawal_also_withdraws_a_paused_hash_no_case_holds(caseworker):
+    from hashing import actions as bank
+
+    case, _pin = submitted_case(caseworker, [image(1)])
+    paused = BankHash.objects.get(signal_type="pdq")
+    bank.set_status(paused, BankHash.Status.PAUSED)
+    actions.withdraw_case(case)
+    paused.refresh_from_db()
+    assert paused.status == BankHash.Status.WITHDRAWN
+
+
+def test_callers_addresses_never_enter_the_audit_log(caseworker):
+    case, pin = submitted_case(caseworker, [image(1)])
+    client = Client(REMOTE_ADDR="198.51.100.77")
+    check(client, case.display_reference, "0000 0000" if pin != "0000 0000" else "1111 1111")
+    check(client, case.display_reference, pin)
+    client.post(reverse("caller:withdraw"), {"confirm": "yes"})
+    Client(REMOTE_ADDR="198.51.100.78").post(reverse("caller:start"), {"in_content": "yes",
+                                                                      "adult_in_content": "no"})
+    caller_rows = AuditEvent.objects.filter(actor_label="caller")
+    assert set(caller_rows.values_list("action", flat=True)) >= {"items.submitted", "case.withdrawn",
+                                                                  "contact.recorded"}
+    assert list(caller_rows.exclude(ip=None)) == []
+
+
+@pytest.mark.parametrize("body", [
+    json.dumps({**payload([image(1)]), "consent": {"version": payload([])["consent"]["version"],
+                                                    "confirmed": [{}]}}),
+    "[" * 30_000 + "]" * 30_000,
+])
+def test_odd_json_is_a_clear_400(case, caseworker, body):
+    code = issue_code(case, caseworker)
+    response = Client().post(reverse("caller:submit", args=[code]), body, content_type="application/json")
+    assert response.status_code == 400 and response.json()["error"]
+    assert not Item.objects.exists()
+
+
+def test_self_service_in_danger_sees_the_emergency_route_first(db):
+    response = Client().post(reverse("caller:start"), {"in_content": "yes", "adult_in_content": "yes",
+                                                       "intimate": "yes", "has_files": "yes",
+                                                       "immediate_danger": "on"})
+    page = response.content.decode()
+    assert response.status_code == 200 and "999" in page and 'role="alert"' in page
+    link = re.search(r'href="(/h/[0-9A-Z]+/)"', page).group(1)
+    assert Client().get(link).status_code == 200
+    assert Contact.objects.get().referrals.filter(to=Referral.To.EMERGENCY).exists()
+
+
+def test_hash_messages_reach_spanish_callers_in_spanish(case, caseworker):
+    code = issue_code(case, caseworker)
+    client = Client()
+    client.get(reverse("caller:start"), {"lang": "es"})
+    response = submit(code, [{"kind": "image", "md5": "a" * 32, "pdq": "abc", "pdq_quality": 80,
+                              "phash": "a" * 16}], client=client)
+    assert response.json()["error"] == "Archivo 1: PDQ hash debe tener 64 caracteres hexadecimales; tiene 3."

@@ -19,6 +19,8 @@ MATRIX = [
     ("admin:login",            403, 403, 403, 302),
     ("hasher_check",           200, 200, 200, 200),
     ("contact_new",            200, 200, 403, 403),
+    ("case_list",              200, 200, 403, 403),
+    ("evidence_template",      403, 403, 403, 200),
     ("mfa_index",              200, 200, 200, 200),
     ("usersessions_list",      200, 200, 200, 200),
 ]

@@ -156,7 +156,12 @@ function finish(answer) {
   document.getElementById("step-consent").hidden = true;
   document.getElementById("step-files").hidden = true;
   document.getElementById("done-reference").textContent = answer.reference;
-  document.getElementById("done-pin").textContent = answer.pin;
+  if (answer.pin) {
+    document.getElementById("done-pin").textContent = answer.pin;
+  } else {  // more files for a case that already has a PIN: the caller keeps theirs
+    document.getElementById("done-pin-row").hidden = true;
+    document.getElementById("done-added").textContent = texts.added;
+  }
   document.getElementById("step-done").hidden = false;
   document.getElementById("done-heading").focus();
 }

@@ -1,5 +1,6 @@
 """Demo contacts and cases (development only): every channel, every case status, image and video items,
-shareable PDQ hashes, and an under-18 contact with its referrals. Demo cases all have the PIN DEMO_PIN."""
+shareable PDQ hashes, an under-18 contact with its referrals, checklists in every state, referrals, notes,
+assigned and unassigned cases. Demo cases all have the PIN DEMO_PIN."""
 
 import hashlib
 
@@ -43,10 +44,22 @@ CASES = [
 ]
 
 
+def work_on(case, caseworker):
+    """Some casework: a checklist in every state, a referral, a note."""
+    lines = list(case.evidence.all())
+    for line, state in zip(lines, ["done", "done", "not_applicable"], strict=False):
+        actions.answer_evidence(case, line.pk, state=state, note="demo" if state == "done" else "",
+                                by=caseworker)
+    actions.refer(case, "police", status="made", outcome="Crime reference DEMO/1", by=caseworker)
+    actions.refer(case, "counselling", by=caseworker)
+    actions.add_note(case, "Demo note: caller prefers contact by chat in the evening.", by=caseworker)
+
+
 def seed():
     if Case.objects.filter(reference__startswith="DEM0").exists():
         return []
     caseworker = User.objects.with_role(roles.CASEWORKER).order_by("pk").first()
+    supervisor = User.objects.with_role(roles.SUPERVISOR).order_by("pk").first()
     for reference, channel, abuse_type, status, items in CASES:
         by = None if channel == Contact.Channel.SELF_SERVICE else caseworker
         contact = actions.take_contact(by=by, channel=channel, abuse_type=abuse_type, **ELIGIBLE)
@@ -58,10 +71,17 @@ def seed():
             actions.submit_items(code, submission_id=f"demo-{reference}",
                                  consent={"version": CONSENT_VERSION, "confirmed": CONSENT_KEYS}, items=items)
             Case.objects.filter(pk=case.pk).update(pin_digest=make_password(DEMO_PIN.replace(" ", "")))
+        if by is not None:
+            work_on(case, caseworker)
         if status == Case.Status.WITHDRAWN:
             actions.withdraw_case(case)
-        elif status in (Case.Status.ACTIVE, Case.Status.CLOSED):
-            Case.objects.filter(pk=case.pk).update(status=status)
+        elif status == Case.Status.ACTIVE:
+            actions.move_case(case, "activate", by=caseworker)
+        elif status == Case.Status.CLOSED:
+            Case.objects.filter(pk=case.pk).update(status=Case.Status.ACTIVE)
+            actions.move_case(case, "close", by=supervisor, reason="resolved")
+    # One unassigned case waiting for a supervisor (the self-service one has no caseworker either).
+    actions.assign_case(Case.objects.get(reference="DEM000000001"), None, by=supervisor)
     actions.take_contact(by=caseworker, channel=Contact.Channel.PHONE, in_content=True, adult_in_content=False,
                          abuse_type="shared")
     actions.take_contact(by=caseworker, channel=Contact.Channel.CHAT, in_content=True, adult_in_content=True,

@@ -418,6 +418,30 @@ class CaseEvent(models.Model):
     def who(self):
         return str(self.actor) if self.actor_id else (self.actor_label or "system")
 
+    def summary(self):
+        """The step's details in words, for the timeline (no queries: everything is in `details`)."""
+        d = self.details
+        if self.kind == self.Kind.ITEMS_ADDED:
+            kinds = d.get("kinds", {})
+            parts = [f"{kinds[k]} {label.lower()}{'s' if kinds[k] != 1 else ''}"
+                     for k, label in (("image", "image"), ("video", "video"), ("file", "other file")) if kinds.get(k)]
+            weak = f" ({d['low_quality']} weak PDQ, not shared)" if d.get("low_quality") else ""
+            return ", ".join(parts) + weak
+        if self.kind == self.Kind.STATUS:
+            text = f"now {Case.Status(d['to']).label.lower()}"
+            return text + (f", reason: {d['reason'].replace('_', ' ')}" if d.get("reason") else "")
+        if self.kind == self.Kind.ASSIGNED:
+            return f"to {d.get('to_name') or 'nobody'}"
+        if self.kind == self.Kind.CHECKLIST:
+            return f"{d.get('label', '')}: {CaseEvidence.State(d['state']).label.lower()}"
+        if self.kind == self.Kind.REFERRAL:
+            return f"{Referral.To(d['to']).label}: {Referral.Status(d['status']).label.lower()}"
+        if self.kind == self.Kind.CONTACT:
+            return Contact.Channel(d["channel"]).label
+        if self.kind == self.Kind.WITHDRAWN and d.get("reason"):
+            return f"reason: {d['reason'].replace('_', ' ')}"
+        return ""
+
 
 class Notification(models.Model):
     """Something a staff member must see in the portal (e.g. a caller withdrew their case)."""

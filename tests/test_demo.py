@@ -44,3 +44,12 @@ def test_demo_cases_open_with_the_demo_pin(db, settings, reference):
     response = client.post(reverse("caller:status"), {"reference": reference, "pin": DEMO_PIN})
     assert response.status_code == 302
     assert "Your case" in client.get(reverse("caller:case")).content.decode()
+
+
+def test_demo_casework(db, settings):
+    from cases.models import CaseEvidence, CaseNote
+
+    seed(settings)
+    assert set(CaseEvidence.objects.values_list("state", flat=True)) == set(CaseEvidence.State.values)
+    assert CaseNote.objects.exists() and Referral.objects.filter(case__isnull=False, status="made").exists()
+    assert Case.objects.filter(caseworker=None).exists() and Case.objects.exclude(caseworker=None).exists()

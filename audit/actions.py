@@ -1,4 +1,4 @@
-from audit.models import AuditEvent, AuditNote
+from audit.models import AuditClientIP, AuditEvent, AuditNote
 from ncii_portal.clientip import client_ip
 from ncii_portal.middleware import current_request
 
@@ -19,14 +19,15 @@ def record(action, *, actor=None, target=None, target_type="", target_id="", det
         actor = user
     if actor is None and not actor_label:
         actor_label = "anonymous" if request is not None else "system"
+    # Callers are anonymous (design rules 3 and 6): their address is never recorded.
+    ip = client_ip(request) if request is not None and actor_label != "caller" else None
     return AuditEvent.objects.create(
         action=action,
         actor=actor,
         actor_label=actor_label,
         target_type=target_type,
         target_id=str(target_id),
-        # Callers are anonymous (design rules 3 and 6): their address never enters the permanent audit log.
-        ip=client_ip(request) if request is not None and actor_label != "caller" else None,
+        client_ip=AuditClientIP.objects.create(ip=ip) if ip else None,
         request_id=getattr(request, "request_id", "") if request is not None else "",
         details=details or {},
         note=AuditNote.objects.create(text=note) if note else None,

@@ -20,6 +20,17 @@ class AuditNote(models.Model):
         return f"note {self.pk}"
 
 
+class AuditClientIP(models.Model):
+    """The client address of an audited request. Kept apart from the append-only row, which points here, so that
+    addresses can be purged after AUDIT_IP_RETENTION_DAYS while the audit row stays as it is."""
+
+    ip = models.GenericIPAddressField()
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self):
+        return self.ip
+
+
 class AuditEvent(models.Model):
     """One thing a person or the system did. Append-only: PostgreSQL refuses UPDATE and DELETE.
 
@@ -35,7 +46,10 @@ class AuditEvent(models.Model):
     action = models.CharField(max_length=60, db_index=True)
     target_type = models.CharField(max_length=60, blank=True)
     target_id = models.CharField(max_length=64, blank=True)
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    # Like `note`: no constraint, so the address can be purged while this row stays as it is.
+    client_ip = models.ForeignKey(
+        AuditClientIP, null=True, blank=True, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
     request_id = models.CharField(max_length=64, blank=True)
     details = models.JSONField(default=dict, blank=True)
     # Points at an AuditNote without a constraint, so the note can be purged while this row stays as it is.
@@ -56,6 +70,14 @@ class AuditEvent(models.Model):
         if self.pk:
             raise ValueError("Audit events are append-only.")
         super().save(*args, **kwargs)
+
+    @property
+    def ip(self):
+        """The client address, or None (none recorded, or purged)."""
+        try:
+            return self.client_ip.ip if self.client_ip_id else None
+        except AuditClientIP.DoesNotExist:
+            return None
 
     @property
     def who(self):

@@ -1,6 +1,6 @@
 from django.db import connection, transaction
 
-from audit.models import AuditEvent, AuditNote
+from audit.models import AuditClientIP, AuditEvent, AuditNote
 
 
 def purge_expired_events():
@@ -13,8 +13,10 @@ def purge_expired_events():
         cursor.execute("SET LOCAL ncii.audit_purge = 'on'")
         expired = AuditEvent.objects.expired()
         note_ids = list(expired.exclude(note=None).values_list("note_id", flat=True))
+        ip_ids = list(expired.exclude(client_ip=None).values_list("client_ip_id", flat=True))
         deleted, _ = expired.delete()
         AuditNote.objects.filter(pk__in=note_ids).delete()
+        AuditClientIP.objects.filter(pk__in=ip_ids).delete()
         # Switch it off again at once: when called inside an outer transaction, SET LOCAL would outlive us.
         cursor.execute("SET LOCAL ncii.audit_purge = 'off'")
     return deleted

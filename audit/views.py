@@ -10,7 +10,7 @@ from staff.decorators import role_required
 @role_required(roles.SUPERVISOR, roles.ADMINISTRATOR)
 def event_list(request):
     form = AuditFilterForm(request.GET or None)
-    events = AuditEvent.objects.select_related("actor")
+    events = AuditEvent.objects.select_related("actor", "client_ip")
     if form.is_valid():
         events = form.filter(events)
     page = Paginator(events, 50).get_page(request.GET.get("page"))

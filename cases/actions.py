@@ -413,8 +413,8 @@ def withdraw_case(case, *, by=None, reason="", note=""):
     if by is not None:
         check_reason("withdraw", reason, note)
     now = timezone.now()
-    case.status, case.withdrawn_at = Case.Status.WITHDRAWN, now
-    case.save(update_fields=["status", "withdrawn_at"])
+    case.status, case.withdrawn_at, case.ended_at = Case.Status.WITHDRAWN, now, now
+    case.save(update_fields=["status", "withdrawn_at", "ended_at"])
     # Used links too: a retry of their submission must not add to a withdrawn case.
     case.links.filter(revoked_at=None).update(revoked_at=now)
 
@@ -496,7 +496,8 @@ def move_case(case, move, *, by, reason="", note=""):
     else:  # reopen
         target = Case.Status.HASHES_SUBMITTED if case.items.exists() else Case.Status.OPEN
     before, case.status = case.status, target
-    case.save(update_fields=["status"])
+    case.ended_at = timezone.now() if target == Case.Status.CLOSED else None
+    case.save(update_fields=["status", "ended_at"])
     record(f"case.{move}", actor=by, target=case, details={"from": before, "to": target, "reason": reason})
     log_event(case, CaseEvent.Kind.STATUS, by=by, to=target, move=move, reason=reason,
               note=CaseNote.objects.create(case=case, author=by, text=note) if note else None)

@@ -76,6 +76,7 @@ class Contact(models.Model):
     abuser_contact = models.BooleanField(default=False)
     child_involved = models.BooleanField(default=False)
     outcome = models.CharField(max_length=20, choices=Outcome.choices, default=Outcome.IN_PROGRESS)
+    answers_cleared = models.BooleanField(default=False)  # past retention: answers and flags removed
     taken_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                  related_name="contacts_taken")
     case = models.ForeignKey("Case", null=True, blank=True, on_delete=models.SET_NULL, related_name="contacts")
@@ -156,10 +157,13 @@ class Case(models.Model):
     consented_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now, db_index=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # When it was withdrawn or closed (cleared on reopening): retention counts from here (cases.retention).
+    ended_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:
         ordering = ["-created", "-id"]
         indexes = [
+            models.Index(fields=["-created", "-id"]),  # the case list's order
             models.Index(fields=["status", "-created", "-id"]),
             models.Index(fields=["caseworker", "-created", "-id"]),
         ]

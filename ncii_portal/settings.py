@@ -148,7 +148,9 @@ if CELERY_BROKER_URL.startswith("filesystem") and not OFFLINE_COMMAND:
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Europe/London")
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
-CELERY_BEAT_SCHEDULE = {}
+CELERY_BEAT_SCHEDULE = {
+    "apply-retention": {"task": "cases.tasks.apply_retention", "schedule": 24 * 3600},
+}
 # Purging audit rows needs DELETE, which only the owner role has in production (docs/operations.md): there the
 # operator schedules `manage.py purge_audit` as the owner, and beat would only fail. In development one role owns
 # everything, so beat may do it.
@@ -218,6 +220,13 @@ PIN_LOCK_AFTER = 5  # wrong PINs for one reference, then it is locked for PIN_LO
 PIN_LOCK_MINUTES = 60
 # Where the caller pages' quick-exit button leaves to: a neutral, everyday site.
 QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
+
+# Retention per data class (docs/privacy.md), carried out daily by cases.tasks.apply_retention.
+RETENTION_NOTES_DAYS = int(os.environ.get("RETENTION_NOTES_DAYS", 365))  # free text, after the case ends
+RETENTION_ITEMS_DAYS = int(os.environ.get("RETENTION_ITEMS_DAYS", 730))  # items of ended cases
+RETENTION_CONTACT_ANSWERS_DAYS = int(os.environ.get("RETENTION_CONTACT_ANSWERS_DAYS", 730))
+RETENTION_WITHDRAWN_HASHES_DAYS = int(os.environ.get("RETENTION_WITHDRAWN_HASHES_DAYS", 90))
+AUDIT_IP_RETENTION_DAYS = int(os.environ.get("AUDIT_IP_RETENTION_DAYS", 90))
 
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", 6 * 365 + 2))
 

@@ -14,6 +14,18 @@ ELIGIBLE = {"in_content": True, "adult_in_content": True, "intimate": True, "has
             "abuse_type": "shared"}
 
 
+def ensure_checklist():
+    """The default checklist template, which migration cases 0002 creates and a transactional test's flush
+    removes."""
+    from importlib import import_module
+
+    from cases.models import EvidenceItem
+
+    if not EvidenceItem.objects.exists():
+        defaults = import_module("cases.migrations.0002_default_checklist").DEFAULTS
+        EvidenceItem.objects.bulk_create(EvidenceItem(label=label, position=n) for n, label in enumerate(defaults))
+
+
 def open_case(caseworker, **answers):
     contact = actions.take_contact(by=caseworker, channel=Contact.Channel.PHONE, **{**ELIGIBLE, **answers})
     return actions.open_case(contact, by=caseworker)

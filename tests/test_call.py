@@ -590,7 +590,7 @@ def test_callers_addresses_never_enter_the_audit_log(caseworker):
     caller_rows = AuditEvent.objects.filter(actor_label="caller")
     assert set(caller_rows.values_list("action", flat=True)) >= {"items.submitted", "case.withdrawn",
                                                                   "contact.recorded"}
-    assert list(caller_rows.exclude(ip=None)) == []
+    assert list(caller_rows.exclude(client_ip=None)) == []
 
 
 @pytest.mark.parametrize("body", [

@@ -3,14 +3,12 @@ shows each step in order; a colleague opens the same case by its reference, with
 holds exactly one event for that view. axe-core checks the dashboard, case list and case page."""
 
 import re
-from importlib import import_module
 
 import pytest
 from playwright.sync_api import expect
 
 from audit.models import AuditEvent
-from cases.models import EvidenceItem
-from tests.calls import image, issue_code, open_case, submit, video
+from tests.calls import ensure_checklist, image, issue_code, open_case, submit, video
 from tests.conftest import axe_violations, make_staff, signed_in_context
 
 pytestmark = pytest.mark.browser
@@ -22,10 +20,7 @@ def assert_accessible(page, state):
 
 @pytest.fixture
 def seeded_case(transactional_db):
-    # After an earlier transactional test the tables are empty: put back the checklist the migration creates.
-    if not EvidenceItem.objects.exists():
-        defaults = import_module("cases.migrations.0002_default_checklist").DEFAULTS
-        EvidenceItem.objects.bulk_create(EvidenceItem(label=label, position=n) for n, label in enumerate(defaults))
+    ensure_checklist()
     casey = make_staff("casey@helpline.test", "caseworker", name="Casey")
     case = open_case(casey)
     assert submit(issue_code(case, casey), [image(1), image(2), video(3)]).status_code == 200

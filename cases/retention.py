@@ -1,0 +1,61 @@
+"""Retention, per data class (docs/privacy.md): what is removed, when, and what survives as anonymous counts.
+
+Run daily by beat (cases.tasks.apply_retention) under the runtime role: nothing here deletes audit rows, which
+only the owner's `purge_audit` may do. What survives every purge, for statistics: case rows (status, abuse type,
+dates), contact rows (channel, outcome, dates) and their referrals (service, status), and the timeline's events,
+which hold counts and codes, never free text.
+"""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from audit.models import AuditClientIP, AuditNote
+from cases.models import Case, CaseEvidence, CaseNote, Contact, Item, Referral
+from hashing.models import BankHash
+
+
+def days_ago(days, now):
+    return now - timedelta(days=days)
+
+
+def deleted(queryset):
+    """Rows of the queryset's own model that were deleted (not counting links deleted with them)."""
+    return queryset.delete()[1].get(queryset.model._meta.label, 0)
+
+
+@transaction.atomic
+def apply(now=None):
+    """Purge what is past its retention; returns {data class: rows purged or cleared}."""
+    now = now or timezone.now()
+    notes_before = days_ago(settings.RETENTION_NOTES_DAYS, now)
+    ended_long_ago = Case.objects.filter(ended_at__lt=notes_before)
+    done = {
+        # Free text: notes, checklist notes and referral outcomes of cases that ended, and staff's notes given
+        # with audited acts (the audit rows stay and point at nothing).
+        "case_notes": deleted(CaseNote.objects.filter(case__in=ended_long_ago)),
+        "checklist_notes": CaseEvidence.objects.filter(case__in=ended_long_ago).exclude(note="").update(note=""),
+        "referral_outcomes": Referral.objects.filter(
+            Q(case__in=ended_long_ago) | Q(case=None, contact__created__lt=notes_before)).exclude(outcome="")
+        .update(outcome=""),
+        "audit_notes": deleted(AuditNote.objects.filter(created__lt=notes_before)),
+        # Items (which link a case to its hashes) of cases that ended.
+        "items": deleted(Item.objects.filter(case__ended_at__lt=days_ago(settings.RETENTION_ITEMS_DAYS, now))),
+        # A contact's answers and risk flags; its channel, outcome, referrals and date stay.
+        "contact_answers": Contact.objects.filter(
+            created__lt=days_ago(settings.RETENTION_CONTACT_ANSWERS_DAYS, now), answers_cleared=False,
+        ).update(in_content=None, adult_in_content=None, intimate=None, has_files=None, immediate_danger=False,
+                 self_harm_risk=False, abuser_contact=False, child_involved=False, answers_cleared=True),
+        # Bank hashes no case holds any more, withdrawn long enough for every partner to have heard.
+        "bank_hashes": deleted(BankHash.objects.filter(
+            status=BankHash.Status.WITHDRAWN, items=None,
+            changed__lt=days_ago(settings.RETENTION_WITHDRAWN_HASHES_DAYS, now))),
+        # Client addresses of audited requests (the rows stay; rate-limit counters expire in the cache by
+        # themselves within a day).
+        "audit_ips": deleted(AuditClientIP.objects.filter(
+            created__lt=days_ago(settings.AUDIT_IP_RETENTION_DAYS, now))),
+    }
+    return done

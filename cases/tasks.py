@@ -1,0 +1,14 @@
+import logging
+
+from celery import shared_task
+
+from cases import retention
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task
+def apply_retention():
+    purged = retention.apply()
+    logger.info("retention applied: %s", ", ".join(f"{name} {count}" for name, count in purged.items()))
+    return purged

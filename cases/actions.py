@@ -476,16 +476,18 @@ def move_case(case, move, *, by, reason="", note=""):
     closed, with a reason; reopen: closed → where its items put it, with a reason; withdraw (on the caller's
     word): see withdraw_case.
     """
-    if move == "withdraw":
-        return withdraw_case(case, by=by, reason=reason, note=note)
-    case = Case.objects.select_for_update().get(pk=case.pk)
     allowed_from = Case.MOVES.get(move)
     if allowed_from is None:
         raise CallerError(f"Unknown status move {move!r}.")
-    if case.status not in allowed_from:
-        raise CallerError(f"A case that is {case.get_status_display().lower()} cannot be moved that way.", 409)
     if move in Case.MOVE_REASONS:
         check_reason(move, reason, note)
+    elif reason or note:  # nothing free-form rides along into the audit row or the timeline
+        raise CallerError("This move takes no reason or note.")
+    case = Case.objects.select_for_update().get(pk=case.pk)
+    if case.status not in allowed_from:
+        raise CallerError(f"A case that is {case.get_status_display().lower()} cannot be moved that way.", 409)
+    if move == "withdraw":
+        return withdraw_case(case, by=by, reason=reason, note=note)
     if move == "activate":
         if not holds_shareable_hash(case):
             raise CallerError("The case has no hash that may be shared yet (a PDQ of quality 50 or more, or an "
@@ -526,6 +528,13 @@ def assign_case(case, caseworker, *, by):
 
 
 @transaction.atomic
+def answer_checklist(case, answers, *, by):
+    """Several checklist lines at once, {evidence id: (state, note)}: all saved, or none."""
+    for evidence_id, (state, note) in sorted(answers.items()):
+        answer_evidence(case, evidence_id, state=state, note=note, by=by)
+
+
+@transaction.atomic
 def answer_evidence(case, evidence_id, *, state, note="", by):
     evidence = CaseEvidence.objects.select_for_update().filter(case=case, pk=evidence_id).first()
     if evidence is None:
@@ -553,6 +562,7 @@ def refer(case, to, *, status=Referral.Status.SUGGESTED, outcome="", by):
     outcome = outcome.strip()
     if len(outcome) > 200:
         raise CallerError("The outcome is too long: at most 200 characters.", 413)
+    Case.objects.select_for_update().get(pk=case.pk)  # one referral change per case at a time
     contact = case.contacts.order_by("created", "id").first()
     referral = Referral.objects.filter(case=case, to=to).first()
     if referral is None:

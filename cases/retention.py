@@ -8,6 +8,7 @@ which hold counts and codes, never free text.
 
 from datetime import timedelta
 
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -42,8 +43,11 @@ def apply(now=None):
             Q(case__in=ended_long_ago) | Q(case=None, contact__created__lt=notes_before)).exclude(outcome="")
         .update(outcome=""),
         "audit_notes": deleted(AuditNote.objects.filter(created__lt=notes_before)),
-        # Items (which link a case to its hashes) of cases that ended.
-        "items": deleted(Item.objects.filter(case__ended_at__lt=days_ago(settings.RETENTION_ITEMS_DAYS, now))),
+        # Items (which link a case to its hashes, and carry each file's MD5) of withdrawn cases. A closed case
+        # keeps its items: it still holds its hashes active, and its caller may still withdraw it.
+        "items": deleted(Item.objects.filter(
+            case__status=Case.Status.WITHDRAWN,
+            case__withdrawn_at__lt=days_ago(settings.RETENTION_WITHDRAWN_DAYS, now))),
         # A contact's answers and risk flags; its channel, outcome, referrals and date stay.
         "contact_answers": Contact.objects.filter(
             created__lt=days_ago(settings.RETENTION_CONTACT_ANSWERS_DAYS, now), answers_cleared=False,
@@ -52,10 +56,13 @@ def apply(now=None):
         # Bank hashes no case holds any more, withdrawn long enough for every partner to have heard.
         "bank_hashes": deleted(BankHash.objects.filter(
             status=BankHash.Status.WITHDRAWN, items=None,
-            changed__lt=days_ago(settings.RETENTION_WITHDRAWN_HASHES_DAYS, now))),
+            changed__lt=days_ago(settings.RETENTION_WITHDRAWN_DAYS, now))),
         # Client addresses of audited requests (the rows stay; rate-limit counters expire in the cache by
         # themselves within a day).
         "audit_ips": deleted(AuditClientIP.objects.filter(
             created__lt=days_ago(settings.AUDIT_IP_RETENTION_DAYS, now))),
+        # Staff sessions' records (allauth keeps each session's IP address and browser).
+        "staff_sessions": deleted(UserSession.objects.filter(
+            last_seen_at__lt=days_ago(settings.AUDIT_IP_RETENTION_DAYS, now))),
     }
     return done

@@ -1,6 +1,7 @@
 """The caseworker's pages: record the contact, open the case, send the link, watch hashes arrive, work the case."""
 
 import base64
+import re
 from datetime import datetime, time
 
 import qrcode
@@ -35,6 +36,7 @@ from staff.decorators import passive, role_required
 from staff.models import User
 
 CASE_ROLES = (roles.CASEWORKER, roles.SUPERVISOR)
+NUMBER = re.compile(r"[0-9]{1,9}")  # not str.isdigit, which also takes "²"
 PAGE_SIZE = 50
 
 
@@ -57,10 +59,13 @@ def contact_new(request):
 def contact_detail(request, pk):
     contact = get_object_or_404(Contact.objects.select_related("case", "taken_by"), pk=pk)
     mine = access.sees_all(request.user) or contact.taken_by_id == request.user.pk
-    if not mine and not (contact.case and access.may_work_on(request, contact.case)):
+    grant = None
+    if not mine and contact.case:
+        grant = access.current_grant(request, contact.case) if not access.is_own(request.user, contact.case) else {}
+    if not mine and grant is None:
         return render(request, "403.html", {"message": "This contact is not yours. Open its case by reference."},
                       status=403)
-    record("contact.viewed", target=contact)
+    record("contact.viewed", target=contact, details={"reason": grant["reason"]} if grant else {})
     return render(request, "cases/contact_detail.html", {
         "contact": contact, "referrals": contact.referrals.all(), "problem": contact.ineligible_because(),
     })
@@ -244,6 +249,9 @@ def case_open_by_reference(request, reference):
                   status=400 if form.errors else 403)
 
 
+NOT_YOURS = "This case is not yours: open it by its reference, with a reason, before changing it."
+
+
 def case_action(view):
     """A POST on a case page: the case must be workable; a refusal re-renders the page with its message."""
 
@@ -252,7 +260,7 @@ def case_action(view):
     def wrapped(request, reference):
         case, allowed = workable_case(request, reference)
         if not allowed:
-            return redirect("case_open_by_reference", case.reference)
+            return render(request, "403.html", {"message": NOT_YOURS}, status=403)
         try:
             result = view(request, case)
         except actions.CallerError as error:
@@ -280,7 +288,7 @@ def case_issue_link(request, case):
 def link_revoke(request, reference, pk):
     case, allowed = workable_case(request, reference)
     if not allowed:
-        return redirect("case_open_by_reference", case.reference)
+        return render(request, "403.html", {"message": NOT_YOURS}, status=403)
     link = get_object_or_404(HashingLink, pk=pk, case=case)
     actions.revoke_link(link, by=request.user)
     messages.success(request, "The link was cancelled.")
@@ -298,7 +306,7 @@ def case_assign(request, case):
     if not access.sees_all(request.user):
         raise actions.CallerError("Only supervisors assign cases.", status=403)
     pk = request.POST.get("caseworker", "")
-    caseworker = User.objects.filter(pk=int(pk)).first() if pk.isdigit() else None
+    caseworker = User.objects.filter(pk=int(pk)).first() if NUMBER.fullmatch(pk) else None
     if pk and caseworker is None:
         raise actions.CallerError("Choose a caseworker from the list.")
     actions.assign_case(case, caseworker, by=request.user)
@@ -310,16 +318,11 @@ def case_checklist(request, case):
     ids = {key.split("-", 1)[1] for key in request.POST if key.startswith("state-")}
     if not ids:
         raise actions.CallerError("Nothing to save: the form had no checklist items.")
-    for evidence_id in sorted(ids):
-        if not evidence_id.isdigit():
-            raise actions.CallerError("That checklist item is not on this case.", status=404)
-    known = set(case.evidence.values_list("pk", flat=True))
-    unknown = {int(i) for i in ids} - known
-    if unknown:
+    if not all(NUMBER.fullmatch(i) for i in ids):
         raise actions.CallerError("That checklist item is not on this case.", status=404)
-    for evidence_id in sorted(int(i) for i in ids):
-        actions.answer_evidence(case, evidence_id, state=request.POST.get(f"state-{evidence_id}", ""),
-                                note=request.POST.get(f"note-{evidence_id}", ""), by=request.user)
+    actions.answer_checklist(case, {
+        int(i): (request.POST.get(f"state-{i}", ""), request.POST.get(f"note-{i}", "")) for i in ids
+    }, by=request.user)
 
 
 @case_action

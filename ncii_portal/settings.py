@@ -223,9 +223,9 @@ QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather
 
 # Retention per data class (docs/privacy.md), carried out daily by cases.tasks.apply_retention.
 RETENTION_NOTES_DAYS = int(os.environ.get("RETENTION_NOTES_DAYS", 365))  # free text, after the case ends
-RETENTION_ITEMS_DAYS = int(os.environ.get("RETENTION_ITEMS_DAYS", 730))  # items of ended cases
 RETENTION_CONTACT_ANSWERS_DAYS = int(os.environ.get("RETENTION_CONTACT_ANSWERS_DAYS", 730))
-RETENTION_WITHDRAWN_HASHES_DAYS = int(os.environ.get("RETENTION_WITHDRAWN_HASHES_DAYS", 90))
+# A withdrawn case's items, and bank hashes no case holds: long enough for every partner to hear of it.
+RETENTION_WITHDRAWN_DAYS = int(os.environ.get("RETENTION_WITHDRAWN_DAYS", 90))
 AUDIT_IP_RETENTION_DAYS = int(os.environ.get("AUDIT_IP_RETENTION_DAYS", 90))
 
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", 6 * 365 + 2))

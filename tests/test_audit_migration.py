@@ -25,7 +25,14 @@ def test_addresses_move_to_the_side_table():
                           '{}'), (now(), 'system', 'staff.login', '', '', NULL, '', '{}') RETURNING id""")
         with_ip, without_ip = (row[0] for row in cursor.fetchall())
     migrate(AFTER)
-    assert AuditEvent.objects.get(pk=with_ip).ip == "203.0.113.5"
+    moved = AuditEvent.objects.select_related("client_ip").get(pk=with_ip)
+    assert moved.ip == "203.0.113.5" and moved.client_ip.created == moved.at  # retention counts from the event
     assert AuditEvent.objects.get(pk=without_ip).ip is None
     with pytest.raises(DatabaseError, match="append-only"), transaction.atomic():
         AuditEvent.objects.filter(pk=with_ip).update(action="tampered")
+
+    migrate(BEFORE)  # and back: the address returns to its row
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT host(ip) FROM audit_auditevent WHERE id = %s", [with_ip])
+        assert cursor.fetchone() == ("203.0.113.5",)
+    migrate(AFTER)

@@ -62,6 +62,8 @@ def test_open_cases_cannot_be_made_active(login_as, caseworker):
     ({"move": "close", "reason": "because"}, 400, "Choose a reason"),
     ({"move": "close", "reason": "other", "note": "x" * 4001}, 413, "too long"),
     ({"move": "withdraw", "reason": ""}, 400, "Choose a reason"),
+    ({"move": "activate", "reason": "<free text>"}, 400, "takes no reason or note"),
+    ({"move": "activate", "note": "x"}, 400, "takes no reason or note"),
 ])
 def test_forged_or_incomplete_moves_change_nothing(login_as, caseworker, submitted, data, status, message):
     events = CaseEvent.objects.count()
@@ -69,6 +71,7 @@ def test_forged_or_incomplete_moves_change_nothing(login_as, caseworker, submitt
     assert response.status_code == status and message in response.content.decode()
     assert Case.objects.get(pk=submitted.pk).status == Case.Status.HASHES_SUBMITTED
     assert CaseEvent.objects.count() == events and not CaseNote.objects.exists()
+    assert not AuditEvent.objects.filter(action__startswith="case.", details__has_key="reason").exists()
     assert BankHash.objects.filter(status=BankHash.Status.ACTIVE).count() == 4
 
 
@@ -90,6 +93,8 @@ def test_close_and_reopen_with_reasons(login_as, caseworker, submitted):
 
 def test_staff_withdraw_on_the_callers_word(login_as, caseworker, supervisor, submitted):
     post(login_as(supervisor), "case_move", submitted, {"move": "withdraw", "reason": "caller_asked"})
+    again = post(login_as(supervisor), "case_move", submitted, {"move": "withdraw", "reason": "caller_asked"})
+    assert again.status_code == 409
     submitted.refresh_from_db()
     assert submitted.status == Case.Status.WITHDRAWN
     assert not BankHash.objects.filter(status=BankHash.Status.ACTIVE).exists()
@@ -127,8 +132,11 @@ def test_another_caseworkers_case_needs_a_reason(login_as, caseworker, colleague
     assert asked["Location"] == reverse("case_open_by_reference", args=[submitted.reference])
     assert client.get(reverse("case_live", args=[submitted.reference])).status_code == 403
     before = CaseNote.objects.count()
-    assert post(client, "case_note", submitted, {"text": "sneaky"}).status_code == 302
-    assert CaseNote.objects.count() == before
+    refused = post(client, "case_note", submitted, {"text": "sneaky"})
+    assert refused.status_code == 403 and "open it by its reference" in refused.content.decode()
+    assert post(client, "case_move", submitted, {"move": "activate"}).status_code == 403
+    assert CaseNote.objects.count() == before and Case.objects.get(pk=submitted.pk).status == "hashes_submitted"
+    assert client.get(reverse("contact_detail", args=[submitted.contacts.get().pk])).status_code == 403
     form = client.get(asked["Location"])
     assert form.status_code == 403 and "Why are you opening this case?" in form.content.decode()
     assert client.post(asked["Location"], {"reason": "bored"}).status_code == 400
@@ -145,6 +153,8 @@ def test_another_caseworkers_case_needs_a_reason(login_as, caseworker, colleague
     client.get(reverse("case_detail", args=[submitted.reference]))
     second = AuditEvent.objects.filter(action="case.viewed").latest("id")
     assert second.details == {"reason": "covering"} and second.note_id is None  # the note goes with one view
+    assert client.get(reverse("contact_detail", args=[submitted.contacts.get().pk])).status_code == 200
+    assert AuditEvent.objects.get(action="contact.viewed").details == {"reason": "covering"}
 
 
 def test_supervisors_see_every_case_without_a_reason(login_as, supervisor, submitted):
@@ -204,6 +214,7 @@ def test_checklist_answers_and_template_changes_apply_to_new_cases_only(login_as
 @pytest.mark.parametrize(("data", "status", "message"), [
     ({"state-999999": "done"}, 404, "not on this case"),
     ({"state-abc": "done"}, 404, "not on this case"),
+    ({"state-²": "done"}, 404, "not on this case"),
     ({}, 400, "no checklist items"),
 ])
 def test_unknown_checklist_items_change_nothing(login_as, caseworker, data, status, message):
@@ -213,6 +224,22 @@ def test_unknown_checklist_items_change_nothing(login_as, caseworker, data, stat
                     if data else {})
     assert response.status_code == status and message in response.content.decode()
     assert not CaseEvidence.objects.filter(state="done").exists()
+
+
+def test_a_bad_line_saves_no_line(login_as, caseworker):
+    case = open_case(caseworker)
+    first, second = case.evidence.all()[:2]
+    response = post(login_as(caseworker), "case_checklist", case, {
+        f"state-{first.pk}": "done", f"state-{second.pk}": "done", f"note-{second.pk}": "y" * 201})
+    assert response.status_code == 413
+    assert not CaseEvidence.objects.filter(state="done").exists() and not CaseEvent.objects.filter(
+        kind="checklist").exists()
+
+
+def test_assigning_to_an_odd_number_is_a_clear_400(login_as, supervisor, caseworker):
+    case = open_case(caseworker)
+    response = post(login_as(supervisor), "case_assign", case, {"caseworker": "²"})
+    assert response.status_code == 400 and "Choose a caseworker" in response.content.decode()
 
 
 def test_checklist_of_another_case_is_refused(login_as, caseworker):

@@ -274,27 +274,30 @@ def clean_items(raw_items):
 
 
 def item_signals(data):
-    """(signal type, value, quality) of each signal one cleaned item carries."""
-    held = [(signals.MD5.code, data["md5"], None)]
+    """(signal type, value, quality, video) of each signal one cleaned item carries."""
+    held = [(signals.MD5.code, data["md5"], None, data["kind"] == Item.Kind.VIDEO)]
     if data["pdq"]:
-        held += [(signals.PDQ.code, data["pdq"], data["pdq_quality"]), (signals.PHASH.code, data["phash"], None)]
+        held += [(signals.PDQ.code, data["pdq"], data["pdq_quality"], False),
+                 (signals.PHASH.code, data["phash"], None, False)]
     return held
 
 
 def hold_signals(wanted):
     """The bank rows for the signals a case now holds: created if new, active again if only withdrawn cases held
-    them (a hash paused for review stays paused). Returns {(type, value): BankHash}.
+    them (a hash under review stays under review). Returns {(type, value): BankHash}.
 
     Rows are written and locked in one global order, (type, value), as withdraw_case locks them, so concurrent
     submissions and withdrawals sharing hashes wait for each other instead of deadlocking. The locks keep a
     withdrawal of another case from deciding "no one else holds it" meanwhile.
     """
-    best = {}
-    for signal_type, value, quality in wanted:
+    best, videos = {}, set()
+    for signal_type, value, quality, video in wanted:
         known = best.get((signal_type, value))
         best[(signal_type, value)] = quality if known is None or (quality or 0) > known else known
+        if video:
+            videos.add((signal_type, value))
     for (signal_type, value), quality in sorted(best.items()):
-        bank.bank_signal(signal_type, value, quality=quality)
+        bank.bank_signal(signal_type, value, quality=quality, video=(signal_type, value) in videos)
     rows = {}
     for key in sorted(best):
         bank_hash = BankHash.objects.select_for_update().get(signal_type=key[0], value=key[1])
@@ -340,7 +343,7 @@ def submit_items(code, *, submission_id, consent, items):
     for data in new:
         item = Item.objects.create(case=case, kind=data["kind"], md5=data["md5"], pdq_quality=data["pdq_quality"],
                                    unreadable=data["unreadable"])
-        item.signals.add(*(rows[(signal_type, value)] for signal_type, value, _q in item_signals(data)))
+        item.signals.add(*(rows[(signal_type, value)] for signal_type, value, _q, _v in item_signals(data)))
 
     now = timezone.now()
     retry = link.used_at is not None
@@ -423,7 +426,7 @@ def withdraw_case(case, *, by=None, reason="", note=""):
         "signal_type", "value")  # the order hold_signals locks in
     for bank_hash in held_here:
         held_elsewhere = Item.objects.filter(signals=bank_hash, case__status__in=Case.HOLDING).exists()
-        # A hash paused for review that no case holds any more is withdrawn too: un-pausing must not share it.
+        # Whatever its review: a paused hash no case holds is withdrawn too, so un-pausing cannot share it.
         if not held_elsewhere and bank_hash.status != BankHash.Status.WITHDRAWN:
             bank.set_status(bank_hash, BankHash.Status.WITHDRAWN)
             released += 1

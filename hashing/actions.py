@@ -1,43 +1,74 @@
-"""Operations on the hash bank, called by case actions and the partner API alike."""
+"""Operations on the hash bank, called by case actions and the partner API alike.
+
+Every change of a bank row appends a BankChange with the row's new state, in the same transaction. Callers that
+change status lock the row first (select_for_update), so concurrent changes serialise and none is lost.
+"""
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from hashing import signals
-from hashing.models import BankHash, NextChange
+from hashing.models import BankChange, BankHash
 
 
-def bank_signal(signal_type, value, *, quality=None):
+def bank_signal(signal_type, value, *, quality=None, video=False):
     """The bank row for this signal, created if new. Validates and normalises; raises InvalidSignal.
 
-    A better PDQ quality than the bank knew counts as a change (it may make the hash shareable).
+    A better PDQ quality than the bank knew, or a first video holding an MD5, counts as a change (it may make
+    the hash shareable, or shareable as VideoMD5). Quality never goes down.
     """
     kind = signals.get(signal_type)
     value = kind.normalise(value)
     if quality is not None:
         signals.check_quality(quality)
+    video = video and kind == signals.MD5
     try:
         with transaction.atomic():
             bank_hash, created = BankHash.objects.get_or_create(
-                signal_type=kind.code, value=value, defaults={"quality": quality}
+                signal_type=kind.code, value=value, defaults={"quality": quality, "video": video}
             )
     except IntegrityError:  # another request created it between our read and our insert
         bank_hash, created = BankHash.objects.get(signal_type=kind.code, value=value), False
-    if not created and quality is not None and (bank_hash.quality is None or quality > bank_hash.quality):
-        record_change(bank_hash, quality=quality)
     if created:
-        bank_hash.refresh_from_db(fields=["change_seq"])
+        log_change(bank_hash)
+        return bank_hash
+    better = quality is not None and (bank_hash.quality is None or quality > bank_hash.quality)
+    if better or (video and not bank_hash.video):
+        with transaction.atomic():
+            bank_hash = BankHash.objects.select_for_update().get(pk=bank_hash.pk)
+            fields = {}
+            if quality is not None and (bank_hash.quality is None or quality > bank_hash.quality):
+                fields["quality"] = quality
+            if video and not bank_hash.video:
+                fields["video"] = True
+            if fields:
+                record_change(bank_hash, **fields)
     return bank_hash
 
 
 def set_status(bank_hash, status):
-    """Move a bank hash to a new aggregate status; a real change takes a new change sequence value."""
+    """Move a (locked) bank hash to a new case-derived status; a real change is logged."""
     if bank_hash.status != status:
         record_change(bank_hash, status=status)
     return bank_hash
 
 
+def set_review(bank_hash, review):
+    """Put a (locked) bank hash under review, or take it out; a real change is logged."""
+    if bank_hash.review != review:
+        record_change(bank_hash, review=review)
+    return bank_hash
+
+
 def record_change(bank_hash, **fields):
     fields["changed"] = timezone.now()
-    BankHash.objects.filter(pk=bank_hash.pk).update(change_seq=NextChange(), **fields)
-    bank_hash.refresh_from_db()
+    for name, value in fields.items():
+        setattr(bank_hash, name, value)
+    bank_hash.save(update_fields=list(fields))
+    bank_hash.refresh_from_db()  # the log holds the row as it now is, not as a stale copy had it
+    log_change(bank_hash)
+
+
+def log_change(bank_hash):
+    return BankChange.objects.create(bank_hash=bank_hash, status=bank_hash.status, review=bank_hash.review,
+                                     quality=bank_hash.quality, video=bank_hash.video)

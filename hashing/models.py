@@ -3,50 +3,62 @@ from django.utils import timezone
 
 from hashing import signals
 
-CHANGE_SEQUENCE = "hashing_bankhash_change_seq"
 
+class TransactionId(models.Func):
+    """This transaction's id (PostgreSQL's xid8, as a bigint): which transaction wrote a change."""
 
-class NextChange(models.Func):
-    """The next value of the bank's change sequence (a PostgreSQL sequence created by migration 0001)."""
-
-    template = f"nextval('{CHANGE_SEQUENCE}')"
+    template = "pg_current_xact_id()::text::bigint"
     output_field = models.BigIntegerField()
 
     def __init__(self):
         super().__init__()
 
 
-class BankHashQuerySet(models.QuerySet):
-    def changed_after(self, change_seq):
-        return self.filter(change_seq__gt=change_seq).order_by("change_seq")
+class ClockTime(models.Func):
+    """The database's clock at this statement (not the transaction's start, which now() gives)."""
 
+    template = "clock_timestamp()"
+    output_field = models.DateTimeField()
+
+    def __init__(self):
+        super().__init__()
+
+
+class BankHashQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=BankHash.Status.ACTIVE)
 
     def shareable(self):
-        """What may go to partners: active, and for PDQ of reliable quality (design: privacy rule 9)."""
-        reliable = models.Q(signal_type=signals.PDQ.code, quality__gte=signals.PDQ_MIN_QUALITY)
-        return self.active().filter(reliable | ~models.Q(signal_type=signals.PDQ.code))
+        """What may go to partners: held by a case, not under review, and for PDQ of reliable quality (rule 9)."""
+        return self.filter(BankHash.shareable_q())
 
 
 class BankHash(models.Model):
     """One distinct (signal type, value) across all cases.
 
-    Its status is the aggregate of the cases that hold it: active while any active case does. Every change
-    takes a new value from one PostgreSQL sequence (`change_seq`), which the partner feed pages on.
+    Two things decide whether it is shared, kept apart so neither overrides the other: `status`, derived from
+    the cases that hold it (active while any case holds it), and `review`, set by staff or by partners' reports
+    (paused after NotBlocked consensus, held when a partner contributed it). A new case holding a paused hash
+    makes it active, never un-paused. Every change appends a BankChange, which feeds read.
     """
 
     class Status(models.TextChoices):
         ACTIVE = "active", "Active"
         WITHDRAWN = "withdrawn", "Withdrawn"
-        PAUSED = "paused", "Paused for review"
+
+    class Review(models.TextChoices):
+        NONE = "", "Not under review"
+        PAUSED = "paused", "Paused: partners reported it is not NCII"
+        HELD = "held", "Held: contributed by a partner, awaiting review"
 
     signal_type = models.CharField(max_length=10, choices=signals.CHOICES)
     value = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    # PDQ only: the best quality any item gave this hash.
+    review = models.CharField(max_length=10, choices=Review.choices, default=Review.NONE, blank=True)
+    # PDQ only: the best quality any item gave this hash (never goes down).
     quality = models.PositiveSmallIntegerField(null=True, blank=True)
-    change_seq = models.BigIntegerField(unique=True, db_default=NextChange())
+    # MD5 only: a video item holds it (StopNCII carries MD5 as VideoMD5; an image's MD5 stays in our own feed).
+    video = models.BooleanField(default=False)
     created = models.DateTimeField(default=timezone.now)
     changed = models.DateTimeField(default=timezone.now)
 
@@ -62,6 +74,13 @@ class BankHash(models.Model):
     def __str__(self):
         return f"{self.signal_type}:{self.value[:12]}…"
 
+    @staticmethod
+    def shareable_q(prefix=""):
+        reliable = models.Q(**{f"{prefix}signal_type": signals.PDQ.code,
+                               f"{prefix}quality__gte": signals.PDQ_MIN_QUALITY})
+        return (models.Q(**{f"{prefix}status": BankHash.Status.ACTIVE, f"{prefix}review": BankHash.Review.NONE})
+                & (reliable | ~models.Q(**{f"{prefix}signal_type": signals.PDQ.code})))
+
     @property
     def type(self):
         return signals.get(self.signal_type)
@@ -69,3 +88,57 @@ class BankHash(models.Model):
     @property
     def is_low_quality(self):
         return self.signal_type == signals.PDQ.code and signals.is_low_quality(self.quality)
+
+    @property
+    def is_shareable(self):
+        return (self.status == self.Status.ACTIVE and self.review == self.Review.NONE
+                and not self.is_low_quality)
+
+
+class BankChangeQuerySet(models.QuerySet):
+    def settled(self):
+        """Changes no running transaction can still slip beneath: written by transactions older than the oldest
+        one still running (PostgreSQL's snapshot xmin). Read the watermark, then the rows: every transaction
+        below it had finished before the rows are read, so the reading statement sees all of their changes."""
+        return self.filter(txid__lt=models.Func(template="pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+                                                output_field=models.BigIntegerField()))
+
+    def after(self, txid, change_id):
+        """In feed order, (transaction id, change id), after a cursor position."""
+        return self.filter(models.Q(txid__gt=txid) | models.Q(txid=txid, id__gt=change_id)).order_by("txid", "id")
+
+
+class BankChange(models.Model):
+    """The bank's history, append-only: one row per change of a bank hash, with its state after the change.
+
+    The partner feeds, push cursors, acknowledgements and statistics read it.
+    - Feeds page it in (txid, id) order, only below the snapshot xmin (`settled`): `id` is taken when the
+      statement runs, so a transaction that commits late would slip beneath a reader paging by id alone; below
+      the xmin, ordered by transaction first, nothing can appear behind a cursor.
+    - A feed serves, for each change, the bank row's state as it reads it, not the change's own columns: two
+      transactions changing one row commit in lock order, which txid order need not follow, so the newest
+      state must come from the row. (The next change of that row is served again later.)
+    - History (statistics: what changed when) orders by `at`, the database clock at the write, which for one
+      row follows the lock order.
+    """
+
+    bank_hash = models.ForeignKey(BankHash, on_delete=models.CASCADE, related_name="changes")
+    txid = models.BigIntegerField(db_default=TransactionId())
+    at = models.DateTimeField(db_default=ClockTime())
+    status = models.CharField(max_length=10, choices=BankHash.Status.choices)
+    review = models.CharField(max_length=10, choices=BankHash.Review.choices, blank=True)
+    quality = models.PositiveSmallIntegerField(null=True, blank=True)
+    video = models.BooleanField(default=False)
+
+    objects = BankChangeQuerySet.as_manager()
+
+    class Meta:
+        indexes = [models.Index(fields=["txid", "id"])]
+
+    def __str__(self):
+        return f"change {self.pk} of {self.bank_hash_id}"
+
+    @property
+    def is_shareable(self):
+        low = (self.bank_hash.signal_type == signals.PDQ.code and signals.is_low_quality(self.quality))
+        return self.status == BankHash.Status.ACTIVE and self.review == BankHash.Review.NONE and not low

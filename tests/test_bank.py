@@ -38,20 +38,33 @@ def test_invalid_signals_are_refused(db):
     assert not BankHash.objects.exists()
 
 
-def test_every_change_moves_the_sequence_forward(db):
+def history(bank_hash):
+    return list(bank_hash.changes.order_by("txid", "id").values_list("status", "review", "quality", "video"))
+
+
+def test_every_change_is_logged_with_the_rows_new_state(db):
     a = actions.bank_signal("pdq", PDQ, quality=40)
-    b = actions.bank_signal("md5", "b" * 32)
-    assert b.change_seq > a.change_seq
-    before = a.change_seq
     actions.set_status(a, BankHash.Status.WITHDRAWN)
-    assert a.change_seq > b.change_seq > before
-    unchanged = a.change_seq
-    actions.set_status(a, BankHash.Status.WITHDRAWN)  # no real change: no new value
-    assert a.change_seq == unchanged
-    actions.bank_signal("pdq", PDQ, quality=90)  # better quality is a change
-    a.refresh_from_db()
-    assert a.change_seq > unchanged and a.quality == 90
-    assert list(BankHash.objects.changed_after(before).values_list("pk", flat=True)) == [b.pk, a.pk]
+    actions.set_status(a, BankHash.Status.WITHDRAWN)  # no real change: nothing logged
+    actions.bank_signal("pdq", PDQ, quality=30)  # worse quality: no change, and quality never goes down
+    actions.bank_signal("pdq", PDQ, quality=90)
+    actions.set_review(a, BankHash.Review.PAUSED)
+    assert history(a) == [("active", "", 40, False), ("withdrawn", "", 40, False), ("withdrawn", "", 90, False),
+                          ("withdrawn", "paused", 90, False)]
+    md5 = actions.bank_signal("md5", "a" * 32)
+    actions.bank_signal("md5", "a" * 32, video=True)  # a video now holds it: it may go out as VideoMD5
+    actions.bank_signal("phash", "ab" * 8, video=True)  # only an MD5 is ever a video's
+    assert history(md5) == [("active", "", None, False), ("active", "", None, True)]
+    assert not BankHash.objects.get(signal_type="phash").video
+
+
+def test_the_change_log_refuses_nothing_but_keeps_the_transaction_id(db):
+    from django.db import connection
+
+    change = actions.bank_signal("md5", "b" * 32).changes.get()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_current_xact_id()::text::bigint")
+        assert change.txid == cursor.fetchone()[0]  # written by this (test) transaction
 
 
 def test_low_quality_pdq_is_never_shareable(db):
@@ -59,9 +72,11 @@ def test_low_quality_pdq_is_never_shareable(db):
     good = actions.bank_signal("pdq", "cd" * 32, quality=50)
     md5 = actions.bank_signal("md5", "c" * 32)
     withdrawn = actions.set_status(actions.bank_signal("md5", "d" * 32), BankHash.Status.WITHDRAWN)
+    paused = actions.set_review(actions.bank_signal("md5", "e" * 32), BankHash.Review.PAUSED)
     shareable = set(BankHash.objects.shareable())
     assert shareable == {good, md5}
-    assert low.is_low_quality and low not in shareable and withdrawn not in shareable
+    assert low.is_low_quality and low not in shareable and withdrawn not in shareable and paused not in shareable
+    assert [h.is_shareable for h in (low, good, md5, withdrawn, paused)] == [False, True, True, False, False]
 
 
 def run_in_thread(target):
@@ -111,6 +126,6 @@ def test_concurrent_writes_of_one_signal_meet_in_one_row(transactional_db, first
     assert row.pk == b["value"].pk and row.quality == 80
     if first_commits:
         assert row.pk == a["value"].pk
-        assert row.change_seq > a["value"].change_seq  # the better quality was a change
+        assert history(row)[-1] == ("active", "", 80, False)  # the better quality was a change
     else:
         assert row.pk != a["value"].pk

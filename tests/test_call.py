@@ -318,10 +318,11 @@ def test_withdrawing_a_hash_held_by_two_cases(caseworker):
     assert video_md5.status == BankHash.Status.WITHDRAWN
     assert Notification.objects.filter(recipient=caseworker, case=first).count() == 1
 
-    before = pdq.change_seq
+    before = pdq.changes.count()
     actions.withdraw_case(second)
     pdq.refresh_from_db()
-    assert pdq.status == BankHash.Status.WITHDRAWN and pdq.change_seq > before
+    assert pdq.status == BankHash.Status.WITHDRAWN and pdq.changes.count() == before + 1
+    assert pdq.changes.latest("id").status == BankHash.Status.WITHDRAWN
     # A new case holding it makes it active again.
     submitted_case(caseworker, [shared])
     pdq.refresh_from_db()
@@ -573,10 +574,15 @@ def test_withdrawal_also_withdraws_a_paused_hash_no_case_holds(caseworker):
 
     case, _pin = submitted_case(caseworker, [image(1)])
     paused = BankHash.objects.get(signal_type="pdq")
-    bank.set_status(paused, BankHash.Status.PAUSED)
+    bank.set_review(paused, BankHash.Review.PAUSED)
     actions.withdraw_case(case)
     paused.refresh_from_db()
-    assert paused.status == BankHash.Status.WITHDRAWN
+    assert (paused.status, paused.review) == (BankHash.Status.WITHDRAWN, BankHash.Review.PAUSED)
+    # A new case holding it makes it active again, still paused: only a person un-pauses.
+    submitted_case(caseworker, [image(1)])
+    paused.refresh_from_db()
+    assert (paused.status, paused.review) == (BankHash.Status.ACTIVE, BankHash.Review.PAUSED)
+    assert paused not in BankHash.objects.shareable()
 
 
 def test_callers_addresses_never_enter_the_audit_log(caseworker):

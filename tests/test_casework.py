@@ -38,12 +38,12 @@ def post(client, name, case, data):
 def test_active_needs_a_shareable_hash(login_as, caseworker, submitted):
     client = login_as(caseworker)
     for bank_hash in BankHash.objects.all():
-        bank.set_status(bank_hash, BankHash.Status.PAUSED)  # e.g. held for review: nothing may be shared
+        bank.set_review(bank_hash, BankHash.Review.PAUSED)  # e.g. reported not NCII: nothing may be shared
     refused = post(client, "case_move", submitted, {"move": "activate"})
     assert refused.status_code == 409 and "no hash that may be shared" in refused.content.decode()
     submitted.refresh_from_db()
     assert submitted.status == Case.Status.HASHES_SUBMITTED
-    bank.set_status(BankHash.objects.get(signal_type="md5", value=video(2)["md5"]), BankHash.Status.ACTIVE)
+    bank.set_review(BankHash.objects.get(signal_type="md5", value=video(2)["md5"]), BankHash.Review.NONE)
     assert post(client, "case_move", submitted, {"move": "activate"}).status_code == 302
     submitted.refresh_from_db()
     assert submitted.status == Case.Status.ACTIVE

@@ -3,6 +3,8 @@
 See README.md for the variables and docs/operations.md for production values.
 """
 
+import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -46,6 +48,16 @@ SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 # The header the reverse proxy sets to the client's address (e.g. X-Real-IP); unset: REMOTE_ADDR, headers ignored.
 # ncii_portal.clientip reads it for audit rows and every rate limit.
 TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER", "").strip()
+
+
+def derived_secret(key, purpose):
+    return hmac.new(key.encode(), purpose.encode(), hashlib.sha256).hexdigest()
+
+
+# Partner API keys are stored as HMAC-SHA256 digests under a server secret (partners.models.ApiKey). The first is
+# current; the others still verify keys made under them, so the secret can be rotated without breaking keys.
+API_KEY_SECRETS = env_list("API_KEY_SECRET") + env_list("API_KEY_SECRET_FALLBACKS") or [
+    derived_secret(key, "partner-api-keys") for key in [SECRET_KEY, *SECRET_KEY_FALLBACKS]]
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

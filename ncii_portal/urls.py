@@ -10,6 +10,7 @@ admin.site.login = secure_admin_login(admin.site.login)
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
+    path("api/", include("partners.api_urls")),
     path("admin/", admin.site.urls),
     path("", include("cases.caller_urls")),
     path("", include("cases.urls")),

@@ -1,0 +1,162 @@
+"""Partner platforms, their onboarding, and their API keys.
+
+A key is a public id plus a secret; only an HMAC-SHA256 digest of the secret is stored, under a server secret
+(settings.API_KEY_SECRETS) that can be rotated: each digest records which server secret made it.
+"""
+
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+
+
+class PartnerQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(state=Partner.State.LIVE)
+
+
+class Partner(models.Model):
+    class State(models.TextChoices):
+        PROSPECT = "prospect", "Prospect"
+        VETTING = "vetting", "Vetting"
+        AGREEMENT = "agreement", "Agreement signed"
+        INTEGRATION = "integration", "Integration (sandbox)"
+        LIVE = "live", "Live"
+        SUSPENDED = "suspended", "Suspended"
+        OFFBOARDED = "offboarded", "Offboarded"
+
+    class Delivery(models.TextChoices):
+        PULL = "pull", "Pull (the partner fetches the feed)"
+        PUSH = "push", "Push (webhooks)"
+        BOTH = "both", "Pull and push"
+
+    # Named moves (partners.actions.move_partner): from which states, to which. "go_live" and "resume" also need
+    # the onboarding checklist complete.
+    MOVES = {
+        "start_vetting": ((State.PROSPECT,), State.VETTING),
+        "sign_agreement": ((State.VETTING,), State.AGREEMENT),
+        "start_integration": ((State.AGREEMENT,), State.INTEGRATION),
+        "go_live": ((State.INTEGRATION,), State.LIVE),
+        "suspend": ((State.LIVE,), State.SUSPENDED),
+        "resume": ((State.SUSPENDED,), State.LIVE),
+        "offboard": ((State.PROSPECT, State.VETTING, State.AGREEMENT, State.INTEGRATION, State.LIVE,
+                      State.SUSPENDED), State.OFFBOARDED),
+    }
+    # The onboarding checklist: each must be true before "live".
+    CHECKLIST = [
+        ("agreement_signed", "Agreement and data-processing terms signed"),
+        ("security_review", "Security review passed"),
+        ("technical_contact", "Technical contact named"),
+        ("sandbox_test_passed", "Sandbox test passed"),
+    ]
+
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=60, unique=True)
+    state = models.CharField(max_length=20, choices=State.choices, default=State.PROSPECT, db_index=True)
+    signal_types = models.JSONField(default=list, blank=True)  # codes from hashing.signals
+    delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.PULL)
+    agreement_signed = models.BooleanField(default=False)
+    security_review = models.BooleanField(default=False)
+    technical_contact = models.BooleanField(default=False)
+    sandbox_test_passed = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    objects = PartnerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def checklist_complete(self):
+        return all(getattr(self, field) for field, _label in self.CHECKLIST)
+
+    @property
+    def receives_hashes(self):
+        """Only live partners receive real hashes (partners in integration get the sandbox feed)."""
+        return self.state == self.State.LIVE
+
+    def wants(self, signal_type):
+        return not self.signal_types or signal_type in self.signal_types
+
+
+class PartnerContact(models.Model):
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="contacts")
+    name = models.CharField(max_length=200)
+    email = models.EmailField()
+    role = models.CharField(max_length=100, blank=True)
+
+    def __str__(self):
+        return f"{self.name} <{self.email}>"
+
+
+def server_secret_id(secret):
+    return hashlib.sha256(secret.encode()).hexdigest()[:8]
+
+
+def key_digest(secret, server_secret):
+    return hmac.new(server_secret.encode(), secret.encode(), hashlib.sha256).hexdigest()
+
+
+class ApiKeyQuerySet(models.QuerySet):
+    def working(self, now=None):
+        now = now or timezone.now()
+        return self.filter(revoked_at=None).filter(models.Q(expires_at=None) | models.Q(expires_at__gt=now))
+
+
+class ApiKey(models.Model):
+    class Scope(models.TextChoices):
+        FETCH = "fetch", "Fetch the hash feed"
+        FEEDBACK = "feedback", "Report outcomes"
+        SUBMIT = "submit", "Contribute hashes"
+
+    PREFIX = "ncii"
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="keys")
+    label = models.CharField(max_length=100, blank=True)
+    public_id = models.CharField(max_length=40, unique=True)
+    digest = models.CharField(max_length=64)
+    server_secret_id = models.CharField(max_length=8)  # which of settings.API_KEY_SECRETS made the digest
+    scopes = models.JSONField(default=list)
+    created = models.DateTimeField(default=timezone.now)
+    created_by_label = models.CharField(max_length=100, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    replaced_by = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    last_used_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = ApiKeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-id"]
+
+    def __str__(self):
+        return self.public_id
+
+    @classmethod
+    def new_credentials(cls):
+        """(public id, secret) for a new key; the secret is shown once and kept only as a digest."""
+        return f"pk{secrets.token_hex(10)}", secrets.token_urlsafe(32)
+
+    def set_secret(self, secret):
+        current = settings.API_KEY_SECRETS[0]
+        self.digest, self.server_secret_id = key_digest(secret, current), server_secret_id(current)
+
+    def matches(self, secret):
+        """Constant-time check of a presented secret, under whichever server secret made the digest."""
+        for server_secret in settings.API_KEY_SECRETS:
+            if server_secret_id(server_secret) == self.server_secret_id:
+                return hmac.compare_digest(self.digest, key_digest(secret, server_secret))
+        return False  # made under a server secret no longer configured
+
+    def is_working(self, now=None):
+        now = now or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+

@@ -1,0 +1,139 @@
+"""What partner managers, commands and the partner API do to partners and keys. Each change is audited in the
+same transaction. `actor_label` names a non-person actor (e.g. "command:partner_key")."""
+
+from datetime import timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from audit.actions import record
+from ncii_portal.clientip import client_ip
+from partners.models import ApiKey, Partner
+
+
+class PartnerError(Exception):
+    """A refusal with a message for a person or a partner's engineer, and the HTTP status for it."""
+
+    def __init__(self, message, status=400, field=None):
+        super().__init__(message)
+        self.message, self.status, self.field = message, status, field
+
+
+@transaction.atomic
+def create_partner(*, name, slug, by=None, actor_label="", **fields):
+    if Partner.objects.filter(slug=slug).exists():
+        raise PartnerError(f"A partner with the slug {slug!r} already exists.", field="slug")
+    partner = Partner.objects.create(name=name, slug=slug, **fields)
+    record("partner.created", actor=by, actor_label=actor_label, target=partner, details={"slug": slug})
+    return partner
+
+
+@transaction.atomic
+def set_checklist(partner, *, by=None, actor_label="", **answers):
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    known = dict(Partner.CHECKLIST)
+    changed = {}
+    for field, value in answers.items():
+        if field not in known:
+            raise PartnerError(f"Unknown checklist item {field!r}.", field=field)
+        if getattr(partner, field) != bool(value):
+            setattr(partner, field, bool(value))
+            changed[field] = bool(value)
+    if changed:
+        partner.save(update_fields=list(changed))
+        record("partner.checklist", actor=by, actor_label=actor_label, target=partner, details=changed)
+    return partner
+
+
+@transaction.atomic
+def move_partner(partner, move, *, by=None, actor_label=""):
+    """A named onboarding move within its rule; PartnerError (409) otherwise. Suspending or offboarding stops
+    the partner's keys at once (authenticate checks the state on every request)."""
+    if move not in Partner.MOVES:
+        raise PartnerError(f"Unknown move {move!r}.")
+    partner = Partner.objects.select_for_update().get(pk=partner.pk)
+    sources, target = Partner.MOVES[move]
+    if partner.state not in sources:
+        raise PartnerError(f"A partner in state {partner.get_state_display()!r} cannot {move.replace('_', ' ')}.",
+                           status=409)
+    if target == Partner.State.LIVE and not partner.checklist_complete:
+        missing = [label for field, label in Partner.CHECKLIST if not getattr(partner, field)]
+        raise PartnerError("Not live until the onboarding checklist is complete: " + "; ".join(missing) + ".",
+                           status=409)
+    before, partner.state = partner.state, target
+    partner.save(update_fields=["state"])
+    record(f"partner.{move}", actor=by, actor_label=actor_label, target=partner,
+           details={"from": before, "to": target})
+    return partner
+
+
+def check_scopes(scopes):
+    unknown = set(scopes) - set(ApiKey.Scope.values)
+    if not scopes or unknown:
+        raise PartnerError(f"Scopes must be among {', '.join(ApiKey.Scope.values)}.", field="scopes")
+    return sorted(set(scopes))
+
+
+@transaction.atomic
+def issue_key(partner, *, scopes, by=None, actor_label="", label="", expires_at=None):
+    """A new key: returns (key, secret). The secret exists only in this return value."""
+    scopes = check_scopes(scopes)
+    if partner.state == Partner.State.OFFBOARDED:
+        raise PartnerError("An offboarded partner gets no keys.", status=409)
+    public_id, secret = ApiKey.new_credentials()
+    key = ApiKey(partner=partner, public_id=public_id, scopes=scopes, label=label, expires_at=expires_at,
+                 created_by_label=str(by) if by else actor_label)
+    key.set_secret(secret)
+    key.save()
+    record("partner.key_issued", actor=by, actor_label=actor_label, target=partner,
+           details={"key": public_id, "scopes": scopes, "expires": expires_at.isoformat() if expires_at else None})
+    return key, secret
+
+
+@transaction.atomic
+def revoke_key(key, *, by=None, actor_label=""):
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if key.revoked_at is None:
+        key.revoked_at = timezone.now()
+        key.save(update_fields=["revoked_at"])
+        record("partner.key_revoked", actor=by, actor_label=actor_label, target=key.partner,
+               details={"key": key.public_id})
+    return key
+
+
+@transaction.atomic
+def rotate_key(key, *, overlap_hours=24, by=None, actor_label=""):
+    """A new key with the same scopes; the old one keeps working for the overlap, then expires."""
+    key = ApiKey.objects.select_for_update().get(pk=key.pk)
+    if not key.is_working():
+        raise PartnerError("Only a working key can be rotated; issue a new key instead.", status=409)
+    new, secret = issue_key(key.partner, scopes=key.scopes, by=by, actor_label=actor_label, label=key.label)
+    ends = timezone.now() + timedelta(hours=overlap_hours)
+    key.expires_at = min(key.expires_at, ends) if key.expires_at else ends
+    key.replaced_by = new
+    key.save(update_fields=["expires_at", "replaced_by"])
+    record("partner.key_rotated", actor=by, actor_label=actor_label, target=key.partner,
+           details={"key": key.public_id, "new_key": new.public_id, "old_key_until": key.expires_at.isoformat()})
+    return new, secret
+
+
+def authenticate(public_id, secret, *, scope, request=None):
+    """The working key for these credentials, allowed `scope`, of a partner whose state lets it in; otherwise
+    PartnerError: 401 for unknown or wrong credentials, 403 for a key that is revoked, expired, out of scope or
+    of a partner that is not live (integration partners may only fetch the sandbox feed: `sandbox` scope)."""
+    if not public_id or not secret:
+        raise PartnerError("Send your API key (see the API documentation for the headers).", status=401)
+    key = ApiKey.objects.select_related("partner").filter(public_id=str(public_id)[:40]).first()
+    if key is None or not key.matches(str(secret)):
+        raise PartnerError("Unknown API key or wrong secret.", status=401)
+    if not key.is_working():
+        raise PartnerError("This API key was revoked or has expired. Ask the helpline for a new one.", status=403)
+    if scope not in key.scopes:
+        raise PartnerError(f"This API key does not have the {scope!r} scope.", status=403)
+    if key.partner.state not in (Partner.State.LIVE, Partner.State.INTEGRATION):
+        raise PartnerError("This partner is not live; its keys do not work.", status=403)
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):  # not a write per request
+        ApiKey.objects.filter(pk=key.pk).update(
+            last_used_at=now, last_used_ip=client_ip(request) if request is not None else None)
+    return key

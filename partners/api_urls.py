@@ -1,0 +1,11 @@
+"""The partner API (namespace "api"): public routes in ncii_portal/access.py, with their own key auth."""
+
+from django.urls import path
+
+from partners import api
+
+app_name = "api"
+
+urlpatterns = [
+    path("v1/hashes", api.hashes, name="hashes"),
+]

@@ -1,0 +1,70 @@
+"""The hash feed as a partner sees it: the bank's settled changes after a cursor, as records that partner may
+have. Reads hashing; hashing knows nothing of partners."""
+
+from django.core import signing
+from django.db.models import Q
+
+from hashing import signals
+from hashing.models import BankChange, BankHash
+
+CURSOR_SALT = "partners.feed.cursor"
+START = (0, 0)
+
+
+def encode_cursor(position):
+    return signing.dumps(list(position), salt=CURSOR_SALT)
+
+
+def decode_cursor(cursor):
+    """(txid, change id) from an opaque cursor; ValueError for anything we did not hand out."""
+    if not cursor:
+        return START
+    try:
+        txid, change_id = signing.loads(cursor, salt=CURSOR_SALT)
+        return int(txid), int(change_id)
+    except (signing.BadSignature, TypeError, ValueError):
+        raise ValueError("This cursor was not issued by this feed; start again without one.") from None
+
+
+def was_shared():
+    """A change that left the hash shareable (checked on the change's own columns)."""
+    reliable = Q(bank_hash__signal_type=signals.PDQ.code, quality__gte=signals.PDQ_MIN_QUALITY)
+    return (Q(status=BankHash.Status.ACTIVE, review=BankHash.Review.NONE)
+            & (reliable | ~Q(bank_hash__signal_type=signals.PDQ.code)))
+
+
+def page(partner, position=START, limit=1000):
+    """(records, next position, has_more) for `partner` after `position`.
+
+    Each record is the hash as it is now: active while it may be shared, withdrawn once it may not (paused,
+    withdrawn by its cases). A hash that was never shareable (e.g. a PDQ of low quality) is never mentioned.
+    """
+    changes = BankChange.objects.settled().after(*position).select_related("bank_hash")
+    if partner.signal_types:
+        changes = changes.filter(bank_hash__signal_type__in=partner.signal_types)
+    rows = list(changes[:limit + 1])
+    has_more = len(rows) > limit
+    rows = rows[:limit]
+    unshareable = {change.bank_hash_id for change in rows if not change.bank_hash.is_shareable}
+    once_shared = set(BankChange.objects.filter(was_shared(), bank_hash_id__in=unshareable)
+                      .values_list("bank_hash_id", flat=True).distinct()) if unshareable else set()
+    latest = {}
+    for change in rows:  # a hash changed twice in one page is told once, as it is now
+        bank_hash = change.bank_hash
+        if bank_hash.is_shareable:
+            status = "active"
+        elif bank_hash.pk in once_shared:
+            status = "withdrawn"
+        else:
+            continue
+        latest.pop(bank_hash.pk, None)
+        latest[bank_hash.pk] = {
+            "signal_type": bank_hash.signal_type,
+            "value": bank_hash.value,
+            "status": status,
+            "quality": bank_hash.quality if bank_hash.signal_type == signals.PDQ.code else None,
+            "video": bank_hash.video if bank_hash.signal_type == signals.MD5.code else None,
+            "updated": change.at.isoformat(),
+        }
+    next_position = (rows[-1].txid, rows[-1].id) if rows else position
+    return list(latest.values()), next_position, has_more

@@ -1,0 +1,241 @@
+"""Partners: onboarding moves and the checklist that gates "live", API keys (digests only, scopes, expiry,
+revocation, rotation, server-secret rotation), the partner_key command, and the native feed."""
+
+import io
+import json
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from cases import actions as cases
+from hashing import actions as bank
+from hashing.models import BankHash
+from partners import actions
+from partners.models import ApiKey, Partner
+from tests.calls import image, issue_code, open_case, submit, video
+
+ACTOR = {"actor_label": "test"}
+
+
+def live_partner(slug="tiktak", **fields):
+    partner = actions.create_partner(name=slug.title(), slug=slug, **ACTOR, **fields)
+    for move in ("start_vetting", "sign_agreement", "start_integration"):
+        actions.move_partner(partner, move, **ACTOR)
+    actions.set_checklist(partner, **ACTOR, **{field: True for field, _label in Partner.CHECKLIST})
+    return actions.move_partner(partner, "go_live", **ACTOR)
+
+
+# --- Onboarding ---------------------------------------------------------------------------------------------
+
+
+def test_onboarding_moves_follow_their_rules(db):
+    partner = actions.create_partner(name="Pixshare", slug="pixshare", **ACTOR)
+    with pytest.raises(actions.PartnerError, match="cannot go live"):
+        actions.move_partner(partner, "go_live", **ACTOR)
+    for move in ("start_vetting", "sign_agreement", "start_integration"):
+        actions.move_partner(partner, move, **ACTOR)
+    actions.set_checklist(partner, agreement_signed=True, security_review=True, **ACTOR)
+    with pytest.raises(actions.PartnerError, match="Technical contact named; Sandbox test passed") as refused:
+        actions.move_partner(partner, "go_live", **ACTOR)
+    assert refused.value.status == 409
+    actions.set_checklist(partner, technical_contact=True, sandbox_test_passed=True, **ACTOR)
+    assert actions.move_partner(partner, "go_live", **ACTOR).state == "live"
+    assert actions.move_partner(partner, "suspend", **ACTOR).state == "suspended"
+    assert actions.move_partner(partner, "resume", **ACTOR).state == "live"
+    assert actions.move_partner(partner, "offboard", **ACTOR).state == "offboarded"
+    with pytest.raises(actions.PartnerError):
+        actions.move_partner(partner, "resume", **ACTOR)
+    with pytest.raises(actions.PartnerError, match="Unknown checklist item"):
+        actions.set_checklist(partner, vibes=True, **ACTOR)
+    moves = list(AuditEvent.objects.filter(target_type="Partner").values_list("action", flat=True))
+    assert moves.count("partner.checklist") == 2 and "partner.go_live" in moves and "partner.offboard" in moves
+
+
+# --- Keys ---------------------------------------------------------------------------------------------------
+
+
+def test_keys_are_stored_as_digests_only(db):
+    partner = live_partner()
+    key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    stored = ApiKey.objects.filter(pk=key.pk).values().get()
+    assert secret not in json.dumps(stored, default=str)
+    assert key.matches(secret) and not key.matches(secret + "x")
+    with pytest.raises(actions.PartnerError, match="Scopes must be among"):
+        actions.issue_key(partner, scopes=["admin"], **ACTOR)
+
+
+def authenticate(key, secret, scope="fetch"):
+    return actions.authenticate(key.public_id, secret, scope=scope)
+
+
+@pytest.mark.parametrize(("case", "status"), [
+    ("wrong secret", 401), ("unknown key", 401), ("revoked", 403), ("expired", 403), ("out of scope", 403),
+    ("suspended partner", 403), ("offboarded partner", 403),
+])
+def test_keys_that_must_not_work(db, case, status):
+    partner = live_partner()
+    key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    public_id, scope = key.public_id, "fetch"
+    if case == "wrong secret":
+        secret = secret[:-1] + ("A" if secret[-1] != "A" else "B")
+    elif case == "unknown key":
+        public_id = "pk" + "0" * 20
+    elif case == "revoked":
+        actions.revoke_key(key, **ACTOR)
+    elif case == "expired":
+        ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now())
+    elif case == "out of scope":
+        scope = "feedback"
+    elif case == "suspended partner":
+        actions.move_partner(partner, "suspend", **ACTOR)
+    else:
+        actions.move_partner(partner, "offboard", **ACTOR)
+    with pytest.raises(actions.PartnerError) as refused:
+        actions.authenticate(public_id, secret, scope=scope)
+    assert refused.value.status == status
+
+
+def test_rotation_keeps_the_old_key_for_the_overlap(db):
+    partner = live_partner()
+    old, old_secret = actions.issue_key(partner, scopes=["fetch", "feedback"], **ACTOR)
+    new, new_secret = actions.rotate_key(old, overlap_hours=2, **ACTOR)
+    assert new.scopes == ["feedback", "fetch"] and authenticate(new, new_secret)
+    assert authenticate(old, old_secret)  # still, during the overlap
+    old.refresh_from_db()
+    assert old.replaced_by == new and timezone.now() < old.expires_at <= timezone.now() + timezone.timedelta(hours=2)
+    ApiKey.objects.filter(pk=old.pk).update(expires_at=timezone.now())
+    with pytest.raises(actions.PartnerError):
+        authenticate(old, old_secret)
+
+
+def test_the_server_secret_can_be_rotated(db, settings):
+    partner = live_partner()
+    key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    settings.API_KEY_SECRETS = ["a brand new server secret", *settings.API_KEY_SECRETS]
+    assert authenticate(key, secret)  # made under the old one, still listed
+    newer, newer_secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    assert newer.server_secret_id != key.server_secret_id
+    settings.API_KEY_SECRETS = settings.API_KEY_SECRETS[:1]  # the old one retired: its keys stop
+    with pytest.raises(actions.PartnerError):
+        authenticate(key, secret)
+    assert authenticate(newer, newer_secret)
+
+
+def test_last_use_is_recorded(db):
+    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    Client(REMOTE_ADDR="198.51.100.30").get(reverse("api:hashes"),
+                                            HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
+    key.refresh_from_db()
+    assert key.last_used_at is not None and key.last_used_ip == "198.51.100.30"
+
+
+# --- The partner_key command --------------------------------------------------------------------------------
+
+
+def test_partner_key_command_creates_a_live_partner_and_prints_the_contract(db):
+    out = io.StringIO()
+    call_command("partner_key", "bingo-search", "--scopes", "fetch,feedback", "--create", stdout=out)
+    printed = json.loads(out.getvalue())
+    assert set(printed) == {"partner", "key", "stopncii"} and printed["partner"] == "bingo-search"
+    assert set(printed["stopncii"]) == {"subscription_key", "function_key"}
+    partner = Partner.objects.get(slug="bingo-search")
+    assert partner.state == "live"
+    key = ApiKey.objects.get(public_id=printed["stopncii"]["subscription_key"])
+    assert key.matches(printed["stopncii"]["function_key"]) and key.scopes == ["feedback", "fetch"]
+    assert printed["key"] == f"{key.public_id}.{printed['stopncii']['function_key']}"
+    steps = list(AuditEvent.objects.filter(actor_label="command:partner_key").order_by("id")
+                 .values_list("action", flat=True))
+    assert steps == ["partner.created", "partner.start_vetting", "partner.sign_agreement",
+                     "partner.start_integration", "partner.checklist", "partner.go_live", "partner.key_issued"]
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="add --create"):
+        call_command("partner_key", "nobody", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="Scopes must be among"):
+        call_command("partner_key", "bingo-search", "--scopes", "everything", stdout=io.StringIO())
+
+
+# --- The native feed ----------------------------------------------------------------------------------------
+
+
+def fetch_all(key, secret, limit=3):
+    records, cursor = [], ""
+    while True:
+        response = Client().get(reverse("api:hashes"), {"cursor": cursor, "limit": limit},
+                                HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
+        assert response.status_code == 200, response.content
+        body = response.json()
+        records += body["records"]
+        cursor = body["cursor"]
+        if not body["has_more"]:
+            return records, cursor
+
+
+# Feed tests commit, as requests do: a change is served once no running transaction can slip beneath it, and
+# a test inside one open transaction would never see its own changes settle.
+
+
+@pytest.fixture
+def caseworker(transactional_db):
+    from tests.conftest import make_staff
+
+    return make_staff("casey@helpline.test", "caseworker")
+
+
+def test_the_native_feed_serves_what_may_be_shared_and_tells_of_withdrawals(caseworker):
+    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    first = open_case(caseworker)
+    submit(issue_code(first, caseworker), [image(1), image(2, quality=20), video(3)])
+    records, cursor = fetch_all(key, secret)
+    shared = {(r["signal_type"], r["value"]): r for r in records}
+    assert ("pdq", image(2)["pdq"]) not in shared  # low quality: never mentioned
+    assert shared[("pdq", image(1)["pdq"])]["status"] == "active" and shared[("pdq", image(1)["pdq"])]["quality"] == 80
+    assert shared[("md5", video(3)["md5"])]["video"] is True and shared[("md5", image(1)["md5"])]["video"] is False
+    assert len(shared) == 6  # image 1: pdq, phash, md5; image 2: phash, md5; the video's md5
+
+    cases.withdraw_case(first)
+    response = Client().get(reverse("api:hashes"), {"cursor": cursor},
+                            HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
+    later = {(r["signal_type"], r["value"]): r["status"] for r in response.json()["records"]}
+    assert set(later.values()) == {"withdrawn"} and len(later) == 6
+    assert ("pdq", image(2)["pdq"]) not in later  # never shared, so no withdrawal to tell of
+
+
+def test_a_paused_hash_is_told_as_withdrawn(caseworker):
+    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    submit(issue_code(open_case(caseworker), caseworker), [video(4)])
+    _records, cursor = fetch_all(key, secret)
+    row = BankHash.objects.get()
+    bank.set_review(row, BankHash.Review.PAUSED)
+    body = Client().get(reverse("api:hashes"), {"cursor": cursor},
+                        HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}").json()
+    assert [r["status"] for r in body["records"]] == ["withdrawn"]
+
+
+@pytest.mark.parametrize(("params", "auth", "status", "field"), [
+    ({}, "", 401, None),
+    ({}, "Bearer nonsense", 401, None),
+    ({"cursor": "forged"}, "ok", 400, "cursor"),
+    ({"limit": "lots"}, "ok", 400, "limit"),
+    ({"limit": "0"}, "ok", 400, "limit"),
+    ({"limit": "999999"}, "ok", 400, "limit"),
+])
+def test_feed_errors_are_json_a_partner_can_act_on(db, params, auth, status, field):
+    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    header = f"Bearer {key.public_id}.{secret}" if auth == "ok" else auth
+    response = Client().get(reverse("api:hashes"), params, HTTP_AUTHORIZATION=header)
+    assert response.status_code == status
+    assert response.json()["field"] == field and response.json()["error"]
+
+
+def test_integration_partners_get_no_real_hashes(db):
+    partner = actions.create_partner(name="Newbie", slug="newbie", **ACTOR)
+    for move in ("start_vetting", "sign_agreement", "start_integration"):
+        actions.move_partner(partner, move, **ACTOR)
+    key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    response = Client().get(reverse("api:hashes"), HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
+    assert response.status_code == 403 and "sandbox" in response.json()["error"]

@@ -5,7 +5,7 @@ from django.http import JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from partners import actions, feed
+from partners import actions, feed, stopncii
 from partners.models import ApiKey
 
 MAX_LIMIT = 5000
@@ -24,11 +24,16 @@ def bearer(request):
     return public_id, secret
 
 
-def keyed(scope):
+def stopncii_headers(request):
+    """(public id, secret) as the threatexchange client sends them."""
+    return request.headers.get("Ocp-Apim-Subscription-Key"), request.headers.get("x-functions-key")
+
+
+def keyed(scope, credentials=bearer):
     def decorator(view):
         def wrapped(request, *args, **kwargs):
             try:
-                key = actions.authenticate(*bearer(request), scope=scope, request=request)
+                key = actions.authenticate(*credentials(request), scope=scope, request=request)
             except actions.PartnerError as refusal:
                 return error(refusal.message, refusal.status)
             return view(request, key, *args, **kwargs)
@@ -57,3 +62,29 @@ def hashes(request, key):
         return error(str(bad), 400, "cursor")
     records, position, has_more = feed.page(key.partner, position, limit)
     return JsonResponse({"records": records, "cursor": feed.encode_cursor(position), "has_more": has_more})
+
+
+@require_GET
+@keyed(ApiKey.Scope.FETCH, credentials=stopncii_headers)
+def stopncii_fetch_hashes(request, key):
+    """GET /api/stopncii/v1/FetchHashes?startTimestamp=&pageSize=&nextPageToken= — as StopNCII answers it."""
+    if not key.partner.receives_hashes:
+        return error("Partners in integration receive only the sandbox feed, not real hashes.", 403)
+    try:
+        start = int(request.GET.get("startTimestamp", 0))
+    except ValueError:
+        return error("startTimestamp must be whole unix seconds.", 400, "startTimestamp")
+    try:
+        page_size = int(request.GET.get("pageSize", 800))
+    except ValueError:
+        return error("pageSize must be a whole number.", 400, "pageSize")
+    if not 1 <= page_size <= MAX_LIMIT:
+        return error(f"pageSize must be from 1 to {MAX_LIMIT}.", 400, "pageSize")
+    if not 0 <= start <= 2**33:
+        return error("startTimestamp is out of range.", 400, "startTimestamp")
+    try:
+        body = stopncii.fetch(key.partner, start=start, page_size=page_size,
+                              token=request.GET.get("nextPageToken", ""))
+    except ValueError as bad:
+        return error(str(bad), 400, "nextPageToken")
+    return JsonResponse(body)

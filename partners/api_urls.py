@@ -8,4 +8,5 @@ app_name = "api"
 
 urlpatterns = [
     path("v1/hashes", api.hashes, name="hashes"),
+    path("stopncii/v1/FetchHashes", api.stopncii_fetch_hashes, name="stopncii_fetch_hashes"),
 ]

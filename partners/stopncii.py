@@ -1,0 +1,117 @@
+"""The StopNCII-compatible feed: what `threatexchange`'s StopNCIIAPI client fetches (docs in reference-facts).
+
+It carries only what that client can parse: ImagePDQ (PDQ) and VideoMD5 (an MD5 a video item holds); statuses
+Active and Withdrawn; case numbers as per-partner pseudonyms. Checkpoints are whole unix seconds: a sync never
+hands out a second that may still receive commits (see horizon), and the next one starts from that second.
+"""
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+
+from django.conf import settings
+from django.core import signing
+from django.db import connection
+from django.db.models import Q
+
+from cases.models import Case, Item
+from hashing import signals
+from hashing.models import BankChange, BankHash
+
+TOKEN_SALT = "partners.stopncii.page"
+STATUS = {True: "Active", False: "Withdrawn"}
+
+
+def horizon():
+    """The first whole second that may still receive changes: every change timed before it is visible now.
+
+    A change is timed by the database clock when written. One not yet committed was written by a transaction
+    holding an id, at or after that transaction began; one not yet written will be timed at or after now.
+    """
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT floor(extract(epoch FROM least(clock_timestamp(),
+                              (SELECT min(xact_start) FROM pg_stat_activity WHERE backend_xid IS NOT NULL))))""")
+        return int(cursor.fetchone()[0])
+
+
+def carried():
+    """Bank hashes this API carries: PDQ, and MD5 held by a video."""
+    return Q(bank_hash__signal_type=signals.PDQ.code) | Q(bank_hash__signal_type=signals.MD5.code,
+                                                           bank_hash__video=True)
+
+
+def stopncii_type(bank_hash):
+    return "ImagePDQ" if bank_hash.signal_type == signals.PDQ.code else "VideoMD5"
+
+
+def pseudonym(partner, case_id):
+    """A case number for this partner only: stable, and useless anywhere else (never the case reference)."""
+    key = settings.API_KEY_SECRETS[0].encode()
+    return hmac.new(key, f"stopncii-case:{partner.pk}:{case_id}".encode(), hashlib.sha256).hexdigest()[:20]
+
+
+def encode_token(limit_second, at, change_id):
+    return signing.dumps([limit_second, at.isoformat(), change_id], salt=TOKEN_SALT)
+
+
+def decode_token(token):
+    try:
+        limit_second, at, change_id = signing.loads(token, salt=TOKEN_SALT)
+        return int(limit_second), datetime.fromisoformat(at), int(change_id)
+    except (signing.BadSignature, TypeError, ValueError):
+        raise ValueError("nextPageToken was not issued by this API; start again from your checkpoint.") from None
+
+
+def fetch(partner, *, start, page_size, token=""):
+    """One FetchHashes page: the JSON body."""
+    if token:
+        limit_second, after_at, after_id = decode_token(token)
+    else:
+        limit_second, after_at, after_id = horizon(), None, 0
+    start_at = datetime.fromtimestamp(start, UTC)
+    end_at = datetime.fromtimestamp(limit_second, UTC)
+    changes = (BankChange.objects.filter(carried(), at__gte=start_at, at__lt=end_at)
+               .select_related("bank_hash").order_by("at", "id"))
+    if after_at is not None:
+        changes = changes.filter(Q(at__gt=after_at) | Q(at=after_at, id__gt=after_id))
+    rows = list(changes[:page_size + 1])
+    has_more = len(rows) > page_size
+    rows = rows[:page_size]
+    records = records_for(partner, rows)
+    return {
+        "count": len(records),
+        "nextPageToken": encode_token(limit_second, rows[-1].at, rows[-1].id) if has_more else None,
+        "nextSetTimestamp": limit_second,
+        "hasMoreRecords": has_more,
+        "hashRecords": records,
+    }
+
+
+def records_for(partner, rows):
+    hash_ids = {change.bank_hash_id for change in rows}
+    unshareable = {change.bank_hash_id for change in rows if not change.bank_hash.is_shareable}
+    once = Q(status=BankHash.Status.ACTIVE, review=BankHash.Review.NONE) & (
+        Q(bank_hash__signal_type=signals.MD5.code)
+        | Q(bank_hash__signal_type=signals.PDQ.code, quality__gte=signals.PDQ_MIN_QUALITY))
+    once_shared = set(BankChange.objects.filter(once, bank_hash_id__in=unshareable)
+                      .values_list("bank_hash_id", flat=True).distinct()) if unshareable else set()
+    cases = {}
+    holders = Item.signals.through.objects.filter(bankhash_id__in=hash_ids).values_list(
+        "bankhash_id", "item__case_id", "item__case__status")
+    for hash_id, case_id, status in holders:
+        cases.setdefault(hash_id, {})[pseudonym(partner, case_id)] = STATUS[status in Case.HOLDING]
+    latest = {}
+    for change in rows:
+        bank_hash = change.bank_hash
+        if not bank_hash.is_shareable and bank_hash.pk not in once_shared:
+            continue  # never shared (e.g. PDQ of low quality): nothing to tell
+        latest.pop(bank_hash.pk, None)
+        latest[bank_hash.pk] = {
+            "lastModtimestamp": int(change.at.timestamp()),
+            "signalType": stopncii_type(bank_hash),
+            "hashValue": bank_hash.value,
+            "hashStatus": STATUS[bank_hash.is_shareable],
+            "caseNumbers": cases.get(bank_hash.pk, {}),
+            "CSPFeedbacks": [],
+        }
+    return list(latest.values())

@@ -203,6 +203,7 @@ def case_status(request):
     if case is None:
         return redirect("caller:status")
     return render(request, "caller/case.html", {"case": case, "counts": case.item_counts(),
+                                                "partners": case.partner_counts(),
                                                 "items": case.items.all(), "kinds": Item.Kind})
 
 

@@ -182,6 +182,23 @@ class Case(models.Model):
     def is_locked(self, now=None):
         return self.locked_until is not None and self.locked_until > (now or timezone.now())
 
+    def partner_reports(self):
+        """[(partner name, outcome value, reports)] on this case's hashes, in one query."""
+        from partners.models import Outcome
+
+        return list(Outcome.objects.filter(bank_hash__items__case=self).values_list("partner__name", "value")
+                    .annotate(n=models.Count("id", distinct=True)).order_by("partner__name", "value"))
+
+    def partner_counts(self):
+        """{"matched": partners that matched any of its hashes, "removed": partners that blocked or removed}."""
+        from partners.models import Outcome
+
+        reports = Outcome.objects.filter(bank_hash__items__case=self)
+        return {
+            "matched": reports.filter(value__in=Outcome.MATCHED).values("partner").distinct().count(),
+            "removed": reports.filter(value__in=Outcome.ACTIONED).values("partner").distinct().count(),
+        }
+
     def item_counts(self):
         """{kind: count} of this case's items, with every kind present."""
         counts = dict.fromkeys(Item.Kind.values, 0)
@@ -401,6 +418,7 @@ class CaseEvent(models.Model):
         REFERRAL = "referral", "Referral"
         NOTE = "note", "Note added"
         WITHDRAWN = "withdrawn", "Withdrawn"
+        FEEDBACK = "feedback", "Partner feedback"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
@@ -442,6 +460,8 @@ class CaseEvent(models.Model):
             return f"{Referral.To(d['to']).label}: {Referral.Status(d['status']).label.lower()}"
         if self.kind == self.Kind.CONTACT:
             return Contact.Channel(d["channel"]).label
+        if self.kind == self.Kind.FEEDBACK:
+            return f"{d.get('partner', '')}: {d.get('value', '')} ({d.get('signal_type', '')})"
         if self.kind == self.Kind.WITHDRAWN and d.get("reason"):
             return f"reason: {d['reason'].replace('_', ' ')}"
         return ""
@@ -453,6 +473,7 @@ class Notification(models.Model):
     class Kind(models.TextChoices):
         WITHDRAWN = "withdrawn", "The case was withdrawn"
         ASSIGNED = "assigned", "A case was assigned to you"
+        OUTCOME = "outcome", "A partner reported on the case's hashes"
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notifications")

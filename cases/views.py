@@ -197,6 +197,7 @@ def case_page(request, case, *, status=200, error=None, new_link=None):
         "evidence_states": CaseEvidence.State.choices,
         "notes": case.notes.select_related("author"),
         "events": case.events.select_related("actor", "note"),
+        "partner_reports": case.partner_reports(),
         "links": case.links.all()[:10],
         "moves": [(move, Case.MOVE_REASONS.get(move, [])) for move, sources in Case.MOVES.items()
                   if case.status in sources],

@@ -7,8 +7,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import record
+from cases.actions import log_event
+from cases.models import Case, CaseEvent, Notification
+from hashing import actions as bank
+from hashing.models import BankChange, BankHash
 from ncii_portal.clientip import client_ip
-from partners.models import ApiKey, Partner
+from partners.feed import was_shared
+from partners.models import ApiKey, Outcome, Partner
 
 
 class PartnerError(Exception):
@@ -137,3 +142,66 @@ def authenticate(public_id, secret, *, scope, request=None):
         ApiKey.objects.filter(pk=key.pk).update(
             last_used_at=now, last_used_ip=client_ip(request) if request is not None else None)
     return key
+
+
+# --- Outcomes -----------------------------------------------------------------------------------------------
+
+NOT_BLOCKED_CONSENSUS = 2  # partners independently reporting NotBlocked pause a hash for review (design rule 9)
+
+
+def find_served_hash(partner, signal_type, value):
+    """The bank row a partner may report on: one it was (or is) given. Anything else reads as unknown, so a
+    partner learns nothing about hashes it was never sent."""
+    bank_hash = BankHash.objects.filter(signal_type=signal_type, value=value).first()
+    if bank_hash is None or not BankChange.objects.filter(was_shared(), bank_hash=bank_hash).exists():
+        return None
+    return bank_hash
+
+
+@transaction.atomic
+def record_feedback(partner, reports, *, via):
+    """Each report: {"signal_type", "value", "outcome", "tags", "acted_at"}; all recorded, or none.
+
+    Returns (recorded, duplicates). Repeating a report (same hash, outcome and time) changes nothing. Each new
+    report goes on the timeline of every case holding the hash and tells their caseworkers; NotBlocked from
+    NOT_BLOCKED_CONSENSUS partners pauses the hash for staff review."""
+    resolved = []
+    for n, report in enumerate(reports):
+        bank_hash = find_served_hash(partner, report["signal_type"], report["value"])
+        if bank_hash is None:
+            raise PartnerError("Unknown hash: it was never sent to you.", status=404, field=f"[{n}].value")
+        resolved.append((bank_hash, report))
+    recorded = duplicates = 0
+    for bank_hash, report in resolved:
+        outcome, created = Outcome.objects.get_or_create(
+            partner=partner, bank_hash=bank_hash, value=report["outcome"], acted_at=report["acted_at"],
+            defaults={"signal_type": bank_hash.signal_type, "tags": sorted(report["tags"]), "via": via})
+        if not created:
+            duplicates += 1
+            continue
+        recorded += 1
+        cases = Case.objects.filter(items__signals=bank_hash).distinct().select_related("caseworker")
+        for case in cases:
+            log_event(case, CaseEvent.Kind.FEEDBACK, by=None, partner=partner.name, value=outcome.value,
+                      signal_type=bank_hash.signal_type)
+            if case.caseworker_id:
+                Notification.objects.create(recipient_id=case.caseworker_id, case=case,
+                                            kind=Notification.Kind.OUTCOME)
+        if outcome.value == Outcome.Value.NOT_BLOCKED:
+            pause_on_consensus(bank_hash)
+    record("partner.feedback", actor_label=f"partner:{partner.slug}", target=partner,
+           details={"recorded": recorded, "duplicates": duplicates, "via": via})
+    return recorded, duplicates
+
+
+def pause_on_consensus(bank_hash):
+    latest = {}
+    for partner_id, value in (Outcome.objects.filter(bank_hash=bank_hash).exclude(value__in=Outcome.ACKNOWLEDGED)
+                              .order_by("received", "id").values_list("partner_id", "value")):
+        latest[partner_id] = value
+    if sum(1 for value in latest.values() if value == Outcome.Value.NOT_BLOCKED) >= NOT_BLOCKED_CONSENSUS:
+        row = BankHash.objects.select_for_update().get(pk=bank_hash.pk)
+        if row.review == BankHash.Review.NONE:
+            bank.set_review(row, BankHash.Review.PAUSED)
+            record("bank.paused_by_consensus", actor_label="system", target=row,
+                   details={"partners": sorted(latest)})

@@ -1,14 +1,63 @@
 """The partner API, native flavour (/api/v1/). Thin: authentication, parameters and errors here, the work in
 partners.feed and partners.actions. Errors are JSON {"error", "field"}."""
 
-from django.http import JsonResponse
-from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET
+import json
+from datetime import timedelta
 
+from django.http import JsonResponse
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_POST
+
+from hashing import signals
 from partners import actions, feed, stopncii
-from partners.models import ApiKey
+from partners.models import ApiKey, Outcome
 
 MAX_LIMIT = 5000
+MAX_BODY = 512 * 1024
+MAX_REPORTS = 1000
+NATIVE_OUTCOMES = {Outcome.Value.PENDING_REVIEW, Outcome.Value.BLOCKED, Outcome.Value.NOT_BLOCKED,
+                   Outcome.Value.REMOVED}
+
+
+class BadRequest(Exception):
+    def __init__(self, message, field=None, status=400):
+        super().__init__(message)
+        self.message, self.field, self.status = message, field, status
+
+
+def json_body(request):
+    if request.content_type != "application/json":
+        raise BadRequest("Send JSON with Content-Type: application/json.", status=415)
+    try:
+        length = int(request.headers.get("Content-Length") or 0)
+    except ValueError:
+        length = 0
+    body = request.read(MAX_BODY + 1)
+    if length > MAX_BODY or len(body) > MAX_BODY:
+        raise BadRequest(f"The body is over {MAX_BODY // 1024} kB; send fewer reports per request.", status=413)
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadRequest("The body is not valid JSON.") from None
+
+
+def clean_tags(tags, field):
+    if tags is None:
+        return []
+    if not isinstance(tags, list) or len(tags) > 20 or not all(isinstance(t, str) and len(t) <= 100 for t in tags):
+        raise BadRequest("tags must be a list of at most 20 strings of up to 100 characters.", field)
+    return tags
+
+
+def report_list(payload, key):
+    reports = payload.get(key) if isinstance(payload, dict) else None
+    if not isinstance(reports, list) or not reports:
+        raise BadRequest(f"Send a non-empty list in {key!r}.", key)
+    if len(reports) > MAX_REPORTS:
+        raise BadRequest(f"At most {MAX_REPORTS} reports per request.", key, status=413)
+    return reports
 
 
 def error(message, status, field=None):
@@ -88,3 +137,78 @@ def stopncii_fetch_hashes(request, key):
     except ValueError as bad:
         return error(str(bad), 400, "nextPageToken")
     return JsonResponse(body)
+
+
+def recorded(partner, reports, via, answer):
+    try:
+        count, duplicates = actions.record_feedback(partner, reports, via=via)
+    except actions.PartnerError as refusal:
+        return error(refusal.message, refusal.status, refusal.field)
+    return JsonResponse(answer(count, duplicates))
+
+
+def clean_native_report(n, raw):
+    field = f"feedback[{n}]"
+    if not isinstance(raw, dict):
+        raise BadRequest("Each report is an object.", field)
+    try:
+        kind = signals.get(raw.get("signal_type"))
+        value = kind.normalise(raw.get("value"))
+    except signals.InvalidSignal as bad:
+        raise BadRequest(str(bad), f"{field}.value") from None
+    if raw.get("outcome") not in NATIVE_OUTCOMES:
+        raise BadRequest(f"outcome must be one of {', '.join(sorted(NATIVE_OUTCOMES))}.", f"{field}.outcome")
+    acted_at = timezone.now()
+    if raw.get("acted_at") is not None:
+        acted_at = parse_datetime(str(raw["acted_at"])) if isinstance(raw["acted_at"], str) else None
+        if acted_at is None or acted_at.tzinfo is None:
+            raise BadRequest("acted_at must be an ISO 8601 time with its offset, e.g. 2026-11-27T10:00:00Z.",
+                             f"{field}.acted_at")
+        if acted_at > timezone.now() + timedelta(minutes=5):
+            raise BadRequest("acted_at is in the future.", f"{field}.acted_at")
+    return {"signal_type": kind.code, "value": value, "outcome": raw["outcome"],
+            "tags": clean_tags(raw.get("tags"), f"{field}.tags"), "acted_at": acted_at}
+
+
+@require_POST
+@keyed(ApiKey.Scope.FEEDBACK)
+def feedback(request, key):
+    """POST /api/v1/feedback — {"feedback": [{signal_type, value, outcome, tags?, acted_at?}]}; idempotent."""
+    try:
+        reports = [clean_native_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "feedback"))]
+    except BadRequest as bad:
+        return error(bad.message, bad.status, bad.field)
+    return recorded(key.partner, reports, "native", lambda count, dup: {"recorded": count, "duplicates": dup})
+
+
+STOPNCII_TYPES = {64: signals.PDQ, 32: signals.MD5}  # SubmitFeedback sends no type: the length tells
+
+
+def clean_stopncii_report(n, raw):
+    field = f"hashFeedbacks[{n}]"
+    if not isinstance(raw, dict) or not isinstance(raw.get("hashValue"), str):
+        raise BadRequest("Each feedback is an object with a hashValue.", field)
+    kind = STOPNCII_TYPES.get(len(raw["hashValue"].strip()))
+    if kind is None:
+        raise BadRequest("hashValue must be a PDQ (64 hex characters) or an MD5 (32).", f"{field}.hashValue")
+    try:
+        value = kind.normalise(raw["hashValue"])
+    except signals.InvalidSignal as bad:
+        raise BadRequest(str(bad), f"{field}.hashValue") from None
+    if raw.get("feedbackValue") not in Outcome.Value.values or raw.get("feedbackValue") == Outcome.Value.REMOVED:
+        raise BadRequest("feedbackValue must be one of None, QualityUnknown, PendingReview, Blocked, NotBlocked, "
+                         "Withdrawn, Deleted.", f"{field}.feedbackValue")
+    return {"signal_type": kind.code, "value": value, "outcome": raw["feedbackValue"],
+            "tags": clean_tags(raw.get("tags"), f"{field}.tags"), "acted_at": timezone.now()}
+
+
+@require_POST
+@keyed(ApiKey.Scope.FEEDBACK, credentials=stopncii_headers)
+def stopncii_submit_feedback(request, key):
+    """POST /api/stopncii/v1/SubmitFeedback — {"count", "hashFeedbacks": [{hashValue, feedbackValue, tags}]}."""
+    try:
+        reports = [clean_stopncii_report(n, raw)
+                   for n, raw in enumerate(report_list(json_body(request), "hashFeedbacks"))]
+    except BadRequest as bad:
+        return error(bad.message, bad.status, bad.field)
+    return recorded(key.partner, reports, "stopncii", lambda count, _dup: {"count": count})

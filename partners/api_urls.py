@@ -8,5 +8,7 @@ app_name = "api"
 
 urlpatterns = [
     path("v1/hashes", api.hashes, name="hashes"),
+    path("v1/feedback", api.feedback, name="feedback"),
     path("stopncii/v1/FetchHashes", api.stopncii_fetch_hashes, name="stopncii_fetch_hashes"),
+    path("stopncii/v1/SubmitFeedback", api.stopncii_submit_feedback, name="stopncii_submit_feedback"),
 ]

@@ -160,3 +160,47 @@ class ApiKey(models.Model):
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
 
+
+
+class Outcome(models.Model):
+    """One report from a partner about one bank hash: every report is kept, in order of arrival.
+
+    PendingReview: a match, in review; Blocked: matched and actioned; NotBlocked: matched, judged not NCII;
+    Removed: content taken down. From the StopNCII API also None and QualityUnknown (tags only), and Withdrawn
+    or Deleted, which acknowledge a withdrawal.
+    """
+
+    class Value(models.TextChoices):
+        PENDING_REVIEW = "PendingReview", "Match found, in review"
+        BLOCKED = "Blocked", "Blocked"
+        NOT_BLOCKED = "NotBlocked", "Not blocked (judged not NCII)"
+        REMOVED = "Removed", "Removed"
+        NONE = "None", "Tagged"
+        QUALITY_UNKNOWN = "QualityUnknown", "Quality unknown"
+        WITHDRAWN = "Withdrawn", "Withdrawal applied"
+        DELETED = "Deleted", "Deleted"
+
+    MATCHED = (Value.PENDING_REVIEW, Value.BLOCKED, Value.NOT_BLOCKED, Value.REMOVED)
+    ACTIONED = (Value.BLOCKED, Value.REMOVED)
+    ACKNOWLEDGED = (Value.WITHDRAWN, Value.DELETED)
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="outcomes")
+    # Kept when retention removes the bank row: statistics count outcomes.
+    bank_hash = models.ForeignKey("hashing.BankHash", null=True, on_delete=models.SET_NULL, related_name="outcomes")
+    signal_type = models.CharField(max_length=10)
+    value = models.CharField(max_length=20, choices=Value.choices)
+    tags = models.JSONField(default=list, blank=True)
+    acted_at = models.DateTimeField()  # when the partner acted, by its own clock
+    received = models.DateTimeField(default=timezone.now)
+    via = models.CharField(max_length=10, default="native")  # native or stopncii
+
+    class Meta:
+        ordering = ["received", "id"]
+        constraints = [
+            # The same report sent twice is one report.
+            models.UniqueConstraint(fields=["partner", "bank_hash", "value", "acted_at"], name="outcome_once"),
+        ]
+        indexes = [models.Index(fields=["bank_hash", "partner", "received"])]
+
+    def __str__(self):
+        return f"{self.partner}: {self.value}"

@@ -17,9 +17,11 @@ from django.db.models import Q
 from cases.models import Case, Item
 from hashing import signals
 from hashing.models import BankChange, BankHash
+from partners.models import Outcome
 
 TOKEN_SALT = "partners.stopncii.page"
 STATUS = {True: "Active", False: "Withdrawn"}
+FEEDBACK_NAME = {Outcome.Value.REMOVED: "Blocked"}  # StopNCII has no Removed; it is Blocked there
 
 
 def horizon():
@@ -95,6 +97,10 @@ def records_for(partner, rows):
         | Q(bank_hash__signal_type=signals.PDQ.code, quality__gte=signals.PDQ_MIN_QUALITY))
     once_shared = set(BankChange.objects.filter(once, bank_hash_id__in=unshareable)
                       .values_list("bank_hash_id", flat=True).distinct()) if unshareable else set()
+    own = {}  # the requesting partner's own latest report per hash, and no one else's
+    for hash_id, value, tags in (Outcome.objects.filter(partner=partner, bank_hash_id__in=hash_ids)
+                                 .order_by("received", "id").values_list("bank_hash_id", "value", "tags")):
+        own[hash_id] = [{"source": partner.name, "feedbackValue": FEEDBACK_NAME.get(value, value), "tags": tags}]
     cases = {}
     holders = Item.signals.through.objects.filter(bankhash_id__in=hash_ids).values_list(
         "bankhash_id", "item__case_id", "item__case__status")
@@ -112,6 +118,6 @@ def records_for(partner, rows):
             "hashValue": bank_hash.value,
             "hashStatus": STATUS[bank_hash.is_shareable],
             "caseNumbers": cases.get(bank_hash.pk, {}),
-            "CSPFeedbacks": [],
+            "CSPFeedbacks": own.get(bank_hash.pk, []),
         }
     return list(latest.values())

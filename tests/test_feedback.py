@@ -1,0 +1,130 @@
+"""Outcomes: partners report on hashes through either API; every report is kept, shown to staff and (as counts)
+to the caller; a hash two partners call NotBlocked is paused for review; one partner never sees another's."""
+
+import json
+import time
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from threatexchange.exchanges.clients.stopncii.api import (
+    StopNCIIAPI,
+    StopNCIICSPFeedbackValue,
+    StopNCIIEndpoint,
+    StopNCIISignalType,
+)
+
+from cases.models import CaseEvent, Notification
+from hashing.models import BankHash
+from partners import actions
+from partners.models import Outcome
+from tests.calls import image, issue_code, open_case, submit, video
+from tests.conftest import make_staff
+from tests.test_partners import ACTOR, live_partner
+
+PDQ = image(1)["pdq"]
+
+
+@pytest.fixture
+def shared(transactional_db):
+    """A case holding one good image and a video, and two live partners with keys."""
+    caseworker = make_staff("casey@helpline.test", "caseworker")
+    case = open_case(caseworker)
+    code = issue_code(case, caseworker)
+    pin = submit(code, [image(1), image(2, quality=10), video(3)]).json()["pin"]
+    keys = {}
+    for slug in ("tiktak", "photogram"):
+        key, secret = actions.issue_key(live_partner(slug), scopes=["fetch", "feedback"], **ACTOR)
+        keys[slug] = (key, secret)
+    return case, pin, keys
+
+
+def report(keys, slug, reports):
+    key, secret = keys[slug]
+    return Client().post(reverse("api:feedback"), json.dumps({"feedback": reports}), content_type="application/json",
+                         HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
+
+
+def test_native_feedback_is_kept_idempotent_and_reaches_case_and_caller(shared):
+    case, pin, keys = shared
+    blocked = {"signal_type": "pdq", "value": PDQ.upper(), "outcome": "Blocked", "tags": ["nudity"],
+               "acted_at": "2026-11-27T09:30:00Z"}
+    first = report(keys, "tiktak", [blocked, {"signal_type": "md5", "value": video(3)["md5"], "outcome": "Removed"}])
+    assert first.status_code == 200 and first.json() == {"recorded": 2, "duplicates": 0}
+    again = report(keys, "tiktak", [blocked])
+    assert again.json() == {"recorded": 0, "duplicates": 1}
+    assert Outcome.objects.count() == 2
+    outcome = Outcome.objects.get(value="Blocked")
+    assert outcome.acted_at.isoformat() == "2026-11-27T09:30:00+00:00" and outcome.tags == ["nudity"]
+
+    assert CaseEvent.objects.filter(case=case, kind="feedback").count() == 2
+    assert Notification.objects.filter(case=case, kind="outcome").count() == 2
+    staff = make_staff("sam@helpline.test", "supervisor")
+    client = Client()
+    client.force_login(staff, backend="django.contrib.auth.backends.ModelBackend")
+    page = client.get(reverse("case_detail", args=[case.reference])).content.decode()
+    assert "Tiktak</td><td>Blocked" in page and "Partner feedback" in page
+
+    caller = Client()
+    caller.post(reverse("caller:status"), {"reference": case.display_reference, "pin": pin})
+    status = caller.get(reverse("caller:case")).content.decode()
+    assert 'data-field="matched">1<' in status and 'data-field="removed">1<' in status
+
+
+@pytest.mark.parametrize(("reports", "status", "field"), [
+    ([{"signal_type": "pdq", "value": image(2)["pdq"], "outcome": "Blocked"}], 404, "[1].value"),  # never sent
+    ([{"signal_type": "pdq", "value": "ab" * 32, "outcome": "Blocked"}], 404, "[1].value"),  # not ours at all
+    ([{"signal_type": "pdq", "value": "abc", "outcome": "Blocked"}], 400, "feedback[1].value"),
+    ([{"signal_type": "tmk", "value": PDQ, "outcome": "Blocked"}], 400, "feedback[1].value"),
+    ([{"signal_type": "pdq", "value": PDQ, "outcome": "Liked"}], 400, "feedback[1].outcome"),
+    ([{"signal_type": "pdq", "value": PDQ, "outcome": "Blocked", "acted_at": "yesterday"}], 400,
+     "feedback[1].acted_at"),
+    ([{"signal_type": "pdq", "value": PDQ, "outcome": "Blocked", "tags": "one"}], 400, "feedback[1].tags"),
+    ([], 400, "feedback"),
+])
+def test_bad_feedback_is_refused_and_nothing_recorded(shared, reports, status, field):
+    _case, _pin, keys = shared
+    good = {"signal_type": "pdq", "value": PDQ, "outcome": "PendingReview"}
+    response = report(keys, "tiktak", [good, *reports] if reports else [])
+    assert response.status_code == status
+    assert response.json()["field"].endswith(field) and response.json()["error"]
+    assert not Outcome.objects.exists()
+
+
+def test_feedback_needs_its_scope(shared):
+    _case, _pin, keys = shared
+    key, secret = actions.issue_key(keys["tiktak"][0].partner, scopes=["fetch"], **ACTOR)
+    response = Client().post(reverse("api:feedback"), "{}", content_type="application/json",
+                             HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
+    assert response.status_code == 403
+
+
+def test_two_partners_saying_not_blocked_pause_the_hash(shared):
+    _case, _pin, keys = shared
+    not_ncii = [{"signal_type": "pdq", "value": PDQ, "outcome": "NotBlocked"}]
+    report(keys, "tiktak", not_ncii)
+    assert BankHash.objects.get(value=PDQ).review == ""  # one partner is not a consensus
+    report(keys, "photogram", not_ncii)
+    row = BankHash.objects.get(value=PDQ)
+    assert row.review == "paused" and row not in BankHash.objects.shareable()
+
+
+def stopncii_client(live_server, key, secret):
+    base = live_server.url + reverse("api:stopncii_fetch_hashes").rsplit("/", 1)[0]
+    return StopNCIIAPI(key.public_id, secret, base_url_override=base,
+                       additional_function_keys={StopNCIIEndpoint.SubmitFeedback: secret})
+
+
+def test_the_threatexchange_client_submits_feedback_and_sees_only_its_own(live_server, shared):
+    _case, _pin, keys = shared
+    tiktak = stopncii_client(live_server, *keys["tiktak"])
+    photogram = stopncii_client(live_server, *keys["photogram"])
+    tiktak.submit_feedback(StopNCIISignalType.ImagePDQ, PDQ, StopNCIICSPFeedbackValue.Blocked, {"csam-free"})
+    photogram.submit_feedback(StopNCIISignalType.VideoMD5, video(3)["md5"], StopNCIICSPFeedbackValue.PendingReview)
+    assert set(Outcome.objects.values_list("partner__slug", "value", "via")) == {
+        ("tiktak", "Blocked", "stopncii"), ("photogram", "PendingReview", "stopncii")}
+    time.sleep(1.05)
+    records = {(r.signalType.value, r.hashValue): r for page in tiktak.fetch_hashes_iter() for r in page.hashRecords}
+    (own,) = records[("ImagePDQ", PDQ)].CSPFeedbacks
+    assert own.feedbackValue.value == "Blocked" and own.tags == {"csam-free"} and own.source == "Tiktak"
+    assert records[("VideoMD5", video(3)["md5"])].CSPFeedbacks == []  # the other partner's report stays theirs

@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("cases.caller_urls")),
     path("", include("cases.urls")),
+    path("", include("partners.urls")),
     path("", include("audit.urls")),
     path("", include("hashing.urls")),
     path("", include("staff.urls")),

@@ -53,3 +53,14 @@ def test_demo_casework(db, settings):
     assert set(CaseEvidence.objects.values_list("state", flat=True)) == set(CaseEvidence.State.values)
     assert CaseNote.objects.exists() and Referral.objects.filter(case__isnull=False, status="made").exists()
     assert Case.objects.filter(caseworker=None).exists() and Case.objects.exclude(caseworker=None).exists()
+
+
+def test_demo_partners(db, settings):
+    from partners.models import Outcome, Partner
+
+    seed(settings)
+    assert set(Partner.objects.values_list("state", flat=True)) == set(Partner.State.values)
+    assert all(p.keys.exists() for p in Partner.objects.live())
+    assert set(Outcome.objects.values_list("value", flat=True)) == {"PendingReview", "Blocked", "NotBlocked",
+                                                                    "Removed"}
+    assert Outcome.objects.values("bank_hash").distinct().count() >= 2

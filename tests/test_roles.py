@@ -21,6 +21,7 @@ MATRIX = [
     ("contact_new",            200, 200, 403, 403),
     ("case_list",              200, 200, 403, 403),
     ("evidence_template",      403, 403, 403, 200),
+    ("partner_list",           403, 403, 200, 200),
     ("mfa_index",              200, 200, 200, 200),
     ("usersessions_list",      200, 200, 200, 200),
 ]

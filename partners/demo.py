@@ -1,0 +1,53 @@
+"""Demo partners (development only): one in every onboarding state, live partners with keys, and outcomes of
+every value on the demo cases' shared hashes. Keys' secrets are not printed: issue one you can use with
+`manage.py partner_key SLUG --scopes fetch,feedback`."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from hashing.models import BankHash
+from partners import actions
+from partners.models import Outcome, Partner
+
+DEMO = {"actor_label": "command:seed_demo"}
+PATH = ["start_vetting", "sign_agreement", "start_integration", "go_live"]
+PARTNERS = [
+    ("Pinboard", "demo-pinboard", "prospect", 0),
+    ("Clipstream", "demo-clipstream", "vetting", 1),
+    ("Snapverse", "demo-snapverse", "agreement", 2),
+    ("Fanpage", "demo-fanpage", "integration", 3),
+    ("Photogram", "demo-photogram", "live", 4),
+    ("Tiktak", "demo-tiktak", "live", 4),
+    ("Seekr Search", "demo-seekr", "suspended", 4),
+    ("Oldnet", "demo-oldnet", "offboarded", 4),
+]
+
+
+def seed():
+    if Partner.objects.filter(slug__startswith="demo-").exists():
+        return []
+    made = {}
+    for name, slug, state, steps in PARTNERS:
+        partner = actions.create_partner(name=name, slug=slug, **DEMO)
+        if steps >= 3:
+            actions.set_checklist(partner, **DEMO, **{field: True for field, _label in Partner.CHECKLIST})
+        for move in PATH[:steps]:
+            actions.move_partner(partner, move, **DEMO)
+        if state == "suspended":
+            actions.move_partner(partner, "suspend", **DEMO)
+        elif state == "offboarded":
+            actions.move_partner(partner, "offboard", **DEMO)
+        if state in ("live", "suspended", "integration"):
+            actions.issue_key(partner, scopes=["fetch", "feedback"], label="demo", **DEMO)
+        made[slug] = partner
+    # Outcomes of every value on the shared demo hashes, as if the live partners had reported them.
+    shared = list(BankHash.objects.shareable().filter(signal_type="pdq").order_by("pk")[:2])
+    now = timezone.now()
+    values = [(made["demo-photogram"], Outcome.Value.PENDING_REVIEW), (made["demo-photogram"], Outcome.Value.REMOVED),
+              (made["demo-tiktak"], Outcome.Value.BLOCKED), (made["demo-tiktak"], Outcome.Value.NOT_BLOCKED)]
+    for n, bank_hash in enumerate(shared):
+        for m, (partner, value) in enumerate(values):
+            Outcome.objects.create(partner=partner, bank_hash=bank_hash, signal_type=bank_hash.signal_type,
+                                   value=value, acted_at=now - timedelta(hours=10 * n + m), via="native")
+    return []

@@ -1,0 +1,29 @@
+from django import forms
+
+from hashing import signals
+from partners.models import ApiKey, Partner
+
+
+class PartnerForm(forms.ModelForm):
+    signal_types = forms.MultipleChoiceField(label="Signal types it matches", choices=signals.CHOICES,
+                                             widget=forms.CheckboxSelectMultiple, required=False,
+                                             help_text="None ticked: every type.")
+
+    class Meta:
+        model = Partner
+        fields = ["name", "slug", "delivery", "signal_types", "notes"]
+
+
+class ChecklistForm(forms.ModelForm):
+    class Meta:
+        model = Partner
+        fields = [field for field, _label in Partner.CHECKLIST]
+        labels = dict(Partner.CHECKLIST)
+
+
+class KeyForm(forms.Form):
+    label = forms.CharField(label="Label", max_length=100, required=False)
+    scopes = forms.MultipleChoiceField(label="Scopes", choices=ApiKey.Scope.choices,
+                                       widget=forms.CheckboxSelectMultiple)
+    expires_in_days = forms.IntegerField(label="Expires in (days)", min_value=1, max_value=3650, required=False,
+                                         help_text="Empty: no expiry.")

@@ -1,0 +1,13 @@
+from django.urls import path
+
+from partners import views
+
+urlpatterns = [
+    path("partners/", views.partner_list, name="partner_list"),
+    path("partners/<slug:slug>/", views.partner_detail, name="partner_detail"),
+    path("partners/<slug:slug>/move/", views.partner_move, name="partner_move"),
+    path("partners/<slug:slug>/checklist/", views.partner_checklist, name="partner_checklist"),
+    path("partners/<slug:slug>/keys/", views.partner_key_issue, name="partner_key_issue"),
+    path("partners/<slug:slug>/keys/<int:pk>/revoke/", views.partner_key_revoke, name="partner_key_revoke"),
+    path("partners/<slug:slug>/keys/<int:pk>/rotate/", views.partner_key_rotate, name="partner_key_rotate"),
+]

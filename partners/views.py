@@ -1,0 +1,102 @@
+"""Partner managers' pages: the onboarding pipeline, a partner's checklist, moves and keys, its outcomes."""
+
+from datetime import timedelta
+
+from django.contrib import messages
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from partners import actions
+from partners.forms import ChecklistForm, KeyForm, PartnerForm
+from partners.models import ApiKey, Partner
+from staff import roles
+from staff.decorators import role_required
+
+MANAGERS = (roles.PARTNER_MANAGER, roles.ADMINISTRATOR)
+
+
+@role_required(*MANAGERS)
+def partner_list(request):
+    form = PartnerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner = actions.create_partner(by=request.user, **form.cleaned_data)
+        except actions.PartnerError as error:
+            form.add_error(error.field or None, error.message)
+        else:
+            return redirect("partner_detail", partner.slug)
+    partners = list(Partner.objects.all())
+    board = [(label, [p for p in partners if p.state == state]) for state, label in Partner.State.choices]
+    return render(request, "partners/list.html", {"board": board, "form": form},
+                  status=400 if form.errors else 200)
+
+
+def detail_page(request, partner, *, status=200, new_key=None, error=None):
+    return render(request, "partners/detail.html", {
+        "partner": partner,
+        "checklist_form": ChecklistForm(instance=partner),
+        "key_form": KeyForm(),
+        "keys": partner.keys.all(),
+        "moves": [move for move, (sources, _target) in Partner.MOVES.items() if partner.state in sources],
+        "outcomes": partner.outcomes.select_related("bank_hash").order_by("-received", "-id")[:50],
+        "new_key": new_key,
+        "error": error,
+    }, status=status)
+
+
+@role_required(*MANAGERS)
+def partner_detail(request, slug):
+    return detail_page(request, get_object_or_404(Partner, slug=slug))
+
+
+def partner_action(view):
+    @require_POST
+    @role_required(*MANAGERS)
+    def wrapped(request, slug, **kwargs):
+        partner = get_object_or_404(Partner, slug=slug)
+        try:
+            result = view(request, partner, **kwargs)
+        except actions.PartnerError as error:
+            return detail_page(request, partner, status=error.status, error=error.message)
+        return result or redirect("partner_detail", partner.slug)
+
+    wrapped.allowed_roles = frozenset(MANAGERS)
+    wrapped.__name__ = view.__name__
+    return wrapped
+
+
+@partner_action
+def partner_move(request, partner):
+    actions.move_partner(partner, request.POST.get("move", ""), by=request.user)
+
+
+@partner_action
+def partner_checklist(request, partner):
+    form = ChecklistForm(request.POST, instance=Partner.objects.get(pk=partner.pk))
+    form.is_valid()  # booleans: always valid
+    actions.set_checklist(partner, by=request.user, **form.cleaned_data)
+
+
+@partner_action
+def partner_key_issue(request, partner):
+    form = KeyForm(request.POST)
+    if not form.is_valid():
+        raise actions.PartnerError("Choose at least one scope; expiry is 1 to 3650 days or empty.")
+    days = form.cleaned_data["expires_in_days"]
+    key, secret = actions.issue_key(partner, scopes=form.cleaned_data["scopes"], by=request.user,
+                                    label=form.cleaned_data["label"],
+                                    expires_at=timezone.now() + timedelta(days=days) if days else None)
+    return detail_page(request, Partner.objects.get(pk=partner.pk), new_key={"key": key, "secret": secret})
+
+
+@partner_action
+def partner_key_revoke(request, partner, pk):
+    actions.revoke_key(get_object_or_404(ApiKey, pk=pk, partner=partner), by=request.user)
+    messages.success(request, "The key was revoked; it stopped working at once.")
+
+
+@partner_action
+def partner_key_rotate(request, partner, pk):
+    key, secret = actions.rotate_key(get_object_or_404(ApiKey, pk=pk, partner=partner), by=request.user)
+    return detail_page(request, Partner.objects.get(pk=partner.pk), new_key={"key": key, "secret": secret})

@@ -1,0 +1,52 @@
+"""Partner managers' pages: the pipeline, a partner's checklist and moves, keys shown once, revoked, rotated."""
+
+import re
+
+from django.urls import reverse
+
+from audit.models import AuditEvent
+from partners.models import ApiKey, Partner
+
+
+def test_a_partner_manager_onboards_a_partner_and_manages_its_keys(login_as, partner_manager):
+    client = login_as(partner_manager)
+    created = client.post(reverse("partner_list"), {"name": "Photogram", "slug": "photogram", "delivery": "pull",
+                                                    "signal_types": ["pdq", "md5"]})
+    assert created["Location"] == reverse("partner_detail", args=["photogram"])
+    partner = Partner.objects.get(slug="photogram")
+    assert partner.signal_types == ["pdq", "md5"] and partner.state == "prospect"
+    for move in ("start_vetting", "sign_agreement", "start_integration"):
+        client.post(reverse("partner_move", args=["photogram"]), {"move": move})
+    early = client.post(reverse("partner_move", args=["photogram"]), {"move": "go_live"})
+    assert early.status_code == 409 and "checklist is complete" in early.content.decode()
+    client.post(reverse("partner_checklist", args=["photogram"]), {
+        "agreement_signed": "on", "security_review": "on", "technical_contact": "on", "sandbox_test_passed": "on"})
+    client.post(reverse("partner_move", args=["photogram"]), {"move": "go_live"})
+    assert Partner.objects.get(pk=partner.pk).state == "live"
+    board = client.get(reverse("partner_list")).content.decode()
+    assert "Photogram" in board
+
+    issued = client.post(reverse("partner_key_issue", args=["photogram"]), {"scopes": ["fetch"], "label": "prod"})
+    page = issued.content.decode()
+    secret = re.search(r'id="new-key-secret">([^<]+)<', page).group(1)
+    key = ApiKey.objects.get()
+    assert key.matches(secret)
+    assert secret not in client.get(reverse("partner_detail", args=["photogram"])).content.decode()  # once only
+    rotated = client.post(reverse("partner_key_rotate", args=["photogram", key.pk])).content.decode()
+    new_secret = re.search(r'id="new-key-secret">([^<]+)<', rotated).group(1)
+    assert ApiKey.objects.get(replaced_by__isnull=True, revoked_at=None, pk__gt=key.pk).matches(new_secret)
+    client.post(reverse("partner_key_revoke", args=["photogram", key.pk]))
+    assert ApiKey.objects.get(pk=key.pk).revoked_at is not None
+    bad = client.post(reverse("partner_key_issue", args=["photogram"]), {"scopes": []})
+    assert bad.status_code == 400 and "at least one scope" in bad.content.decode()
+    actions = set(AuditEvent.objects.filter(actor=partner_manager).values_list("action", flat=True))
+    assert {"partner.created", "partner.go_live", "partner.checklist", "partner.key_issued", "partner.key_rotated",
+            "partner.key_revoked"} <= actions
+
+
+def test_caseworkers_cannot_touch_partners(login_as, caseworker):
+    Partner.objects.create(name="P", slug="p")
+    client = login_as(caseworker)
+    assert client.get(reverse("partner_detail", args=["p"])).status_code == 403
+    assert client.post(reverse("partner_move", args=["p"]), {"move": "start_vetting"}).status_code == 403
+    assert Partner.objects.get(slug="p").state == "prospect"

@@ -68,10 +68,9 @@ for _type in BY_CODE.values():
 
 
 def get(code):
-    try:
+    if isinstance(code, str) and code in BY_CODE:
         return BY_CODE[code]
-    except KeyError:
-        raise InvalidSignal(f"Unknown signal type {code!r}; expected one of {', '.join(BY_CODE)}.") from None
+    raise InvalidSignal(f"Unknown signal type {code!r}; expected one of {', '.join(BY_CODE)}.")
 
 
 def from_stopncii(name):

@@ -230,6 +230,8 @@ CALLER_CODE_TRIES_PER_IP_PER_HOUR = int(os.environ.get("CALLER_CODE_TRIES_PER_IP
 CALLER_SUBMIT_MAX_BYTES = 64 * 1024  # hashes only: 50 items are about 10 kB
 PIN_LOCK_AFTER = 5  # wrong PINs for one reference, then it is locked for PIN_LOCK_MINUTES
 PIN_LOCK_MINUTES = 60
+# The partner API: requests a minute per key (shared cache), then 429 with Retry-After.
+PARTNER_API_REQUESTS_PER_MINUTE = int(os.environ.get("PARTNER_API_REQUESTS_PER_MINUTE", 600))
 # Where the caller pages' quick-exit button leaves to: a neutral, everyday site.
 QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
 

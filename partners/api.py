@@ -2,8 +2,11 @@
 partners.feed and partners.actions. Errors are JSON {"error", "field"}."""
 
 import json
+import time
 from datetime import timedelta
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
@@ -78,6 +81,19 @@ def stopncii_headers(request):
     return request.headers.get("Ocp-Apim-Subscription-Key"), request.headers.get("x-functions-key")
 
 
+def over_rate(key):
+    """Seconds to wait when this key has used its requests for the current minute (shared cache), else 0."""
+    now = time.time()
+    window = f"partner-api:{key.pk}:{int(now // 60)}"
+    cache.add(window, 0, 120)
+    try:
+        used = cache.incr(window)
+    except ValueError:
+        cache.set(window, 1, 120)
+        used = 1
+    return 0 if used <= settings.PARTNER_API_REQUESTS_PER_MINUTE else max(1, int(60 - now % 60))
+
+
 def keyed(scope, credentials=bearer):
     def decorator(view):
         def wrapped(request, *args, **kwargs):
@@ -85,6 +101,12 @@ def keyed(scope, credentials=bearer):
                 key = actions.authenticate(*credentials(request), scope=scope, request=request)
             except actions.PartnerError as refusal:
                 return error(refusal.message, refusal.status)
+            wait = over_rate(key)
+            if wait:
+                response = error(f"Rate limit: {settings.PARTNER_API_REQUESTS_PER_MINUTE} requests a minute per "
+                                 f"key. Retry after {wait} s.", 429)
+                response["Retry-After"] = str(wait)
+                return response
             return view(request, key, *args, **kwargs)
 
         wrapped.__name__ = view.__name__
@@ -212,3 +234,23 @@ def stopncii_submit_feedback(request, key):
     except BadRequest as bad:
         return error(bad.message, bad.status, bad.field)
     return recorded(key.partner, reports, "stopncii", lambda count, _dup: {"count": count})
+
+
+@require_GET
+def schema(request):
+    """GET /api/schema/ — the OpenAPI 3 description of this API."""
+    from partners.openapi import SCHEMA
+
+    return JsonResponse(SCHEMA)
+
+
+@require_GET
+def docs(request):
+    """GET /api/docs/ — the same description as a page, served by the portal (no CDN, no script)."""
+    from django.shortcuts import render
+
+    from partners.openapi import SCHEMA
+
+    operations = [(path, method.upper(), operation) for path, methods in SCHEMA["paths"].items()
+                  for method, operation in methods.items()]
+    return render(request, "partners/api_docs.html", {"schema": SCHEMA, "operations": operations})

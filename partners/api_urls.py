@@ -7,6 +7,8 @@ from partners import api
 app_name = "api"
 
 urlpatterns = [
+    path("schema/", api.schema, name="schema"),
+    path("docs/", api.docs, name="docs"),
     path("v1/hashes", api.hashes, name="hashes"),
     path("v1/feedback", api.feedback, name="feedback"),
     path("stopncii/v1/FetchHashes", api.stopncii_fetch_hashes, name="stopncii_fetch_hashes"),

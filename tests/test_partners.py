@@ -239,3 +239,18 @@ def test_integration_partners_get_no_real_hashes(db):
     key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
     response = Client().get(reverse("api:hashes"), HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
     assert response.status_code == 403 and "sandbox" in response.json()["error"]
+
+
+def test_each_key_is_rate_limited_with_retry_after(db, settings):
+    settings.PARTNER_API_REQUESTS_PER_MINUTE = 3
+    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    other, other_secret = actions.issue_key(live_partner("other"), scopes=["fetch"], **ACTOR)
+    limited = None
+    for _ in range(8):  # 4 requests reach the limit; a minute boundary on the way may reset it once
+        response = Client().get(reverse("api:hashes"), HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
+        if response.status_code == 429:
+            limited = response
+            break
+    assert limited is not None and 1 <= int(limited["Retry-After"]) <= 60 and "Rate limit" in limited.json()["error"]
+    fine = Client().get(reverse("api:hashes"), HTTP_AUTHORIZATION=f"Bearer {other.public_id}.{other_secret}")
+    assert fine.status_code == 200  # per key

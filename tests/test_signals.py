@@ -48,3 +48,9 @@ def test_quality():
         with pytest.raises(InvalidSignal):
             signals.check_quality(bad)
     assert signals.is_low_quality(49) and not signals.is_low_quality(50) and signals.is_low_quality(None)
+
+
+@pytest.mark.parametrize("code", [{}, [], None, 5, "PDQ "])
+def test_a_signal_type_that_is_not_a_name_is_refused_plainly(code):
+    with pytest.raises(InvalidSignal, match="Unknown signal type"):
+        signals.get(code)

@@ -1,0 +1,164 @@
+"""The partner API's OpenAPI 3 description, served at /api/schema/ and rendered at /api/docs/.
+
+Written by hand next to the views it describes; tests/test_api_schema.py fails when a route of the "api"
+namespace is missing from it.
+"""
+
+from partners.api import MAX_LIMIT, MAX_REPORTS, NATIVE_OUTCOMES
+from partners.models import Outcome
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def responses(ok, *codes):
+    described = {
+        "400": "Bad input: `field` names what to fix.",
+        "401": "No key, an unknown key or a wrong secret.",
+        "403": "The key is revoked, expired, out of scope, or its partner is not live.",
+        "404": "A hash that was never sent to you.",
+        "413": "The body is too large.",
+        "415": "The body is not JSON.",
+        "429": "Rate limit: wait for `Retry-After` seconds.",
+    }
+    out = {"200": ok}
+    for code in codes:
+        out[code] = {"description": described[code], "content": {"application/json": {"schema": ERROR}}}
+    return out
+
+
+def json_ok(description, schema):
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+SCHEMA = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "Helpline portal partner API",
+        "version": "1",
+        "description": (
+            "Hashes of non-consensual intimate images, made on victims' own devices, for partner platforms to "
+            "block, and the partners' reports back. Two flavours: the native API under /api/v1/, and a "
+            "StopNCII-compatible API under /api/stopncii/v1/ for tools that already speak StopNCII's exchange "
+            "API (threatexchange's StopNCIIAPI with base_url_override). Errors are JSON {error, field}."),
+    },
+    "components": {
+        "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer",
+                       "description": "`Authorization: Bearer <public id>.<secret>`"},
+            "subscriptionKey": {"type": "apiKey", "in": "header", "name": "Ocp-Apim-Subscription-Key",
+                                "description": "The key's public id."},
+            "functionKey": {"type": "apiKey", "in": "header", "name": "x-functions-key",
+                            "description": "The key's secret."},
+        },
+        "schemas": {
+            "Error": {"type": "object", "required": ["error", "field"], "properties": {
+                "error": {"type": "string"}, "field": {"type": "string", "nullable": True}}},
+            "HashRecord": {"type": "object",
+                           "required": ["signal_type", "value", "status", "quality", "video", "updated"],
+                           "properties": {
+                               "signal_type": {"type": "string", "enum": ["pdq", "phash", "md5"]},
+                               "value": {"type": "string", "pattern": "^[0-9a-f]+$"},
+                               "status": {"type": "string", "enum": ["active", "withdrawn"]},
+                               "quality": {"type": "integer", "nullable": True, "minimum": 0, "maximum": 100},
+                               "video": {"type": "boolean", "nullable": True},
+                               "updated": {"type": "string", "format": "date-time"}}},
+            "HashPage": {"type": "object", "required": ["records", "cursor", "has_more"], "properties": {
+                "records": {"type": "array", "items": {"$ref": "#/components/schemas/HashRecord"}},
+                "cursor": {"type": "string"}, "has_more": {"type": "boolean"}}},
+            "Report": {"type": "object", "required": ["signal_type", "value", "outcome"], "properties": {
+                "signal_type": {"type": "string", "enum": ["pdq", "phash", "md5"]},
+                "value": {"type": "string"},
+                "outcome": {"type": "string", "enum": sorted(NATIVE_OUTCOMES)},
+                "tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 100}},
+                "acted_at": {"type": "string", "format": "date-time"}}},
+            "StopNCIIRecord": {"type": "object",
+                               "required": ["lastModtimestamp", "signalType", "hashValue", "hashStatus",
+                                            "caseNumbers", "CSPFeedbacks"],
+                               "properties": {
+                                   "lastModtimestamp": {"type": "integer"},
+                                   "signalType": {"type": "string", "enum": ["ImagePDQ", "VideoMD5"]},
+                                   "hashValue": {"type": "string"},
+                                   "hashStatus": {"type": "string", "enum": ["Active", "Withdrawn"]},
+                                   "caseNumbers": {"type": "object", "additionalProperties": {
+                                       "type": "string", "enum": ["Active", "Withdrawn"]}},
+                                   "CSPFeedbacks": {"type": "array", "items": {"type": "object", "properties": {
+                                       "source": {"type": "string"},
+                                       "feedbackValue": {"type": "string"},
+                                       "tags": {"type": "array", "items": {"type": "string"}}}}}}},
+        },
+    },
+    "paths": {
+        "/api/v1/hashes": {"get": {
+            "summary": "The hash feed: changes in the bank's order, after a cursor",
+            "description": (
+                "Every record is a hash as it is now: `active` while you may use it, `withdrawn` once you must "
+                "stop. Page with the returned `cursor` until `has_more` is false; store the cursor and continue "
+                "from it later. A cursor never skips a change, even one committed late."),
+            "security": [{"bearer": []}],
+            "parameters": [
+                {"name": "cursor", "in": "query", "schema": {"type": "string"},
+                 "description": "From the previous page; empty to start from the beginning."},
+                {"name": "limit", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 1000}},
+            ],
+            "responses": responses(json_ok("A page of records.", {"$ref": "#/components/schemas/HashPage"}),
+                                   "400", "401", "403", "429"),
+        }},
+        "/api/v1/feedback": {"post": {
+            "summary": "Report what you did about hashes (idempotent)",
+            "description": (
+                "PendingReview: a match, in review; Blocked: matched and actioned; NotBlocked: matched, judged "
+                "not NCII; Removed: taken down. `acted_at` is your own time of action (default: now). Sending the "
+                "same report again changes nothing. All reports in a request are recorded, or none."),
+            "security": [{"bearer": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["feedback"], "properties": {"feedback": {
+                    "type": "array", "minItems": 1, "maxItems": MAX_REPORTS,
+                    "items": {"$ref": "#/components/schemas/Report"}}}}}}},
+            "responses": responses(json_ok("Recorded.", {
+                "type": "object", "required": ["recorded", "duplicates"],
+                "properties": {"recorded": {"type": "integer"}, "duplicates": {"type": "integer"}}}),
+                "400", "401", "403", "404", "413", "415", "429"),
+        }},
+        "/api/stopncii/v1/FetchHashes": {"get": {
+            "summary": "StopNCII FetchHashes: ImagePDQ and VideoMD5 records since a checkpoint",
+            "description": (
+                "As StopNCII's exchange API: store `nextSetTimestamp` and start the next sync from it. A sync "
+                "never hands out a second that may still receive changes. `caseNumbers` are pseudonyms for you "
+                "alone; `CSPFeedbacks` holds only your own feedback (Removed appears as Blocked)."),
+            "security": [{"subscriptionKey": [], "functionKey": []}],
+            "parameters": [
+                {"name": "startTimestamp", "in": "query", "schema": {"type": "integer", "minimum": 0}},
+                {"name": "pageSize", "in": "query",
+                 "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 800}},
+                {"name": "nextPageToken", "in": "query", "schema": {"type": "string"}},
+            ],
+            "responses": responses(json_ok("A page of records.", {
+                "type": "object",
+                "required": ["count", "nextPageToken", "nextSetTimestamp", "hasMoreRecords", "hashRecords"],
+                "properties": {
+                    "count": {"type": "integer"}, "nextPageToken": {"type": "string", "nullable": True},
+                    "nextSetTimestamp": {"type": "integer"}, "hasMoreRecords": {"type": "boolean"},
+                    "hashRecords": {"type": "array", "items": {"$ref": "#/components/schemas/StopNCIIRecord"}}}}),
+                "400", "401", "403", "429"),
+        }},
+        "/api/stopncii/v1/SubmitFeedback": {"post": {
+            "summary": "StopNCII SubmitFeedback",
+            "description": ("Withdrawn or Deleted acknowledge a withdrawal. The hash type follows from the value's "
+                            "length (64: PDQ, 32: MD5)."),
+            "security": [{"subscriptionKey": [], "functionKey": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["hashFeedbacks"], "properties": {
+                    "count": {"type": "integer"},
+                    "hashFeedbacks": {"type": "array", "minItems": 1, "maxItems": MAX_REPORTS, "items": {
+                        "type": "object", "required": ["hashValue", "feedbackValue"], "properties": {
+                            "hashValue": {"type": "string"},
+                            "feedbackValue": {"type": "string", "enum": sorted(
+                                set(Outcome.Value.values) - {Outcome.Value.REMOVED})},
+                            "tags": {"type": "array", "items": {"type": "string"}}}}}}}}}},
+            "responses": responses(json_ok("Recorded.", {
+                "type": "object", "required": ["count"], "properties": {"count": {"type": "integer"}}}),
+                "400", "401", "403", "404", "413", "415", "429"),
+        }},
+    },
+}

@@ -11,11 +11,12 @@ from hashing import signals
 from hashing.models import BankChange, BankHash
 
 
-def bank_signal(signal_type, value, *, quality=None, video=False):
+def bank_signal(signal_type, value, *, quality=None, video=False, review_if_new=BankHash.Review.NONE):
     """The bank row for this signal, created if new. Validates and normalises; raises InvalidSignal.
 
     A better PDQ quality than the bank knew, or a first video holding an MD5, counts as a change (it may make
-    the hash shareable, or shareable as VideoMD5). Quality never goes down.
+    the hash shareable, or shareable as VideoMD5). Quality never goes down. `review_if_new` puts a new row
+    under review from its first logged state (a partner's contribution is never, even for a moment, shareable).
     """
     kind = signals.get(signal_type)
     value = kind.normalise(value)
@@ -25,7 +26,8 @@ def bank_signal(signal_type, value, *, quality=None, video=False):
     try:
         with transaction.atomic():
             bank_hash, created = BankHash.objects.get_or_create(
-                signal_type=kind.code, value=value, defaults={"quality": quality, "video": video}
+                signal_type=kind.code, value=value,
+                defaults={"quality": quality, "video": video, "review": review_if_new}
             )
     except IntegrityError:  # another request created it between our read and our insert
         bank_hash, created = BankHash.objects.get(signal_type=kind.code, value=value), False

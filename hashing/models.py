@@ -76,8 +76,11 @@ class BankHash(models.Model):
 
     @staticmethod
     def shareable_q(prefix=""):
+        # A PDQ with no quality came from a partner (callers' items always carry one) and is shared only after a
+        # person approved it, which the review field already requires.
         reliable = models.Q(**{f"{prefix}signal_type": signals.PDQ.code,
-                               f"{prefix}quality__gte": signals.PDQ_MIN_QUALITY})
+                               f"{prefix}quality__gte": signals.PDQ_MIN_QUALITY}) | models.Q(
+            **{f"{prefix}signal_type": signals.PDQ.code, f"{prefix}quality": None})
         return (models.Q(**{f"{prefix}status": BankHash.Status.ACTIVE, f"{prefix}review": BankHash.Review.NONE})
                 & (reliable | ~models.Q(**{f"{prefix}signal_type": signals.PDQ.code})))
 
@@ -87,7 +90,9 @@ class BankHash(models.Model):
 
     @property
     def is_low_quality(self):
-        return self.signal_type == signals.PDQ.code and signals.is_low_quality(self.quality)
+        """A PDQ whose quality is known and below the limit (unknown: a partner's, judged by a person)."""
+        return (self.signal_type == signals.PDQ.code and self.quality is not None
+                and signals.is_low_quality(self.quality))
 
     @property
     def is_shareable(self):
@@ -140,5 +145,6 @@ class BankChange(models.Model):
 
     @property
     def is_shareable(self):
-        low = (self.bank_hash.signal_type == signals.PDQ.code and signals.is_low_quality(self.quality))
+        low = (self.bank_hash.signal_type == signals.PDQ.code and self.quality is not None
+               and signals.is_low_quality(self.quality))
         return self.status == BankHash.Status.ACTIVE and self.review == BankHash.Review.NONE and not low

@@ -15,6 +15,8 @@ from ncii_portal.clientip import client_ip
 from partners.feed import was_shared
 from partners.models import ApiKey, Outcome, Partner
 
+RESERVED_SLUGS = {"review"}  # /partners/review/ is the review queue
+
 
 class PartnerError(Exception):
     """A refusal with a message for a person or a partner's engineer, and the HTTP status for it."""
@@ -26,6 +28,8 @@ class PartnerError(Exception):
 
 @transaction.atomic
 def create_partner(*, name, slug, by=None, actor_label="", **fields):
+    if slug in RESERVED_SLUGS:
+        raise PartnerError(f"{slug!r} names a page of the portal; choose another slug.", field="slug")
     if Partner.objects.filter(slug=slug).exists():
         raise PartnerError(f"A partner with the slug {slug!r} already exists.", field="slug")
     partner = Partner.objects.create(name=name, slug=slug, **fields)
@@ -205,3 +209,65 @@ def pause_on_consensus(bank_hash):
             bank.set_review(row, BankHash.Review.PAUSED)
             record("bank.paused_by_consensus", actor_label="system", target=row,
                    details={"partners": sorted(latest)})
+
+
+@transaction.atomic
+def acknowledge(partner, hashes):
+    """The partner confirms it applied withdrawals: one acknowledgement per withdrawal (repeats change nothing).
+    Returns (recorded, duplicates). A hash that is not withdrawn for this partner has nothing to acknowledge."""
+    resolved = []
+    for n, (signal_type, value) in enumerate(hashes):
+        bank_hash = find_served_hash(partner, signal_type, value)
+        if bank_hash is None:
+            raise PartnerError("Unknown hash: it was never sent to you.", status=404, field=f"[{n}].value")
+        if bank_hash.is_shareable:
+            raise PartnerError("This hash is active: there is no withdrawal to acknowledge.", status=409,
+                               field=f"[{n}].value")
+        resolved.append(bank_hash)
+    recorded = duplicates = 0
+    for bank_hash in resolved:
+        _outcome, created = Outcome.objects.get_or_create(
+            partner=partner, bank_hash=bank_hash, value=Outcome.Value.WITHDRAWN, acted_at=bank_hash.changed,
+            defaults={"signal_type": bank_hash.signal_type, "via": "native"})
+        recorded, duplicates = recorded + created, duplicates + (not created)
+    record("partner.acknowledged", actor_label=f"partner:{partner.slug}", target=partner,
+           details={"recorded": recorded, "duplicates": duplicates})
+    return recorded, duplicates
+
+
+@transaction.atomic
+def contribute(partner, hashes):
+    """Hashes a partner found itself ({"signal_type", "value", "quality"?, "outcome", "tags"}): new ones are held
+    for staff review and shared with no one until a person approves them; ones the bank already has only get the
+    partner's report. Returns the number held for review."""
+    held = 0
+    for item in hashes:
+        exists = BankHash.objects.filter(signal_type=item["signal_type"], value=item["value"]).exists()
+        bank_hash = bank.bank_signal(item["signal_type"], item["value"], quality=item.get("quality"),
+                                     video=item.get("video", False), review_if_new=BankHash.Review.HELD)
+        held += not exists
+        Outcome.objects.get_or_create(
+            partner=partner, bank_hash=bank_hash, value=item["outcome"], acted_at=item["acted_at"],
+            defaults={"signal_type": bank_hash.signal_type, "tags": sorted(item.get("tags", [])),
+                      "via": item.get("via", "native")})
+    record("partner.contributed", actor_label=f"partner:{partner.slug}", target=partner,
+           details={"hashes": len(hashes), "held": held})
+    return held
+
+
+@transaction.atomic
+def review_hash(bank_hash, decision, *, by):
+    """Staff decide on a held or paused hash: approve (shared again, or for the first time) or reject (kept out:
+    a contributed hash no case holds is withdrawn; a paused one stays paused)."""
+    row = BankHash.objects.select_for_update().get(pk=bank_hash.pk)
+    if row.review == BankHash.Review.NONE:
+        raise PartnerError("This hash is not waiting for review.", status=409)
+    if decision == "approve":
+        bank.set_review(row, BankHash.Review.NONE)
+    elif decision == "reject":
+        if row.review == BankHash.Review.HELD and not row.items.exists():
+            bank.set_status(row, BankHash.Status.WITHDRAWN)
+    else:
+        raise PartnerError("Decide approve or reject.")
+    record(f"bank.review_{decision}", actor=by, target=row, details={"review": bank_hash.review})
+    return row

@@ -254,3 +254,67 @@ def docs(request):
     operations = [(path, method.upper(), operation) for path, methods in SCHEMA["paths"].items()
                   for method, operation in methods.items()]
     return render(request, "partners/api_docs.html", {"schema": SCHEMA, "operations": operations})
+
+
+def clean_hash_ref(n, raw, field):
+    if not isinstance(raw, dict):
+        raise BadRequest("Each entry is an object with signal_type and value.", f"{field}[{n}]")
+    try:
+        kind = signals.get(raw.get("signal_type"))
+        return kind.code, kind.normalise(raw.get("value"))
+    except signals.InvalidSignal as bad:
+        raise BadRequest(str(bad), f"{field}[{n}].value") from None
+
+
+@require_POST
+@keyed(ApiKey.Scope.FEEDBACK)
+def acknowledgements(request, key):
+    """POST /api/v1/acknowledgements — {"acknowledgements": [{signal_type, value}]}: withdrawals applied."""
+    try:
+        hashes = [clean_hash_ref(n, raw, "acknowledgements")
+                  for n, raw in enumerate(report_list(json_body(request), "acknowledgements"))]
+        recorded_count, duplicates = actions.acknowledge(key.partner, hashes)
+    except BadRequest as bad:
+        return error(bad.message, bad.status, bad.field)
+    except actions.PartnerError as refusal:
+        return error(refusal.message, refusal.status, refusal.field)
+    return JsonResponse({"recorded": recorded_count, "duplicates": duplicates})
+
+
+STOPNCII_SIGNAL_NAMES = {"ImagePDQ": signals.PDQ, "StopNCIISignalType.ImagePDQ": signals.PDQ,
+                         "VideoMD5": signals.MD5, "StopNCIISignalType.VideoMD5": signals.MD5}
+
+
+def clean_contribution(n, raw):
+    field = f"hashRecords[{n}]"
+    if not isinstance(raw, dict):
+        raise BadRequest("Each record is an object.", field)
+    kind = STOPNCII_SIGNAL_NAMES.get(raw.get("signalType"))
+    if kind is None:
+        raise BadRequest("signalType must be ImagePDQ or VideoMD5.", f"{field}.signalType")
+    try:
+        value = kind.normalise(raw.get("hashValue"))
+    except signals.InvalidSignal as bad:
+        raise BadRequest(str(bad), f"{field}.hashValue") from None
+    feedbacks = raw.get("CSPFeedbacks") or [{"feedbackValue": "None"}]
+    if not isinstance(feedbacks, list) or not isinstance(feedbacks[0], dict):
+        raise BadRequest("CSPFeedbacks must be a list of objects.", f"{field}.CSPFeedbacks")
+    outcome = feedbacks[0].get("feedbackValue", "None")
+    if outcome not in Outcome.Value.values or outcome == Outcome.Value.REMOVED:
+        raise BadRequest("feedbackValue is not one StopNCII knows.", f"{field}.CSPFeedbacks[0].feedbackValue")
+    return {"signal_type": kind.code, "value": value, "video": kind == signals.MD5, "outcome": outcome,
+            "tags": clean_tags(feedbacks[0].get("tags"), f"{field}.CSPFeedbacks[0].tags"),
+            "acted_at": timezone.now(), "via": "stopncii"}
+
+
+@require_POST
+@keyed(ApiKey.Scope.SUBMIT, credentials=stopncii_headers)
+def stopncii_submit_hashes(request, key):
+    """POST /api/stopncii/v1/SubmitHashes — hashes the partner found itself: held for staff review."""
+    try:
+        hashes = [clean_contribution(n, raw)
+                  for n, raw in enumerate(report_list(json_body(request), "hashRecords"))]
+    except BadRequest as bad:
+        return error(bad.message, bad.status, bad.field)
+    held = actions.contribute(key.partner, hashes)
+    return JsonResponse({"count": len(hashes), "heldForReview": held})

@@ -11,6 +11,8 @@ urlpatterns = [
     path("docs/", api.docs, name="docs"),
     path("v1/hashes", api.hashes, name="hashes"),
     path("v1/feedback", api.feedback, name="feedback"),
+    path("v1/acknowledgements", api.acknowledgements, name="acknowledgements"),
     path("stopncii/v1/FetchHashes", api.stopncii_fetch_hashes, name="stopncii_fetch_hashes"),
     path("stopncii/v1/SubmitFeedback", api.stopncii_submit_feedback, name="stopncii_submit_feedback"),
+    path("stopncii/v1/SubmitHashes", api.stopncii_submit_hashes, name="stopncii_submit_hashes"),
 ]

@@ -28,7 +28,8 @@ def decode_cursor(cursor):
 
 def was_shared():
     """A change that left the hash shareable (checked on the change's own columns)."""
-    reliable = Q(bank_hash__signal_type=signals.PDQ.code, quality__gte=signals.PDQ_MIN_QUALITY)
+    reliable = Q(bank_hash__signal_type=signals.PDQ.code, quality__gte=signals.PDQ_MIN_QUALITY) | Q(
+        bank_hash__signal_type=signals.PDQ.code, quality=None)  # a partner's, approved by a person
     return (Q(status=BankHash.Status.ACTIVE, review=BankHash.Review.NONE)
             & (reliable | ~Q(bank_hash__signal_type=signals.PDQ.code)))
 

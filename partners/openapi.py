@@ -4,7 +4,7 @@ Written by hand next to the views it describes; tests/test_api_schema.py fails w
 namespace is missing from it.
 """
 
-from partners.api import MAX_LIMIT, MAX_REPORTS, NATIVE_OUTCOMES
+from partners.api import MAX_LIMIT, MAX_REPORTS, NATIVE_OUTCOMES, STOPNCII_SIGNAL_NAMES
 from partners.models import Outcome
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -16,6 +16,7 @@ def responses(ok, *codes):
         "401": "No key, an unknown key or a wrong secret.",
         "403": "The key is revoked, expired, out of scope, or its partner is not live.",
         "404": "A hash that was never sent to you.",
+        "409": "Nothing to do for this hash in its present state (e.g. acknowledging an active hash).",
         "413": "The body is too large.",
         "415": "The body is not JSON.",
         "429": "Rate limit: wait for `Retry-After` seconds.",
@@ -120,6 +121,21 @@ SCHEMA = {
                 "properties": {"recorded": {"type": "integer"}, "duplicates": {"type": "integer"}}}),
                 "400", "401", "403", "404", "413", "415", "429"),
         }},
+        "/api/v1/acknowledgements": {"post": {
+            "summary": "Confirm you applied withdrawals",
+            "description": "For hashes the feed told you are withdrawn. Repeats change nothing.",
+            "security": [{"bearer": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["acknowledgements"], "properties": {"acknowledgements": {
+                    "type": "array", "minItems": 1, "maxItems": MAX_REPORTS, "items": {
+                        "type": "object", "required": ["signal_type", "value"], "properties": {
+                            "signal_type": {"type": "string", "enum": ["pdq", "phash", "md5"]},
+                            "value": {"type": "string"}}}}}}}}},
+            "responses": responses(json_ok("Recorded.", {
+                "type": "object", "required": ["recorded", "duplicates"],
+                "properties": {"recorded": {"type": "integer"}, "duplicates": {"type": "integer"}}}),
+                "400", "401", "403", "404", "409", "413", "415", "429"),
+        }},
         "/api/stopncii/v1/FetchHashes": {"get": {
             "summary": "StopNCII FetchHashes: ImagePDQ and VideoMD5 records since a checkpoint",
             "description": (
@@ -141,6 +157,25 @@ SCHEMA = {
                     "nextSetTimestamp": {"type": "integer"}, "hasMoreRecords": {"type": "boolean"},
                     "hashRecords": {"type": "array", "items": {"$ref": "#/components/schemas/StopNCIIRecord"}}}}),
                 "400", "401", "403", "429"),
+        }},
+        "/api/stopncii/v1/SubmitHashes": {"post": {
+            "summary": "StopNCII SubmitHashes: hashes you found yourself",
+            "description": ("Held for staff review and shared with no one until a person approves them. Both "
+                            "spellings of signalType are accepted (ImagePDQ, StopNCIISignalType.ImagePDQ)."),
+            "security": [{"subscriptionKey": [], "functionKey": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["hashRecords"], "properties": {
+                    "count": {"type": "integer"},
+                    "hashRecords": {"type": "array", "minItems": 1, "maxItems": MAX_REPORTS, "items": {
+                        "type": "object", "required": ["signalType", "hashValue"], "properties": {
+                            "lastModtimestamp": {"type": "integer"},
+                            "signalType": {"type": "string", "enum": sorted(STOPNCII_SIGNAL_NAMES)},
+                            "hashValue": {"type": "string"},
+                            "CSPFeedbacks": {"type": "array", "items": {"type": "object"}}}}}}}}}},
+            "responses": responses(json_ok("Received.", {
+                "type": "object", "required": ["count", "heldForReview"],
+                "properties": {"count": {"type": "integer"}, "heldForReview": {"type": "integer"}}}),
+                "400", "401", "403", "413", "415", "429"),
         }},
         "/api/stopncii/v1/SubmitFeedback": {"post": {
             "summary": "StopNCII SubmitFeedback",

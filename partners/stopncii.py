@@ -94,7 +94,8 @@ def records_for(partner, rows):
     unshareable = {change.bank_hash_id for change in rows if not change.bank_hash.is_shareable}
     once = Q(status=BankHash.Status.ACTIVE, review=BankHash.Review.NONE) & (
         Q(bank_hash__signal_type=signals.MD5.code)
-        | Q(bank_hash__signal_type=signals.PDQ.code, quality__gte=signals.PDQ_MIN_QUALITY))
+        | Q(bank_hash__signal_type=signals.PDQ.code, quality__gte=signals.PDQ_MIN_QUALITY)
+        | Q(bank_hash__signal_type=signals.PDQ.code, quality=None))
     once_shared = set(BankChange.objects.filter(once, bank_hash_id__in=unshareable)
                       .values_list("bank_hash_id", flat=True).distinct()) if unshareable else set()
     own = {}  # the requesting partner's own latest report per hash, and no one else's

@@ -100,3 +100,28 @@ def partner_key_revoke(request, partner, pk):
 def partner_key_rotate(request, partner, pk):
     key, secret = actions.rotate_key(get_object_or_404(ApiKey, pk=pk, partner=partner), by=request.user)
     return detail_page(request, Partner.objects.get(pk=partner.pk), new_key={"key": key, "secret": secret})
+
+
+@role_required(*MANAGERS)
+def review_queue(request):
+    """Hashes waiting for a person: contributed by partners (held) or reported not NCII by several (paused)."""
+    from hashing.models import BankHash
+
+    waiting = (BankHash.objects.exclude(review=BankHash.Review.NONE)
+               .prefetch_related("outcomes__partner").order_by("changed"))
+    return render(request, "partners/review_queue.html", {"waiting": waiting})
+
+
+@require_POST
+@role_required(*MANAGERS)
+def review_decide(request, pk):
+    from hashing.models import BankHash
+
+    bank_hash = get_object_or_404(BankHash, pk=pk)
+    try:
+        actions.review_hash(bank_hash, request.POST.get("decision", ""), by=request.user)
+    except actions.PartnerError as error:
+        messages.error(request, error.message)
+        return redirect("review_queue")
+    messages.success(request, "Decision recorded.")
+    return redirect("review_queue")

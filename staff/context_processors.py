@@ -6,6 +6,7 @@ NAVIGATION = [
     ("Cases", "case_list", (roles.CASEWORKER, roles.SUPERVISOR)),
     ("Record a contact", "contact_new", (roles.CASEWORKER, roles.SUPERVISOR)),
     ("Partners", "partner_list", (roles.PARTNER_MANAGER, roles.ADMINISTRATOR)),
+    ("Review queue", "review_queue", (roles.PARTNER_MANAGER, roles.ADMINISTRATOR)),
     ("Hasher check", "hasher_check", roles.ALL),
     ("Audit log", "audit_log", (roles.SUPERVISOR, roles.ADMINISTRATOR)),
     ("Staff", "staff_list", (roles.ADMINISTRATOR,)),

@@ -22,6 +22,7 @@ MATRIX = [
     ("case_list",              200, 200, 403, 403),
     ("evidence_template",      403, 403, 403, 200),
     ("partner_list",           403, 403, 200, 200),
+    ("review_queue",           403, 403, 200, 200),
     ("mfa_index",              200, 200, 200, 200),
     ("usersessions_list",      200, 200, 200, 200),
 ]

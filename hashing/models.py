@@ -109,8 +109,15 @@ class BankChangeQuerySet(models.QuerySet):
                                                 output_field=models.BigIntegerField()))
 
     def after(self, txid, change_id):
-        """In feed order, (transaction id, change id), after a cursor position."""
-        return self.filter(models.Q(txid__gt=txid) | models.Q(txid=txid, id__gt=change_id)).order_by("txid", "id")
+        """In feed order, (transaction id, change id), after a cursor position. A row comparison, so the
+        (txid, id) index serves each page from the cursor on (an OR of the two would rescan from the start)."""
+        return self.extra(where=["(hashing_bankchange.txid, hashing_bankchange.id) > (%s, %s)"],  # noqa: S610
+                          params=[txid, change_id]).order_by("txid", "id")
+
+    def after_time(self, at, change_id):
+        """In history order, (database time, change id), after a position; served by the (at, id) index."""
+        return self.extra(where=["(hashing_bankchange.at, hashing_bankchange.id) > (%s, %s)"],  # noqa: S610
+                          params=[at, change_id]).order_by("at", "id")
 
 
 class BankChange(models.Model):
@@ -138,7 +145,7 @@ class BankChange(models.Model):
     objects = BankChangeQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["txid", "id"])]
+        indexes = [models.Index(fields=["txid", "id"]), models.Index(fields=["at", "id"])]
 
     def __str__(self):
         return f"change {self.pk} of {self.bank_hash_id}"

@@ -75,7 +75,7 @@ def fetch(partner, *, start, page_size, token=""):
     changes = (BankChange.objects.filter(carried(), at__gte=start_at, at__lt=end_at)
                .select_related("bank_hash").order_by("at", "id"))
     if after_at is not None:
-        changes = changes.filter(Q(at__gt=after_at) | Q(at=after_at, id__gt=after_id))
+        changes = changes.after_time(after_at, after_id)
     rows = list(changes[:page_size + 1])
     has_more = len(rows) > page_size
     rows = rows[:page_size]

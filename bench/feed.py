@@ -1,0 +1,156 @@
+"""Benchmark: a full sync of a large bank through the native feed and through FetchHashes with the threatexchange
+client, next to a baseline in the same run (one COPY of the same rows to nowhere).
+
+    .venv/bin/python bench/feed.py [--hashes 1000000]
+
+Builds a scratch database (ncii_bench_feed on the test PostgreSQL, dropped at the end), bulk-seeds bank hashes
+and their change log with COPY, serves the portal with gunicorn, and times each sync end to end over HTTP.
+Prints seconds and records/s for each. Goal: each under 20 s for 1 000 000 hashes.
+"""
+
+import argparse
+import io
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+SERVER = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432")
+DB_URL = f"{SERVER}/ncii_bench_feed"
+os.environ.update(DATABASE_URL=DB_URL, DEBUG="1", DJANGO_SETTINGS_MODULE="ncii_portal.settings")
+
+import django  # noqa: E402
+import psycopg  # noqa: E402
+
+
+def recreate(drop_only=False):
+    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
+        conn.execute("DROP DATABASE IF EXISTS ncii_bench_feed")
+        if not drop_only:
+            conn.execute("CREATE DATABASE ncii_bench_feed")
+
+
+def seed(count):
+    """count bank hashes (90 % PDQ of good quality, 10 % video MD5s), one change each, with COPY."""
+    with psycopg.connect(DB_URL, autocommit=True) as conn:
+        with conn.cursor().copy("COPY hashing_bankhash (signal_type, value, status, review, quality, video, created,"
+                                " changed) FROM STDIN") as copy:
+            for n in range(count):
+                if n % 10:
+                    copy.write_row(("pdq", f"{n:064x}", "active", "", 90, False, "2026-11-01", "2026-11-01"))
+                else:
+                    copy.write_row(("md5", f"{n:032x}", "active", "", None, True, "2026-11-01", "2026-11-01"))
+        conn.execute("""INSERT INTO hashing_bankchange (bank_hash_id, status, review, quality, video, txid, at)
+                        SELECT id, status, review, quality, video, 1000, timestamptz '2026-11-01'
+                        FROM hashing_bankhash""")
+        conn.execute("ANALYZE")
+
+
+def baseline():
+    """One COPY of the same rows (hash and its latest change) to nowhere: the floor for reading them at all."""
+    started = time.perf_counter()
+    with psycopg.connect(DB_URL) as conn, conn.cursor().copy(
+            "COPY (SELECT h.signal_type, h.value, h.status, h.quality, c.at FROM hashing_bankchange c "
+            "JOIN hashing_bankhash h ON h.id = c.bank_hash_id ORDER BY c.txid, c.id) TO STDOUT") as copy:
+        sink = io.BytesIO()
+        for block in copy:
+            sink.write(block)
+    return time.perf_counter() - started
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def native_sync(url, bearer):
+    records, cursor, started = 0, "", time.perf_counter()
+    while True:
+        request = urllib.request.Request(f"{url}/api/v1/hashes?limit=5000&cursor={cursor}",
+                                         headers={"Authorization": f"Bearer {bearer}"})
+        with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 (our own local server)
+            body = json.load(response)
+        records += len(body["records"])
+        cursor = body["cursor"]
+        if not body["has_more"]:
+            return records, time.perf_counter() - started
+
+
+def stopncii_sync(url, public_id, secret):
+    from threatexchange.exchanges.clients.stopncii.api import StopNCIIAPI
+
+    api = StopNCIIAPI(public_id, secret, base_url_override=f"{url}/api/stopncii/v1")
+    records, started = 0, time.perf_counter()
+    has_more, token = True, ""
+    while has_more:
+        page = api.fetch_hashes(page_size=5000, next_page=token)
+        records += len(page.hashRecords)
+        has_more, token = page.hasMoreRecords, page.nextPageToken or ""
+    return records, time.perf_counter() - started
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--hashes", type=int, default=1_000_000)
+    args = parser.parse_args()
+    recreate()
+    django.setup()
+    from django.core.management import call_command
+
+    from partners import actions
+
+    server = None
+    try:
+        call_command("migrate", verbosity=0)
+        started = time.perf_counter()
+        seed(args.hashes)
+        print(f"seeded {args.hashes:,} hashes in {time.perf_counter() - started:.1f} s")
+        partner = actions.create_partner(name="Bench", slug="bench", actor_label="bench")
+        for move in ("start_vetting", "sign_agreement", "start_integration"):
+            actions.move_partner(partner, move, actor_label="bench")
+        actions.set_checklist(partner, actor_label="bench", agreement_signed=True, security_review=True,
+                              technical_contact=True, sandbox_test_passed=True)
+        actions.move_partner(partner, "go_live", actor_label="bench")
+        key, secret = actions.issue_key(partner, scopes=["fetch"], actor_label="bench")
+
+        port = free_port()
+        env = {**os.environ, "PARTNER_API_REQUESTS_PER_MINUTE": "100000"}
+        server = subprocess.Popen([sys.executable, "-m", "gunicorn", "ncii_portal.wsgi", "--bind",
+                                   f"127.0.0.1:{port}", "--workers", "2", "--timeout", "300"], cwd=ROOT, env=env,
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        url = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(url + "/api/schema/", timeout=2)  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.2)
+
+        floor = baseline()
+        native, native_s = native_sync(url, f"{key.public_id}.{secret}")
+        time.sleep(1.1)
+        stop, stop_s = stopncii_sync(url, key.public_id, secret)
+        print(f"baseline COPY of the rows      {floor:6.1f} s  {args.hashes / floor:10,.0f} rows/s")
+        print(f"native feed, full sync         {native_s:6.1f} s  {native / native_s:10,.0f} records/s  "
+              f"({native:,} records, {native_s / floor:.1f}x the baseline)")
+        print(f"FetchHashes via threatexchange {stop_s:6.1f} s  {stop / stop_s:10,.0f} records/s  "
+              f"({stop:,} records, {stop_s / floor:.1f}x the baseline)")
+    finally:
+        if server:
+            server.terminate()
+            server.wait(30)
+        from django.db import connections
+
+        connections.close_all()
+        recreate(drop_only=True)
+
+
+if __name__ == "__main__":
+    main()

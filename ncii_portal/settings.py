@@ -59,6 +59,10 @@ def derived_secret(key, purpose):
 API_KEY_SECRETS = env_list("API_KEY_SECRET") + env_list("API_KEY_SECRET_FALLBACKS") or [
     derived_secret(key, "partner-api-keys") for key in [SECRET_KEY, *SECRET_KEY_FALLBACKS]]
 
+# Per-partner case pseudonyms in the StopNCII API (partners.stopncii). Never rotate it: partners key their
+# records on these names.
+CASE_PSEUDONYM_SECRET = os.environ.get("CASE_PSEUDONYM_SECRET") or derived_secret(SECRET_KEY, "case-pseudonyms")
+
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_NAME = os.environ.get("SITE_NAME", "Helpline portal")

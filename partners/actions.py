@@ -129,7 +129,7 @@ def rotate_key(key, *, overlap_hours=24, by=None, actor_label=""):
 def authenticate(public_id, secret, *, scope, request=None):
     """The working key for these credentials, allowed `scope`, of a partner whose state lets it in; otherwise
     PartnerError: 401 for unknown or wrong credentials, 403 for a key that is revoked, expired, out of scope or
-    of a partner that is not live (integration partners may only fetch the sandbox feed: `sandbox` scope)."""
+    of a partner that is not live."""
     if not public_id or not secret:
         raise PartnerError("Send your API key (see the API documentation for the headers).", status=401)
     key = ApiKey.objects.select_related("partner").filter(public_id=str(public_id)[:40]).first()
@@ -139,8 +139,9 @@ def authenticate(public_id, secret, *, scope, request=None):
         raise PartnerError("This API key was revoked or has expired. Ask the helpline for a new one.", status=403)
     if scope not in key.scopes:
         raise PartnerError(f"This API key does not have the {scope!r} scope.", status=403)
-    if key.partner.state not in (Partner.State.LIVE, Partner.State.INTEGRATION):
-        raise PartnerError("This partner is not live; its keys do not work.", status=403)
+    if key.partner.state != Partner.State.LIVE:
+        # Partners in integration will get a sandbox feed of synthetic hashes; real ones only once live.
+        raise PartnerError("This partner is not live: its keys do not reach real hashes.", status=403)
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):  # not a write per request
         ApiKey.objects.filter(pk=key.pk).update(
@@ -153,11 +154,16 @@ def authenticate(public_id, secret, *, scope, request=None):
 NOT_BLOCKED_CONSENSUS = 2  # partners independently reporting NotBlocked pause a hash for review (design rule 9)
 
 
-def find_served_hash(partner, signal_type, value):
-    """The bank row a partner may report on: one it was (or is) given. Anything else reads as unknown, so a
-    partner learns nothing about hashes it was never sent."""
+def find_served_hash(partner, signal_type, value, *, stopncii=False):
+    """The bank row a partner may report on: one of the types it takes, once shared (through StopNCII, an MD5
+    only if a video holds it). Anything else reads as unknown, so a partner learns nothing about hashes it was
+    never sent."""
+    if not partner.wants(signal_type):
+        return None
     bank_hash = BankHash.objects.filter(signal_type=signal_type, value=value).first()
-    if bank_hash is None or not BankChange.objects.filter(was_shared(), bank_hash=bank_hash).exists():
+    if bank_hash is None or (stopncii and signal_type == "md5" and not bank_hash.video):
+        return None
+    if not BankChange.objects.filter(was_shared(), bank_hash=bank_hash).exists():
         return None
     return bank_hash
 
@@ -171,12 +177,22 @@ def record_feedback(partner, reports, *, via):
     NOT_BLOCKED_CONSENSUS partners pauses the hash for staff review."""
     resolved = []
     for n, report in enumerate(reports):
-        bank_hash = find_served_hash(partner, report["signal_type"], report["value"])
+        bank_hash = find_served_hash(partner, report["signal_type"], report["value"], stopncii=via == "stopncii")
         if bank_hash is None:
             raise PartnerError("Unknown hash: it was never sent to you.", status=404, field=f"[{n}].value")
         resolved.append((bank_hash, report))
     recorded = duplicates = 0
     for bank_hash, report in resolved:
+        if report["outcome"] in Outcome.ACKNOWLEDGED:
+            # One acknowledgement per withdrawal, whichever API it came through.
+            report = {**report, "acted_at": bank_hash.changed}
+        elif report.get("acted_at") is None:
+            # No time of its own (StopNCII sends none): a repeat of the partner's latest report is a retry.
+            latest = Outcome.objects.filter(partner=partner, bank_hash=bank_hash).order_by("received", "id").last()
+            if latest and (latest.value, latest.tags) == (report["outcome"], sorted(report["tags"])):
+                duplicates += 1
+                continue
+            report = {**report, "acted_at": timezone.now()}
         outcome, created = Outcome.objects.get_or_create(
             partner=partner, bank_hash=bank_hash, value=report["outcome"], acted_at=report["acted_at"],
             defaults={"signal_type": bank_hash.signal_type, "tags": sorted(report["tags"]), "via": via})
@@ -199,16 +215,15 @@ def record_feedback(partner, reports, *, via):
 
 
 def pause_on_consensus(bank_hash):
+    row = BankHash.objects.select_for_update().get(pk=bank_hash.pk)  # count under the row's lock: no race
     latest = {}
     for partner_id, value in (Outcome.objects.filter(bank_hash=bank_hash).exclude(value__in=Outcome.ACKNOWLEDGED)
                               .order_by("received", "id").values_list("partner_id", "value")):
         latest[partner_id] = value
-    if sum(1 for value in latest.values() if value == Outcome.Value.NOT_BLOCKED) >= NOT_BLOCKED_CONSENSUS:
-        row = BankHash.objects.select_for_update().get(pk=bank_hash.pk)
-        if row.review == BankHash.Review.NONE:
-            bank.set_review(row, BankHash.Review.PAUSED)
-            record("bank.paused_by_consensus", actor_label="system", target=row,
-                   details={"partners": sorted(latest)})
+    consensus = sum(1 for value in latest.values() if value == Outcome.Value.NOT_BLOCKED) >= NOT_BLOCKED_CONSENSUS
+    if consensus and row.review == BankHash.Review.NONE:
+        bank.set_review(row, BankHash.Review.PAUSED)
+        record("bank.paused_by_consensus", actor_label="system", target=row, details={"partners": sorted(latest)})
 
 
 @transaction.atomic
@@ -244,7 +259,8 @@ def contribute(partner, hashes):
     for item in hashes:
         exists = BankHash.objects.filter(signal_type=item["signal_type"], value=item["value"]).exists()
         bank_hash = bank.bank_signal(item["signal_type"], item["value"], quality=item.get("quality"),
-                                     video=item.get("video", False), review_if_new=BankHash.Review.HELD)
+                                     video=item.get("video", False) and not exists,  # never relabel ours
+                                     review_if_new=BankHash.Review.HELD)
         held += not exists
         Outcome.objects.get_or_create(
             partner=partner, bank_hash=bank_hash, value=item["outcome"], acted_at=item["acted_at"],

@@ -3,7 +3,7 @@ partners.feed and partners.actions. Errors are JSON {"error", "field"}."""
 
 import json
 import time
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -49,8 +49,9 @@ def json_body(request):
 def clean_tags(tags, field):
     if tags is None:
         return []
-    if not isinstance(tags, list) or len(tags) > 20 or not all(isinstance(t, str) and len(t) <= 100 for t in tags):
-        raise BadRequest("tags must be a list of at most 20 strings of up to 100 characters.", field)
+    if not isinstance(tags, list) or len(tags) > 20 or not all(
+            isinstance(t, str) and len(t) <= 100 and t.isprintable() for t in tags):
+        raise BadRequest("tags must be a list of at most 20 printable strings of up to 100 characters.", field)
     return tags
 
 
@@ -178,14 +179,19 @@ def clean_native_report(n, raw):
         value = kind.normalise(raw.get("value"))
     except signals.InvalidSignal as bad:
         raise BadRequest(str(bad), f"{field}.value") from None
-    if raw.get("outcome") not in NATIVE_OUTCOMES:
+    if not isinstance(raw.get("outcome"), str) or raw["outcome"] not in NATIVE_OUTCOMES:
         raise BadRequest(f"outcome must be one of {', '.join(sorted(NATIVE_OUTCOMES))}.", f"{field}.outcome")
-    acted_at = timezone.now()
+    acted_at = None  # without a time of its own, a repeat of the latest report is taken as a retry
     if raw.get("acted_at") is not None:
-        acted_at = parse_datetime(str(raw["acted_at"])) if isinstance(raw["acted_at"], str) else None
-        if acted_at is None or acted_at.tzinfo is None:
-            raise BadRequest("acted_at must be an ISO 8601 time with its offset, e.g. 2026-11-27T10:00:00Z.",
-                             f"{field}.acted_at")
+        try:
+            acted_at = parse_datetime(raw["acted_at"]) if isinstance(raw["acted_at"], str) else None
+            if acted_at is not None and acted_at.tzinfo is not None:
+                acted_at.astimezone(UTC)  # an offset that cannot be converted raises here
+        except (ValueError, OverflowError):
+            acted_at = None
+        if acted_at is None or acted_at.tzinfo is None or acted_at.year < 2000:
+            raise BadRequest("acted_at must be an ISO 8601 time with its offset since 2000, e.g. "
+                             "2026-11-27T10:00:00Z.", f"{field}.acted_at")
         if acted_at > timezone.now() + timedelta(minutes=5):
             raise BadRequest("acted_at is in the future.", f"{field}.acted_at")
     return {"signal_type": kind.code, "value": value, "outcome": raw["outcome"],
@@ -217,11 +223,12 @@ def clean_stopncii_report(n, raw):
         value = kind.normalise(raw["hashValue"])
     except signals.InvalidSignal as bad:
         raise BadRequest(str(bad), f"{field}.hashValue") from None
-    if raw.get("feedbackValue") not in Outcome.Value.values or raw.get("feedbackValue") == Outcome.Value.REMOVED:
+    reported = raw.get("feedbackValue")
+    if not isinstance(reported, str) or reported not in Outcome.Value.values or reported == Outcome.Value.REMOVED:
         raise BadRequest("feedbackValue must be one of None, QualityUnknown, PendingReview, Blocked, NotBlocked, "
                          "Withdrawn, Deleted.", f"{field}.feedbackValue")
     return {"signal_type": kind.code, "value": value, "outcome": raw["feedbackValue"],
-            "tags": clean_tags(raw.get("tags"), f"{field}.tags"), "acted_at": timezone.now()}
+            "tags": clean_tags(raw.get("tags"), f"{field}.tags"), "acted_at": None}
 
 
 @require_POST
@@ -289,7 +296,7 @@ def clean_contribution(n, raw):
     field = f"hashRecords[{n}]"
     if not isinstance(raw, dict):
         raise BadRequest("Each record is an object.", field)
-    kind = STOPNCII_SIGNAL_NAMES.get(raw.get("signalType"))
+    kind = STOPNCII_SIGNAL_NAMES.get(raw["signalType"]) if isinstance(raw.get("signalType"), str) else None
     if kind is None:
         raise BadRequest("signalType must be ImagePDQ or VideoMD5.", f"{field}.signalType")
     try:
@@ -300,7 +307,7 @@ def clean_contribution(n, raw):
     if not isinstance(feedbacks, list) or not isinstance(feedbacks[0], dict):
         raise BadRequest("CSPFeedbacks must be a list of objects.", f"{field}.CSPFeedbacks")
     outcome = feedbacks[0].get("feedbackValue", "None")
-    if outcome not in Outcome.Value.values or outcome == Outcome.Value.REMOVED:
+    if not isinstance(outcome, str) or outcome not in Outcome.Value.values or outcome == Outcome.Value.REMOVED:
         raise BadRequest("feedbackValue is not one StopNCII knows.", f"{field}.CSPFeedbacks[0].feedbackValue")
     return {"signal_type": kind.code, "value": value, "video": kind == signals.MD5, "outcome": outcome,
             "tags": clean_tags(feedbacks[0].get("tags"), f"{field}.CSPFeedbacks[0].tags"),

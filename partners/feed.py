@@ -38,7 +38,9 @@ def page(partner, position=START, limit=1000):
     """(records, next position, has_more) for `partner` after `position`.
 
     Each record is the hash as it is now: active while it may be shared, withdrawn once it may not (paused,
-    withdrawn by its cases). A hash that was never shareable (e.g. a PDQ of low quality) is never mentioned.
+    withdrawn by its cases). A withdrawal is told only to a reader that could have received the hash, i.e. it
+    was shareable before this page's starting position; a hash never shareable (e.g. a PDQ of low quality) is
+    never mentioned, and a partner starting fresh is not told of hashes withdrawn before it arrived.
     """
     changes = BankChange.objects.settled().after(*position).select_related("bank_hash")
     if partner.signal_types:
@@ -48,6 +50,8 @@ def page(partner, position=START, limit=1000):
     rows = rows[:limit]
     unshareable = {change.bank_hash_id for change in rows if not change.bank_hash.is_shareable}
     once_shared = set(BankChange.objects.filter(was_shared(), bank_hash_id__in=unshareable)
+                      .extra(where=["(hashing_bankchange.txid, hashing_bankchange.id) <= (%s, %s)"],  # noqa: S610
+                             params=list(position))
                       .values_list("bank_hash_id", flat=True).distinct()) if unshareable else set()
     latest = {}
     for change in rows:  # a hash changed twice in one page is told once, as it is now

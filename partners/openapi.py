@@ -109,8 +109,9 @@ SCHEMA = {
             "summary": "Report what you did about hashes (idempotent)",
             "description": (
                 "PendingReview: a match, in review; Blocked: matched and actioned; NotBlocked: matched, judged "
-                "not NCII; Removed: taken down. `acted_at` is your own time of action (default: now). Sending the "
-                "same report again changes nothing. All reports in a request are recorded, or none."),
+                "not NCII; Removed: taken down. `acted_at` is your own time of action: a report sent again with the "
+                "same time changes nothing (without one, a repeat of your latest report on that hash changes "
+                "nothing). All reports in a request are recorded, or none."),
             "security": [{"bearer": []}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["feedback"], "properties": {"feedback": {

@@ -28,12 +28,17 @@ def horizon():
     """The first whole second that may still receive changes: every change timed before it is visible now.
 
     A change is timed by the database clock when written. One not yet committed was written by a transaction
-    holding an id, at or after that transaction began; one not yet written will be timed at or after now.
+    holding an id, at or after that transaction began; one not yet written will be timed at or after the clock
+    read first here. A session whose start this role may not see counts as having begun at the epoch (the
+    checkpoint then waits for it), never as absent.
     """
     with connection.cursor() as cursor:
-        cursor.execute("""SELECT floor(extract(epoch FROM least(clock_timestamp(),
-                              (SELECT min(xact_start) FROM pg_stat_activity WHERE backend_xid IS NOT NULL))))""")
-        return int(cursor.fetchone()[0])
+        cursor.execute("SELECT clock_timestamp()")
+        now = cursor.fetchone()[0]
+        cursor.execute("""SELECT min(coalesce(xact_start, 'epoch'::timestamptz)) FROM pg_stat_activity
+                          WHERE backend_xid IS NOT NULL AND datname = current_database()""")
+        oldest = cursor.fetchone()[0]
+    return int(min(now, oldest or now).timestamp())
 
 
 def carried():
@@ -48,7 +53,7 @@ def stopncii_type(bank_hash):
 
 def pseudonym(partner, case_id):
     """A case number for this partner only: stable, and useless anywhere else (never the case reference)."""
-    key = settings.API_KEY_SECRETS[0].encode()
+    key = settings.CASE_PSEUDONYM_SECRET.encode()
     return hmac.new(key, f"stopncii-case:{partner.pk}:{case_id}".encode(), hashlib.sha256).hexdigest()[:20]
 
 
@@ -74,29 +79,35 @@ def fetch(partner, *, start, page_size, token=""):
     end_at = datetime.fromtimestamp(limit_second, UTC)
     changes = (BankChange.objects.filter(carried(), at__gte=start_at, at__lt=end_at)
                .select_related("bank_hash").order_by("at", "id"))
+    if partner.signal_types:
+        changes = changes.filter(bank_hash__signal_type__in=partner.signal_types)
     if after_at is not None:
         changes = changes.after_time(after_at, after_id)
     rows = list(changes[:page_size + 1])
     has_more = len(rows) > page_size
     rows = rows[:page_size]
-    records = records_for(partner, rows)
+    records = records_for(partner, rows, before=after_at or start_at)
+    # The client stores each page's checkpoint (and keeps it if the sync stops there): mid-sync it is the second
+    # this page ended in, which the next sync re-reads; only the last page moves it to the horizon.
+    checkpoint = int(rows[-1].at.timestamp()) if has_more else limit_second
     return {
         "count": len(records),
         "nextPageToken": encode_token(limit_second, rows[-1].at, rows[-1].id) if has_more else None,
-        "nextSetTimestamp": limit_second,
+        "nextSetTimestamp": max(start, checkpoint),
         "hasMoreRecords": has_more,
         "hashRecords": records,
     }
 
 
-def records_for(partner, rows):
+def records_for(partner, rows, *, before):
     hash_ids = {change.bank_hash_id for change in rows}
     unshareable = {change.bank_hash_id for change in rows if not change.bank_hash.is_shareable}
     once = Q(status=BankHash.Status.ACTIVE, review=BankHash.Review.NONE) & (
         Q(bank_hash__signal_type=signals.MD5.code)
         | Q(bank_hash__signal_type=signals.PDQ.code, quality__gte=signals.PDQ_MIN_QUALITY)
         | Q(bank_hash__signal_type=signals.PDQ.code, quality=None))
-    once_shared = set(BankChange.objects.filter(once, bank_hash_id__in=unshareable)
+    # A withdrawal is told only to a reader that could have had the hash: shareable before this page began.
+    once_shared = set(BankChange.objects.filter(once, bank_hash_id__in=unshareable, at__lt=before)
                       .values_list("bank_hash_id", flat=True).distinct()) if unshareable else set()
     own = {}  # the requesting partner's own latest report per hash, and no one else's
     for hash_id, value, tags in (Outcome.objects.filter(partner=partner, bank_hash_id__in=hash_ids)

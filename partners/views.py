@@ -33,7 +33,7 @@ def partner_list(request):
 
 
 def detail_page(request, partner, *, status=200, new_key=None, error=None):
-    return render(request, "partners/detail.html", {
+    response = render(request, "partners/detail.html", {
         "partner": partner,
         "checklist_form": ChecklistForm(instance=partner),
         "key_form": KeyForm(),
@@ -43,6 +43,9 @@ def detail_page(request, partner, *, status=200, new_key=None, error=None):
         "new_key": new_key,
         "error": error,
     }, status=status)
+    if new_key:
+        response["Cache-Control"] = "no-store"  # the secret, shown once, must not stay in any cache
+    return response
 
 
 @role_required(*MANAGERS)

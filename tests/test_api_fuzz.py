@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def key_headers(transactional_db):
     caseworker = make_staff("casey@helpline.test", "caseworker")
     submit(issue_code(open_case(caseworker), caseworker), [image(1), video(2)])
-    key, secret = actions.issue_key(live_partner(), scopes=["fetch", "feedback"], **ACTOR)
+    key, secret = actions.issue_key(live_partner(), scopes=["fetch", "feedback", "submit"], **ACTOR)
     # Both ways of sending the key, so every operation is tried authenticated.
     return {"Authorization": f"Bearer {key.public_id}.{secret}", "Ocp-Apim-Subscription-Key": key.public_id,
             "x-functions-key": secret}

@@ -128,3 +128,27 @@ def test_the_threatexchange_client_submits_feedback_and_sees_only_its_own(live_s
     (own,) = records[("ImagePDQ", PDQ)].CSPFeedbacks
     assert own.feedbackValue.value == "Blocked" and own.tags == {"csam-free"} and own.source == "Tiktak"
     assert records[("VideoMD5", video(3)["md5"])].CSPFeedbacks == []  # the other partner's report stays theirs
+
+
+def test_retries_without_a_time_of_their_own_change_nothing(live_server, shared):
+    _case, _pin, keys = shared
+    no_time = [{"signal_type": "pdq", "value": PDQ, "outcome": "PendingReview"}]
+    assert report(keys, "tiktak", no_time).json() == {"recorded": 1, "duplicates": 0}
+    assert report(keys, "tiktak", no_time).json() == {"recorded": 0, "duplicates": 1}
+    tiktak = stopncii_client(live_server, *keys["tiktak"])
+    for _ in range(2):
+        tiktak.submit_feedback(StopNCIISignalType.ImagePDQ, PDQ, StopNCIICSPFeedbackValue.Blocked)
+    assert list(Outcome.objects.order_by("id").values_list("value", flat=True)) == ["PendingReview", "Blocked"]
+    assert CaseEvent.objects.filter(kind="feedback").count() == 2
+
+
+def test_an_image_md5_is_unknown_through_stopncii(live_server, shared):
+    """StopNCII carries MD5 only as VideoMD5: an image's MD5 was never sent that way."""
+    _case, _pin, keys = shared
+    key, secret = keys["tiktak"]
+    import requests
+
+    response = requests.post(live_server.url + reverse("api:stopncii_submit_feedback"), timeout=10, json={
+        "count": 1, "hashFeedbacks": [{"hashValue": image(1)["md5"], "feedbackValue": "Blocked", "tags": []}]},
+        headers={"Ocp-Apim-Subscription-Key": key.public_id, "x-functions-key": secret})
+    assert response.status_code == 404 and not Outcome.objects.exists()

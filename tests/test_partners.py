@@ -257,3 +257,14 @@ def test_each_key_is_rate_limited_with_retry_after(db, settings):
     assert limited is not None and 1 <= int(limited["Retry-After"]) <= 60 and "Rate limit" in limited.json()["error"]
     fine = Client().get(reverse("api:hashes"), HTTP_AUTHORIZATION=f"Bearer {other.public_id}.{other_secret}")
     assert fine.status_code == 200  # per key
+
+
+def test_the_feeds_shareable_rule_is_the_banks():
+    from itertools import product
+
+    from partners.feed import shareable
+
+    for signal_type, status, review, quality in product(["pdq", "md5", "phash"], BankHash.Status.values,
+                                                        BankHash.Review.values, [None, 10, 49, 50, 90]):
+        row = BankHash(signal_type=signal_type, value="a", status=status, review=review, quality=quality)
+        assert shareable(signal_type, "a", status, review, quality, False) == row.is_shareable

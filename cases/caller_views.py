@@ -19,7 +19,7 @@ from cases import actions
 from cases.caller import caller_page
 from cases.consent import CONSENT_ITEMS, CONSENT_VERSION
 from cases.forms import CodeForm, SelfServiceForm, StatusForm
-from cases.models import Item, normalise_code
+from cases.models import Case, Item, normalise_code
 from cases.quotas import exceeded
 
 HOUR = 3600
@@ -165,8 +165,6 @@ def start(request):
 
 def unlocked_case(request):
     """The case this device unlocked with reference + PIN in the last STATUS_MINUTES, or None."""
-    from cases.models import Case
-
     entry = request.session.get(STATUS_SESSION_KEY)
     if not entry or time.time() - entry.get("at", 0) > STATUS_MINUTES * 60:
         request.session.pop(STATUS_SESSION_KEY, None)

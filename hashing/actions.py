@@ -24,16 +24,16 @@ def bank_signal(signal_type, value, *, quality=None, video=False, review_if_new=
         signals.check_quality(quality)
     video = video and kind == signals.MD5
     try:
-        with transaction.atomic():
+        with transaction.atomic():  # the row and its first log entry commit together, or neither does
             bank_hash, created = BankHash.objects.get_or_create(
                 signal_type=kind.code, value=value,
                 defaults={"quality": quality, "video": video, "review": review_if_new}
             )
+            if created:
+                log_change(bank_hash)
+                return bank_hash
     except IntegrityError:  # another request created it between our read and our insert
-        bank_hash, created = BankHash.objects.get(signal_type=kind.code, value=value), False
-    if created:
-        log_change(bank_hash)
-        return bank_hash
+        bank_hash = BankHash.objects.get(signal_type=kind.code, value=value)
     better = quality is not None and (bank_hash.quality is None or quality > bank_hash.quality)
     if better or (video and not bank_hash.video):
         with transaction.atomic():

@@ -17,6 +17,7 @@ from django.utils import timezone
 from audit.models import AuditClientIP, AuditNote
 from cases.models import Case, CaseEvidence, CaseNote, Contact, Item, Referral
 from hashing.models import BankHash
+from partners.feed import heard_by_every_partner
 
 
 def days_ago(days, now):
@@ -53,10 +54,10 @@ def apply(now=None):
             created__lt=days_ago(settings.RETENTION_CONTACT_ANSWERS_DAYS, now), answers_cleared=False,
         ).update(in_content=None, adult_in_content=None, intimate=None, has_files=None, immediate_danger=False,
                  self_harm_risk=False, abuser_contact=False, child_involved=False, answers_cleared=True),
-        # Bank hashes no case holds any more, withdrawn long enough for every partner to have heard.
-        "bank_hashes": deleted(BankHash.objects.filter(
+        # Bank hashes no case holds any more, withdrawn long enough ago, once every live partner has heard.
+        "bank_hashes": deleted(heard_by_every_partner(BankHash.objects.filter(
             status=BankHash.Status.WITHDRAWN, items=None,
-            changed__lt=days_ago(settings.RETENTION_WITHDRAWN_DAYS, now))),
+            changed__lt=days_ago(settings.RETENTION_WITHDRAWN_DAYS, now)))),
         # Client addresses of audited requests (the rows stay; rate-limit counters expire in the cache by
         # themselves within a day).
         "audit_ips": deleted(AuditClientIP.objects.filter(

@@ -12,8 +12,9 @@ from cases.models import Case, CaseEvent, Notification
 from hashing import actions as bank
 from hashing.models import BankChange, BankHash
 from ncii_portal.clientip import client_ip
+from partners import sandbox
 from partners.feed import was_shared
-from partners.models import ApiKey, Outcome, Partner
+from partners.models import ApiKey, FeedPosition, Outcome, Partner, PartnerContact, SandboxReport
 
 RESERVED_SLUGS = {"review"}  # /partners/review/ is the review queue
 
@@ -76,6 +77,19 @@ def move_partner(partner, move, *, by=None, actor_label=""):
     return partner
 
 
+@transaction.atomic
+def add_contact(partner, *, by, name, email, role=""):
+    contact = PartnerContact.objects.create(partner=partner, name=name, email=email, role=role)
+    record("partner.contact_added", actor=by, target=partner, details={"contact": contact.pk, "role": role})
+    return contact
+
+
+@transaction.atomic
+def remove_contact(contact, *, by):
+    record("partner.contact_removed", actor=by, target=contact.partner, details={"contact": contact.pk})
+    contact.delete()
+
+
 def check_scopes(scopes):
     unknown = set(scopes) - set(ApiKey.Scope.values)
     if not scopes or unknown:
@@ -126,10 +140,10 @@ def rotate_key(key, *, overlap_hours=24, by=None, actor_label=""):
     return new, secret
 
 
-def authenticate(public_id, secret, *, scope, request=None):
-    """The working key for these credentials, allowed `scope`, of a partner whose state lets it in; otherwise
-    PartnerError: 401 for unknown or wrong credentials, 403 for a key that is revoked, expired, out of scope or
-    of a partner that is not live."""
+def authenticate(public_id, secret, *, scope, request=None, sandbox=False):
+    """The working key for these credentials, allowed `scope`, of a partner whose state lets it in (live; for the
+    sandbox, also in integration); otherwise PartnerError: 401 for unknown or wrong credentials, 403 for a key
+    that is revoked, expired, out of scope or of a partner whose state keeps it out."""
     if not public_id or not secret:
         raise PartnerError("Send your API key (see the API documentation for the headers).", status=401)
     key = ApiKey.objects.select_related("partner").filter(public_id=str(public_id)[:40]).first()
@@ -139,14 +153,23 @@ def authenticate(public_id, secret, *, scope, request=None):
         raise PartnerError("This API key was revoked or has expired. Ask the helpline for a new one.", status=403)
     if scope not in key.scopes:
         raise PartnerError(f"This API key does not have the {scope!r} scope.", status=403)
-    if key.partner.state != Partner.State.LIVE:
-        # Partners in integration will get a sandbox feed of synthetic hashes; real ones only once live.
-        raise PartnerError("This partner is not live: its keys do not reach real hashes.", status=403)
+    if sandbox and key.partner.state not in (Partner.State.INTEGRATION, Partner.State.LIVE):
+        raise PartnerError("The sandbox is for partners in integration or live; this partner is neither.",
+                           status=403)
+    if not sandbox and key.partner.state != Partner.State.LIVE:
+        raise PartnerError("This partner is not live: its keys do not reach real hashes. Partners in integration "
+                           "test against the sandbox (/api/sandbox/).", status=403)
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):  # not a write per request
         ApiKey.objects.filter(pk=key.pk).update(
             last_used_at=now, last_used_ip=client_ip(request) if request is not None else None)
     return key
+
+
+def note_fetch(partner, feed, **position):
+    """Remember where this partner's latest fetch of `feed` left it (FeedPosition): one small write per page."""
+    FeedPosition.objects.update_or_create(partner=partner, feed=feed,
+                                          defaults={"fetched_at": timezone.now(), **position})
 
 
 # --- Outcomes -----------------------------------------------------------------------------------------------
@@ -287,3 +310,17 @@ def review_hash(bank_hash, decision, *, by):
         raise PartnerError("Decide approve or reject.")
     record(f"bank.review_{decision}", actor=by, target=row, details={"review": bank_hash.review})
     return row
+
+
+@transaction.atomic
+def record_sandbox_feedback(partner, reports, *, via):
+    """Reports on sandbox hashes, kept as SandboxReports for the partner manager; all recorded, or none."""
+    for n, report in enumerate(reports):
+        if not sandbox.knows(report["signal_type"], report["value"]):
+            raise PartnerError("Unknown hash: it is not one of the sandbox's.", status=404, field=f"[{n}].value")
+    SandboxReport.objects.bulk_create(
+        SandboxReport(partner=partner, signal_type=r["signal_type"], value=r["value"], outcome=r["outcome"],
+                      tags=sorted(r["tags"]), via=via) for r in reports)
+    record("partner.sandbox_feedback", actor_label=f"partner:{partner.slug}", target=partner,
+           details={"recorded": len(reports), "via": via})
+    return len(reports)

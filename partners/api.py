@@ -3,7 +3,7 @@ partners.feed and partners.actions. Errors are JSON {"error", "field"}."""
 
 import json
 import time
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.core.cache import cache
@@ -11,11 +11,10 @@ from django.http import JsonResponse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
 
 from hashing import signals
-from partners import actions, feed, stopncii
-from partners.models import ApiKey, Outcome
+from partners import actions, feed, sandbox, stopncii
+from partners.models import ApiKey, FeedPosition, Outcome
 
 MAX_LIMIT = 5000
 MAX_BODY = 512 * 1024
@@ -68,6 +67,29 @@ def error(message, status, field=None):
     return JsonResponse({"error": message, "field": field}, status=status)
 
 
+def allow(method):
+    """Only `method` (GET also answers HEAD); anything else a JSON 405 naming the one that works."""
+    methods = {method, "HEAD"} if method == "GET" else {method}
+
+    def decorator(view):
+        def wrapped(request, *args, **kwargs):
+            if request.method not in methods:
+                response = error(f"{request.method} is not allowed here; use {method}.", 405)
+                response["Allow"] = ", ".join(sorted(methods))
+                return response
+            return view(request, *args, **kwargs)
+
+        wrapped.__name__ = view.__name__
+        return csrf_exempt(wrapped)
+
+    return decorator
+
+
+def not_found(request, path=""):
+    """Any other path under /api/: a JSON 404, not the staff site's login page."""
+    return error(f"No API endpoint at {request.path}; see /api/docs/.", 404)
+
+
 def bearer(request):
     """(public id, secret) from "Authorization: Bearer <public id>.<secret>"."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
@@ -95,11 +117,11 @@ def over_rate(key):
     return 0 if used <= settings.PARTNER_API_REQUESTS_PER_MINUTE else max(1, int(60 - now % 60))
 
 
-def keyed(scope, credentials=bearer):
+def keyed(scope, credentials=bearer, sandbox=False):
     def decorator(view):
         def wrapped(request, *args, **kwargs):
             try:
-                key = actions.authenticate(*credentials(request), scope=scope, request=request)
+                key = actions.authenticate(*credentials(request), scope=scope, request=request, sandbox=sandbox)
             except actions.PartnerError as refusal:
                 return error(refusal.message, refusal.status)
             wait = over_rate(key)
@@ -116,57 +138,64 @@ def keyed(scope, credentials=bearer):
     return decorator
 
 
-@require_GET
-@keyed(ApiKey.Scope.FETCH)
-def hashes(request, key):
-    """GET /api/v1/hashes?cursor=&limit= — the delta feed in the bank's change order."""
-    if not key.partner.receives_hashes:
-        return error("Partners in integration receive only the sandbox feed, not real hashes.", 403)
+def limit_param(request, name="limit", default=1000):
     try:
-        limit = int(request.GET.get("limit", 1000))
+        limit = int(request.GET.get(name, default))
     except ValueError:
-        return error("limit must be a whole number.", 400, "limit")
+        raise BadRequest(f"{name} must be a whole number.", name) from None
     if not 1 <= limit <= MAX_LIMIT:
-        return error(f"limit must be from 1 to {MAX_LIMIT}.", 400, "limit")
-    try:
-        position = feed.decode_cursor(request.GET.get("cursor", ""))
-    except ValueError as bad:
-        return error(str(bad), 400, "cursor")
-    records, position, has_more = feed.page(key.partner, position, limit)
-    return JsonResponse({"records": records, "cursor": feed.encode_cursor(position), "has_more": has_more})
+        raise BadRequest(f"{name} must be from 1 to {MAX_LIMIT}.", name)
+    return limit
 
 
-@require_GET
-@keyed(ApiKey.Scope.FETCH, credentials=stopncii_headers)
-def stopncii_fetch_hashes(request, key):
-    """GET /api/stopncii/v1/FetchHashes?startTimestamp=&pageSize=&nextPageToken= — as StopNCII answers it."""
-    if not key.partner.receives_hashes:
-        return error("Partners in integration receive only the sandbox feed, not real hashes.", 403)
+def start_param(request):
     try:
         start = int(request.GET.get("startTimestamp", 0))
     except ValueError:
-        return error("startTimestamp must be whole unix seconds.", 400, "startTimestamp")
-    try:
-        page_size = int(request.GET.get("pageSize", 800))
-    except ValueError:
-        return error("pageSize must be a whole number.", 400, "pageSize")
-    if not 1 <= page_size <= MAX_LIMIT:
-        return error(f"pageSize must be from 1 to {MAX_LIMIT}.", 400, "pageSize")
+        raise BadRequest("startTimestamp must be whole unix seconds.", "startTimestamp") from None
     if not 0 <= start <= 2**33:
-        return error("startTimestamp is out of range.", 400, "startTimestamp")
+        raise BadRequest("startTimestamp is out of range.", "startTimestamp")
+    return start
+
+
+@allow("GET")
+@keyed(ApiKey.Scope.FETCH)
+def hashes(request, key):
+    """GET /api/v1/hashes?cursor=&limit= — the delta feed in the bank's change order."""
     try:
+        limit = limit_param(request)
+        position = feed.decode_cursor(request.GET.get("cursor", ""))
+    except BadRequest as bad:
+        return error(bad.message, bad.status, bad.field)
+    except ValueError as bad:
+        return error(str(bad), 400, "cursor")
+    records, position, has_more = feed.page(key.partner, position, limit)
+    actions.note_fetch(key.partner, FeedPosition.Feed.NATIVE, txid=position[0], change_id=position[1])
+    return JsonResponse({"records": records, "cursor": feed.encode_cursor(position), "has_more": has_more})
+
+
+@allow("GET")
+@keyed(ApiKey.Scope.FETCH, credentials=stopncii_headers)
+def stopncii_fetch_hashes(request, key):
+    """GET /api/stopncii/v1/FetchHashes?startTimestamp=&pageSize=&nextPageToken= — as StopNCII answers it."""
+    try:
+        start, page_size = start_param(request), limit_param(request, "pageSize", 800)
         body = stopncii.fetch(key.partner, start=start, page_size=page_size,
                               token=request.GET.get("nextPageToken", ""))
+    except BadRequest as bad:
+        return error(bad.message, bad.status, bad.field)
     except ValueError as bad:
         return error(str(bad), 400, "nextPageToken")
+    actions.note_fetch(key.partner, FeedPosition.Feed.STOPNCII,
+                       checkpoint=datetime.fromtimestamp(body["nextSetTimestamp"], UTC))
     return JsonResponse(body)
 
 
-def recorded(partner, reports, via, answer):
+def recorded(partner, reports, list_name, via, answer):
     try:
         count, duplicates = actions.record_feedback(partner, reports, via=via)
     except actions.PartnerError as refusal:
-        return error(refusal.message, refusal.status, refusal.field)
+        return error(refusal.message, refusal.status, f"{list_name}{refusal.field or ''}")
     return JsonResponse(answer(count, duplicates))
 
 
@@ -198,7 +227,7 @@ def clean_native_report(n, raw):
             "tags": clean_tags(raw.get("tags"), f"{field}.tags"), "acted_at": acted_at}
 
 
-@require_POST
+@allow("POST")
 @keyed(ApiKey.Scope.FEEDBACK)
 def feedback(request, key):
     """POST /api/v1/feedback — {"feedback": [{signal_type, value, outcome, tags?, acted_at?}]}; idempotent."""
@@ -206,7 +235,8 @@ def feedback(request, key):
         reports = [clean_native_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "feedback"))]
     except BadRequest as bad:
         return error(bad.message, bad.status, bad.field)
-    return recorded(key.partner, reports, "native", lambda count, dup: {"recorded": count, "duplicates": dup})
+    return recorded(key.partner, reports, "feedback", "native",
+                    lambda count, dup: {"recorded": count, "duplicates": dup})
 
 
 STOPNCII_TYPES = {64: signals.PDQ, 32: signals.MD5}  # SubmitFeedback sends no type: the length tells
@@ -231,7 +261,7 @@ def clean_stopncii_report(n, raw):
             "tags": clean_tags(raw.get("tags"), f"{field}.tags"), "acted_at": None}
 
 
-@require_POST
+@allow("POST")
 @keyed(ApiKey.Scope.FEEDBACK, credentials=stopncii_headers)
 def stopncii_submit_feedback(request, key):
     """POST /api/stopncii/v1/SubmitFeedback — {"count", "hashFeedbacks": [{hashValue, feedbackValue, tags}]}."""
@@ -240,10 +270,10 @@ def stopncii_submit_feedback(request, key):
                    for n, raw in enumerate(report_list(json_body(request), "hashFeedbacks"))]
     except BadRequest as bad:
         return error(bad.message, bad.status, bad.field)
-    return recorded(key.partner, reports, "stopncii", lambda count, _dup: {"count": count})
+    return recorded(key.partner, reports, "hashFeedbacks", "stopncii", lambda count, _dup: {"count": count})
 
 
-@require_GET
+@allow("GET")
 def schema(request):
     """GET /api/schema/ — the OpenAPI 3 description of this API."""
     from partners.openapi import SCHEMA
@@ -251,7 +281,7 @@ def schema(request):
     return JsonResponse(SCHEMA)
 
 
-@require_GET
+@allow("GET")
 def docs(request):
     """GET /api/docs/ — the same description as a page, served by the portal (no CDN, no script)."""
     from django.shortcuts import render
@@ -273,7 +303,7 @@ def clean_hash_ref(n, raw, field):
         raise BadRequest(str(bad), f"{field}[{n}].value") from None
 
 
-@require_POST
+@allow("POST")
 @keyed(ApiKey.Scope.FEEDBACK)
 def acknowledgements(request, key):
     """POST /api/v1/acknowledgements — {"acknowledgements": [{signal_type, value}]}: withdrawals applied."""
@@ -286,6 +316,45 @@ def acknowledgements(request, key):
     except actions.PartnerError as refusal:
         return error(refusal.message, refusal.status, refusal.field)
     return JsonResponse({"recorded": recorded_count, "duplicates": duplicates})
+
+
+CONTRIBUTED_TYPES = (signals.PDQ, signals.MD5)
+
+
+def clean_native_contribution(n, raw):
+    field = f"contributions[{n}]"
+    if not isinstance(raw, dict):
+        raise BadRequest("Each contribution is an object.", field)
+    kind = next((t for t in CONTRIBUTED_TYPES if t.code == raw.get("signal_type")), None)
+    if kind is None:
+        raise BadRequest("signal_type must be pdq or md5.", f"{field}.signal_type")
+    try:
+        value = kind.normalise(raw.get("value"))
+    except signals.InvalidSignal as bad:
+        raise BadRequest(str(bad), f"{field}.value") from None
+    video = raw.get("video", False)
+    if not isinstance(video, bool) or (video and kind != signals.MD5):
+        raise BadRequest("video is true or false, and true only for an md5.", f"{field}.video")
+    outcome = raw.get("outcome", Outcome.Value.NONE)
+    if outcome != Outcome.Value.NONE and outcome not in NATIVE_OUTCOMES:
+        raise BadRequest(f"outcome must be one of {', '.join(sorted(NATIVE_OUTCOMES))}, or left out.",
+                         f"{field}.outcome")
+    return {"signal_type": kind.code, "value": value, "video": video, "outcome": outcome,
+            "tags": clean_tags(raw.get("tags"), f"{field}.tags"), "acted_at": timezone.now(), "via": "native"}
+
+
+@allow("POST")
+@keyed(ApiKey.Scope.SUBMIT)
+def contributions(request, key):
+    """POST /api/v1/contributions — {"contributions": [{signal_type, value, video?, outcome?, tags?}]}: hashes the
+    partner found itself, held for staff review."""
+    try:
+        hashes = [clean_native_contribution(n, raw)
+                  for n, raw in enumerate(report_list(json_body(request), "contributions"))]
+    except BadRequest as bad:
+        return error(bad.message, bad.status, bad.field)
+    held = actions.contribute(key.partner, hashes)
+    return JsonResponse({"received": len(hashes), "held_for_review": held})
 
 
 STOPNCII_SIGNAL_NAMES = {"ImagePDQ": signals.PDQ, "StopNCIISignalType.ImagePDQ": signals.PDQ,
@@ -314,7 +383,7 @@ def clean_contribution(n, raw):
             "acted_at": timezone.now(), "via": "stopncii"}
 
 
-@require_POST
+@allow("POST")
 @keyed(ApiKey.Scope.SUBMIT, credentials=stopncii_headers)
 def stopncii_submit_hashes(request, key):
     """POST /api/stopncii/v1/SubmitHashes — hashes the partner found itself: held for staff review."""
@@ -325,3 +394,93 @@ def stopncii_submit_hashes(request, key):
         return error(bad.message, bad.status, bad.field)
     held = actions.contribute(key.partner, hashes)
     return JsonResponse({"count": len(hashes), "heldForReview": held})
+
+
+# --- The sandbox: synthetic photos for partners in integration (partners.sandbox) --------------------------------
+
+@allow("GET")
+@keyed(ApiKey.Scope.FETCH, sandbox=True)
+def sandbox_hashes(request, key):
+    """GET /api/sandbox/v1/hashes?cursor=&limit= — the native feed's shape, over the sandbox's photos."""
+    try:
+        limit = limit_param(request)
+        position = sandbox.decode_position(request.GET.get("cursor", ""))
+    except BadRequest as bad:
+        return error(bad.message, bad.status, bad.field)
+    except ValueError as bad:
+        return error(str(bad), 400, "cursor")
+    records, position, has_more = sandbox.page(key.partner, position, limit)
+    actions.note_fetch(key.partner, FeedPosition.Feed.SANDBOX)
+    return JsonResponse({"records": records, "cursor": sandbox.encode_position(position), "has_more": has_more})
+
+
+@allow("GET")
+@keyed(ApiKey.Scope.FETCH, credentials=stopncii_headers, sandbox=True)
+def sandbox_fetch_hashes(request, key):
+    """GET /api/sandbox/stopncii/v1/FetchHashes — FetchHashes over the sandbox's photos."""
+    try:
+        start, page_size = start_param(request), limit_param(request, "pageSize", 800)
+        own = {}
+        for report in key.partner.sandbox_reports.filter(signal_type=signals.PDQ.code):
+            own[report.value] = [{"source": key.partner.name, "feedbackValue": report.outcome, "tags": report.tags}]
+        body = sandbox.fetch(key.partner, start=start, page_size=page_size,
+                             token=request.GET.get("nextPageToken", ""), own_reports=own)
+    except BadRequest as bad:
+        return error(bad.message, bad.status, bad.field)
+    except ValueError as bad:
+        return error(str(bad), 400, "nextPageToken")
+    actions.note_fetch(key.partner, FeedPosition.Feed.SANDBOX)
+    return JsonResponse(body)
+
+
+def sandbox_recorded(partner, reports, list_name, via, answer):
+    try:
+        count = actions.record_sandbox_feedback(partner, reports, via=via)
+    except actions.PartnerError as refusal:
+        return error(refusal.message, refusal.status, f"{list_name}{refusal.field or ''}")
+    return JsonResponse(answer(count))
+
+
+@allow("POST")
+@keyed(ApiKey.Scope.FEEDBACK, sandbox=True)
+def sandbox_feedback(request, key):
+    """POST /api/sandbox/v1/feedback — as /api/v1/feedback, about sandbox hashes; recorded for the helpline."""
+    try:
+        reports = [clean_native_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "feedback"))]
+    except BadRequest as bad:
+        return error(bad.message, bad.status, bad.field)
+    return sandbox_recorded(key.partner, reports, "feedback", "native",
+                            lambda count: {"recorded": count, "duplicates": 0})
+
+
+@allow("POST")
+@keyed(ApiKey.Scope.FEEDBACK, credentials=stopncii_headers, sandbox=True)
+def sandbox_submit_feedback(request, key):
+    """POST /api/sandbox/stopncii/v1/SubmitFeedback — as SubmitFeedback, about sandbox hashes."""
+    try:
+        reports = [clean_stopncii_report(n, raw)
+                   for n, raw in enumerate(report_list(json_body(request), "hashFeedbacks"))]
+    except BadRequest as bad:
+        return error(bad.message, bad.status, bad.field)
+    return sandbox_recorded(key.partner, reports, "hashFeedbacks", "stopncii", lambda count: {"count": count})
+
+
+@allow("GET")
+def sandbox_page(request):
+    """GET /api/sandbox/ — the sandbox's photos to download, with the hashes the sandbox feeds serve for them.
+    Open without a key: the photos are synthetic and say so."""
+    from django.shortcuts import render
+
+    return render(request, "partners/sandbox.html", {"photos": sandbox.photos()})
+
+
+@allow("GET")
+def sandbox_photo(request, n):
+    """GET /api/sandbox/photos/<n>.jpg — one sandbox photo, the bytes its MD5 and PDQ were computed from."""
+    from django.http import HttpResponse
+
+    if not 1 <= n <= sandbox.PHOTOS:
+        return error(f"The sandbox has photos 1 to {sandbox.PHOTOS}.", 404)
+    response = HttpResponse(sandbox.photo(n), content_type="image/jpeg")
+    response["Content-Disposition"] = f'attachment; filename="sandbox-{n}.jpg"'
+    return response

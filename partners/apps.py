@@ -3,3 +3,6 @@ from django.apps import AppConfig
 
 class PartnersConfig(AppConfig):
     name = "partners"
+
+    def ready(self):
+        import ncii_portal.lookups  # noqa: F401 (registers field__any, which the feeds use)

@@ -51,7 +51,7 @@ def page(partner, position=START, limit=1000):
     has_more = len(rows) > limit
     rows = rows[:limit]
     unshareable = {row[3] for row in rows if not shareable(*row[4:])}
-    once_shared = set(BankChange.objects.filter(was_shared(), bank_hash_id__in=unshareable)
+    once_shared = set(BankChange.objects.filter(was_shared(), bank_hash_id__any=unshareable)
                       .extra(where=["(hashing_bankchange.txid, hashing_bankchange.id) <= (%s, %s)"],  # noqa: S610
                              params=list(position))
                       .values_list("bank_hash_id", flat=True).distinct()) if unshareable else set()
@@ -83,3 +83,35 @@ def shareable(signal_type, _value, status, review, quality, _video):
     """BankHash.is_shareable, on the row's values."""
     low = signal_type == signals.PDQ.code and quality is not None and signals.is_low_quality(quality)
     return status == BankHash.Status.ACTIVE and review == BankHash.Review.NONE and not low
+
+
+def behind(partner, position):
+    """How many settled changes of the types this partner takes lie after `position`: its records still to fetch
+    (a hash changed twice counts twice)."""
+    changes = BankChange.objects.settled().after(*position)
+    if partner.signal_types:
+        changes = changes.filter(bank_hash__signal_type__in=partner.signal_types)
+    return changes.count()
+
+
+
+# A bank hash some live partner that fetches has not been told of as it is now: a change of it lies beyond that
+# partner's stored position (native cursor; StopNCII checkpoint, for hashes that feed carries), of a type the
+# partner takes, and the partner has not acknowledged its withdrawal. A partner that never fetched was never
+# sent it. (Table names: partners.FeedPosition, partners.Partner, partners.Outcome, hashing.BankChange.)
+UNHEARD = """EXISTS (
+    SELECT 1 FROM partners_feedposition p JOIN partners_partner pa ON pa.id = p.partner_id AND pa.state = 'live'
+    WHERE (pa.signal_types = '[]'::jsonb OR jsonb_exists(pa.signal_types, hashing_bankhash.signal_type))
+      AND (p.feed = 'native'
+           OR (p.feed = 'stopncii' AND (hashing_bankhash.signal_type = 'pdq' OR hashing_bankhash.video)))
+      AND EXISTS (SELECT 1 FROM hashing_bankchange c WHERE c.bank_hash_id = hashing_bankhash.id
+                  AND CASE WHEN p.feed = 'native' THEN (c.txid, c.id) > (p.txid, p.change_id)
+                           ELSE c.at >= p.checkpoint END)
+      AND NOT EXISTS (SELECT 1 FROM partners_outcome o WHERE o.partner_id = p.partner_id
+                      AND o.bank_hash_id = hashing_bankhash.id AND o.value IN ('Withdrawn', 'Deleted')))"""
+
+
+def heard_by_every_partner(bank_hashes):
+    """The bank hashes (a BankHash queryset) every live partner has been told of as they are now, so that
+    retention may remove them: a withdrawn hash removed before a partner heard would stay blocked there."""
+    return bank_hashes.extra(where=[f"NOT {UNHEARD}"])  # noqa: S610 (constant SQL, no parameters)

@@ -1,7 +1,7 @@
 from django import forms
 
 from hashing import signals
-from partners.models import ApiKey, Partner
+from partners.models import ApiKey, Partner, PartnerContact
 
 
 class PartnerForm(forms.ModelForm):
@@ -27,3 +27,10 @@ class KeyForm(forms.Form):
                                        widget=forms.CheckboxSelectMultiple)
     expires_in_days = forms.IntegerField(label="Expires in (days)", min_value=1, max_value=3650, required=False,
                                          help_text="Empty: no expiry.")
+
+
+class ContactForm(forms.ModelForm):
+    class Meta:
+        model = PartnerContact
+        fields = ["name", "email", "role"]
+        help_texts = {"role": "e.g. technical contact, trust and safety lead, data protection officer"}

@@ -77,11 +77,6 @@ class Partner(models.Model):
     def checklist_complete(self):
         return all(getattr(self, field) for field, _label in self.CHECKLIST)
 
-    @property
-    def receives_hashes(self):
-        """Only live partners receive real hashes (partners in integration get the sandbox feed)."""
-        return self.state == self.State.LIVE
-
     def wants(self, signal_type):
         return not self.signal_types or signal_type in self.signal_types
 
@@ -204,3 +199,44 @@ class Outcome(models.Model):
 
     def __str__(self):
         return f"{self.partner}: {self.value}"
+
+
+class SandboxReport(models.Model):
+    """Feedback a partner sent on a sandbox hash: its test of matching and reporting, which a partner manager
+    reads before ticking "sandbox test passed". Never an Outcome: sandbox hashes are not in the bank."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="sandbox_reports")
+    signal_type = models.CharField(max_length=10)
+    value = models.CharField(max_length=64)
+    outcome = models.CharField(max_length=20, choices=Outcome.Value.choices)
+    tags = models.JSONField(default=list, blank=True)
+    received = models.DateTimeField(default=timezone.now)
+    via = models.CharField(max_length=10, default="native")
+
+    class Meta:
+        ordering = ["received", "id"]
+
+    def __str__(self):
+        return f"sandbox {self.outcome} from {self.partner_id}"
+
+
+class FeedPosition(models.Model):
+    """Where a partner's latest fetch left it, per feed: the partner page's "last fetch" and "records behind"."""
+
+    class Feed(models.TextChoices):
+        NATIVE = "native", "Native feed"
+        STOPNCII = "stopncii", "StopNCII FetchHashes"
+        SANDBOX = "sandbox", "Sandbox"
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="feed_positions")
+    feed = models.CharField(max_length=10, choices=Feed.choices)
+    fetched_at = models.DateTimeField(default=timezone.now)
+    txid = models.BigIntegerField(null=True, blank=True)  # native: the cursor handed out last
+    change_id = models.BigIntegerField(null=True, blank=True)
+    checkpoint = models.DateTimeField(null=True, blank=True)  # StopNCII: the nextSetTimestamp handed out last
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["partner", "feed"], name="feedposition_once")]
+
+    def __str__(self):
+        return f"{self.partner_id} {self.feed}"

@@ -14,8 +14,9 @@ def responses(ok, *codes):
     described = {
         "400": "Bad input: `field` names what to fix.",
         "401": "No key, an unknown key or a wrong secret.",
-        "403": "The key is revoked, expired, out of scope, or its partner is not live.",
-        "404": "A hash that was never sent to you.",
+        "403": "The key is revoked, expired, out of scope, or its partner is not live (in integration: only the "
+               "sandbox).",
+        "404": "A hash that was never sent to you (in the sandbox: not a sandbox hash).",
         "409": "Nothing to do for this hash in its present state (e.g. acknowledging an active hash).",
         "413": "The body is too large.",
         "415": "The body is not JSON.",
@@ -122,6 +123,28 @@ SCHEMA = {
                 "properties": {"recorded": {"type": "integer"}, "duplicates": {"type": "integer"}}}),
                 "400", "401", "403", "404", "413", "415", "429"),
         }},
+        "/api/v1/contributions": {"post": {
+            "summary": "Contribute hashes you found yourself",
+            "description": (
+                "NCII your platform found on its own, as PDQ or MD5 (`video`: the MD5 is a video's). New hashes "
+                "are held for staff review and shared with no one until a person approves them; for a hash the "
+                "helpline already has, only your report is recorded. `outcome` (optional) is what you did."),
+            "security": [{"bearer": []}],
+            "requestBody": {"required": True, "content": {"application/json": {"schema": {
+                "type": "object", "required": ["contributions"], "properties": {"contributions": {
+                    "type": "array", "minItems": 1, "maxItems": MAX_REPORTS, "items": {
+                        "type": "object", "required": ["signal_type", "value"], "properties": {
+                            "signal_type": {"type": "string", "enum": ["pdq", "md5"]},
+                            "value": {"type": "string"},
+                            "video": {"type": "boolean", "default": False},
+                            "outcome": {"type": "string", "enum": sorted(NATIVE_OUTCOMES | {"None"})},
+                            "tags": {"type": "array", "maxItems": 20,
+                                     "items": {"type": "string", "maxLength": 100}}}}}}}}}},
+            "responses": responses(json_ok("Received.", {
+                "type": "object", "required": ["received", "held_for_review"],
+                "properties": {"received": {"type": "integer"}, "held_for_review": {"type": "integer"}}}),
+                "400", "401", "403", "413", "415", "429"),
+        }},
         "/api/v1/acknowledgements": {"post": {
             "summary": "Confirm you applied withdrawals",
             "description": "For hashes the feed told you are withdrawn. Repeats change nothing.",
@@ -198,3 +221,36 @@ SCHEMA = {
         }},
     },
 }
+
+
+SANDBOX = (
+    "The sandbox: synthetic photos (download them from /api/sandbox/) and their hashes, for partners in "
+    "integration (and live ones) to test matching end to end. Keys of the partner's account work here; nothing "
+    "reaches the real bank.")
+
+
+def in_sandbox(path, summary):
+    operations = SCHEMA["paths"][path]
+    return {method: {**operation, "summary": summary, "description": f"{SANDBOX} {operation['description']}"}
+            for method, operation in operations.items()}
+
+
+SCHEMA["paths"].update({
+    "/api/sandbox/": {"get": {
+        "summary": "The sandbox's photos and their hashes, as a page (no key needed)",
+        "description": SANDBOX,
+        "responses": {"200": {"description": "An HTML page.", "content": {"text/html": {}}}},
+    }},
+    "/api/sandbox/photos/{n}.jpg": {"get": {
+        "summary": "One sandbox photo (no key needed)",
+        "description": "The exact bytes the sandbox's MD5 and PDQ of photo n were computed from.",
+        "parameters": [{"name": "n", "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}],
+        "responses": {"200": {"description": "A JPEG.", "content": {"image/jpeg": {}}},
+                      "404": {"description": "No such photo.", "content": {"application/json": {"schema": ERROR}}}},
+    }},
+    "/api/sandbox/v1/hashes": in_sandbox("/api/v1/hashes", "Sandbox: the hash feed"),
+    "/api/sandbox/v1/feedback": in_sandbox("/api/v1/feedback", "Sandbox: report what you did"),
+    "/api/sandbox/stopncii/v1/FetchHashes": in_sandbox("/api/stopncii/v1/FetchHashes", "Sandbox: FetchHashes"),
+    "/api/sandbox/stopncii/v1/SubmitFeedback": in_sandbox("/api/stopncii/v1/SubmitFeedback",
+                                                          "Sandbox: SubmitFeedback"),
+})

@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from partners import actions
-from partners.forms import ChecklistForm, KeyForm, PartnerForm
-from partners.models import ApiKey, Partner
+from partners import actions, feed, sandbox, stopncii
+from partners.forms import ChecklistForm, ContactForm, KeyForm, PartnerForm
+from partners.models import ApiKey, FeedPosition, Partner, PartnerContact
 from staff import roles
 from staff.decorators import role_required
 
@@ -32,9 +32,27 @@ def partner_list(request):
                   status=400 if form.errors else 200)
 
 
-def detail_page(request, partner, *, status=200, new_key=None, error=None):
+def feed_positions(partner):
+    """Each feed this partner fetches: when it last did, and how many records it has still to fetch."""
+    rows = []
+    for position in partner.feed_positions.order_by("feed"):
+        if position.feed == FeedPosition.Feed.NATIVE:
+            behind = feed.behind(partner, (position.txid, position.change_id))
+        elif position.feed == FeedPosition.Feed.STOPNCII:
+            behind = stopncii.behind(partner, position.checkpoint)
+        else:
+            behind = None  # the sandbox's history is fixed
+        rows.append({"feed": position.get_feed_display(), "fetched_at": position.fetched_at, "behind": behind})
+    return rows
+
+
+def detail_page(request, partner, *, status=200, new_key=None, error=None, contact_form=None):
     response = render(request, "partners/detail.html", {
         "partner": partner,
+        "contacts": partner.contacts.order_by("name"),
+        "contact_form": contact_form or ContactForm(),
+        "positions": feed_positions(partner),
+        "sandbox": sandbox.summary(partner),
         "checklist_form": ChecklistForm(instance=partner),
         "key_form": KeyForm(),
         "keys": partner.keys.all(),
@@ -79,6 +97,21 @@ def partner_checklist(request, partner):
     form = ChecklistForm(request.POST, instance=Partner.objects.get(pk=partner.pk))
     form.is_valid()  # booleans: always valid
     actions.set_checklist(partner, by=request.user, **form.cleaned_data)
+
+
+@partner_action
+def partner_contact_add(request, partner):
+    form = ContactForm(request.POST)
+    if not form.is_valid():
+        return detail_page(request, partner, status=400, contact_form=form)
+    actions.add_contact(partner, by=request.user, **form.cleaned_data)
+    messages.success(request, "Contact added.")
+
+
+@partner_action
+def partner_contact_remove(request, partner, pk):
+    actions.remove_contact(get_object_or_404(PartnerContact, pk=pk, partner=partner), by=request.user)
+    messages.success(request, "Contact removed.")
 
 
 @partner_action

@@ -92,3 +92,29 @@ def test_acknowledgements_are_recorded_once_per_withdrawal(partner_client):
     assert send(ack).json() == {"recorded": 0, "duplicates": 1}
     assert send({"acknowledgements": [{"signal_type": "md5", "value": "9" * 32}]}).status_code == 404
     assert Outcome.objects.get(value="Withdrawn").partner == partner
+
+
+def test_the_native_api_takes_contributions_for_review_too(partner_client):
+    partner, _api, key, secret = partner_client
+
+    def send(body):
+        return Client().post(reverse("api:contributions"), json.dumps(body), content_type="application/json",
+                             HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
+
+    found = {"contributions": [{"signal_type": "md5", "value": "D" * 32, "video": True, "outcome": "Removed",
+                                "tags": ["found-by-us"]}, {"signal_type": "pdq", "value": FOUND}]}
+    assert send(found).json() == {"received": 2, "held_for_review": 2}
+    video_row, photo_row = BankHash.objects.get(value="d" * 32), BankHash.objects.get(value=FOUND)
+    assert video_row.video and video_row.review == photo_row.review == "held"
+    assert Outcome.objects.get(bank_hash=video_row).value == "Removed"
+    assert not BankHash.objects.shareable().exists()
+    for bad, field in [({"signal_type": "phash", "value": "a" * 16}, "contributions[0].signal_type"),
+                       ({"signal_type": "pdq", "value": FOUND, "video": True}, "contributions[0].video"),
+                       ({"signal_type": "md5", "value": "xyz"}, "contributions[0].value"),
+                       ({"signal_type": "md5", "value": "a" * 32, "outcome": "Deleted"}, "contributions[0].outcome")]:
+        response = send({"contributions": [bad]})
+        assert response.status_code == 400 and response.json()["field"] == field
+    without_scope, other_secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    refused = Client().post(reverse("api:contributions"), json.dumps(found), content_type="application/json",
+                            HTTP_AUTHORIZATION=f"Bearer {without_scope.public_id}.{other_secret}")
+    assert refused.status_code == 403

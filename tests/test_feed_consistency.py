@@ -130,3 +130,82 @@ def test_a_reader_paging_the_settled_log_ends_with_the_final_state():
     final = {(h.signal_type, h.value): (h.status, h.quality) for h in BankHash.objects.all()}
     assert BankChange.objects.count() > 250
     assert state == final
+
+
+def test_both_partner_feeds_end_with_the_final_set_under_concurrent_writers():
+    """Thousands of changes from four writers in long, interleaved transactions, while one partner pages the
+    native feed and another syncs FetchHashes from its stored checkpoints, sometimes stopping mid-sync and
+    starting again from the checkpoint it had (as the threatexchange client does). Each ends holding exactly
+    the hashes it may use: every one that ends shareable, as active, and nothing else as active."""
+    from partners import feed, stopncii
+    from tests.test_partners import live_partner
+
+    native_partner, stopncii_partner = live_partner("native"), live_partner("stop")
+    pdqs = [f"{n:064x}" for n in range(1, 25)]
+    videos = [f"{n:032x}" for n in range(1, 25)]
+    done = threading.Event()
+
+    def writer(seed):
+        local = random.Random(seed)
+        for _ in range(180):
+            with transaction.atomic():
+                chosen = sorted([("pdq", v) for v in local.sample(pdqs, 3)] + [("md5", v) for v in
+                                                                              local.sample(videos, 3)])
+                for signal_type, value in chosen:  # one lock order, as the portal's actions keep
+                    quality = local.choice([30, 80, 90]) if signal_type == "pdq" else None
+                    row = actions.bank_signal(signal_type, value, quality=quality, video=signal_type == "md5")
+                    row = BankHash.objects.select_for_update().get(pk=row.pk)
+                    actions.set_status(row, local.choice(BankHash.Status.values))
+                    time.sleep(local.random() * 0.004)  # long, interleaved transactions
+
+    native_state, native_position = {}, feed.START
+
+    def native_reader():
+        nonlocal native_position
+        while True:
+            finished = done.is_set()
+            while True:
+                records, native_position, has_more = feed.page(native_partner, native_position, limit=37)
+                native_state.update({(r["signal_type"], r["value"]): r["status"] for r in records})
+                if not has_more:
+                    break
+            if finished:
+                return
+
+    stop_state, checkpoint, rng = {}, 10, random.Random(3)
+
+    def stopncii_reader():
+        nonlocal checkpoint
+        while True:
+            finished = done.is_set()
+            if finished:
+                time.sleep(1.05)  # the last second written must have passed before a sync hands it out
+            token = ""
+            while True:
+                body = stopncii.fetch(stopncii_partner, start=checkpoint, page_size=29, token=token)
+                stop_state.update({(r["signalType"], r["hashValue"]): r["hashStatus"] for r in body["hashRecords"]})
+                checkpoint = body["nextSetTimestamp"]  # the client stores each page's checkpoint
+                if not body["hasMoreRecords"]:
+                    break
+                if not finished and rng.random() < 0.3:
+                    break  # the sync stops here; the next starts from the stored checkpoint
+                token = body["nextPageToken"]
+            if finished and not body["hasMoreRecords"]:
+                return
+
+    writers = [in_thread(lambda seed=seed: writer(seed)) for seed in range(4)]
+    readers = [in_thread(native_reader), in_thread(stopncii_reader)]
+    for thread in writers:
+        thread.join(300)
+    done.set()
+    for thread in readers:
+        thread.join(120)
+
+    assert BankChange.objects.count() > 2000
+    final = {(h.signal_type, h.value): h.is_shareable for h in BankHash.objects.all()}
+    assert any(final.values()) and not all(final.values())
+    native_active = {key for key, status in native_state.items() if status == "active"}
+    assert native_active == {key for key, shareable in final.items() if shareable}
+    named = {"pdq": "ImagePDQ", "md5": "VideoMD5"}
+    stop_active = {key for key, status in stop_state.items() if status == "Active"}
+    assert stop_active == {(named[t], v) for (t, v), shareable in final.items() if shareable}

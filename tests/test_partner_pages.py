@@ -2,6 +2,7 @@
 
 import re
 
+from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
@@ -50,3 +51,34 @@ def test_caseworkers_cannot_touch_partners(login_as, caseworker):
     assert client.get(reverse("partner_detail", args=["p"])).status_code == 403
     assert client.post(reverse("partner_move", args=["p"]), {"move": "start_vetting"}).status_code == 403
     assert Partner.objects.get(slug="p").state == "prospect"
+
+
+def test_the_partner_page_keeps_contacts_and_shows_the_feed_position(transactional_db, login_as, partner_manager,
+                                                                      caseworker):
+    from partners import actions as partner_actions
+    from tests.calls import image, issue_code, open_case, submit
+    from tests.test_partners import ACTOR, live_partner
+
+    partner = live_partner()
+    client = login_as(partner_manager)
+    added = client.post(reverse("partner_contact_add", args=[partner.slug]),
+                        {"name": "Ada Ops", "email": "ada@tiktak.example", "role": "technical contact"})
+    assert added.status_code == 302
+    bad = client.post(reverse("partner_contact_add", args=[partner.slug]), {"name": "No Mail", "email": "nope"})
+    assert bad.status_code == 400 and "valid email" in bad.content.decode()
+    page = client.get(reverse("partner_detail", args=[partner.slug])).content.decode()
+    assert "ada@tiktak.example" in page and "Has not fetched yet." in page
+    contact = partner.contacts.get()
+    client.post(reverse("partner_contact_remove", args=[partner.slug, contact.pk]))
+    assert not partner.contacts.exists()
+    assert {"partner.contact_added", "partner.contact_removed"} <= set(
+        AuditEvent.objects.filter(actor=partner_manager).values_list("action", flat=True))
+
+    key, secret = partner_actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key.public_id}.{secret}"}
+    submit(issue_code(open_case(caseworker), caseworker), [image(1)])  # three hashes: pdq, phash, md5
+    first = Client().get(reverse("api:hashes"), {"limit": 1}, **auth).json()
+    assert len(first["records"]) == 1
+    behind = re.search(r'data-field="behind">(\d+)<', client.get(reverse("partner_detail", args=[partner.slug]))
+                       .content.decode())
+    assert behind and int(behind.group(1)) == 2

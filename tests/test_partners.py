@@ -268,3 +268,19 @@ def test_the_feeds_shareable_rule_is_the_banks():
                                                         BankHash.Review.values, [None, 10, 49, 50, 90]):
         row = BankHash(signal_type=signal_type, value="a", status=status, review=review, quality=quality)
         assert shareable(signal_type, "a", status, review, quality, False) == row.is_shareable
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [
+    ("post", "/api/v1/hashes", 405),
+    ("get", "/api/v1/feedback", 405),
+    ("delete", "/api/stopncii/v1/FetchHashes", 405),
+    ("get", "/api/v1/nothing-here", 404),
+    ("post", "/api/v2/hashes", 404),
+    ("get", "/api/", 404),
+])
+def test_wrong_methods_and_paths_answer_json(db, method, path, status):
+    response = getattr(Client(), method)(path)
+    assert response.status_code == status and response["Content-Type"] == "application/json"
+    assert response.json()["error"]
+    if status == 405:
+        assert response["Allow"]

@@ -1,0 +1,152 @@
+"""The sandbox: synthetic photos and the hashes behind them, for partners in integration to test matching end to
+end before they go live. Nothing here touches the bank: no case, no caller, no real hash.
+
+The photos are drawn here, the same on every server, and hashed with the reference hasher, so a partner who
+downloads them (/api/sandbox/) and hashes them with its own tools finds the values the sandbox feeds serve.
+The feeds replay a fixed history: every photo shared, then the last few withdrawn, so a partner also sees a
+withdrawal arrive. They answer in the shapes of the real feeds (partners.feed, partners.stopncii).
+"""
+
+import hashlib
+import io
+from datetime import UTC, datetime
+from functools import cache
+
+import numpy
+from django.core import signing
+from PIL import Image, ImageDraw
+
+from hashing import reference, signals
+
+PHOTOS = 12
+WITHDRAWN = (11, 12)  # withdrawn after being shared: a partner tests dropping a hash it holds
+SHARED_AT = 1_767_225_600  # 2026-01-01T00:00:00Z, the synthetic history's first second
+WITHDRAWN_AT = SHARED_AT + 86_400
+CURSOR_SALT = "partners.sandbox.cursor"
+SIZE = (640, 480)
+
+
+def photo(n):
+    """Photo n (1..PHOTOS) as JPEG bytes: soft gradients, shapes and grain, labelled SANDBOX so no one mistakes
+    it for anything real. Seeded by n, so every server draws the same bytes."""
+    rng = numpy.random.default_rng(n)
+    y, x = numpy.mgrid[0:SIZE[1], 0:SIZE[0]] / max(SIZE)
+    channels = [numpy.sin(x * rng.uniform(2, 9) + rng.uniform(0, 6)) * numpy.cos(y * rng.uniform(2, 9))
+                for _ in range(3)]
+    pixels = numpy.stack([(c + 1) * 110 + rng.normal(0, 6, c.shape) for c in channels], axis=-1)
+    img = Image.fromarray(pixels.clip(0, 255).astype("uint8"), "RGB")
+    draw = ImageDraw.Draw(img)
+    for _ in range(8):
+        x0, y0 = int(rng.integers(0, SIZE[0] - 60)), int(rng.integers(0, SIZE[1] - 60))
+        box = (x0, y0, x0 + int(rng.integers(40, 260)), y0 + int(rng.integers(40, 200)))
+        colour = tuple(int(v) for v in rng.integers(0, 256, 3))
+        (draw.ellipse if rng.random() < 0.5 else draw.rectangle)(box, fill=colour)
+    draw.text((16, 16), f"SANDBOX {n}", fill=(255, 255, 255))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=90)
+    return out.getvalue()
+
+
+@cache
+def photos():
+    """[{n, md5, pdq, pdq_quality, withdrawn}] for every sandbox photo."""
+    result = []
+    for n in range(1, PHOTOS + 1):
+        data = photo(n)
+        with Image.open(io.BytesIO(data)) as img:
+            pdq, quality = reference.pdq_of(reference.decode(img))
+        result.append({"n": n, "md5": hashlib.md5(data).hexdigest(), "pdq": pdq,  # noqa: S324 (file identity)
+                       "pdq_quality": quality, "withdrawn": n in WITHDRAWN})
+    return result
+
+
+@cache
+def history():
+    """The sandbox's changes in order: (unix second, signal type, value, status, quality, photo number)."""
+    changes = []
+    for item in photos():
+        at = SHARED_AT + item["n"]
+        changes.append((at, signals.PDQ.code, item["pdq"], "active", item["pdq_quality"], item["n"]))
+        changes.append((at, signals.MD5.code, item["md5"], "active", None, item["n"]))
+    for offset, item in enumerate(i for i in photos() if i["withdrawn"]):
+        at = WITHDRAWN_AT + offset
+        changes.append((at, signals.PDQ.code, item["pdq"], "withdrawn", item["pdq_quality"], item["n"]))
+        changes.append((at, signals.MD5.code, item["md5"], "withdrawn", None, item["n"]))
+    return changes
+
+
+def knows(signal_type, value):
+    return any(change[1] == signal_type and change[2] == value for change in history())
+
+
+def iso(second):
+    return datetime.fromtimestamp(second, UTC).isoformat()
+
+
+def encode_position(position):
+    return signing.dumps(position, salt=CURSOR_SALT)
+
+
+def decode_position(token):
+    if not token:
+        return 0
+    try:
+        return int(signing.loads(token, salt=CURSOR_SALT))
+    except (signing.BadSignature, TypeError, ValueError):
+        raise ValueError("This cursor was not issued by the sandbox feed; start again without one.") from None
+
+
+def page(partner, position=0, limit=1000):
+    """The native feed's page, (records, next position, has_more), over the sandbox history."""
+    rows, end = [], position
+    for index in range(position, len(history())):
+        change = history()[index]
+        if partner.wants(change[1]):
+            if len(rows) == limit:
+                break
+            rows.append(change)
+        end = index + 1  # past every change read, including ones of types this partner does not take
+    latest = {}
+    for at, signal_type, value, status, quality, _n in rows:
+        latest.pop((signal_type, value), None)  # changed twice in one page: told once, as it is now
+        latest[(signal_type, value)] = {"signal_type": signal_type, "value": value, "status": status,
+                                        "quality": quality, "video": False if signal_type == signals.MD5.code
+                                        else None, "updated": iso(at)}
+    return list(latest.values()), end, end < len(history())
+
+
+def fetch(partner, *, start, page_size, token="", own_reports=None):
+    """A FetchHashes body over the sandbox history: PDQ only, since StopNCII carries an MD5 only for a video and
+    the sandbox has photos. `own_reports` maps a PDQ to this partner's latest sandbox feedback."""
+    position = decode_position(token)
+    changes = [c for c in history() if c[0] >= start and c[1] == signals.PDQ.code and partner.wants(c[1])]
+    rows = changes[position:position + page_size]
+    has_more = position + page_size < len(changes)
+    own_reports = own_reports or {}
+    records = {}
+    for at, _type, value, status, _quality, n in rows:
+        records.pop(value, None)
+        told = "Active" if status == "active" else "Withdrawn"
+        records[value] = {"lastModtimestamp": at, "signalType": "ImagePDQ", "hashValue": value, "hashStatus": told,
+                          "caseNumbers": {f"sandbox-case-{n}": told}, "CSPFeedbacks": own_reports.get(value, [])}
+    last = changes[-1][0] + 1 if changes else start
+    return {
+        "count": len(records),
+        "nextPageToken": encode_position(position + page_size) if has_more else None,
+        "nextSetTimestamp": rows[-1][0] if has_more else max(start, last),
+        "hasMoreRecords": has_more,
+        "hashRecords": list(records.values()),
+    }
+
+
+def summary(partner):
+    """What a partner manager reads before ticking "sandbox test passed": the partner's reports on sandbox
+    photos, how many photos they cover, and its latest reports."""
+    numbers = {}
+    for item in photos():
+        numbers[item["pdq"]] = numbers[item["md5"]] = item["n"]
+    reports = list(partner.sandbox_reports.order_by("-received", "-id"))
+    for report in reports:
+        report.photo = numbers.get(report.value)
+    return {"reports": len(reports), "photos": len({r.photo for r in reports}), "of": PHOTOS,
+            "latest": reports[:10]}

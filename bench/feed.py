@@ -1,7 +1,7 @@
 """Benchmark: a full sync of a large bank through the native feed and through FetchHashes with the threatexchange
 client, next to a baseline in the same run (one COPY of the same rows to nowhere).
 
-    .venv/bin/python bench/feed.py [--hashes 1000000]
+    .venv/bin/python bench/feed.py [--hashes 1000000] [--repeat 3]
 
 Builds a scratch database (ncii_bench_feed on the test PostgreSQL, dropped at the end), bulk-seeds bank hashes
 and their change log with COPY, serves the portal with gunicorn, and times each sync end to end over HTTP.
@@ -16,6 +16,7 @@ import io
 import json
 import os
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -130,6 +131,7 @@ def stopncii_sync(url, public_id, secret):
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hashes", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     recreate()
     django.setup()
@@ -164,18 +166,21 @@ def main():
             except OSError:
                 time.sleep(0.2)
 
-        floor = baseline()
-        native, native_s = native_sync(url, f"{key.public_id}.{secret}")
-        time.sleep(1.1)
-        raw, raw_s = stopncii_raw_sync(url, key.public_id, secret)
-        stop, stop_s = stopncii_sync(url, key.public_id, secret)
-        print(f"baseline COPY of the rows      {floor:6.1f} s  {args.hashes / floor:10,.0f} rows/s")
-        print(f"native feed, full sync         {native_s:6.1f} s  {native / native_s:10,.0f} records/s  "
-              f"({native:,} records, {native_s / floor:.1f}x the baseline)")
-        print(f"FetchHashes, plain HTTP + JSON {raw_s:6.1f} s  {raw / raw_s:10,.0f} records/s  "
-              f"({raw:,} records, {raw_s / floor:.1f}x the baseline)")
-        print(f"FetchHashes via threatexchange {stop_s:6.1f} s  {stop / stop_s:10,.0f} records/s  "
-              f"({stop:,} records, {stop_s / floor:.1f}x the baseline)")
+        runs = {"baseline": [], "native": [], "raw": [], "client": []}
+        for _ in range(args.repeat):  # interleaved, so noise falls on every kind alike; medians reported
+            runs["baseline"].append((args.hashes, baseline()))
+            runs["native"].append(native_sync(url, f"{key.public_id}.{secret}"))
+            time.sleep(1.1)
+            runs["raw"].append(stopncii_raw_sync(url, key.public_id, secret))
+            runs["client"].append(stopncii_sync(url, key.public_id, secret))
+        floor = statistics.median(seconds for _records, seconds in runs["baseline"])
+        print(f"medians of {args.repeat} runs:")
+        for name, label in [("baseline", "baseline COPY of the rows"), ("native", "native feed, full sync"),
+                            ("raw", "FetchHashes, plain HTTP + JSON"), ("client", "FetchHashes via threatexchange")]:
+            records = runs[name][0][0]
+            seconds = statistics.median(s for _records, s in runs[name])
+            print(f"{label:31s}{seconds:6.1f} s  {records / seconds:10,.0f} records/s  "
+                  f"({records:,} records, {seconds / floor:.1f}x the baseline)")
     finally:
         if server:
             server.terminate()

@@ -7,8 +7,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from hashing.models import BankHash
-from partners import actions
-from partners.models import Outcome, Partner
+from partners import actions, sandbox
+from partners.models import FeedPosition, Outcome, Partner
 
 DEMO = {"actor_label": "command:seed_demo"}
 PATH = ["start_vetting", "sign_agreement", "start_integration", "go_live"]
@@ -50,4 +50,10 @@ def seed():
         for m, (partner, value) in enumerate(values):
             Outcome.objects.create(partner=partner, bank_hash=bank_hash, signal_type=bank_hash.signal_type,
                                    value=value, acted_at=now - timedelta(hours=10 * n + m), via="native")
+    # The partner in integration has tested matching in the sandbox.
+    fanpage = made["demo-fanpage"]
+    actions.note_fetch(fanpage, FeedPosition.Feed.SANDBOX)
+    actions.record_sandbox_feedback(fanpage, [
+        {"signal_type": "pdq", "value": photo["pdq"], "outcome": Outcome.Value.BLOCKED, "tags": []}
+        for photo in sandbox.photos()[:8]], via="native")
     return []

@@ -64,3 +64,4 @@ def test_demo_partners(db, settings):
     assert set(Outcome.objects.values_list("value", flat=True)) == {"PendingReview", "Blocked", "NotBlocked",
                                                                     "Removed"}
     assert Outcome.objects.values("bank_hash").distinct().count() >= 2
+    assert Partner.objects.get(state="integration").sandbox_reports.exists()

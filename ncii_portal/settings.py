@@ -236,6 +236,24 @@ PIN_LOCK_AFTER = 5  # wrong PINs for one reference, then it is locked for PIN_LO
 PIN_LOCK_MINUTES = 60
 # The partner API: requests a minute per key (shared cache), then 429 with Retry-After.
 PARTNER_API_REQUESTS_PER_MINUTE = int(os.environ.get("PARTNER_API_REQUESTS_PER_MINUTE", 600))
+
+# Push delivery to partners' webhooks (partners/push.py, docs/api.md "Push").
+PUSH_BATCH_SIZE = int(os.environ.get("PUSH_BATCH_SIZE", 1000))  # records per webhook call
+PUSH_BATCH_WAIT = float(os.environ.get("PUSH_BATCH_WAIT", 2))  # seconds to gather changes after a commit
+PUSH_TIMEOUT = float(os.environ.get("PUSH_TIMEOUT", 10))  # seconds to connect, and to answer
+PUSH_LEASE_SECONDS = float(os.environ.get("PUSH_LEASE_SECONDS", 120))  # a worker that dies frees its partner then
+if PUSH_LEASE_SECONDS <= 2 * PUSH_TIMEOUT + 1:
+    raise ImproperlyConfigured("PUSH_LEASE_SECONDS must outlast one webhook call: more than 2 × PUSH_TIMEOUT + 1.")
+PUSH_REDRIVE_SECONDS = float(os.environ.get("PUSH_REDRIVE_SECONDS", 30))  # beat: deliveries a lost message missed
+# Seconds before each retry of a failed batch (each with ±20 % jitter); after the last the batch is parked.
+PUSH_RETRY_SCHEDULE = [float(s) for s in env_list(
+    "PUSH_RETRY_SCHEDULE", "30,60,120,300,600,1800,3600,7200,14400,28800,43200,86400")]
+CELERY_BEAT_SCHEDULE["push-due"] = {"task": "partners.tasks.push_due", "schedule": PUSH_REDRIVE_SECONDS}
+# Webhook signing secrets are kept encrypted under this key (and its fallbacks, for rotation).
+WEBHOOK_ENCRYPTION_KEYS = env_list("WEBHOOK_ENCRYPTION_KEY") + env_list("WEBHOOK_ENCRYPTION_KEY_FALLBACKS") or [
+    derived_secret(key, "webhook-secrets") for key in [SECRET_KEY, *SECRET_KEY_FALLBACKS]]
+# Loopback webhook URLs (and plain http to them) for tests and development; a deployment refuses it.
+WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", DEBUG)
 # Where the caller pages' quick-exit button leaves to: a neutral, everyday site.
 QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
 
@@ -275,6 +293,7 @@ EMAIL_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend" if DEBUG else "django.core.mail.backends.smtp.EmailBackend",
 )
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", "")  # for the file-based backend (tests' worker)
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", 25))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -285,6 +304,8 @@ DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "portal@localhost")
 # Security headers. Production values are the defaults; DEBUG relaxes only what plain http needs.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", not DEBUG)
+if WEBHOOK_ALLOW_LOOPBACK and SECURE_SSL_REDIRECT:  # HTTPS-only means deployed: never let push reach this machine
+    raise ImproperlyConfigured("WEBHOOK_ALLOW_LOOPBACK is for tests and development, never a deployment.")
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", 0 if DEBUG else 31536000))

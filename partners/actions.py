@@ -14,7 +14,16 @@ from hashing.models import BankChange, BankHash
 from ncii_portal.clientip import client_ip
 from partners import sandbox
 from partners.feed import was_shared
-from partners.models import ApiKey, FeedPosition, Outcome, Partner, PartnerContact, SandboxReport
+from partners.models import (
+    ApiKey,
+    Delivery,
+    FeedPosition,
+    Outcome,
+    Partner,
+    PartnerContact,
+    SandboxReport,
+    Webhook,
+)
 
 RESERVED_SLUGS = {"review"}  # /partners/review/ is the review queue
 
@@ -324,3 +333,92 @@ def record_sandbox_feedback(partner, reports, *, via):
     record("partner.sandbox_feedback", actor_label=f"partner:{partner.slug}", target=partner,
            details={"recorded": len(reports), "via": via})
     return len(reports)
+
+
+# --- Push (webhooks) ----------------------------------------------------------------------------------------
+
+@transaction.atomic
+def set_webhook(partner, url, *, by=None, actor_label=""):
+    """Point a live partner's push at `url` (checked: public https only) and set it to push. A partner new to
+    push gets a signing secret and will first receive every hash it may hold now, then changes; one that had a
+    webhook keeps its position, and its secret is rotated (the old one still signs for a day). Returns the new
+    secret, shown once."""
+    from partners import push
+
+    if partner.state != Partner.State.LIVE:
+        raise PartnerError("Only a live partner receives pushed hashes.", status=409)
+    try:
+        push.resolve(url)
+    except push.UnsafeURL as refusal:
+        raise PartnerError(str(refusal), field="url") from None
+    if partner.delivery == Partner.Delivery.PULL:
+        Partner.objects.filter(pk=partner.pk).update(delivery=Partner.Delivery.BOTH)
+        partner.delivery = Partner.Delivery.BOTH
+    secret = push.new_secret()
+    webhook = Webhook.objects.select_for_update().filter(partner=partner).first()
+    if webhook is None:
+        Webhook.objects.create(partner=partner, url=url, secret=push.seal(secret))
+        record("partner.webhook_set", actor=by, actor_label=actor_label, target=partner, details={"new": True})
+    else:
+        rotate(webhook, secret, url=url)
+        record("partner.webhook_set", actor=by, actor_label=actor_label, target=partner, details={"new": False})
+    return secret
+
+
+def rotate(webhook, secret, *, url=None, overlap_hours=24):
+    from partners import push
+
+    webhook.previous_secret, webhook.secret = webhook.secret, push.seal(secret)
+    webhook.previous_until = timezone.now() + timedelta(hours=overlap_hours)
+    webhook.url = url or webhook.url
+    webhook.save(update_fields=["previous_secret", "secret", "previous_until", "url"])
+
+
+@transaction.atomic
+def rotate_webhook_secret(partner, *, by):
+    """A new signing secret; both are sent for 24 hours so the partner can switch without a gap."""
+    from partners import push
+
+    secret = push.new_secret()
+    rotate(Webhook.objects.select_for_update().get(partner=partner), secret)
+    record("partner.webhook_rotated", actor=by, target=partner)
+    return secret
+
+
+@transaction.atomic
+def pause_push(partner, *, by):
+    Webhook.objects.filter(partner=partner).update(paused=True)
+    record("partner.push_paused", actor=by, target=partner)
+
+
+@transaction.atomic
+def resume_push(partner, *, by):
+    """Unpause, and re-drive parked batches from the start of their schedule; the partner is healthy again."""
+    webhook = Webhook.objects.select_for_update().get(partner=partner)
+    parked = partner.deliveries.filter(state=Delivery.State.PARKED).update(
+        state=Delivery.State.PENDING, attempts=0, due_at=timezone.now())
+    webhook.paused, webhook.degraded_at = False, None
+    webhook.save(update_fields=["paused", "degraded_at"])
+    record("partner.push_resumed", actor=by, target=partner, details={"parked": parked})
+    transaction.on_commit(lambda: _ask_push(partner))
+    return parked
+
+
+def _ask_push(partner):
+    from partners import push, tasks
+
+    push.ask(tasks.push_partner, partner.pk)
+
+
+def send_test_event(partner, *, by):
+    """POST a signed test event to the webhook now, out of the batches' order (it carries no hashes), and
+    return its attempt for the page to show."""
+    from partners import push
+
+    webhook = Webhook.objects.get(partner=partner)
+    message_id = push.new_message_id()
+    delivery = Delivery.objects.create(partner=partner, message_id=message_id, event="webhook.test",
+                                       body=push.body_of("webhook.test", {"partner": partner.slug}, message_id))
+    push.send(delivery, webhook)
+    record("partner.webhook_tested", actor=by, target=partner)
+    return delivery.attempts_made.first()

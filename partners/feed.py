@@ -102,16 +102,16 @@ def behind(partner, position):
 
 
 # A bank hash some live partner that fetches has not been told of as it is now: a change of it lies beyond that
-# partner's stored position (native cursor; StopNCII checkpoint, for hashes that feed carries), of a type the
-# partner takes, and the partner has not acknowledged its withdrawal. A partner that never fetched was never
-# sent it. (Table names: partners.FeedPosition, partners.Partner, partners.Outcome, hashing.BankChange.)
+# partner's stored position (native cursor or what push delivered; StopNCII checkpoint, for hashes that feed
+# carries), of a type the partner takes, and the partner has not acknowledged its withdrawal. A partner that
+# never fetched was never sent it. (Tables: partners.FeedPosition, Partner, Outcome; hashing.BankChange.)
 UNHEARD = """EXISTS (
     SELECT 1 FROM partners_feedposition p JOIN partners_partner pa ON pa.id = p.partner_id AND pa.state = 'live'
     WHERE (pa.signal_types = '[]'::jsonb OR jsonb_exists(pa.signal_types, hashing_bankhash.signal_type))
-      AND (p.feed = 'native'
+      AND (p.feed IN ('native', 'push')
            OR (p.feed = 'stopncii' AND (hashing_bankhash.signal_type = 'pdq' OR hashing_bankhash.video)))
       AND EXISTS (SELECT 1 FROM hashing_bankchange c WHERE c.bank_hash_id = hashing_bankhash.id
-                  AND CASE WHEN p.feed = 'native' THEN (c.txid, c.id) > (p.txid, p.change_id)
+                  AND CASE WHEN p.feed IN ('native', 'push') THEN (c.txid, c.id) > (p.txid, p.change_id)
                            ELSE c.at >= p.checkpoint END)
       AND NOT EXISTS (SELECT 1 FROM partners_outcome o WHERE o.partner_id = p.partner_id
                       AND o.bank_hash_id = hashing_bankhash.id AND o.value IN ('Withdrawn', 'Deleted')))"""

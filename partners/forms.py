@@ -34,3 +34,8 @@ class ContactForm(forms.ModelForm):
         model = PartnerContact
         fields = ["name", "email", "role"]
         help_texts = {"role": "e.g. technical contact, trust and safety lead, data protection officer"}
+
+
+class WebhookForm(forms.Form):
+    url = forms.URLField(label="Webhook URL", max_length=500, assume_scheme="https",
+                         help_text="Public https only. Saving gives a new signing secret, shown once.")

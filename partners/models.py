@@ -227,11 +227,12 @@ class FeedPosition(models.Model):
         NATIVE = "native", "Native feed"
         STOPNCII = "stopncii", "StopNCII FetchHashes"
         SANDBOX = "sandbox", "Sandbox"
+        PUSH = "push", "Push (delivered)"
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="feed_positions")
     feed = models.CharField(max_length=10, choices=Feed.choices)
     fetched_at = models.DateTimeField(default=timezone.now)
-    txid = models.BigIntegerField(null=True, blank=True)  # native: the cursor handed out last
+    txid = models.BigIntegerField(null=True, blank=True)  # native: the cursor handed out last; push: delivered
     change_id = models.BigIntegerField(null=True, blank=True)
     checkpoint = models.DateTimeField(null=True, blank=True)  # StopNCII: the nextSetTimestamp handed out last
 
@@ -240,3 +241,86 @@ class FeedPosition(models.Model):
 
     def __str__(self):
         return f"{self.partner_id} {self.feed}"
+
+
+class Webhook(models.Model):
+    """A push partner's endpoint, and where its push stands.
+
+    The bank's change log (hashing.BankChange) is the outbox: every change is written in the transaction that
+    makes it. `cursor` is how far this partner's changes have been cut into Deliveries; a Delivery is then sent
+    until the partner answers 2xx, in order, one at a time per partner (a later batch must never overtake an
+    earlier one: records are states, and an old state must not land last).
+    """
+
+    partner = models.OneToOneField(Partner, on_delete=models.CASCADE, related_name="webhook")
+    url = models.URLField(max_length=500)
+    secret = models.TextField()  # the signing secret, encrypted (partners.push.seal)
+    previous_secret = models.TextField(blank=True)  # after a rotation, also signed with until previous_until
+    previous_until = models.DateTimeField(null=True, blank=True)
+    paused = models.BooleanField(default=False)
+    # Some partners apply a withdrawal as they accept the call: a 2xx to a batch that withdraws counts as their
+    # acknowledgement.
+    ack_on_2xx = models.BooleanField(default=False)
+    cursor_txid = models.BigIntegerField(default=0)
+    cursor_change_id = models.BigIntegerField(default=0)
+    lease_until = models.DateTimeField(null=True, blank=True)  # a worker is sending for this partner until then
+    degraded_at = models.DateTimeField(null=True, blank=True)  # retries ran out; managers were alerted
+    created = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"webhook of {self.partner_id}"
+
+
+class Delivery(models.Model):
+    """One batch for one partner's webhook: its body is fixed when cut, so every retry sends the same message
+    with the same webhook-id (the partner drops repeats by it)."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Waiting to be delivered"
+        DELIVERED = "delivered", "Delivered"
+        PARKED = "parked", "Parked (retries ran out)"
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="deliveries")
+    message_id = models.CharField(max_length=40, unique=True)
+    event = models.CharField(max_length=40, default="hashes.changed")
+    body = models.TextField()  # the JSON sent, byte for byte
+    records = models.PositiveIntegerField(default=0)
+    withdrawals = models.PositiveIntegerField(default=0)
+    # The change-log position the batch ends at (none for a test event).
+    txid = models.BigIntegerField(null=True, blank=True)
+    change_id = models.BigIntegerField(null=True, blank=True)
+    state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    due_at = models.DateTimeField(default=timezone.now)
+    created = models.DateTimeField(default=timezone.now)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [models.Index(fields=["partner", "state", "id"])]
+
+    def __str__(self):
+        return f"delivery {self.message_id}"
+
+
+class DeliveryAttempt(models.Model):
+    """One POST of a Delivery: the delivery log on the partner page."""
+
+    EXCERPT = 300  # characters of the partner's answer kept
+
+    delivery = models.ForeignKey(Delivery, on_delete=models.CASCADE, related_name="attempts_made")
+    at = models.DateTimeField(default=timezone.now)
+    status_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    milliseconds = models.PositiveIntegerField(default=0)
+    excerpt = models.CharField(max_length=EXCERPT, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"attempt {self.pk} of {self.delivery_id}"
+
+    @property
+    def succeeded(self):
+        return self.status_code is not None and 200 <= self.status_code < 300

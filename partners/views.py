@@ -7,9 +7,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from partners import actions, feed, sandbox, stopncii
-from partners.forms import ChecklistForm, ContactForm, KeyForm, PartnerForm
-from partners.models import ApiKey, FeedPosition, Partner, PartnerContact
+from partners import actions, feed, push, sandbox, stopncii
+from partners.forms import ChecklistForm, ContactForm, KeyForm, PartnerForm, WebhookForm
+from partners.models import ApiKey, FeedPosition, Partner, PartnerContact, Webhook
 from staff import roles
 from staff.decorators import role_required
 
@@ -46,13 +46,19 @@ def feed_positions(partner):
     return rows
 
 
-def detail_page(request, partner, *, status=200, new_key=None, error=None, contact_form=None):
+def detail_page(request, partner, *, status=200, new_key=None, error=None, contact_form=None, webhook_form=None,
+                new_webhook_secret=None, test_attempt=None):
     response = render(request, "partners/detail.html", {
         "partner": partner,
         "contacts": partner.contacts.order_by("name"),
         "contact_form": contact_form or ContactForm(),
         "positions": feed_positions(partner),
         "sandbox": sandbox.summary(partner),
+        "webhook": Webhook.objects.filter(partner=partner).first(),
+        "push_health": push.health(partner),
+        "webhook_form": webhook_form or WebhookForm(),
+        "new_webhook_secret": new_webhook_secret,
+        "test_attempt": test_attempt,
         "checklist_form": ChecklistForm(instance=partner),
         "key_form": KeyForm(),
         "keys": partner.keys.all(),
@@ -61,7 +67,7 @@ def detail_page(request, partner, *, status=200, new_key=None, error=None, conta
         "new_key": new_key,
         "error": error,
     }, status=status)
-    if new_key:
+    if new_key or new_webhook_secret:
         response["Cache-Control"] = "no-store"  # the secret, shown once, must not stay in any cache
     return response
 
@@ -112,6 +118,39 @@ def partner_contact_add(request, partner):
 def partner_contact_remove(request, partner, pk):
     actions.remove_contact(get_object_or_404(PartnerContact, pk=pk, partner=partner), by=request.user)
     messages.success(request, "Contact removed.")
+
+
+@partner_action
+def partner_webhook_set(request, partner):
+    form = WebhookForm(request.POST)
+    if not form.is_valid():
+        return detail_page(request, partner, status=400, webhook_form=form)
+    secret = actions.set_webhook(partner, form.cleaned_data["url"], by=request.user)
+    return detail_page(request, Partner.objects.get(pk=partner.pk), new_webhook_secret=secret)
+
+
+@partner_action
+def partner_webhook_rotate(request, partner):
+    secret = actions.rotate_webhook_secret(partner, by=request.user)
+    return detail_page(request, partner, new_webhook_secret=secret)
+
+
+@partner_action
+def partner_push_pause(request, partner):
+    actions.pause_push(partner, by=request.user)
+    messages.success(request, "Push is paused: changes wait, in order, until it is resumed.")
+
+
+@partner_action
+def partner_push_resume(request, partner):
+    parked = actions.resume_push(partner, by=request.user)
+    messages.success(request, f"Push resumed; {parked} parked batch{'es' if parked != 1 else ''} will be sent again.")
+
+
+@partner_action
+def partner_webhook_test(request, partner):
+    attempt = actions.send_test_event(partner, by=request.user)
+    return detail_page(request, partner, test_attempt=attempt)
 
 
 @partner_action

@@ -155,6 +155,34 @@ def server_env(django_db_blocker):
 
 
 
+# Push in test time: webhooks on this machine, seconds instead of hours (tests/test_push*.py).
+PUSH_ENV = {"WEBHOOK_ALLOW_LOOPBACK": "1", "PUSH_TIMEOUT": "1", "PUSH_LEASE_SECONDS": "4", "PUSH_BATCH_WAIT": "0.2",
+            "PUSH_REDRIVE_SECONDS": "1", "PUSH_RETRY_SCHEDULE": "0.2,0.3,0.4,0.5,0.6", "PUSH_BATCH_SIZE": "50"}
+
+
+@pytest.fixture
+def receiver():
+    from tests.webhooks import Receiver
+
+    made = []
+
+    def make(**kwargs):
+        made.append(Receiver(**kwargs))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
+@pytest.fixture
+def push_settings(settings):
+    settings.WEBHOOK_ALLOW_LOOPBACK = True
+    settings.PUSH_BATCH_WAIT = float(PUSH_ENV["PUSH_BATCH_WAIT"])
+    settings.PUSH_TIMEOUT = 1
+    return settings
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process on the test broker, using the test database."""
@@ -165,7 +193,9 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
 
     from ncii_portal.celery import app
 
-    env = {**server_env(django_db_blocker), "C_FORCE_ROOT": "1"}
+    mail_dir = tmp_path_factory.mktemp("worker-mail")  # what the worker mails, as files
+    env = {**server_env(django_db_blocker), "C_FORCE_ROOT": "1", **PUSH_ENV, "EMAIL_FILE_PATH": str(mail_dir),
+           "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend"}
     app.control.purge()  # nothing left over from an earlier run
     # Its log goes to a file that tests can read (tests/test_log_redaction.py).
     log = tmp_path_factory.mktemp("worker") / "worker.log"
@@ -175,7 +205,7 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
              "--include", "tests.tasks", "--hostname", f"test-{os.getpid()}@%h"],
             cwd=Path(__file__).resolve().parent.parent, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
-    worker.log_path = log
+    worker.log_path, worker.mail_dir = log, mail_dir
     deadline = time.monotonic() + 60
     while not app.control.ping(timeout=0.5):
         assert worker.poll() is None, "the Celery worker exited:\n" + log.read_text()

@@ -1,0 +1,28 @@
+import json
+
+from django.core.management.base import BaseCommand, CommandError
+
+from partners import actions
+from partners.models import Partner
+
+ACTOR = "command:partner_webhook"
+
+
+class Command(BaseCommand):
+    help = ('Point live partner SLUG\'s push at URL (public https; loopback only where WEBHOOK_ALLOW_LOOPBACK '
+            'allows) and print {"partner", "url", "secret"}: the Standard Webhooks signing secret, shown only '
+            "here. The partner then receives every hash it may hold now, then changes.")
+
+    def add_arguments(self, parser):
+        parser.add_argument("slug")
+        parser.add_argument("--url", required=True)
+
+    def handle(self, *args, slug, url, **options):
+        partner = Partner.objects.filter(slug=slug).first()
+        if partner is None:
+            raise CommandError(f"No partner {slug!r}.")
+        try:
+            secret = actions.set_webhook(partner, url, actor_label=ACTOR)
+        except actions.PartnerError as error:
+            raise CommandError(error.message)
+        self.stdout.write(json.dumps({"partner": partner.slug, "url": url, "secret": secret}))

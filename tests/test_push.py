@@ -1,0 +1,111 @@
+"""Push: the caller's hashes reach a partner's webhook through the real worker, signed per Standard Webhooks (checked
+with the `standardwebhooks` package, as a partner would), and the partner's feedback comes back to the case.
+Also: signatures during a secret's rotation, where a webhook may point, and the partner_webhook command."""
+
+import io
+import json
+import socket
+import time
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+from django.urls import reverse
+from standardwebhooks.webhooks import Webhook as Verifier
+
+from partners import actions, push
+from partners.models import Delivery, Partner, Webhook
+from tests.calls import image, issue_code, open_case, submit, video
+from tests.conftest import signed_in_client, wait_for
+from tests.test_partners import ACTOR, live_partner
+
+
+def test_signatures_verify_with_standard_webhooks_also_during_a_rotation(db, push_settings):
+    partner = live_partner()
+    webhook = Webhook.objects.create(partner=partner, url="https://partner.example/hook",
+                                     secret=push.seal(old := push.new_secret()))
+    body = b'{"type":"webhook.test"}'
+    headers = {"webhook-id": "msg_1", "webhook-timestamp": str(int(time.time()))}
+    headers["webhook-signature"] = push.signatures(webhook, "msg_1", int(headers["webhook-timestamp"]), body)
+    assert Verifier(old).verify(body, headers) == {"type": "webhook.test"}
+    new = actions.rotate_webhook_secret(partner, by=None)
+    webhook.refresh_from_db()
+    headers["webhook-signature"] = push.signatures(webhook, "msg_1", int(headers["webhook-timestamp"]), body)
+    assert len(headers["webhook-signature"].split(" ")) == 2  # both, during the overlap
+    assert Verifier(new).verify(body, headers) and Verifier(old).verify(body, headers)
+    assert old not in webhook.secret and new not in webhook.secret  # kept encrypted, never in plain text
+
+
+@pytest.mark.parametrize(("url", "why"), [
+    ("http://127.0.0.1:9/hook", "non-public"),
+    ("https://10.1.2.3/hook", "non-public"),
+    ("https://169.254.169.254/latest/meta-data/", "non-public"),
+    ("https://[::1]/hook", "non-public"),
+    ("https://[::ffff:192.168.0.1]/hook", "non-public"),
+    ("https://intranet.partner.example/hook", "non-public"),  # a name that resolves to a private address
+    ("http://partner.example/hook", "https://"),
+    ("ftp://partner.example/hook", "https://"),
+    ("https://user:pw@partner.example/hook", "user name"),
+    ("https://no-such-name.invalid/hook", "does not resolve"),
+])
+def test_webhooks_only_go_to_public_https_addresses(db, settings, monkeypatch, url, why):
+    settings.WEBHOOK_ALLOW_LOOPBACK = False
+    real = socket.getaddrinfo
+
+    def dns(host, port, *args, **kwargs):  # the outer edge: no name here may reach the network
+        answers = {"intranet.partner.example": "10.9.8.7", "partner.example": "93.184.215.14"}
+        if host in answers:
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+        if host.endswith(".invalid"):
+            raise socket.gaierror("no such name")
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", dns)
+    with pytest.raises(actions.PartnerError, match=why):
+        actions.set_webhook(live_partner(), url, **ACTOR)
+    assert not Webhook.objects.exists()
+    assert push.post(url, b"{}", {})[0] is None  # and at send, should it have changed since
+
+
+def test_a_redirect_is_never_followed(db, push_settings, receiver):
+    partner_server = receiver(answers=[302])
+    partner = live_partner()
+    actions.set_webhook(partner, partner_server.url, **ACTOR)
+    attempt = actions.send_test_event(partner, by=None)
+    assert attempt.status_code == 302 and "not followed" in attempt.error and len(partner_server.calls) == 1
+
+
+def test_the_partner_webhook_command_prints_the_contract(db, push_settings, receiver):
+    partner = live_partner()
+    out = io.StringIO()
+    call_command("partner_webhook", partner.slug, "--url", receiver().url, stdout=out)
+    printed = json.loads(out.getvalue())
+    assert set(printed) == {"partner", "url", "secret"} and printed["secret"].startswith("whsec_")
+    assert Partner.objects.get(pk=partner.pk).delivery == "both"
+    with pytest.raises(Exception, match="public"):
+        push_settings.WEBHOOK_ALLOW_LOOPBACK = False
+        call_command("partner_webhook", partner.slug, "--url", "http://127.0.0.1:1/x", stdout=io.StringIO())
+
+
+@pytest.mark.worker
+def test_a_callers_hashes_reach_the_partner_signed_and_its_feedback_comes_back(
+        transactional_db, celery_worker, push_settings, receiver, caseworker):
+    partner_server = receiver()
+    partner = live_partner()
+    secret = actions.set_webhook(partner, partner_server.url, **ACTOR)
+    key, key_secret = actions.issue_key(partner, scopes=["feedback"], **ACTOR)
+    case = open_case(caseworker)
+    assert submit(issue_code(case, caseworker), [image(1), image(2), video(3)]).status_code == 200
+
+    expected = {("pdq", image(1)["pdq"]), ("pdq", image(2)["pdq"]), ("md5", video(3)["md5"]),
+                ("md5", image(1)["md5"]), ("phash", image(1)["phash"])}
+    assert wait_for(lambda: expected <= set(partner_server.records(secret)), timeout=30)
+    assert set(partner_server.records(secret).values()) == {"active"}
+    assert not Delivery.objects.exclude(state="delivered").exists()
+
+    answer = Client().post(reverse("api:feedback"), json.dumps({"feedback": [
+        {"signal_type": "pdq", "value": image(1)["pdq"], "outcome": "Removed"}]}),
+        content_type="application/json", HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{key_secret}")
+    assert answer.status_code == 200
+    page = signed_in_client(caseworker).get(reverse("case_detail", args=[case.reference])).content.decode()
+    assert "Tiktak" in page and "Removed" in page

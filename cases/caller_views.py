@@ -21,6 +21,7 @@ from cases.consent import CONSENT_ITEMS, CONSENT_VERSION
 from cases.forms import CodeForm, SelfServiceForm, StatusForm
 from cases.models import Case, Item, normalise_code
 from cases.quotas import exceeded
+from partners import withdrawals
 
 HOUR = 3600
 STATUS_SESSION_KEY = "caller_case"
@@ -202,6 +203,7 @@ def case_status(request):
         return redirect("caller:status")
     return render(request, "caller/case.html", {"case": case, "counts": case.item_counts(),
                                                 "partners": case.partner_counts(),
+                                                "withdrawal": withdrawals.summary(case) if case.is_withdrawn else None,
                                                 "items": case.items.all(), "kinds": Item.Kind})
 
 

@@ -338,7 +338,7 @@ def record_sandbox_feedback(partner, reports, *, via):
 # --- Push (webhooks) ----------------------------------------------------------------------------------------
 
 @transaction.atomic
-def set_webhook(partner, url, *, by=None, actor_label=""):
+def set_webhook(partner, url, *, by=None, actor_label="", ack_on_2xx=False):
     """Point a live partner's push at `url` (checked: public https only) and set it to push. A partner new to
     push gets a signing secret and will first receive every hash it may hold now, then changes; one that had a
     webhook keeps its position, and its secret is rotated (the old one still signs for a day). Returns the new
@@ -357,10 +357,11 @@ def set_webhook(partner, url, *, by=None, actor_label=""):
     secret = push.new_secret()
     webhook = Webhook.objects.select_for_update().filter(partner=partner).first()
     if webhook is None:
-        Webhook.objects.create(partner=partner, url=url, secret=push.seal(secret))
+        Webhook.objects.create(partner=partner, url=url, secret=push.seal(secret), ack_on_2xx=ack_on_2xx)
         record("partner.webhook_set", actor=by, actor_label=actor_label, target=partner, details={"new": True})
     else:
         rotate(webhook, secret, url=url)
+        Webhook.objects.filter(pk=webhook.pk).update(ack_on_2xx=ack_on_2xx)
         record("partner.webhook_set", actor=by, actor_label=actor_label, target=partner, details={"new": False})
     return secret
 

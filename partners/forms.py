@@ -39,3 +39,6 @@ class ContactForm(forms.ModelForm):
 class WebhookForm(forms.Form):
     url = forms.URLField(label="Webhook URL", max_length=500, assume_scheme="https",
                          help_text="Public https only. Saving gives a new signing secret, shown once.")
+    ack_on_2xx = forms.BooleanField(label="A 2xx to a batch that withdraws hashes counts as acknowledging them",
+                                    required=False, help_text="Only where the agreement says the partner applies "
+                                    "withdrawals as it accepts the call.")

@@ -341,14 +341,18 @@ def ask(task, *args, countdown=0):
         return False
 
 
+SOON = "partners.push.soon"  # set while a round is asked for and has not started yet
+
+
 def soon():
-    """After a bank change commits: ask for a push round within PUSH_BATCH_WAIT, once however many changes
-    commit meanwhile. The change is safe in the log whatever happens here."""
+    """After a bank change commits: ask for a push round in PUSH_BATCH_WAIT, once however many changes commit
+    meanwhile (the round clears the mark as it starts, so a later commit asks again). The change is safe in the
+    log whatever happens here; beat re-drives what this misses."""
     from partners import tasks
 
-    wait = settings.PUSH_BATCH_WAIT
-    if cache.add("partners.push.soon", 1, timeout=max(1, math.ceil(wait))):
-        ask(tasks.push_due, countdown=wait)
+    asked = cache.add(SOON, 1, timeout=60 + math.ceil(settings.PUSH_BATCH_WAIT))
+    if asked and not ask(tasks.push_due, countdown=settings.PUSH_BATCH_WAIT):
+        cache.delete(SOON)
 
 
 # --- Health, for the partner page -----------------------------------------------------------------------------

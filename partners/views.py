@@ -125,7 +125,8 @@ def partner_webhook_set(request, partner):
     form = WebhookForm(request.POST)
     if not form.is_valid():
         return detail_page(request, partner, status=400, webhook_form=form)
-    secret = actions.set_webhook(partner, form.cleaned_data["url"], by=request.user)
+    secret = actions.set_webhook(partner, form.cleaned_data["url"], by=request.user,
+                                 ack_on_2xx=form.cleaned_data["ack_on_2xx"])
     return detail_page(request, Partner.objects.get(pk=partner.pk), new_webhook_secret=secret)
 
 

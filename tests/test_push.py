@@ -109,3 +109,47 @@ def test_a_callers_hashes_reach_the_partner_signed_and_its_feedback_comes_back(
     assert answer.status_code == 200
     page = signed_in_client(caseworker).get(reverse("case_detail", args=[case.reference])).content.decode()
     assert "Tiktak" in page and "Removed" in page
+
+
+@pytest.mark.worker
+def test_a_withdrawal_reaches_every_live_partner_and_the_case_shows_it(
+        transactional_db, celery_worker, push_settings, receiver, caseworker):
+    from cases import actions as cases
+    from partners.models import FeedPosition
+    from tests.calls import ensure_checklist
+
+    ensure_checklist()
+    pushed_to = receiver()
+    pushed = live_partner("pushed")
+    secret = actions.set_webhook(pushed, pushed_to.url, ack_on_2xx=True, **ACTOR)
+    fetcher, _idle = live_partner("fetcher"), live_partner("idle")
+    key, key_secret = actions.issue_key(fetcher, scopes=["fetch", "feedback"], **ACTOR)
+    auth = {"HTTP_AUTHORIZATION": f"Bearer {key.public_id}.{key_secret}"}
+    case = open_case(caseworker)
+    submit(issue_code(case, caseworker), [video(7)])
+    cursor = Client().get(reverse("api:hashes"), **auth).json()["cursor"]  # the fetcher has the hash now
+    assert wait_for(lambda: pushed_to.records(secret).get(("md5", video(7)["md5"])) == "active", timeout=30)
+
+    cases.withdraw_case(case)
+    assert wait_for(lambda: pushed_to.records(secret)[("md5", video(7)["md5"])] == "withdrawn", timeout=30)
+    assert wait_for(lambda: FeedPosition.objects.filter(partner=pushed, feed="push").exists()
+                    and not Delivery.objects.exclude(state="delivered").exists(), timeout=30)
+    page = signed_in_client(caseworker).get(reverse("case_detail", args=[case.reference])).content.decode()
+    reach = page[page.index('id="withdrawal-reach"'):]
+    assert 'data-partner="Pushed"><td>Pushed</td><td>1</td>\n      <td data-field="told">1 of 1</td>' \
+           '<td data-field="acknowledged">1 of 1</td>' in reach  # a 2xx counts, for this partner
+    assert '<td data-field="told">0 of 1</td>' in reach  # the fetcher has not fetched since
+    assert "Never received hashes" in reach  # the idle partner
+
+    from partners import withdrawals
+
+    assert withdrawals.summary(case) == {"partners": 2, "told": 1, "acknowledged": 1}  # what the caller sees
+
+    body = Client().get(reverse("api:hashes"), {"cursor": cursor}, **auth).json()
+    assert [r["status"] for r in body["records"]] == ["withdrawn"]
+    assert withdrawals.summary(case) == {"partners": 2, "told": 2, "acknowledged": 1}
+    Client().post(reverse("api:acknowledgements"), json.dumps({"acknowledgements": [
+        {"signal_type": "md5", "value": video(7)["md5"]}]}), content_type="application/json", **auth)
+    page = signed_in_client(caseworker).get(reverse("case_detail", args=[case.reference])).content.decode()
+    assert page.count('<td data-field="acknowledged">1 of 1</td>') == 2
+    assert withdrawals.summary(case) == {"partners": 2, "told": 2, "acknowledged": 2}

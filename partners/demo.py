@@ -2,8 +2,10 @@
 every value on the demo cases' shared hashes. Keys' secrets are not printed: issue one you can use with
 `manage.py partner_key SLUG --scopes fetch,feedback`."""
 
+import os
 from datetime import timedelta
 
+from django.conf import settings
 from django.utils import timezone
 
 from hashing.models import BankHash
@@ -11,6 +13,7 @@ from partners import actions, sandbox
 from partners.models import FeedPosition, Outcome, Partner
 
 DEMO = {"actor_label": "command:seed_demo"}
+DEMO_WEBHOOK = f"http://127.0.0.1:{os.environ.get('DEMO_RECEIVER_PORT', 8025)}/hook"
 PATH = ["start_vetting", "sign_agreement", "start_integration", "go_live"]
 PARTNERS = [
     ("Pinboard", "demo-pinboard", "prospect", 0),
@@ -50,6 +53,12 @@ def seed():
         for m, (partner, value) in enumerate(values):
             Outcome.objects.create(partner=partner, bank_hash=bank_hash, signal_type=bank_hash.signal_type,
                                    value=value, acted_at=now - timedelta(hours=10 * n + m), via="native")
+    # Photogram also takes pushes, at the receiver `make run` starts (bin/demo_receiver.py), which verifies
+    # signatures with the secret written here.
+    if settings.WEBHOOK_ALLOW_LOOPBACK:
+        secret = actions.set_webhook(Partner.objects.get(slug="demo-photogram"), DEMO_WEBHOOK, **DEMO)
+        settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
+        (settings.DATA_DIR / "demo-webhook-secret").write_text(secret)
     # The partner in integration has tested matching in the sandbox.
     fanpage = made["demo-fanpage"]
     actions.note_fetch(fanpage, FeedPosition.Feed.SANDBOX)

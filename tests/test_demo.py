@@ -65,3 +65,13 @@ def test_demo_partners(db, settings):
                                                                     "Removed"}
     assert Outcome.objects.values("bank_hash").distinct().count() >= 2
     assert Partner.objects.get(state="integration").sandbox_reports.exists()
+
+
+def test_demo_push_partner_delivers_to_the_local_receiver(db, settings, tmp_path):
+    from partners.models import Webhook
+
+    settings.WEBHOOK_ALLOW_LOOPBACK, settings.DATA_DIR = True, tmp_path
+    seed(settings)
+    webhook = Webhook.objects.get()
+    assert webhook.partner.slug == "demo-photogram" and webhook.url == "http://127.0.0.1:8025/hook"
+    assert (tmp_path / "demo-webhook-secret").read_text().startswith("whsec_")

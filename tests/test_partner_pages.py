@@ -82,3 +82,40 @@ def test_the_partner_page_keeps_contacts_and_shows_the_feed_position(transaction
     behind = re.search(r'data-field="behind">(\d+)<', client.get(reverse("partner_detail", args=[partner.slug]))
                        .content.decode())
     assert behind and int(behind.group(1)) == 2
+
+
+def test_a_partner_manager_sets_up_push_tests_pauses_and_rotates(login_as, partner_manager, push_settings, receiver):
+    from partners.models import Webhook
+    from tests.test_partners import live_partner
+
+    partner = live_partner()
+    partner_server = receiver()
+    client = login_as(partner_manager)
+    refused = client.post(reverse("partner_webhook_set", args=[partner.slug]), {"url": "https://10.0.0.8/hook"})
+    assert refused.status_code == 400 and "non-public" in refused.content.decode()
+    saved = client.post(reverse("partner_webhook_set", args=[partner.slug]), {"url": partner_server.url})
+    secret = re.search(r'id="new-webhook-secret">([^<]+)<', saved.content.decode()).group(1)
+    assert secret.startswith("whsec_") and saved["Cache-Control"] == "no-store"
+    assert secret not in client.get(reverse("partner_detail", args=[partner.slug])).content.decode()  # once only
+
+    tested = client.post(reverse("partner_webhook_test", args=[partner.slug])).content.decode()
+    assert "Test event:\n    answered 200" in tested
+    headers, body = partner_server.calls[-1]
+    from standardwebhooks.webhooks import Webhook as Verifier
+
+    assert Verifier(secret).verify(body, headers)["type"] == "webhook.test"
+
+    client.post(reverse("partner_push_pause", args=[partner.slug]))
+    assert Webhook.objects.get(partner=partner).paused
+    page = client.get(reverse("partner_detail", args=[partner.slug])).content.decode()
+    assert 'data-field="push-state">paused<' in page and "webhook.test" in page  # the delivery log
+    client.post(reverse("partner_push_resume", args=[partner.slug]))
+    assert not Webhook.objects.get(partner=partner).paused
+    rotated = client.post(reverse("partner_webhook_rotate", args=[partner.slug])).content.decode()
+    new_secret = re.search(r'id="new-webhook-secret">([^<]+)<', rotated).group(1)
+    client.post(reverse("partner_webhook_test", args=[partner.slug]))
+    headers, body = partner_server.calls[-1]
+    assert Verifier(secret).verify(body, headers) and Verifier(new_secret).verify(body, headers)  # the overlap
+    assert {"partner.webhook_set", "partner.webhook_tested", "partner.push_paused", "partner.push_resumed",
+            "partner.webhook_rotated"} <= set(AuditEvent.objects.filter(actor=partner_manager)
+                                               .values_list("action", flat=True))

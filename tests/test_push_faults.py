@@ -64,6 +64,20 @@ def test_a_partner_failing_for_a_while_gets_everything_once(transactional_db, ce
     assert repeats >= 4  # the failed and the slow calls, absorbed by webhook-id
 
 
+def test_a_slow_partner_does_not_hold_up_the_others(transactional_db, celery_worker, push_settings, receiver,
+                                                    caseworker):
+    stuck_server, quick_server = receiver(answers=["hold"]), receiver()  # the stuck one never answers in time
+    stuck, quick = live_partner("stuck"), live_partner("quick")
+    actions.set_webhook(stuck, stuck_server.url, **ACTOR)
+    secret = actions.set_webhook(quick, quick_server.url, **ACTOR)
+    started = time.monotonic()
+    submit(issue_code(open_case(caseworker), caseworker), many_items(30))  # two batches each
+    assert wait_for(lambda: not Delivery.objects.filter(partner=quick).exclude(state="delivered").exists()
+                    and len(quick_server.records(secret)) == 90, timeout=30)
+    assert time.monotonic() - started < 15  # while the stuck partner times out, retries, and waits its turn
+    assert Delivery.objects.filter(partner=stuck, state="pending").exists()
+
+
 def test_spent_retries_park_the_batch_alert_and_resume(transactional_db, celery_worker, push_settings, receiver,
                                                        caseworker, partner_manager, tmp_path):
     partner_server = receiver(answers=[503])

@@ -169,8 +169,10 @@ def hashes(request, key):
         return error(bad.message, bad.status, bad.field)
     except ValueError as bad:
         return error(str(bad), 400, "cursor")
+    start = position
     records, position, has_more = feed.page(key.partner, position, limit)
-    actions.note_fetch(key.partner, FeedPosition.Feed.NATIVE, txid=position[0], change_id=position[1])
+    actions.note_fetch(key.partner, FeedPosition.Feed.NATIVE, txid=position[0], change_id=position[1],
+                       moved=position != start)
     return JsonResponse({"records": records, "cursor": feed.encode_cursor(position), "has_more": has_more})
 
 
@@ -180,13 +182,13 @@ def stopncii_fetch_hashes(request, key):
     """GET /api/stopncii/v1/FetchHashes?startTimestamp=&pageSize=&nextPageToken= — as StopNCII answers it."""
     try:
         start, page_size = start_param(request), limit_param(request, "pageSize", 800)
-        body = stopncii.fetch(key.partner, start=start, page_size=page_size,
-                              token=request.GET.get("nextPageToken", ""))
+        body, last = stopncii.fetch(key.partner, start=start, page_size=page_size,
+                                    token=request.GET.get("nextPageToken", ""))
     except BadRequest as bad:
         return error(bad.message, bad.status, bad.field)
     except ValueError as bad:
         return error(str(bad), 400, "nextPageToken")
-    actions.note_fetch(key.partner, FeedPosition.Feed.STOPNCII,
+    actions.note_fetch(key.partner, FeedPosition.Feed.STOPNCII, last=last,
                        checkpoint=datetime.fromtimestamp(body["nextSetTimestamp"], UTC))
     return JsonResponse(body)
 

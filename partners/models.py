@@ -324,3 +324,24 @@ class DeliveryAttempt(models.Model):
     @property
     def succeeded(self):
         return self.status_code is not None and 200 <= self.status_code < 300
+
+
+class Handover(models.Model):
+    """A feed page or pushed batch reaching a partner: when, and how far into the bank's change log. Statistics
+    take a hash's "shared with this partner" time from the first handover that covered the change that made it
+    shareable (docs/statistics.md); one row per page, not per hash."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="handovers")
+    feed = models.CharField(max_length=10, choices=FeedPosition.Feed.choices)
+    at = models.DateTimeField(default=timezone.now)
+    # Native and push: the page's end in (transaction, change) order. StopNCII: its last change's (time, id).
+    txid = models.BigIntegerField(null=True, blank=True)
+    change_at = models.DateTimeField(null=True, blank=True)
+    change_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [models.Index(fields=["partner", "feed", "txid", "change_id"]),
+                   models.Index(fields=["partner", "feed", "change_at", "change_id"])]
+
+    def __str__(self):
+        return f"handover to {self.partner_id} at {self.at}"

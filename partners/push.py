@@ -31,7 +31,7 @@ from django.utils import timezone
 
 from hashing.models import BankChange, BankHash
 from partners import feed
-from partners.models import Delivery, DeliveryAttempt, FeedPosition, Outcome, Partner, Webhook
+from partners.models import Delivery, DeliveryAttempt, FeedPosition, Handover, Outcome, Partner, Webhook
 
 logger = logging.getLogger(__name__)
 
@@ -228,7 +228,9 @@ def delivered(delivery, webhook):
     delivery.save(update_fields=["state", "delivered_at", "attempts"])
     if delivery.txid is not None:
         FeedPosition.objects.update_or_create(partner=webhook.partner, feed=FeedPosition.Feed.PUSH, defaults={
-            "fetched_at": timezone.now(), "txid": delivery.txid, "change_id": delivery.change_id})
+            "fetched_at": delivery.delivered_at, "txid": delivery.txid, "change_id": delivery.change_id})
+        Handover.objects.create(partner=webhook.partner, feed=FeedPosition.Feed.PUSH, at=delivery.delivered_at,
+                                txid=delivery.txid, change_id=delivery.change_id)
     if webhook.ack_on_2xx and delivery.withdrawals:
         acknowledge_withdrawals(delivery, webhook.partner)
 

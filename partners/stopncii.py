@@ -70,7 +70,7 @@ def decode_token(token):
 
 
 def fetch(partner, *, start, page_size, token=""):
-    """One FetchHashes page: the JSON body."""
+    """One FetchHashes page: (the JSON body, the (time, id) of the page's last change, or None if empty)."""
     if token:
         limit_second, after_at, after_id = decode_token(token)
     else:
@@ -92,14 +92,14 @@ def fetch(partner, *, start, page_size, token=""):
     # The client stores each page's checkpoint (and keeps it if the sync stops there): mid-sync it is the second
     # this page ended in, which the next sync re-reads; only the last page moves it to the horizon.
     checkpoint = rows[-1][0] // 1_000_000 if has_more else limit_second
-    last_at = EPOCH + timedelta(microseconds=rows[-1][0]) if has_more else None
+    last = (EPOCH + timedelta(microseconds=rows[-1][0]), rows[-1][1]) if rows else None
     return {
         "count": len(records),
-        "nextPageToken": encode_token(limit_second, last_at, rows[-1][1]) if has_more else None,
+        "nextPageToken": encode_token(limit_second, *last) if has_more else None,
         "nextSetTimestamp": max(start, checkpoint),
         "hasMoreRecords": has_more,
         "hashRecords": records,
-    }
+    }, last
 
 
 def records_for(partner, rows, *, before):

@@ -182,7 +182,7 @@ def test_both_partner_feeds_end_with_the_final_set_under_concurrent_writers():
                 time.sleep(1.05)  # the last second written must have passed before a sync hands it out
             token = ""
             while True:
-                body = stopncii.fetch(stopncii_partner, start=checkpoint, page_size=29, token=token)
+                body, _last = stopncii.fetch(stopncii_partner, start=checkpoint, page_size=29, token=token)
                 stop_state.update({(r["signalType"], r["hashValue"]): r["hashStatus"] for r in body["hashRecords"]})
                 checkpoint = body["nextSetTimestamp"]  # the client stores each page's checkpoint
                 if not body["hasMoreRecords"]:

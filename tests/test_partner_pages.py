@@ -82,6 +82,14 @@ def test_the_partner_page_keeps_contacts_and_shows_the_feed_position(transaction
     behind = re.search(r'data-field="behind">(\d+)<', client.get(reverse("partner_detail", args=[partner.slug]))
                        .content.decode())
     assert behind and int(behind.group(1)) == 2
+    from partners.models import Handover
+
+    Client().get(reverse("api:hashes"), {"cursor": first["cursor"]}, **auth)
+    Client().get(reverse("api:hashes"), {"cursor": first["cursor"]}, **auth)  # the same page again
+    empty = Client().get(reverse("api:hashes"), {"cursor": Client().get(reverse("api:hashes"), {
+        "cursor": first["cursor"]}, **auth).json()["cursor"]}, **auth)
+    assert empty.json()["records"] == []
+    assert Handover.objects.filter(partner=partner, feed="native").count() == 4  # one per page that moved
 
 
 def test_a_partner_manager_sets_up_push_tests_pauses_and_rotates(login_as, partner_manager, push_settings, receiver):

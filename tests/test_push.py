@@ -102,6 +102,10 @@ def test_a_callers_hashes_reach_the_partner_signed_and_its_feedback_comes_back(
     assert wait_for(lambda: expected <= set(partner_server.records(secret)), timeout=30)
     assert set(partner_server.records(secret).values()) == {"active"}
     assert not Delivery.objects.exclude(state="delivered").exists()
+    from partners.models import Handover
+
+    delivered = Delivery.objects.filter(partner=partner).order_by("id").last()
+    assert Handover.objects.filter(partner=partner, feed="push", txid=delivered.txid).exists()
 
     answer = Client().post(reverse("api:feedback"), json.dumps({"feedback": [
         {"signal_type": "pdq", "value": image(1)["pdq"], "outcome": "Removed"}]}),

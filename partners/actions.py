@@ -365,6 +365,9 @@ def set_webhook(partner, url, *, by=None, actor_label="", ack_on_2xx=False):
     webhook = Webhook.objects.select_for_update().filter(partner=partner).first()
     if webhook is None:
         Webhook.objects.create(partner=partner, url=url, secret=push.seal(secret), ack_on_2xx=ack_on_2xx)
+        # Known to push from now on (at the start of the log): retention waits for it like for any reader.
+        FeedPosition.objects.get_or_create(partner=partner, feed=FeedPosition.Feed.PUSH,
+                                           defaults={"txid": 0, "change_id": 0})
         record("partner.webhook_set", actor=by, actor_label=actor_label, target=partner, details={"new": True})
     else:
         rotate(webhook, secret, url=url)
@@ -373,10 +376,25 @@ def set_webhook(partner, url, *, by=None, actor_label="", ack_on_2xx=False):
     return secret
 
 
+def the_webhook(partner, lock=False):
+    webhooks = Webhook.objects.select_for_update() if lock else Webhook.objects
+    webhook = webhooks.filter(partner=partner).first()
+    if webhook is None:
+        raise PartnerError("This partner has no webhook yet: set one first.", status=409)
+    return webhook
+
+
 def rotate(webhook, secret, *, url=None, overlap_hours=24):
+    """A new signing secret; the old one keeps signing for the overlap, unless it can no longer be read (its
+    encryption key is gone), in which case it is dropped."""
     from partners import push
 
-    webhook.previous_secret, webhook.secret = webhook.secret, push.seal(secret)
+    try:
+        push.unseal(webhook.secret)
+        previous = webhook.secret
+    except ValueError:
+        previous = ""
+    webhook.previous_secret, webhook.secret = previous, push.seal(secret)
     webhook.previous_until = timezone.now() + timedelta(hours=overlap_hours)
     webhook.url = url or webhook.url
     webhook.save(update_fields=["previous_secret", "secret", "previous_until", "url"])
@@ -388,13 +406,14 @@ def rotate_webhook_secret(partner, *, by):
     from partners import push
 
     secret = push.new_secret()
-    rotate(Webhook.objects.select_for_update().get(partner=partner), secret)
+    rotate(the_webhook(partner, lock=True), secret)
     record("partner.webhook_rotated", actor=by, target=partner)
     return secret
 
 
 @transaction.atomic
 def pause_push(partner, *, by):
+    the_webhook(partner, lock=True)
     Webhook.objects.filter(partner=partner).update(paused=True)
     record("partner.push_paused", actor=by, target=partner)
 
@@ -402,7 +421,7 @@ def pause_push(partner, *, by):
 @transaction.atomic
 def resume_push(partner, *, by):
     """Unpause, and re-drive parked batches from the start of their schedule; the partner is healthy again."""
-    webhook = Webhook.objects.select_for_update().get(partner=partner)
+    webhook = the_webhook(partner, lock=True)
     parked = partner.deliveries.filter(state=Delivery.State.PARKED).update(
         state=Delivery.State.PENDING, attempts=0, due_at=timezone.now())
     webhook.paused, webhook.degraded_at = False, None
@@ -423,9 +442,10 @@ def send_test_event(partner, *, by):
     return its attempt for the page to show."""
     from partners import push
 
-    webhook = Webhook.objects.get(partner=partner)
+    webhook = the_webhook(partner)
     message_id = push.new_message_id()
     delivery = Delivery.objects.create(partner=partner, message_id=message_id, event="webhook.test",
+                                       state=Delivery.State.TEST,
                                        body=push.body_of("webhook.test", {"partner": partner.slug}, message_id))
     push.send(delivery, webhook)
     record("partner.webhook_tested", actor=by, target=partner)

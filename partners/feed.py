@@ -100,11 +100,11 @@ def behind(partner, position):
     return changes.count()
 
 
-
 # A bank hash some live partner that fetches has not been told of as it is now: a change of it lies beyond that
 # partner's stored position (native cursor or what push delivered; StopNCII checkpoint, for hashes that feed
-# carries), of a type the partner takes, and the partner has not acknowledged its withdrawal. A partner that
-# never fetched was never sent it. (Tables: partners.FeedPosition, Partner, Outcome; hashing.BankChange.)
+# carries), of a type the partner takes, and the partner has not acknowledged this withdrawal (an earlier one's
+# acknowledgement predates the row's last change). A partner that never fetched was never sent it; one set to
+# push is counted from its webhook's creation. (Tables: partners.FeedPosition, Partner, Outcome; BankChange.)
 UNHEARD = """EXISTS (
     SELECT 1 FROM partners_feedposition p JOIN partners_partner pa ON pa.id = p.partner_id AND pa.state = 'live'
     WHERE (pa.signal_types = '[]'::jsonb OR jsonb_exists(pa.signal_types, hashing_bankhash.signal_type))
@@ -114,7 +114,8 @@ UNHEARD = """EXISTS (
                   AND CASE WHEN p.feed IN ('native', 'push') THEN (c.txid, c.id) > (p.txid, p.change_id)
                            ELSE c.at >= p.checkpoint END)
       AND NOT EXISTS (SELECT 1 FROM partners_outcome o WHERE o.partner_id = p.partner_id
-                      AND o.bank_hash_id = hashing_bankhash.id AND o.value IN ('Withdrawn', 'Deleted')))"""
+                      AND o.bank_hash_id = hashing_bankhash.id AND o.value IN ('Withdrawn', 'Deleted')
+                      AND o.acted_at >= hashing_bankhash.changed))"""
 
 
 def heard_by_every_partner(bank_hashes):

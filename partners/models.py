@@ -264,6 +264,7 @@ class Webhook(models.Model):
     cursor_txid = models.BigIntegerField(default=0)
     cursor_change_id = models.BigIntegerField(default=0)
     lease_until = models.DateTimeField(null=True, blank=True)  # a worker is sending for this partner until then
+    lease_owner = models.CharField(max_length=16, blank=True)  # that round's token
     degraded_at = models.DateTimeField(null=True, blank=True)  # retries ran out; managers were alerted
     created = models.DateTimeField(default=timezone.now)
 
@@ -279,6 +280,7 @@ class Delivery(models.Model):
         PENDING = "pending", "Waiting to be delivered"
         DELIVERED = "delivered", "Delivered"
         PARKED = "parked", "Parked (retries ran out)"
+        TEST = "test", "Test event (sent once, never queued)"
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="deliveries")
     message_id = models.CharField(max_length=40, unique=True)

@@ -26,7 +26,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from hashing.models import BankChange, BankHash
@@ -35,7 +35,8 @@ from partners.models import Delivery, DeliveryAttempt, FeedPosition, Handover, O
 
 logger = logging.getLogger(__name__)
 
-CUT_PER_ROUND = 20  # deliveries cut per round at most: a backfill of a large bank is cut over several rounds
+CUT_PER_ROUND = 5  # deliveries cut at a time: a backfill of a large bank is cut as it is sent
+BACKLOG = 5  # no more cutting while this many batches wait: bodies are stored only shortly before they go
 ROUND_SECONDS = 10  # a round yields its worker after this long, so no partner holds one for long
 
 
@@ -74,13 +75,21 @@ def signature(secret, message_id, timestamp, body):
 def signatures(webhook, message_id, timestamp, body, now=None):
     """Signed with the current secret, and during a rotation's overlap with the previous one too."""
     now = now or timezone.now()
-    sealed = [webhook.secret]
+    signed = [signature(unseal(webhook.secret), message_id, timestamp, body)]
     if webhook.previous_secret and webhook.previous_until and webhook.previous_until > now:
-        sealed.append(webhook.previous_secret)
-    return " ".join(signature(unseal(s), message_id, timestamp, body) for s in sealed)
+        try:
+            signed.append(signature(unseal(webhook.previous_secret), message_id, timestamp, body))
+        except ValueError:
+            logger.warning("the previous webhook secret of partner %s cannot be read; signing with the new one",
+                           webhook.partner_id)
+    return " ".join(signed)
 
 
 # --- Where a webhook may point (SSRF) ------------------------------------------------------------------------
+
+# IPv6 forms that carry an IPv4 address to somewhere else: NAT64, 6to4, Teredo, IPv4-compatible.
+TUNNELS = [ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32", "::/96")]
+
 
 class UnsafeURL(ValueError):
     """A webhook URL we will not call; the message says why, for a partner manager."""
@@ -92,6 +101,8 @@ def allowed_address(ip):
     ip = ipaddress.ip_address(ip)
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped:
         ip = ip.ipv4_mapped
+    if any(ip in network for network in TUNNELS):
+        return False  # an IPv4 address inside, which could be anything
     if ip.is_loopback:
         return settings.WEBHOOK_ALLOW_LOOPBACK
     return ip.is_global and not ip.is_multicast
@@ -113,9 +124,10 @@ def resolve(url):
         raise UnsafeURL("The webhook URL may not carry a user name or password.")
     port = port or (443 if parts.scheme == "https" else 80)
     try:
-        found = {info[4][0] for info in socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)}
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError):
         raise UnsafeURL(f"The name {host} does not resolve.") from None
+    found = {info[4][0] for info in infos}
     refused = sorted(a for a in found if not allowed_address(a.split("%")[0]))
     if refused:
         raise UnsafeURL(f"{host} resolves to {', '.join(refused)}: a private, loopback, link-local or otherwise "
@@ -123,33 +135,65 @@ def resolve(url):
     loopback = all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in found)
     if parts.scheme != "https" and not (loopback and settings.WEBHOOK_ALLOW_LOOPBACK):
         raise UnsafeURL("The webhook URL must be an https:// address.")
-    return parts, host, port, sorted(found)
+    return parts, host, port, [a for a in dict.fromkeys(info[4][0] for info in infos)]
 
 
 def post(url, body, headers):
-    """POST to the webhook, connecting to an address checked just now, following no redirect. Returns
-    (status code or None, the answer's first characters, error or "")."""
+    """POST to the webhook, connecting to the addresses checked just now (in the resolver's order, the next if
+    one cannot be reached), following no redirect, all within 2 × PUSH_TIMEOUT. Returns (status code or None,
+    the answer's first characters, error or "")."""
     try:
         parts, host, port, addresses = resolve(url)
     except UnsafeURL as refusal:
         return None, "", str(refusal)
-    timeout = urllib3.Timeout(connect=settings.PUSH_TIMEOUT, read=settings.PUSH_TIMEOUT)
-    if parts.scheme == "https":
-        pool = urllib3.HTTPSConnectionPool(addresses[0], port, server_hostname=host, assert_hostname=host,
-                                           cert_reqs="CERT_REQUIRED", timeout=timeout, retries=False)
-    else:
-        pool = urllib3.HTTPConnectionPool(addresses[0], port, timeout=timeout, retries=False)
+    deadline = time.monotonic() + 2 * settings.PUSH_TIMEOUT
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    failure = "no address"
+    for address in addresses:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        wait = min(settings.PUSH_TIMEOUT, remaining)
+        timeout = urllib3.Timeout(connect=wait, read=wait)
+        if parts.scheme == "https":
+            pool = urllib3.HTTPSConnectionPool(address, port, server_hostname=host, assert_hostname=host,
+                                               cert_reqs="CERT_REQUIRED", timeout=timeout, retries=False)
+        else:
+            pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
+        try:
+            with pool:
+                response = pool.urlopen("POST", target, body=body, headers={**headers, "Host": parts.netloc},
+                                        redirect=False, preload_content=False)
+                excerpt = read_excerpt(response, deadline)
+        except urllib3.exceptions.NewConnectionError as error:
+            failure = f"{type(error).__name__}: {error}"
+            continue  # the next address
+        except urllib3.exceptions.HTTPError as error:
+            return None, "", clean(f"{type(error).__name__}: {error}")
+        redirect = "Redirects are not followed: point the webhook at its final URL."
+        return response.status, excerpt, redirect if 300 <= response.status < 400 else ""
+    return None, "", clean(failure if failure != "no address" else "The webhook did not answer in time.")
+
+
+def read_excerpt(response, deadline):
+    """The answer's first characters, best effort: the status line already said what happened."""
+    chunks, size = [], 0
     try:
-        with pool:
-            response = pool.urlopen("POST", target, body=body, headers={**headers, "Host": parts.netloc},
-                                    redirect=False, preload_content=False)
-            excerpt = response.read(DeliveryAttempt.EXCERPT * 4, decode_content=True).decode("utf-8", "replace")
-            response.release_conn()
-    except urllib3.exceptions.HTTPError as failure:
-        return None, "", f"{type(failure).__name__}: {failure}"[:300]
-    error = "Redirects are not followed: point the webhook at its final URL." if 300 <= response.status < 400 else ""
-    return response.status, excerpt[:DeliveryAttempt.EXCERPT], error
+        while size < DeliveryAttempt.EXCERPT * 4 and time.monotonic() < deadline:
+            chunk = response.read(256, decode_content=True)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        response.release_conn()
+    except (urllib3.exceptions.HTTPError, OSError):
+        pass  # a reset or undecodable body after the status: the status stands
+    return clean(b"".join(chunks).decode("utf-8", "replace"))[:DeliveryAttempt.EXCERPT]
+
+
+def clean(text):
+    """Text PostgreSQL can store (no NUL), bounded."""
+    return text.replace("\x00", "")[:300]
 
 
 # --- Cutting changes into deliveries --------------------------------------------------------------------------
@@ -200,14 +244,20 @@ def retry_delay(attempts):
 
 
 def send(delivery, webhook):
-    """One POST of the delivery; records the attempt and its consequence. True if the partner took it."""
-    timestamp = int(time.time())
-    body = delivery.body.encode()
-    headers = {"Content-Type": "application/json", "User-Agent": "helpline-portal-push/1",
-               "webhook-id": delivery.message_id, "webhook-timestamp": str(timestamp),
-               "webhook-signature": signatures(webhook, delivery.message_id, timestamp, body)}
+    """One POST of the delivery; records the attempt and, for a batch, its consequence. True if the partner took
+    it. Whatever goes wrong here (a secret that cannot be read, a network error) is a failed attempt, so it goes
+    the way of every failure: retried, then parked and alerted, never silently repeated."""
     started = time.monotonic()
-    status, excerpt, error = post(webhook.url, body, headers)
+    try:
+        timestamp = int(time.time())
+        body = delivery.body.encode()
+        headers = {"Content-Type": "application/json", "User-Agent": "helpline-portal-push/1",
+                   "webhook-id": delivery.message_id, "webhook-timestamp": str(timestamp),
+                   "webhook-signature": signatures(webhook, delivery.message_id, timestamp, body)}
+        status, excerpt, error = post(webhook.url, body, headers)
+    except Exception as failure:  # noqa: BLE001 (see the docstring)
+        logger.exception("push to partner %s failed before an answer", webhook.partner_id)
+        status, excerpt, error = None, "", clean(f"{type(failure).__name__}: {failure}")
     took = int((time.monotonic() - started) * 1000)
     ok = status is not None and 200 <= status < 300 and not error
     if status is not None and not ok and not error:
@@ -215,22 +265,36 @@ def send(delivery, webhook):
     with transaction.atomic():
         DeliveryAttempt.objects.create(delivery=delivery, status_code=status, milliseconds=took, excerpt=excerpt,
                                        error=error)
-        delivery.attempts += 1
-        if ok:
+        if delivery.state == Delivery.State.TEST:
+            Delivery.objects.filter(pk=delivery.pk).update(attempts=delivery.attempts + 1)
+        elif ok:
             delivered(delivery, webhook)
         else:
             failed(delivery, webhook)
     return ok
 
 
+def settle(delivery, **fields):
+    """Record a batch's result only if it is still as this round read it: a round that outlived its lease
+    must not overwrite what another did since."""
+    return Delivery.objects.filter(pk=delivery.pk, state=Delivery.State.PENDING, attempts=delivery.attempts
+                                   ).update(attempts=delivery.attempts + 1, **fields) == 1
+
+
 def delivered(delivery, webhook):
-    delivery.state, delivery.delivered_at = Delivery.State.DELIVERED, timezone.now()
-    delivery.save(update_fields=["state", "delivered_at", "attempts"])
+    now = timezone.now()
+    if not settle(delivery, state=Delivery.State.DELIVERED, delivered_at=now):
+        return
     if delivery.txid is not None:
-        FeedPosition.objects.update_or_create(partner=webhook.partner, feed=FeedPosition.Feed.PUSH, defaults={
-            "fetched_at": delivery.delivered_at, "txid": delivery.txid, "change_id": delivery.change_id})
-        Handover.objects.create(partner=webhook.partner, feed=FeedPosition.Feed.PUSH, at=delivery.delivered_at,
-                                txid=delivery.txid, change_id=delivery.change_id)
+        position = (delivery.txid, delivery.change_id)
+        moved = FeedPosition.objects.filter(partner=webhook.partner, feed=FeedPosition.Feed.PUSH).extra(
+            where=["(txid, change_id) < (%s, %s) OR txid IS NULL"], params=list(position)).update(  # noqa: S610
+            fetched_at=now, txid=position[0], change_id=position[1])
+        if not moved:
+            FeedPosition.objects.get_or_create(partner=webhook.partner, feed=FeedPosition.Feed.PUSH, defaults={
+                "fetched_at": now, "txid": position[0], "change_id": position[1]})
+        Handover.objects.create(partner=webhook.partner, feed=FeedPosition.Feed.PUSH, at=now,
+                                txid=position[0], change_id=position[1])
     if webhook.ack_on_2xx and delivery.withdrawals:
         acknowledge_withdrawals(delivery, webhook.partner)
 
@@ -250,18 +314,22 @@ def acknowledge_withdrawals(delivery, partner):
 
 
 def failed(delivery, webhook):
+    delay = retry_delay(delivery.attempts + 1)
+    if delay is None:
+        if settle(delivery, state=Delivery.State.PARKED) and webhook.degraded_at is None:
+            Webhook.objects.filter(pk=webhook.pk).update(degraded_at=timezone.now())
+            transaction.on_commit(lambda: alert_parked(webhook.partner, delivery))
+        return
+    settle(delivery, due_at=timezone.now() + timedelta(seconds=delay))
+
+
+def alert_parked(partner, delivery):
     from partners import alerts
 
-    delay = retry_delay(delivery.attempts)
-    if delay is None:
-        delivery.state = Delivery.State.PARKED
-        delivery.save(update_fields=["state", "attempts"])
-        if webhook.degraded_at is None:
-            Webhook.objects.filter(pk=webhook.pk).update(degraded_at=timezone.now())
-            transaction.on_commit(lambda: alerts.push_parked(webhook.partner, delivery))
-        return
-    delivery.due_at = timezone.now() + timedelta(seconds=delay)
-    delivery.save(update_fields=["due_at", "attempts"])
+    try:
+        alerts.push_parked(partner, delivery)
+    except Exception:  # noqa: BLE001 (the banner on the partner page still shows it)
+        logger.exception("could not mail partner managers that push to %s stopped", partner.slug)
 
 
 # --- Rounds -------------------------------------------------------------------------------------------------
@@ -272,12 +340,17 @@ def pushing():
                                   partner__delivery__in=[Partner.Delivery.PUSH, Partner.Delivery.BOTH])
 
 
+def queue(partner):
+    """The partner's batches still to deliver, oldest first (test events are not queued)."""
+    return partner.deliveries.filter(state__in=[Delivery.State.PENDING, Delivery.State.PARKED]).order_by("id")
+
+
 def due_partner_ids(now=None):
     """Partners with something to send now: a pending delivery due (their oldest), or changes not yet cut."""
     now = now or timezone.now()
     ids = []
     for webhook in pushing().select_related("partner"):
-        head = webhook.partner.deliveries.exclude(state=Delivery.State.DELIVERED).order_by("id").first()
+        head = queue(webhook.partner).first()
         if head is not None:
             if head.state == Delivery.State.PENDING and head.due_at <= now:
                 ids.append(webhook.partner_id)
@@ -287,45 +360,47 @@ def due_partner_ids(now=None):
 
 
 def claim(partner_id, now):
-    """Take the partner's lease: one round at a time per partner, so its batches go in order."""
-    return pushing().filter(partner_id=partner_id).filter(
-        Q(lease_until=None) | Q(lease_until__lt=now)).update(
-        lease_until=now + timedelta(seconds=settings.PUSH_LEASE_SECONDS)) == 1
+    """Take the partner's lease, under a token of this round's own: one round at a time per partner, so its
+    batches go in order. Returns the token, or None if another round holds the lease."""
+    token = secrets.token_hex(8)
+    taken = pushing().filter(partner_id=partner_id).filter(Q(lease_until=None) | Q(lease_until__lt=now)).update(
+        lease_until=now + timedelta(seconds=settings.PUSH_LEASE_SECONDS), lease_owner=token)
+    return token if taken else None
 
 
-def renew(partner_id):
-    """Keep the lease while this round lives (PUSH_LEASE_SECONDS outlasts one call); a dead worker stops
-    renewing, and the partner is free again when it runs out."""
-    Webhook.objects.filter(partner_id=partner_id).update(
-        lease_until=timezone.now() + timedelta(seconds=settings.PUSH_LEASE_SECONDS))
+def renew(partner_id, token):
+    """Keep the lease while this round lives (PUSH_LEASE_SECONDS outlasts one call). False if it was lost (the
+    round took too long and another took over): this round must stop."""
+    return Webhook.objects.filter(partner_id=partner_id, lease_owner=token).update(
+        lease_until=timezone.now() + timedelta(seconds=settings.PUSH_LEASE_SECONDS)) == 1
 
 
 def run(partner_id):
     """One round for a partner: cut, then send its oldest pending deliveries while they succeed. Returns the
     seconds until it is worth another round (0: at once, there is more), or None when nothing waits."""
-    if not claim(partner_id, timezone.now()):
+    token = claim(partner_id, timezone.now())
+    if token is None:
         return None
     started = time.monotonic()
     try:
-        webhook = Webhook.objects.select_related("partner").get(partner_id=partner_id)
         while time.monotonic() - started < ROUND_SECONDS:
-            cut(webhook)
-            head = webhook.partner.deliveries.exclude(state=Delivery.State.DELIVERED).order_by("id").first()
-            if head is None:
-                return None
-            if head.state == Delivery.State.PARKED:
-                return None  # resumed by a person
+            webhook = pushing().select_related("partner").filter(partner_id=partner_id).first()
+            if webhook is None:
+                return None  # paused, suspended or set to pull since the round began
+            if queue(webhook.partner).count() < BACKLOG:
+                cut(webhook)
+            head = queue(webhook.partner).first()
+            if head is None or head.state == Delivery.State.PARKED:
+                return None  # nothing to send, or waiting for a person to resume
             wait = (head.due_at - timezone.now()).total_seconds()
             if wait > 0:
                 return wait
-            webhook.refresh_from_db()  # a rotation or a new URL applies from the next call
-            if webhook.paused:
+            if not renew(partner_id, token):
                 return None
-            renew(partner_id)
             send(head, webhook)
         return 0
     finally:
-        Webhook.objects.filter(partner_id=partner_id).update(lease_until=None)
+        Webhook.objects.filter(partner_id=partner_id, lease_owner=token).update(lease_until=None, lease_owner="")
 
 
 def ask(task, *args, countdown=0):
@@ -361,14 +436,15 @@ def soon():
 
 def health(partner):
     """Backlog, oldest undelivered, last success, failure streak, and the latest attempts (the delivery log)."""
-    waiting = partner.deliveries.exclude(state=Delivery.State.DELIVERED)
+    waiting = queue(partner)
     attempts = DeliveryAttempt.objects.filter(delivery__partner=partner).select_related("delivery")
-    last_success = attempts.filter(status_code__gte=200, status_code__lt=300, error="").order_by("-at").first()
-    streak = attempts.filter(at__gt=last_success.at) if last_success else attempts
+    batches = attempts.exclude(delivery__state=Delivery.State.TEST)
+    last_success = batches.filter(status_code__gte=200, status_code__lt=300, error="").order_by("-at").first()
+    streak = batches.filter(at__gt=last_success.at) if last_success else batches
     oldest = waiting.order_by("id").first()
     return {
         "backlog": waiting.count(),
-        "backlog_records": sum(waiting.values_list("records", flat=True)),
+        "backlog_records": waiting.aggregate(n=Sum("records"))["n"] or 0,
         "parked": waiting.filter(state=Delivery.State.PARKED).count(),
         "oldest": oldest.created if oldest else None,
         "last_success": last_success.at if last_success else None,

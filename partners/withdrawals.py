@@ -33,8 +33,10 @@ def reach(case):
     last = {}
     for change in BankChange.objects.filter(bank_hash__in=withdrawn).order_by("bank_hash_id", "txid", "id"):
         last[change.bank_hash_id] = change
-    acknowledged = set(Outcome.objects.filter(bank_hash__in=withdrawn, value__in=Outcome.ACKNOWLEDGED)
-                       .values_list("partner_id", "bank_hash_id"))
+    changed = {h.pk: h.changed for h in withdrawn}  # an acknowledgement of this withdrawal, not an earlier one
+    acknowledged = {(partner_id, hash_id) for partner_id, hash_id, acted_at in Outcome.objects.filter(
+        bank_hash__in=withdrawn, value__in=Outcome.ACKNOWLEDGED).values_list("partner_id", "bank_hash_id", "acted_at")
+        if acted_at >= changed[hash_id]}
     rows = []
     for partner in Partner.objects.live().prefetch_related("feed_positions").order_by("name"):
         positions = {p.feed: p for p in partner.feed_positions.all() if p.feed != FeedPosition.Feed.SANDBOX}

@@ -42,6 +42,9 @@ def test_signatures_verify_with_standard_webhooks_also_during_a_rotation(db, pus
     ("https://169.254.169.254/latest/meta-data/", "non-public"),
     ("https://[::1]/hook", "non-public"),
     ("https://[::ffff:192.168.0.1]/hook", "non-public"),
+    ("https://[64:ff9b::a9fe:a9fe]/hook", "non-public"),  # NAT64 of 169.254.169.254
+    ("https://[2002:a9fe:a9fe::1]/hook", "non-public"),  # 6to4
+    ("https://[::127.0.0.1]/hook", "non-public"),  # IPv4-compatible
     ("https://intranet.partner.example/hook", "non-public"),  # a name that resolves to a private address
     ("http://partner.example/hook", "https://"),
     ("ftp://partner.example/hook", "https://"),
@@ -157,3 +160,67 @@ def test_a_withdrawal_reaches_every_live_partner_and_the_case_shows_it(
     page = signed_in_client(caseworker).get(reverse("case_detail", args=[case.reference])).content.decode()
     assert page.count('<td data-field="acknowledged">1 of 1</td>') == 2
     assert withdrawals.summary(case) == {"partners": 2, "told": 2, "acknowledged": 2}
+
+
+def rounds_until_quiet(partner, limit=20):
+    """Push rounds in this process, as the worker would run them, until nothing is due now."""
+    for _ in range(limit):
+        if push.run(partner.pk) != 0:
+            return
+
+
+def test_an_unstorable_answer_or_an_unreadable_secret_is_a_failed_attempt_not_a_loop(
+        transactional_db, push_settings, receiver, caseworker):
+    from partners.models import DeliveryAttempt
+
+    partner_server = receiver(answers=["nul"])
+    partner = live_partner()
+    actions.set_webhook(partner, partner_server.url, **ACTOR)
+    submit(issue_code(open_case(caseworker), caseworker), [image(1)])
+    Webhook.objects.filter(partner=partner).update(secret="not-a-sealed-secret")  # its key was lost
+    rounds_until_quiet(partner)
+    attempt = DeliveryAttempt.objects.get()
+    assert attempt.status_code is None and "secret" in attempt.error and not partner_server.calls
+    delivery = Delivery.objects.get(partner=partner)
+    assert delivery.attempts == 1 and delivery.state == "pending" and delivery.due_at > attempt.at  # backs off
+
+    new_secret = actions.rotate_webhook_secret(partner, by=None)  # the unreadable one is dropped, not kept
+    assert Webhook.objects.get(partner=partner).previous_secret == ""
+    Delivery.objects.filter(pk=delivery.pk).update(due_at=attempt.at)
+    rounds_until_quiet(partner)
+    assert Delivery.objects.get(pk=delivery.pk).state == "delivered"
+    assert Verifier(new_secret).verify(*reversed(partner_server.calls[-1]))
+
+
+def test_a_failing_test_event_never_holds_up_batches(transactional_db, push_settings, receiver, caseworker):
+    partner_server = receiver(answers=[400, 200])
+    partner = live_partner()
+    secret = actions.set_webhook(partner, partner_server.url, **ACTOR)
+    assert actions.send_test_event(partner, by=None).status_code == 400
+    submit(issue_code(open_case(caseworker), caseworker), [image(1)])
+    rounds_until_quiet(partner)
+    assert ("pdq", image(1)["pdq"]) in partner_server.records(secret)
+    assert push.health(partner)["failure_streak"] == 0 and push.health(partner)["backlog"] == 0
+
+
+def test_retention_waits_for_a_push_partner_whose_batches_are_parked(transactional_db, push_settings, receiver,
+                                                                     caseworker, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cases import actions as cases
+    from cases import retention
+    from hashing.models import BankHash
+
+    partner_server = receiver(answers=[503])
+    partner = live_partner()
+    actions.set_webhook(partner, partner_server.url, **ACTOR)
+    case = open_case(caseworker)
+    submit(issue_code(case, caseworker), [video(1)])
+    rounds_until_quiet(partner)
+    cases.withdraw_case(case)
+    long_ago = timezone.now() - timedelta(days=settings.RETENTION_WITHDRAWN_DAYS + 1)
+    case.__class__.objects.filter(pk=case.pk).update(withdrawn_at=long_ago, ended_at=long_ago)
+    BankHash.objects.update(changed=long_ago)
+    assert retention.apply()["bank_hashes"] == 0  # the partner never got it at all: it must hear of both

@@ -8,8 +8,8 @@ from standardwebhooks.webhooks import Webhook as Verifier
 
 class Receiver:
     """A partner's webhook endpoint on this machine: records each call. `answers` scripts them, the last one
-    repeating: a status code, "slow" (200 after PUSH_TIMEOUT: the partner took it, the portal gave up waiting) or
-    "hold" (200 after 4 s, for a worker to die meanwhile)."""
+    repeating: a status code, "nul" (200 with a NUL byte in the body), "slow" (200 after PUSH_TIMEOUT: the
+    partner took it, the portal gave up waiting) or "hold" (200 after 4 s, for a worker to die meanwhile)."""
 
     PAUSES = {"slow": 1.5, "hold": 4}
 
@@ -22,6 +22,9 @@ class Receiver:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
                 receiver.calls.append((dict(self.headers), body))
                 status = receiver.answers.pop(0) if len(receiver.answers) > 1 else receiver.answers[0]
+                body_out = b'{"ok": true}'
+                if status == "nul":
+                    status, body_out = 200, b'{"ok": "\x00 stored"}'
                 if status in Receiver.PAUSES:
                     threading.Event().wait(Receiver.PAUSES[status])
                     status = 200
@@ -29,7 +32,7 @@ class Receiver:
                 if 300 <= status < 400:
                     self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
                 self.end_headers()
-                self.wfile.write(b'{"ok": true}' if status < 300 else b"partner trouble")
+                self.wfile.write(body_out if status < 300 else b"partner trouble")
 
             def log_message(self, *args):
                 pass

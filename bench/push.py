@@ -18,7 +18,7 @@ Medians over --repeat runs. Goal: at least 10 000 hash-deliveries/s.
 
 The worker runs with DEBUG=0, as deployed (--debug: DEBUG=1, where Django keeps and formats every query).
 CPU seconds are shown per run: the worker's processes, the servers', and the whole machine's (the rest is
-mostly PostgreSQL).
+PostgreSQL, Redis, this process, and whatever else runs on the machine: see the load average printed first).
 """
 
 import argparse
@@ -195,6 +195,8 @@ def reset(servers):
     with psycopg.connect(DB_URL, autocommit=True) as conn:
         conn.execute("TRUNCATE partners_deliveryattempt, partners_delivery")
         conn.execute("DELETE FROM partners_feedposition WHERE feed = 'push'")
+        if conn.execute("SELECT to_regclass('partners_handover')").fetchone()[0]:  # where push records handovers
+            conn.execute("DELETE FROM partners_handover WHERE feed = 'push'")
         conn.execute("UPDATE partners_webhook SET cursor_txid = 0, cursor_change_id = 0, lease_until = NULL,"
                      " degraded_at = NULL")
         conn.execute("VACUUM ANALYZE partners_webhook, partners_feedposition, partners_delivery,"
@@ -287,6 +289,18 @@ def baseline(targets):
     return time.perf_counter() - started
 
 
+def measured(worker, servers, function, *args):
+    """(seconds function(*args) returned, CPU seconds used meanwhile by the worker, the servers, the machine)."""
+    before = cpu_seconds(worker, servers)
+    seconds = function(*args)
+    after = cpu_seconds(worker, servers)
+    return seconds, {key: after[key] - before[key] for key in after}
+
+
+def figures(seconds, hash_deliveries, posts):
+    return f"{seconds:7.2f} s {hash_deliveries / seconds:10,.0f} hash-deliveries/s {posts / seconds:7,.0f} POSTs/s"
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--hashes", type=int, default=100_000)
@@ -323,15 +337,11 @@ def main():
         total, runs = args.hashes * args.partners, {"worker": [], "baseline": []}
         for n in range(1, args.repeat + 1):
             reset(servers)
-            before = cpu_seconds(worker, servers)
-            seconds = worker_run(worker, servers, args.hashes, args.timeout)
-            after = cpu_seconds(worker, servers)
+            seconds, cpu = measured(worker, servers, worker_run, worker, servers, args.hashes, args.timeout)
             posts, messages = received(servers, POSTS), received(servers, MESSAGES)
             runs["worker"].append((seconds, posts))
-            cpu = {k: after[k] - before[k] for k in after}
-            print(f"run {n}: worker   {seconds:7.2f} s {total / seconds:10,.0f} hash-deliveries/s "
-                  f"{posts / seconds:7,.0f} POSTs/s ({messages:,} messages, {posts - messages} repeated); "
-                  f"cpu s: worker {cpu['worker']:.1f}, servers {cpu['servers']:.1f}, "
+            print(f"run {n}: worker   {figures(seconds, total, posts)} ({messages:,} messages, "
+                  f"{posts - messages} repeated); cpu s: worker {cpu['worker']:.1f}, servers {cpu['servers']:.1f}, "
                   f"machine {cpu['machine']:.1f} of {seconds * os.cpu_count():.1f}", flush=True)
 
             wait_idle(broker)
@@ -339,16 +349,12 @@ def main():
             size = statistics.median(len(body) for _id, body in targets[0][2])
             for server in servers:
                 server.reset()
-            before = cpu_seconds(worker, servers)
-            seconds = baseline(targets)
-            after = cpu_seconds(worker, servers)
+            seconds, cpu = measured(worker, servers, baseline, targets)
             if received(servers, HASHES) != total:
                 raise RuntimeError(f"baseline: {received(servers, HASHES):,} hashes received of {total:,}")
             posts = received(servers, POSTS)
             runs["baseline"].append((seconds, posts))
-            cpu = {k: after[k] - before[k] for k in after}
-            print(f"run {n}: baseline {seconds:7.2f} s {total / seconds:10,.0f} hash-deliveries/s "
-                  f"{posts / seconds:7,.0f} POSTs/s; cpu s: servers {cpu['servers']:.1f}, "
+            print(f"run {n}: baseline {figures(seconds, total, posts)}; cpu s: servers {cpu['servers']:.1f}, "
                   f"machine {cpu['machine']:.1f} of {seconds * os.cpu_count():.1f}", flush=True)
             del targets
 
@@ -360,8 +366,7 @@ def main():
                             ("baseline", f"baseline, plain loop, {WORKER_PROCESSES} threads")]:
             seconds = medians[name] = statistics.median(s for s, _posts in runs[name])
             posts = runs[name][0][1]
-            print(f"{label:36s}{seconds:7.2f} s {total / seconds:10,.0f} hash-deliveries/s "
-                  f"{posts / seconds:7,.0f} POSTs/s")
+            print(f"{label:36s}{figures(seconds, total, posts)}")
         rate = total / medians["worker"]
         print(f"worker / baseline: {medians['baseline'] / medians['worker']:.2f} of the baseline's rate "
               f"({medians['worker'] / medians['baseline']:.1f}x its time)")

@@ -18,6 +18,7 @@ from audit.models import AuditClientIP, AuditNote
 from cases.models import Case, CaseEvidence, CaseNote, Contact, Item, Referral
 from hashing.models import BankHash
 from partners.feed import heard_by_every_partner
+from partners.models import Delivery
 
 
 def days_ago(days, now):
@@ -58,6 +59,11 @@ def apply(now=None):
         "bank_hashes": deleted(heard_by_every_partner(BankHash.objects.filter(
             status=BankHash.Status.WITHDRAWN, items=None,
             changed__lt=days_ago(settings.RETENTION_WITHDRAWN_DAYS, now)))),
+        # Pushed batches once delivered (their bodies hold hash values) and test events, with their log rows.
+        # Statistics keep what they need in partners.Handover, which holds no hash.
+        "push_deliveries": deleted(Delivery.objects.filter(
+            Q(state=Delivery.State.DELIVERED, delivered_at__lt=days_ago(settings.RETENTION_DELIVERY_DAYS, now))
+            | Q(state=Delivery.State.TEST, created__lt=days_ago(settings.RETENTION_DELIVERY_DAYS, now)))),
         # Client addresses of audited requests (the rows stay; rate-limit counters expire in the cache by
         # themselves within a day).
         "audit_ips": deleted(AuditClientIP.objects.filter(

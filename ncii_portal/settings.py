@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "hashing",
     "cases",
     "partners",
+    "stats",
     "ncii_portal.admin.PortalAdminConfig",  # django.contrib.admin, read-only (ncii_portal/admin.py)
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -263,6 +264,7 @@ RETENTION_CONTACT_ANSWERS_DAYS = int(os.environ.get("RETENTION_CONTACT_ANSWERS_D
 # A withdrawn case's items, and bank hashes no case holds: long enough for every partner to hear of it.
 RETENTION_WITHDRAWN_DAYS = int(os.environ.get("RETENTION_WITHDRAWN_DAYS", 90))
 AUDIT_IP_RETENTION_DAYS = int(os.environ.get("AUDIT_IP_RETENTION_DAYS", 90))
+RETENTION_DELIVERY_DAYS = int(os.environ.get("RETENTION_DELIVERY_DAYS", 30))  # pushed batches' bodies and log
 
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", 6 * 365 + 2))
 

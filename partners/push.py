@@ -437,7 +437,8 @@ def soon():
 def health(partner):
     """Backlog, oldest undelivered, last success, failure streak, and the latest attempts (the delivery log)."""
     waiting = queue(partner)
-    attempts = DeliveryAttempt.objects.filter(delivery__partner=partner).select_related("delivery")
+    attempts = DeliveryAttempt.objects.filter(delivery__partner=partner).select_related("delivery").defer(
+        "delivery__body")  # a batch's body is large; the log needs its id and size
     batches = attempts.exclude(delivery__state=Delivery.State.TEST)
     last_success = batches.filter(status_code__gte=200, status_code__lt=300, error="").order_by("-at").first()
     streak = batches.filter(at__gt=last_success.at) if last_success else batches

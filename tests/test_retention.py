@@ -176,3 +176,21 @@ def test_a_withdrawn_hash_stays_until_every_live_partner_has_heard(caseworker, s
     assert retention.apply()["bank_hashes"] == 0  # the StopNCII partner has not
     Outcome.objects.create(partner=stop, bank_hash=row, signal_type="md5", value="Withdrawn", acted_at=long_ago)
     assert retention.apply()["bank_hashes"] == 1  # it acknowledged instead; the idle partner never had it
+
+
+def test_pushed_batches_go_a_month_after_delivery_but_never_before(caseworker, settings):
+    from partners.models import Delivery, DeliveryAttempt
+    from tests.test_partners import live_partner
+
+    partner = live_partner()
+    old = timezone.now() - timedelta(days=settings.RETENTION_DELIVERY_DAYS + 1)
+    delivered = Delivery.objects.create(partner=partner, message_id="msg_a", body="{}", state="delivered",
+                                        delivered_at=old, created=old)
+    DeliveryAttempt.objects.create(delivery=delivered, status_code=200)
+    recent = Delivery.objects.create(partner=partner, message_id="msg_b", body="{}", state="delivered",
+                                     delivered_at=timezone.now(), created=old)
+    waiting = Delivery.objects.create(partner=partner, message_id="msg_c", body="{}", state="parked", created=old)
+    Delivery.objects.create(partner=partner, message_id="msg_d", body="{}", state="test", created=old)
+    assert retention.apply()["push_deliveries"] == 2
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {recent.pk, waiting.pk}
+    assert not DeliveryAttempt.objects.exists()

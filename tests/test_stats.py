@@ -1,0 +1,125 @@
+"""docs/statistics.md on a hand-built scenario, with every expected number written out.
+
+Three live partners take the hashes of three cases: Alpha by the native feed, Beta by push, Gamma by StopNCII
+(PDQ and video MD5 only). A photo is in two cases; one case is withdrawn after a partner matched it; Beta reports
+on one hash three times; Alpha acts just inside and just outside 48 hours after sharing, across the start of
+British Summer Time (29 March 2026, 01:00 UTC), when local clocks would say 49 hours for both.
+"""
+
+from datetime import UTC, date, datetime, timedelta
+
+from django.utils import timezone
+
+from cases import actions as cases
+from hashing.models import BankChange, BankHash
+from partners.models import Handover, Outcome
+from stats import bins, metrics
+from tests.calls import image, issue_code, open_case, submit, video
+from tests.test_partners import live_partner
+
+
+def at(text):
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def hours(n, minutes=0):
+    return timedelta(hours=n, minutes=minutes)
+
+
+def scenario(caseworker):
+    first = open_case(caseworker)
+    submit(issue_code(first, caseworker), [image(1), video(2)])
+    second = open_case(caseworker)
+    submit(issue_code(second, caseworker), [image(1), image(3)])  # photo 1 again: a hash two cases hold
+    third = open_case(caseworker)
+    submit(issue_code(third, caseworker), [image(5)])
+    alpha, beta, gamma = live_partner("alpha"), live_partner("beta"), live_partner("gamma")
+
+    # Each partner receives everything at one moment: a native page, a pushed batch, a StopNCII page.
+    by_position = BankChange.objects.order_by("txid", "id").last()
+    by_time = BankChange.objects.order_by("at", "id").last()
+    Handover.objects.create(partner=alpha, feed="native", at=at("2026-03-28T12:00"), txid=by_position.txid,
+                            change_id=by_position.id)
+    Handover.objects.create(partner=beta, feed="push", at=at("2026-03-28T18:00"), txid=by_position.txid,
+                            change_id=by_position.id)
+    Handover.objects.create(partner=gamma, feed="stopncii", at=at("2026-03-29T09:00"), change_at=by_time.at,
+                            change_id=by_time.id)
+
+    def report(partner, value, kind, when):
+        bank_hash = BankHash.objects.get(value=value)
+        Outcome.objects.create(partner=partner, bank_hash=bank_hash, signal_type=bank_hash.signal_type,
+                               value=kind, acted_at=at(when))
+
+    report(alpha, image(1)["pdq"], "PendingReview", "2026-03-28T13:00")  # matched 1 h after sharing
+    report(alpha, image(1)["pdq"], "Removed", "2026-03-30T11:59")  # 47 h 59 min after sharing: inside
+    report(alpha, image(3)["pdq"], "Blocked", "2026-03-30T12:01")  # 48 h 01 min: outside
+    report(alpha, image(5)["pdq"], "PendingReview", "2026-03-28T14:00")
+    cases.withdraw_case(third)  # after Alpha's match on photo 5
+    report(beta, video(2)["md5"], "NotBlocked", "2026-03-28T19:00")  # one partner, one hash, three reports
+    report(beta, video(2)["md5"], "Removed", "2026-03-29T19:00")
+    report(beta, video(2)["md5"], "Removed", "2026-03-30T10:00")
+    report(gamma, image(1)["pdq"], "Blocked", "2026-03-29T23:30")  # 00:30 on 30 March, London time
+    report(gamma, image(3)["pdq"], "QualityUnknown", "2026-03-29T11:00")  # not about matching: counts nowhere
+    return alpha, beta, gamma
+
+
+def test_every_partner_number_on_the_scenario(caseworker):
+    scenario(caseworker)
+    march = metrics.partner_numbers(metrics.Period(date(2026, 3, 1), date(2026, 3, 31)))
+    five_minutes = timedelta(minutes=5)
+    assert march["Alpha"] == {
+        "shared": 10, "matched": 3, "reviewed": 2, "actioned": 2, "removal_rate": 1.0, "within_48h": 0.5,
+        "to_match_median": hours(2), "to_match_p90": hours(54),
+        "to_action_median": hours(48), "to_action_p90": hours(54),
+        "match_to_action_median": five_minutes, "match_to_action_p90": hours(47),
+    }
+    assert march["Beta"] == {
+        "shared": 10, "matched": 1, "reviewed": 1, "actioned": 1, "removal_rate": 1.0, "within_48h": 1.0,
+        "to_match_median": hours(1), "to_match_p90": hours(1),
+        "to_action_median": hours(25), "to_action_p90": hours(25),
+        "match_to_action_median": hours(24), "match_to_action_p90": hours(24),
+    }
+    assert march["Gamma"] == {
+        "shared": 4, "matched": 1, "reviewed": 1, "actioned": 1, "removal_rate": 1.0, "within_48h": 1.0,
+        "to_match_median": hours(14, 30), "to_match_p90": hours(14, 30),
+        "to_action_median": hours(14, 30), "to_action_p90": hours(14, 30),
+        "match_to_action_median": five_minutes, "match_to_action_p90": five_minutes,
+    }
+    assert march["all"] == {
+        "shared": 24, "matched": 5, "reviewed": 4, "actioned": 4, "removal_rate": 1.0, "within_48h": 0.75,
+        "to_match_median": hours(2), "to_match_p90": hours(54),
+        "to_action_median": hours(25), "to_action_p90": hours(54),
+        "match_to_action_median": five_minutes, "match_to_action_p90": hours(47),
+    }
+
+
+def test_days_are_london_days(caseworker):
+    scenario(caseworker)
+    on = {day: metrics.partner_numbers(metrics.Period(date(2026, 3, day), date(2026, 3, day)))["all"]
+          for day in (28, 29, 30)}
+    assert [on[day]["shared"] for day in (28, 29, 30)] == [20, 4, 0]
+    assert [on[day]["matched"] for day in (28, 29, 30)] == [3, 0, 2]  # Gamma's 23:30 UTC is 00:30 on the 30th
+    assert [on[day]["actioned"] for day in (28, 29, 30)] == [0, 1, 3]
+    assert [on[day]["reviewed"] for day in (28, 29, 30)] == [1, 0, 3]
+    assert on[29]["removal_rate"] is None and on[30]["removal_rate"] == 1.0
+    april = metrics.partner_numbers(metrics.Period(date(2026, 4, 1), date(2026, 4, 30)))["all"]
+    assert april["matched"] == april["shared"] == 0 and april["to_match_median"] is None
+
+
+def test_intake_numbers_on_the_scenario(caseworker):
+    scenario(caseworker)
+    today = timezone.localdate()
+    assert metrics.intake(metrics.Period(today, today)) == {
+        "contacts": 3, "contacts_by_channel": {"phone": 3}, "contacts_by_outcome": {"case_opened": 3},
+        "referrals_by_service": {}, "referrals_by_status": {},
+        "cases": 3, "cases_by_abuse_type": {"shared": 3}, "items_by_kind": {"image": 4, "video": 1},
+        "hashes_received": 10, "withdrawals": 1, "active": 7,
+    }
+
+
+def test_percentiles_come_from_bin_edges():
+    assert bins.EDGES[bins.bin_of(hours(47, 59))] == 48 * 3600  # 48 hours is an edge: inside stays inside
+    assert bins.EDGES[bins.bin_of(hours(48, 1))] == 54 * 3600
+    assert bins.bin_of(timedelta(seconds=-30)) == 0  # a partner's clock ahead of ours
+    assert bins.percentile({bins.bin_of(timedelta(days=40)): 1}, 0.5) == bins.OVER
+    assert bins.percentile({}, 0.5) is None

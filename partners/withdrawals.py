@@ -53,8 +53,10 @@ def reach(case):
 
 
 def summary(case):
-    """For the caller: of the partner websites that had the case's fingerprints, how many were told of the
-    withdrawal and how many confirmed it."""
+    """For the caller: each partner website that had the case's fingerprints, whether it was told of the
+    withdrawal and whether it confirmed it, and the totals."""
     had = [row for row in reach(case) if row["receives"] and row["hashes"]]
-    return {"partners": len(had), "told": sum(row["told"] == row["hashes"] for row in had),
-            "acknowledged": sum(row["acknowledged"] == row["hashes"] for row in had)}
+    rows = [{"partner": row["partner"], "told": row["told"] == row["hashes"],
+             "acknowledged": row["acknowledged"] == row["hashes"]} for row in had]
+    return {"partners": len(rows), "told": sum(r["told"] for r in rows),
+            "acknowledged": sum(r["acknowledged"] for r in rows), "rows": rows}

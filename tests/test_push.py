@@ -133,7 +133,7 @@ def test_a_withdrawal_reaches_every_live_partner_and_the_case_shows_it(
     key, key_secret = actions.issue_key(fetcher, scopes=["fetch", "feedback"], **ACTOR)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key.public_id}.{key_secret}"}
     case = open_case(caseworker)
-    submit(issue_code(case, caseworker), [video(7)])
+    pin = submit(issue_code(case, caseworker), [video(7)]).json()["pin"]
     cursor = Client().get(reverse("api:hashes"), **auth).json()["cursor"]  # the fetcher has the hash now
     assert wait_for(lambda: pushed_to.records(secret).get(("md5", video(7)["md5"])) == "active", timeout=30)
 
@@ -150,16 +150,25 @@ def test_a_withdrawal_reaches_every_live_partner_and_the_case_shows_it(
 
     from partners import withdrawals
 
-    assert withdrawals.summary(case) == {"partners": 2, "told": 1, "acknowledged": 1}  # what the caller sees
+    told = withdrawals.summary(case)  # what the caller sees
+    assert (told["partners"], told["told"], told["acknowledged"]) == (2, 1, 1)
+    assert told["rows"] == [{"partner": "Fetcher", "told": False, "acknowledged": False},
+                            {"partner": "Pushed", "told": True, "acknowledged": True}]
+    caller = Client()
+    caller.post(reverse("caller:status"), {"reference": case.display_reference, "pin": pin})
+    status = caller.get(reverse("caller:case")).content.decode()
+    assert 'data-field="had">2<' in status and 'data-field="told">1<' in status
+    assert '<tr data-partner="Pushed"><td>Pushed</td><td>Yes</td><td>Yes</td></tr>' in status
+    assert '<tr data-partner="Fetcher"><td>Fetcher</td><td>Not yet</td><td>Not yet</td></tr>' in status
 
     body = Client().get(reverse("api:hashes"), {"cursor": cursor}, **auth).json()
     assert [r["status"] for r in body["records"]] == ["withdrawn"]
-    assert withdrawals.summary(case) == {"partners": 2, "told": 2, "acknowledged": 1}
+    assert [withdrawals.summary(case)[k] for k in ("partners", "told", "acknowledged")] == [2, 2, 1]
     Client().post(reverse("api:acknowledgements"), json.dumps({"acknowledgements": [
         {"signal_type": "md5", "value": video(7)["md5"]}]}), content_type="application/json", **auth)
     page = signed_in_client(caseworker).get(reverse("case_detail", args=[case.reference])).content.decode()
     assert page.count('<td data-field="acknowledged">1 of 1</td>') == 2
-    assert withdrawals.summary(case) == {"partners": 2, "told": 2, "acknowledged": 2}
+    assert [withdrawals.summary(case)[k] for k in ("partners", "told", "acknowledged")] == [2, 2, 2]
 
 
 def rounds_until_quiet(partner, limit=20):

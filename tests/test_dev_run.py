@@ -69,7 +69,12 @@ def test_bin_run_serves_and_stops_cleanly_on_ctrl_c(data_dir):
         assert {a["role"] for a in accounts} == {"caseworker", "supervisor", "partner_manager", "administrator"}
 
         os.killpg(run.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground process group
-        assert run.wait(timeout=60) is not None
+        try:
+            run.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            left = subprocess.run(["ps", "-o", "pid,stat,args", "-g", str(run.pid)], capture_output=True, text=True)
+            pytest.fail(f"bin/run did not stop within 60 s of Ctrl-C; still running:\n{left.stdout}\n"
+                        f"its log:\n{log.read_text()[-4000:]}")
         assert wait_for(lambda: not group_alive(run.pid), timeout=30), "a process of bin/run was left running"
         assert not (data_dir / "pg" / "postmaster.pid").exists(), "the embedded PostgreSQL is still running"
         assert "Segmentation fault" not in log.read_text()

@@ -427,7 +427,8 @@ def soon():
     log whatever happens here; beat re-drives what this misses."""
     from partners import tasks
 
-    asked = cache.add(SOON, 1, timeout=60 + math.ceil(settings.PUSH_BATCH_WAIT))
+    # The mark outlives the wait a little: should the round be lost, a commit a few seconds later asks again.
+    asked = cache.add(SOON, 1, timeout=math.ceil(settings.PUSH_BATCH_WAIT) + 5)
     if asked and not ask(tasks.push_due, countdown=settings.PUSH_BATCH_WAIT):
         cache.delete(SOON)
 

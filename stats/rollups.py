@@ -1,0 +1,294 @@
+"""Keeping docs/statistics.md's numbers as daily rollups, and reading them back.
+
+`update` (every minute, from beat) finds what happened in a window reaching back OVERLAP before its last run
+(so a transaction that commits a little late is still seen; the nightly `rebuild` catches anything later) and
+recomputes the days and pairs it touched; `rebuild` recomputes everything. Both write the same rows, and
+`partner_numbers`/`intake` read them to give what stats.metrics computes from the records.
+"""
+
+from collections import Counter
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Count, Min, Q, Sum
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from cases.models import Case, Contact, Item, Referral
+from hashing import signals
+from hashing.models import BankHash
+from partners.models import Handover, Outcome, Partner
+from stats import bins
+from stats.metrics import ACTIONED, MATCHED, REVIEWED, WITHIN
+from stats.models import DailyCount, DailyHistogram, HandoverShare, PairState, Watermark
+
+OVERLAP = timedelta(minutes=10)
+PARTNER_NUMBERS = ("shared", "matched", "reviewed", "actioned", "actioned_after_sharing", "actioned_within_48h")
+MEASURES = ("to_match", "to_action", "match_to_action")
+# Intake numbers: (number, model, date field, breakdown field or None).
+INTAKE = [
+    ("contacts_by_channel", Contact, "created", "channel"),
+    ("contacts_by_outcome", Contact, "created", "outcome"),
+    ("referrals_by_service", Referral, "created", "to"),
+    ("referrals_by_status", Referral, "created", "status"),
+    ("cases_by_abuse_type", Case, "created", "abuse_type"),
+    ("items_by_kind", Item, "created", "kind"),
+    ("hashes_received", BankHash, "created", None),
+    ("withdrawals", Case, "withdrawn_at", None),
+]
+
+
+def zone():
+    return ZoneInfo(settings.TIME_ZONE)
+
+
+def local_day(moment):
+    return timezone.localtime(moment, zone()).date()
+
+
+def bounds(day):
+    return (datetime.combine(day, time.min, zone()),
+            datetime.combine(day + timedelta(days=1), time.min, zone()))
+
+
+# --- When each hash first reached each partner (SQL, the same rule as stats.metrics.shared_times) --------------
+
+# Each bank hash's first change that left it shareable, with what the StopNCII feed needs to know of the hash.
+FIRST_SHAREABLE = f"""
+    SELECT DISTINCT ON (c.bank_hash_id) c.bank_hash_id, c.txid, c.id, c.at, h.signal_type,
+           (h.signal_type = 'pdq' OR (h.signal_type = 'md5' AND h.video)) AS carried
+    FROM hashing_bankchange c JOIN hashing_bankhash h ON h.id = c.bank_hash_id
+    WHERE c.status = 'active' AND c.review = ''
+      AND (h.signal_type <> 'pdq' OR c.quality IS NULL OR c.quality >= {signals.PDQ_MIN_QUALITY}) {{only}}
+    ORDER BY c.bank_hash_id, c.txid, c.id"""  # noqa: S608 (constants only: values go as parameters)
+
+
+def covers(handover, first):
+    """SQL: handover (alias) carried the change (alias `first`): by position, or for StopNCII by time."""
+    return f"""(CASE WHEN {handover}.feed = 'stopncii'
+                     THEN {first}.carried AND ({handover}.change_at, {handover}.change_id) >= ({first}.at, {first}.id)
+                     ELSE ({handover}.txid, {handover}.change_id) >= ({first}.txid, {first}.id) END)"""
+
+
+def wants(partner, first):
+    return f"{first}.signal_type = ANY(%s)" if partner.signal_types else "TRUE", (
+        [list(partner.signal_types)] if partner.signal_types else [])
+
+
+def shared_at(partner, hash_ids):
+    """{bank hash id: when it first reached the partner} for these hashes."""
+    condition, params = wants(partner, "f")
+    sql = f"""SELECT f.bank_hash_id, min(e.at)
+              FROM ({FIRST_SHAREABLE.format(only="AND c.bank_hash_id = ANY(%s)")}) f
+              JOIN partners_handover e ON e.partner_id = %s AND {covers("e", "f")}
+              WHERE {condition} GROUP BY f.bank_hash_id"""  # noqa: S608 (constant fragments, parameters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [list(hash_ids), partner.pk, *params])
+        return dict(cursor.fetchall())
+
+
+def newly_shared(handover):
+    """How many hashes this handover was the first to give its partner."""
+    partner = handover.partner
+    condition, params = wants(partner, "f")
+    sql = f"""SELECT count(*) FROM ({FIRST_SHAREABLE.format(only="")}) f
+              JOIN partners_handover h ON h.id = %s AND {covers("h", "f")}
+              WHERE {condition} AND NOT EXISTS (
+                  SELECT 1 FROM partners_handover e WHERE e.partner_id = h.partner_id
+                  AND (e.at, e.id) < (h.at, h.id) AND {covers("e", "f")})"""  # noqa: S608 (as above)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [handover.pk, *params])
+        return cursor.fetchone()[0]
+
+
+# --- Refreshing pairs and handovers ---------------------------------------------------------------------------
+
+def refresh_pairs(keys):
+    """Recompute the pairs' first events from every report; returns the (partner, day) pairs whose numbers this
+    may have changed (the days of their old and new events)."""
+    touched = set()
+    by_partner = {}
+    for partner_id, hash_id in keys:
+        by_partner.setdefault(partner_id, set()).add(hash_id)
+    for partner in Partner.objects.filter(pk__in=by_partner):
+        hash_ids = by_partner[partner.pk]
+        firsts = {r["bank_hash_id"]: r for r in Outcome.objects.filter(partner=partner, bank_hash_id__in=hash_ids)
+                  .values("bank_hash_id").annotate(
+                      matched=Min("acted_at", filter=Q(value__in=MATCHED)),
+                      reviewed=Min("acted_at", filter=Q(value__in=REVIEWED)),
+                      actioned=Min("acted_at", filter=Q(value__in=ACTIONED)))}
+        shared = shared_at(partner, hash_ids)
+        old = {p.hash_id: p for p in PairState.objects.filter(partner=partner, hash_id__in=hash_ids)}
+        for hash_id in hash_ids:
+            first = firsts.get(hash_id, {})
+            state = {"shared_at": shared.get(hash_id), "matched_at": first.get("matched"),
+                     "reviewed_at": first.get("reviewed"), "actioned_at": first.get("actioned")}
+            before = old.get(hash_id)
+            for moment in [*state.values(), *([getattr(before, f) for f in state] if before else [])]:
+                if moment is not None:
+                    touched.add((partner.pk, local_day(moment)))
+            PairState.objects.update_or_create(partner=partner, hash_id=hash_id, defaults=state)
+    return touched
+
+
+def refresh_handovers(handovers):
+    touched = set()
+    for handover in handovers:
+        day = local_day(handover.at)
+        HandoverShare.objects.update_or_create(handover=handover, defaults={
+            "partner": handover.partner, "day": day, "hashes": newly_shared(handover)})
+        touched.add((handover.partner_id, day))
+    return touched
+
+
+# --- Recounting days ------------------------------------------------------------------------------------------
+
+def recount_partner_days(keys):
+    for partner_id, day in keys:
+        start, end = bounds(day)
+        DailyCount.objects.filter(day=day, partner_id=partner_id, number__in=PARTNER_NUMBERS).delete()
+        DailyHistogram.objects.filter(day=day, partner_id=partner_id).delete()
+        pairs = PairState.objects.filter(partner_id=partner_id)
+        counts = Counter({"shared": HandoverShare.objects.filter(partner_id=partner_id, day=day)
+                          .aggregate(n=Sum("hashes"))["n"] or 0})
+        histograms = {measure: Counter() for measure in MEASURES}
+        for kind in ("matched", "reviewed", "actioned"):
+            counts[kind] = pairs.filter(**{f"{kind}_at__gte": start, f"{kind}_at__lt": end}).count()
+        for pair in pairs.filter(Q(matched_at__gte=start, matched_at__lt=end)
+                                 | Q(actioned_at__gte=start, actioned_at__lt=end)):
+            if pair.matched_at and start <= pair.matched_at < end and pair.shared_at:
+                histograms["to_match"][bins.bin_of(pair.matched_at - pair.shared_at)] += 1
+            if pair.actioned_at and start <= pair.actioned_at < end:
+                if pair.shared_at:
+                    histograms["to_action"][bins.bin_of(pair.actioned_at - pair.shared_at)] += 1
+                    counts["actioned_after_sharing"] += 1
+                    counts["actioned_within_48h"] += pair.actioned_at - pair.shared_at <= WITHIN
+                if pair.matched_at:
+                    histograms["match_to_action"][bins.bin_of(pair.actioned_at - pair.matched_at)] += 1
+        DailyCount.objects.bulk_create(DailyCount(day=day, number=number, partner_id=partner_id, count=count)
+                                       for number, count in counts.items() if count)
+        DailyHistogram.objects.bulk_create(
+            DailyHistogram(day=day, measure=measure, partner_id=partner_id, bin=index, count=count)
+            for measure, counter in histograms.items() for index, count in counter.items())
+
+
+def recount_intake_days(days):
+    for day in days:
+        start, end = bounds(day)
+        DailyCount.objects.filter(day=day, partner=None).delete()
+        rows = []
+        for number, model, field, breakdown in INTAKE:
+            found = model.objects.filter(**{f"{field}__gte": start, f"{field}__lt": end})
+            if breakdown:
+                rows += [DailyCount(day=day, number=number, breakdown=value, count=n)
+                         for value, n in found.values_list(breakdown).annotate(n=Count("id")).order_by()]
+            elif n := found.count():
+                rows.append(DailyCount(day=day, number=number, count=n))
+        DailyCount.objects.bulk_create(rows)
+
+
+def intake_days(since=None):
+    days = set()
+    for _number, model, field, _breakdown in INTAKE:
+        rows = model.objects.exclude(**{field: None})
+        if since is not None:
+            rows = rows.filter(**{f"{field}__gte": since})
+        days |= set(rows.annotate(day=TruncDate(field, tzinfo=zone())).values_list("day", flat=True).distinct())
+    return days
+
+
+# --- The two ways in ------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def update(now=None):
+    """Add what happened since the last run (with OVERLAP), recomputing only the days and pairs it touched."""
+    now = now or timezone.now()
+    mark = Watermark.objects.select_for_update().filter(name="update").first()
+    if mark is None:  # never run: everything, from the records
+        return rebuild(now)
+    since = mark.at - OVERLAP
+    outcomes = Outcome.objects.filter(received__gte=since).exclude(bank_hash=None)
+    keys = set(outcomes.values_list("partner_id", "bank_hash_id"))
+    handovers = list(Handover.objects.filter(at__gte=since).select_related("partner"))
+    touched = refresh_handovers(handovers)
+    # A handover may also be the first to give a hash some partner already reported on.
+    for partner_id in {h.partner_id for h in handovers}:
+        keys |= {(partner_id, h) for h in PairState.objects.filter(partner_id=partner_id, shared_at=None)
+                 .values_list("hash_id", flat=True)}
+    touched |= refresh_pairs(keys)
+    recount_partner_days(touched)
+    recount_intake_days(intake_days(since))
+    mark.at = now
+    mark.save(update_fields=["at"])
+
+
+@transaction.atomic
+def rebuild(now=None):
+    """Everything again from the records."""
+    for model in (DailyCount, DailyHistogram, HandoverShare, PairState, Watermark):
+        model.objects.all().delete()
+    touched = refresh_handovers(Handover.objects.select_related("partner"))
+    touched |= refresh_pairs(set(Outcome.objects.exclude(bank_hash=None).values_list("partner_id", "bank_hash_id")))
+    recount_partner_days(touched)
+    recount_intake_days(intake_days())
+    Watermark.objects.create(name="update", at=now or timezone.now())
+
+
+# --- Reading --------------------------------------------------------------------------------------------------
+
+def partner_numbers(period, partners=None):
+    """As stats.metrics.partner_numbers, from the rollups."""
+    partners = list(partners if partners is not None else Partner.objects.order_by("name"))
+    counts = {(r["partner_id"], r["number"]): r["n"] for r in DailyCount.objects.filter(
+        day__gte=period.first, day__lte=period.last, partner__in=partners).values("partner_id", "number")
+        .annotate(n=Sum("count"))}
+    histograms = {}
+    for r in DailyHistogram.objects.filter(day__gte=period.first, day__lte=period.last, partner__in=partners
+                                           ).values("partner_id", "measure", "bin").annotate(n=Sum("count")):
+        histograms.setdefault((r["partner_id"], r["measure"]), Counter())[r["bin"]] += r["n"]
+    table = {}
+    for partner in [*partners, None]:
+        ids = [partner.pk] if partner else [p.pk for p in partners]
+
+        def total(number, ids=ids):
+            return sum(counts.get((i, number), 0) for i in ids)
+
+        row = {k: total(k) for k in ("shared", "matched", "reviewed", "actioned")}
+        row["removal_rate"] = row["actioned"] / row["reviewed"] if row["reviewed"] else None
+        after = total("actioned_after_sharing")
+        row["within_48h"] = total("actioned_within_48h") / after if after else None
+        for measure in MEASURES:
+            merged = sum((histograms.get((i, measure), Counter()) for i in ids), Counter())
+            row[f"{measure}_median"] = bins.percentile(merged, 0.5)
+            row[f"{measure}_p90"] = bins.percentile(merged, 0.9)
+        table[partner.name if partner else "all"] = row
+    return table
+
+
+def intake(period):
+    """As stats.metrics.intake, from the rollups (active is a state: read now)."""
+    rows = DailyCount.objects.filter(day__gte=period.first, day__lte=period.last, partner=None).values(
+        "number", "breakdown").annotate(n=Sum("count"))
+    found = {}
+    for r in rows:
+        found.setdefault(r["number"], {})[r["breakdown"]] = r["n"]
+
+    def broken(number):
+        return dict(sorted(found.get(number, {}).items()))
+
+    return {
+        "contacts": sum(broken("contacts_by_channel").values()),
+        "contacts_by_channel": broken("contacts_by_channel"),
+        "contacts_by_outcome": broken("contacts_by_outcome"),
+        "referrals_by_service": broken("referrals_by_service"),
+        "referrals_by_status": broken("referrals_by_status"),
+        "cases": sum(broken("cases_by_abuse_type").values()),
+        "cases_by_abuse_type": broken("cases_by_abuse_type"),
+        "items_by_kind": broken("items_by_kind"),
+        "hashes_received": found.get("hashes_received", {}).get("", 0),
+        "withdrawals": found.get("withdrawals", {}).get("", 0),
+        "active": BankHash.objects.shareable().count(),
+    }
+

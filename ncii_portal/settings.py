@@ -250,9 +250,9 @@ PUSH_REDRIVE_SECONDS = float(os.environ.get("PUSH_REDRIVE_SECONDS", 30))  # beat
 PUSH_RETRY_SCHEDULE = [float(s) for s in env_list(
     "PUSH_RETRY_SCHEDULE", "30,60,120,300,600,1800,3600,7200,14400,28800,43200,86400")]
 CELERY_BEAT_SCHEDULE["push-due"] = {"task": "partners.tasks.push_due", "schedule": PUSH_REDRIVE_SECONDS}
-# Statistics (docs/statistics.md): what happened since the last minute, and every night everything again.
+# Statistics (docs/statistics.md): what happened since the last minute, and every night the last two days again.
 CELERY_BEAT_SCHEDULE["update-statistics"] = {"task": "stats.tasks.update_statistics", "schedule": 60}
-CELERY_BEAT_SCHEDULE["rebuild-statistics"] = {"task": "stats.tasks.rebuild_statistics", "schedule": 24 * 3600}
+CELERY_BEAT_SCHEDULE["catch-up-statistics"] = {"task": "stats.tasks.catch_up_statistics", "schedule": 24 * 3600}
 # Webhook signing secrets are kept encrypted under this key (and its fallbacks, for rotation).
 WEBHOOK_ENCRYPTION_KEYS = env_list("WEBHOOK_ENCRYPTION_KEY") + env_list("WEBHOOK_ENCRYPTION_KEY_FALLBACKS") or [
     derived_secret(key, "webhook-secrets") for key in [SECRET_KEY, *SECRET_KEY_FALLBACKS]]

@@ -1,9 +1,9 @@
 """Keeping docs/statistics.md's numbers as daily rollups, and reading them back.
 
 `update` (every minute, from beat) finds what happened in a window reaching back OVERLAP before its last run
-(so a transaction that commits a little late is still seen; the nightly `rebuild` catches anything later) and
-recomputes the days and pairs it touched; `rebuild` recomputes everything. Both write the same rows, and
-`partner_numbers`/`intake` read them to give what stats.metrics computes from the records.
+(so a transaction that commits a little late is still seen; a nightly run reaching two days back catches
+anything later) and recomputes the days and pairs it touched; `rebuild` recomputes everything. Both write the
+same rows, and `partner_numbers`/`intake` read them to give what stats.metrics computes from the records.
 """
 
 from collections import Counter
@@ -202,13 +202,14 @@ def intake_days(since=None):
 # --- The two ways in ------------------------------------------------------------------------------------------
 
 @transaction.atomic
-def update(now=None):
-    """Add what happened since the last run (with OVERLAP), recomputing only the days and pairs it touched."""
+def update(now=None, reach=OVERLAP):
+    """Add what happened since the last run (reaching `reach` further back), recomputing only the days and pairs
+    it touched."""
     now = now or timezone.now()
     mark = Watermark.objects.select_for_update().filter(name="update").first()
     if mark is None:  # never run: everything, from the records
         return rebuild(now)
-    since = mark.at - OVERLAP
+    since = mark.at - reach
     outcomes = Outcome.objects.filter(received__gte=since).exclude(bank_hash=None)
     keys = set(outcomes.values_list("partner_id", "bank_hash_id"))
     handovers = list(Handover.objects.filter(at__gte=since).select_related("partner"))

@@ -8,6 +8,7 @@ NAVIGATION = [
     ("Partners", "partner_list", (roles.PARTNER_MANAGER, roles.ADMINISTRATOR)),
     ("Review queue", "review_queue", (roles.PARTNER_MANAGER, roles.ADMINISTRATOR)),
     ("Hasher check", "hasher_check", roles.ALL),
+    ("Statistics", "stats_dashboard", (roles.SUPERVISOR, roles.ADMINISTRATOR)),
     ("Audit log", "audit_log", (roles.SUPERVISOR, roles.ADMINISTRATOR)),
     ("Staff", "staff_list", (roles.ADMINISTRATOR,)),
     ("Evidence checklist", "evidence_template", (roles.ADMINISTRATOR,)),

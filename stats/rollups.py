@@ -293,3 +293,27 @@ def intake(period):
         "active": BankHash.objects.shareable().count(),
     }
 
+
+
+def bucket_of(day, bucket):
+    """A day's week ("2026-W13", ISO) or month ("2026-03")."""
+    if bucket == "week":
+        year, week, _weekday = day.isocalendar()
+        return f"{year}-W{week:02d}"
+    return f"{day.year}-{day.month:02d}"
+
+
+def series(period, partners, bucket="week", numbers=("shared", "matched", "reviewed", "actioned")):
+    """[(bucket label, {number: count})] over the period, every bucket present (zeros included), in order."""
+    labels = []
+    day = period.first
+    while day <= period.last:
+        label = bucket_of(day, bucket)
+        if not labels or labels[-1] != label:
+            labels.append(label)
+        day += timedelta(days=1)
+    values = {label: dict.fromkeys(numbers, 0) for label in labels}
+    for row in DailyCount.objects.filter(day__gte=period.first, day__lte=period.last, partner__in=partners,
+                                         number__in=numbers).values("day", "number").annotate(n=Sum("count")):
+        values[bucket_of(row["day"], bucket)][row["number"]] += row["n"]
+    return [(label, values[label]) for label in labels]

@@ -23,6 +23,7 @@ MATRIX = [
     ("evidence_template",      403, 403, 403, 200),
     ("partner_list",           403, 403, 200, 200),
     ("review_queue",           403, 403, 200, 200),
+    ("stats_dashboard",        403, 200, 403, 200),
     ("mfa_index",              200, 200, 200, 200),
     ("usersessions_list",      200, 200, 200, 200),
 ]

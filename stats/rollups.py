@@ -106,30 +106,33 @@ def newly_shared(handover):
 # --- Refreshing pairs and handovers ---------------------------------------------------------------------------
 
 def refresh_pairs(keys):
-    """Recompute the pairs' first events from every report; returns the (partner, day) pairs whose numbers this
-    may have changed (the days of their old and new events)."""
+    """Recompute the pairs' first events from every report, in bulk; returns the (partner, day) pairs whose
+    numbers this may have changed (the days of their old and new events)."""
     touched = set()
     by_partner = {}
     for partner_id, hash_id in keys:
         by_partner.setdefault(partner_id, set()).add(hash_id)
+    fields = ("shared_at", "matched_at", "reviewed_at", "actioned_at")
     for partner in Partner.objects.filter(pk__in=by_partner):
-        hash_ids = by_partner[partner.pk]
-        firsts = {r["bank_hash_id"]: r for r in Outcome.objects.filter(partner=partner, bank_hash_id__in=hash_ids)
+        hash_ids = list(by_partner[partner.pk])
+        firsts = {r["bank_hash_id"]: r for r in Outcome.objects.filter(partner=partner, bank_hash_id__any=hash_ids)
                   .values("bank_hash_id").annotate(
                       matched=Min("acted_at", filter=Q(value__in=MATCHED)),
                       reviewed=Min("acted_at", filter=Q(value__in=REVIEWED)),
                       actioned=Min("acted_at", filter=Q(value__in=ACTIONED)))}
         shared = shared_at(partner, hash_ids)
-        old = {p.hash_id: p for p in PairState.objects.filter(partner=partner, hash_id__in=hash_ids)}
+        for old in PairState.objects.filter(partner=partner, hash_id__any=hash_ids).values_list(*fields):
+            touched |= {(partner.pk, local_day(moment)) for moment in old if moment is not None}
+        states = []
         for hash_id in hash_ids:
             first = firsts.get(hash_id, {})
-            state = {"shared_at": shared.get(hash_id), "matched_at": first.get("matched"),
-                     "reviewed_at": first.get("reviewed"), "actioned_at": first.get("actioned")}
-            before = old.get(hash_id)
-            for moment in [*state.values(), *([getattr(before, f) for f in state] if before else [])]:
-                if moment is not None:
-                    touched.add((partner.pk, local_day(moment)))
-            PairState.objects.update_or_create(partner=partner, hash_id=hash_id, defaults=state)
+            state = PairState(partner=partner, hash_id=hash_id, shared_at=shared.get(hash_id),
+                              matched_at=first.get("matched"), reviewed_at=first.get("reviewed"),
+                              actioned_at=first.get("actioned"))
+            touched |= {(partner.pk, local_day(getattr(state, f))) for f in fields if getattr(state, f)}
+            states.append(state)
+        PairState.objects.bulk_create(states, batch_size=5000, update_conflicts=True,
+                                      unique_fields=["partner", "hash_id"], update_fields=list(fields))
     return touched
 
 
@@ -146,32 +149,43 @@ def refresh_handovers(handovers):
 # --- Recounting days ------------------------------------------------------------------------------------------
 
 def recount_partner_days(keys):
+    """Recompute the partner numbers of these (partner, day) pairs from PairState and HandoverShare."""
+    by_partner = {}
     for partner_id, day in keys:
-        start, end = bounds(day)
-        DailyCount.objects.filter(day=day, partner_id=partner_id, number__in=PARTNER_NUMBERS).delete()
-        DailyHistogram.objects.filter(day=day, partner_id=partner_id).delete()
-        pairs = PairState.objects.filter(partner_id=partner_id)
-        counts = Counter({"shared": HandoverShare.objects.filter(partner_id=partner_id, day=day)
-                          .aggregate(n=Sum("hashes"))["n"] or 0})
-        histograms = {measure: Counter() for measure in MEASURES}
-        for kind in ("matched", "reviewed", "actioned"):
-            counts[kind] = pairs.filter(**{f"{kind}_at__gte": start, f"{kind}_at__lt": end}).count()
-        for pair in pairs.filter(Q(matched_at__gte=start, matched_at__lt=end)
-                                 | Q(actioned_at__gte=start, actioned_at__lt=end)):
-            if pair.matched_at and start <= pair.matched_at < end and pair.shared_at:
-                histograms["to_match"][bins.bin_of(pair.matched_at - pair.shared_at)] += 1
-            if pair.actioned_at and start <= pair.actioned_at < end:
-                if pair.shared_at:
-                    histograms["to_action"][bins.bin_of(pair.actioned_at - pair.shared_at)] += 1
-                    counts["actioned_after_sharing"] += 1
-                    counts["actioned_within_48h"] += pair.actioned_at - pair.shared_at <= WITHIN
-                if pair.matched_at:
-                    histograms["match_to_action"][bins.bin_of(pair.actioned_at - pair.matched_at)] += 1
-        DailyCount.objects.bulk_create(DailyCount(day=day, number=number, partner_id=partner_id, count=count)
-                                       for number, count in counts.items() if count)
+        by_partner.setdefault(partner_id, set()).add(day)
+    for partner_id, days in by_partner.items():
+        counts = {day: Counter() for day in days}
+        histograms = {day: {measure: Counter() for measure in MEASURES} for day in days}
+        for day, hashes in HandoverShare.objects.filter(partner_id=partner_id, day__in=days).values_list(
+                "day").annotate(n=Sum("hashes")):
+            counts[day]["shared"] = hashes
+        start, end = bounds(min(days))[0], bounds(max(days))[1]
+        pairs = PairState.objects.filter(partner_id=partner_id).filter(
+            Q(matched_at__gte=start, matched_at__lt=end) | Q(reviewed_at__gte=start, reviewed_at__lt=end)
+            | Q(actioned_at__gte=start, actioned_at__lt=end))
+        for shared, matched, reviewed, actioned in pairs.values_list("shared_at", "matched_at", "reviewed_at",
+                                                                     "actioned_at").iterator(chunk_size=5000):
+            for kind, moment in (("matched", matched), ("reviewed", reviewed), ("actioned", actioned)):
+                if moment is not None and (day := local_day(moment)) in counts:
+                    counts[day][kind] += 1
+            if matched is not None and shared and (day := local_day(matched)) in counts:
+                histograms[day]["to_match"][bins.bin_of(matched - shared)] += 1
+            if actioned is not None and (day := local_day(actioned)) in counts:
+                if shared:
+                    histograms[day]["to_action"][bins.bin_of(actioned - shared)] += 1
+                    counts[day]["actioned_after_sharing"] += 1
+                    counts[day]["actioned_within_48h"] += actioned - shared <= WITHIN
+                if matched:
+                    histograms[day]["match_to_action"][bins.bin_of(actioned - matched)] += 1
+        DailyCount.objects.filter(partner_id=partner_id, day__in=days, number__in=PARTNER_NUMBERS).delete()
+        DailyHistogram.objects.filter(partner_id=partner_id, day__in=days).delete()
+        DailyCount.objects.bulk_create(
+            (DailyCount(day=day, number=number, partner_id=partner_id, count=count)
+             for day, counter in counts.items() for number, count in counter.items() if count), batch_size=5000)
         DailyHistogram.objects.bulk_create(
-            DailyHistogram(day=day, measure=measure, partner_id=partner_id, bin=index, count=count)
-            for measure, counter in histograms.items() for index, count in counter.items())
+            (DailyHistogram(day=day, measure=measure, partner_id=partner_id, bin=index, count=count)
+             for day, measures in histograms.items() for measure, counter in measures.items()
+             for index, count in counter.items()), batch_size=5000)
 
 
 def recount_intake_days(days):

@@ -12,7 +12,9 @@ class AnyOf(Lookup):
     prepare_rhs = False
 
     def get_db_prep_lookup(self, value, connection):
-        return "%s", [list(value)]
+        field = getattr(self.lhs, "output_field", None)
+        prepare = field.get_db_prep_value if field is not None else (lambda v, connection: v)
+        return "%s", [[prepare(item, connection) for item in value]]
 
     def as_sql(self, compiler, connection):
         lhs, lhs_params = self.process_lhs(compiler, connection)

@@ -176,16 +176,24 @@ def authenticate(public_id, secret, *, scope, request=None, sandbox=False):
     return key
 
 
-def note_fetch(partner, feed, *, moved=False, last=None, **position):
+def note_fetch(partner, feed, *, moved=False, last=None, start=None, **position):
     """Remember where this partner's latest fetch of `feed` left it (FeedPosition), and, for a page that carried
-    changes, when they reached it (Handover, for statistics): two small writes per page."""
+    changes, when they reached it (Handover, for statistics): two small writes per page.
+
+    A StopNCII client chooses where it starts: its checkpoint moves only when it starts from where it was (or
+    earlier), so one that skips ahead is not taken to have heard what it skipped."""
     now = timezone.now()
+    if start is not None:
+        known = FeedPosition.objects.filter(partner=partner, feed=feed).first()
+        if known is not None and known.checkpoint is not None and start > known.checkpoint:
+            position = {}  # a gap: keep the position it really reached
     FeedPosition.objects.update_or_create(partner=partner, feed=feed, defaults={"fetched_at": now, **position})
     if moved:
         Handover.objects.create(partner=partner, feed=feed, at=now, txid=position["txid"],
                                 change_id=position["change_id"])
     elif last is not None:
-        Handover.objects.create(partner=partner, feed=feed, at=now, change_at=last[0], change_id=last[1])
+        Handover.objects.create(partner=partner, feed=feed, at=now, change_from=start, change_at=last[0],
+                                change_id=last[1])
 
 
 # --- Outcomes -----------------------------------------------------------------------------------------------
@@ -301,10 +309,11 @@ def contribute(partner, hashes):
                                      video=item.get("video", False) and not exists,  # never relabel ours
                                      review_if_new=BankHash.Review.HELD)
         held += not exists
-        Outcome.objects.get_or_create(
-            partner=partner, bank_hash=bank_hash, value=item["outcome"], acted_at=item["acted_at"],
-            defaults={"signal_type": bank_hash.signal_type, "tags": sorted(item.get("tags", [])),
-                      "via": item.get("via", "native")})
+        if not Outcome.objects.filter(partner=partner, bank_hash=bank_hash, value=item["outcome"]).exists():
+            # A retry (the same hash and report again) records nothing new.
+            Outcome.objects.create(partner=partner, bank_hash=bank_hash, value=item["outcome"],
+                                   acted_at=item["acted_at"], signal_type=bank_hash.signal_type,
+                                   tags=sorted(item.get("tags", [])), via=item.get("via", "native"))
     record("partner.contributed", actor_label=f"partner:{partner.slug}", target=partner,
            details={"hashes": len(hashes), "held": held})
     return held

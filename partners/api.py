@@ -4,6 +4,7 @@ partners.feed and partners.actions. Errors are JSON {"error", "field"}."""
 import json
 import time
 from datetime import UTC, datetime, timedelta
+from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
@@ -68,25 +69,36 @@ def error(message, status, field=None):
 
 
 def allow(method):
-    """Only `method` (GET also answers HEAD); anything else a JSON 405 naming the one that works."""
-    methods = {method, "HEAD"} if method == "GET" else {method}
+    """Only `method`; anything else a JSON 405 naming the one that works. (Not even HEAD for GET: a feed page
+    read moves the partner's position.)"""
 
     def decorator(view):
+        @wraps(view)
         def wrapped(request, *args, **kwargs):
-            if request.method not in methods:
+            if request.method != method:
                 response = error(f"{request.method} is not allowed here; use {method}.", 405)
-                response["Allow"] = ", ".join(sorted(methods))
+                response["Allow"] = method
                 return response
             return view(request, *args, **kwargs)
 
-        wrapped.__name__ = view.__name__
         return csrf_exempt(wrapped)
 
     return decorator
 
 
+@csrf_exempt  # a POST to a wrong path deserves the JSON 404, not CSRF's page
 def not_found(request, path=""):
-    """Any other path under /api/: a JSON 404, not the staff site's login page."""
+    """Any other path under /api/: a JSON 404, not the staff site's login page. A page that exists with a
+    trailing slash (/api/docs) is redirected there, as APPEND_SLASH would have."""
+    from django.http import HttpResponsePermanentRedirect
+    from django.urls import Resolver404, resolve
+
+    if not request.path.endswith("/") and request.method in ("GET", "HEAD"):
+        try:
+            if resolve(request.path + "/").url_name != "not_found":
+                return HttpResponsePermanentRedirect(request.path + "/")
+        except Resolver404:
+            pass
     return error(f"No API endpoint at {request.path}; see /api/docs/.", 404)
 
 
@@ -189,6 +201,7 @@ def stopncii_fetch_hashes(request, key):
     except ValueError as bad:
         return error(str(bad), 400, "nextPageToken")
     actions.note_fetch(key.partner, FeedPosition.Feed.STOPNCII, last=last,
+                       start=datetime.fromtimestamp(start, UTC),
                        checkpoint=datetime.fromtimestamp(body["nextSetTimestamp"], UTC))
     return JsonResponse(body)
 
@@ -355,8 +368,9 @@ def contributions(request, key):
                   for n, raw in enumerate(report_list(json_body(request), "contributions"))]
     except BadRequest as bad:
         return error(bad.message, bad.status, bad.field)
-    held = actions.contribute(key.partner, hashes)
-    return JsonResponse({"received": len(hashes), "held_for_review": held})
+    actions.contribute(key.partner, hashes)
+    # The same answer whether or not the bank had a hash: a partner learns nothing of what others sent.
+    return JsonResponse({"received": len(hashes)})
 
 
 STOPNCII_SIGNAL_NAMES = {"ImagePDQ": signals.PDQ, "StopNCIISignalType.ImagePDQ": signals.PDQ,
@@ -394,8 +408,8 @@ def stopncii_submit_hashes(request, key):
                   for n, raw in enumerate(report_list(json_body(request), "hashRecords"))]
     except BadRequest as bad:
         return error(bad.message, bad.status, bad.field)
-    held = actions.contribute(key.partner, hashes)
-    return JsonResponse({"count": len(hashes), "heldForReview": held})
+    actions.contribute(key.partner, hashes)
+    return JsonResponse({"count": len(hashes)})  # the same whether or not the bank had them
 
 
 # --- The sandbox: synthetic photos for partners in integration (partners.sandbox) --------------------------------
@@ -422,11 +436,8 @@ def sandbox_fetch_hashes(request, key):
     """GET /api/sandbox/stopncii/v1/FetchHashes — FetchHashes over the sandbox's photos."""
     try:
         start, page_size = start_param(request), limit_param(request, "pageSize", 800)
-        own = {}
-        for report in key.partner.sandbox_reports.filter(signal_type=signals.PDQ.code):
-            own[report.value] = [{"source": key.partner.name, "feedbackValue": report.outcome, "tags": report.tags}]
         body = sandbox.fetch(key.partner, start=start, page_size=page_size,
-                             token=request.GET.get("nextPageToken", ""), own_reports=own)
+                             token=request.GET.get("nextPageToken", ""))
     except BadRequest as bad:
         return error(bad.message, bad.status, bad.field)
     except ValueError as bad:

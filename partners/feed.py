@@ -111,8 +111,9 @@ UNHEARD = """EXISTS (
       AND (p.feed IN ('native', 'push')
            OR (p.feed = 'stopncii' AND (hashing_bankhash.signal_type = 'pdq' OR hashing_bankhash.video)))
       AND EXISTS (SELECT 1 FROM hashing_bankchange c WHERE c.bank_hash_id = hashing_bankhash.id
-                  AND CASE WHEN p.feed IN ('native', 'push') THEN (c.txid, c.id) > (p.txid, p.change_id)
-                           ELSE c.at >= p.checkpoint END)
+                  AND CASE WHEN p.feed IN ('native', 'push')
+                           THEN p.txid IS NULL OR (c.txid, c.id) > (p.txid, p.change_id)
+                           ELSE p.checkpoint IS NULL OR c.at >= p.checkpoint END)
       AND NOT EXISTS (SELECT 1 FROM partners_outcome o WHERE o.partner_id = p.partner_id
                       AND o.bank_hash_id = hashing_bankhash.id AND o.value IN ('Withdrawn', 'Deleted')
                       AND o.acted_at >= hashing_bankhash.changed))"""

@@ -336,8 +336,10 @@ class Handover(models.Model):
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="handovers")
     feed = models.CharField(max_length=10, choices=FeedPosition.Feed.choices)
     at = models.DateTimeField(default=timezone.now)
-    # Native and push: the page's end in (transaction, change) order. StopNCII: its last change's (time, id).
+    # Native and push: the page's end in (transaction, change) order. StopNCII: its last change's (time, id),
+    # and the time the sync started from (it carried only changes from then on).
     txid = models.BigIntegerField(null=True, blank=True)
+    change_from = models.DateTimeField(null=True, blank=True)
     change_at = models.DateTimeField(null=True, blank=True)
     change_id = models.BigIntegerField()
 

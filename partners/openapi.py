@@ -141,8 +141,7 @@ SCHEMA = {
                             "tags": {"type": "array", "maxItems": 20,
                                      "items": {"type": "string", "maxLength": 100}}}}}}}}}},
             "responses": responses(json_ok("Received.", {
-                "type": "object", "required": ["received", "held_for_review"],
-                "properties": {"received": {"type": "integer"}, "held_for_review": {"type": "integer"}}}),
+                "type": "object", "required": ["received"], "properties": {"received": {"type": "integer"}}}),
                 "400", "401", "403", "413", "415", "429"),
         }},
         "/api/v1/acknowledgements": {"post": {
@@ -197,8 +196,7 @@ SCHEMA = {
                             "hashValue": {"type": "string"},
                             "CSPFeedbacks": {"type": "array", "items": {"type": "object"}}}}}}}}}},
             "responses": responses(json_ok("Received.", {
-                "type": "object", "required": ["count", "heldForReview"],
-                "properties": {"count": {"type": "integer"}, "heldForReview": {"type": "integer"}}}),
+                "type": "object", "required": ["count"], "properties": {"count": {"type": "integer"}}}),
                 "400", "401", "403", "413", "415", "429"),
         }},
         "/api/stopncii/v1/SubmitFeedback": {"post": {

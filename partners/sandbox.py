@@ -26,6 +26,7 @@ CURSOR_SALT = "partners.sandbox.cursor"
 SIZE = (640, 480)
 
 
+@cache
 def photo(n):
     """Photo n (1..PHOTOS) as JPEG bytes: soft gradients, shapes and grain, labelled SANDBOX so no one mistakes
     it for anything real. Seeded by n, so every server draws the same bytes."""
@@ -80,7 +81,7 @@ def knows(signal_type, value):
 
 
 def iso(second):
-    return datetime.fromtimestamp(second, UTC).isoformat()
+    return datetime.fromtimestamp(second, UTC).isoformat(timespec="microseconds")  # as the real feed writes it
 
 
 def encode_position(position):
@@ -115,20 +116,31 @@ def page(partner, position=0, limit=1000):
     return list(latest.values()), end, end < len(history())
 
 
-def fetch(partner, *, start, page_size, token="", own_reports=None):
+def own_reports(partner):
+    """{PDQ: [this partner's latest sandbox feedback on it]}, in StopNCII's words (our Removed is its Blocked)."""
+    from partners.stopncii import FEEDBACK_NAME
+
+    own = {}
+    for value, outcome, tags in partner.sandbox_reports.filter(signal_type=signals.PDQ.code).order_by(
+            "received", "id").values_list("value", "outcome", "tags"):
+        own[value] = [{"source": partner.name, "feedbackValue": FEEDBACK_NAME.get(outcome, outcome), "tags": tags}]
+    return own
+
+
+def fetch(partner, *, start, page_size, token=""):
     """A FetchHashes body over the sandbox history: PDQ only, since StopNCII carries an MD5 only for a video and
-    the sandbox has photos. `own_reports` maps a PDQ to this partner's latest sandbox feedback."""
+    the sandbox has photos."""
     position = decode_position(token)
     changes = [c for c in history() if c[0] >= start and c[1] == signals.PDQ.code and partner.wants(c[1])]
     rows = changes[position:position + page_size]
     has_more = position + page_size < len(changes)
-    own_reports = own_reports or {}
+    own = own_reports(partner)
     records = {}
     for at, _type, value, status, _quality, n in rows:
         records.pop(value, None)
         told = "Active" if status == "active" else "Withdrawn"
         records[value] = {"lastModtimestamp": at, "signalType": "ImagePDQ", "hashValue": value, "hashStatus": told,
-                          "caseNumbers": {f"sandbox-case-{n}": told}, "CSPFeedbacks": own_reports.get(value, [])}
+                          "caseNumbers": {f"sandbox-case-{n}": told}, "CSPFeedbacks": own.get(value, [])}
     last = changes[-1][0] + 1 if changes else start
     return {
         "count": len(records),

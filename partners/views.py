@@ -36,12 +36,12 @@ def feed_positions(partner):
     """Each feed this partner fetches: when it last did, and how many records it has still to fetch."""
     rows = []
     for position in partner.feed_positions.order_by("feed"):
-        if position.feed == FeedPosition.Feed.NATIVE:
+        if position.feed in (FeedPosition.Feed.NATIVE, FeedPosition.Feed.PUSH) and position.txid is not None:
             behind = feed.behind(partner, (position.txid, position.change_id))
-        elif position.feed == FeedPosition.Feed.STOPNCII:
+        elif position.feed == FeedPosition.Feed.STOPNCII and position.checkpoint is not None:
             behind = stopncii.behind(partner, position.checkpoint)
         else:
-            behind = None  # the sandbox's history is fixed
+            behind = None  # the sandbox's history is fixed; nothing known yet
         rows.append({"feed": position.get_feed_display(), "fetched_at": position.fetched_at, "behind": behind})
     return rows
 

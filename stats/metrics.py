@@ -101,7 +101,8 @@ def shared_times(partners):
             for handover in handovers:  # oldest first: the first that covers the change
                 if handover.feed == FeedPosition.Feed.STOPNCII:
                     covers = (carried_by_stopncii(change.bank_hash)
-                              and (handover.change_at, handover.change_id) >= (change.at, change.id))
+                              and (handover.change_at, handover.change_id) >= (change.at, change.id)
+                              and (handover.change_from is None or change.at >= handover.change_from))
                 else:
                     covers = (handover.txid, handover.change_id) >= (change.txid, change.id)
                 if covers:

@@ -69,6 +69,7 @@ def covers(handover, first):
     """SQL: handover (alias) carried the change (alias `first`): by position, or for StopNCII by time."""
     return f"""(CASE WHEN {handover}.feed = 'stopncii'
                      THEN {first}.carried AND ({handover}.change_at, {handover}.change_id) >= ({first}.at, {first}.id)
+                          AND ({handover}.change_from IS NULL OR {first}.at >= {handover}.change_from)
                      ELSE ({handover}.txid, {handover}.change_id) >= ({first}.txid, {first}.id) END)"""
 
 

@@ -284,3 +284,25 @@ def test_wrong_methods_and_paths_answer_json(db, method, path, status):
     assert response.json()["error"]
     if status == 405:
         assert response["Allow"]
+
+
+def test_wrong_paths_answer_json_even_with_csrf_enforced_and_pages_get_their_slash(db):
+    strict = Client(enforce_csrf_checks=True)
+    response = strict.post("/api/v2/hashes", "{}", content_type="application/json")
+    assert response.status_code == 404 and response.json()["error"]
+    assert strict.get("/api/docs")["Location"] == "/api/docs/"
+    assert Client().head(reverse("api:hashes")).status_code == 405  # a HEAD would move a partner's position
+
+
+def test_a_stopncii_client_that_skips_ahead_is_not_taken_to_have_heard_what_it_skipped(db):
+    from datetime import UTC, datetime
+
+    from partners.models import FeedPosition
+
+    partner = live_partner()
+    early, late = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
+    actions.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=early, checkpoint=early)
+    actions.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=late, checkpoint=late)  # a gap
+    assert FeedPosition.objects.get(partner=partner, feed="stopncii").checkpoint == early
+    actions.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=early, checkpoint=late)  # a whole sync
+    assert FeedPosition.objects.get(partner=partner, feed="stopncii").checkpoint == late

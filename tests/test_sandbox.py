@@ -140,3 +140,16 @@ def test_the_partner_page_shows_the_sandbox_test(login_as, partner_manager):
         content_type="application/json", **auth)
     page = login_as(partner_manager).get(reverse("partner_detail", args=[partner.slug])).content.decode()
     assert "1 report on 1 of 12 sandbox photos" in page and "Sandbox" in page
+
+
+def test_a_removed_report_comes_back_as_stopnciis_blocked(live_server, transactional_db):
+    partner = integration_partner()
+    key, secret = actions.issue_key(partner, scopes=["fetch", "feedback"], **ACTOR)
+    photo = sandbox.photos()[0]
+    Client().post(reverse("api:sandbox_feedback"), json.dumps({"feedback": [
+        {"signal_type": "pdq", "value": photo["pdq"], "outcome": "Removed"}]}), content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
+    base = live_server.url + reverse("api:sandbox_fetch_hashes").rsplit("/", 1)[0]
+    records = {r.hashValue: r for page in StopNCIIAPI(key.public_id, secret, base_url_override=base)
+               .fetch_hashes_iter() for r in page.hashRecords}
+    assert [f.feedbackValue.value for f in records[photo["pdq"]].CSPFeedbacks] == ["Blocked"]  # parsed, not lost

@@ -332,3 +332,11 @@ def series(period, partners, bucket="week", numbers=("shared", "matched", "revie
                                          number__in=numbers).values("day", "number").annotate(n=Sum("count")):
         values[bucket_of(row["day"], bucket)][row["number"]] += row["n"]
     return [(label, values[label]) for label in labels]
+
+
+def cases_behind(period, partner, number):
+    """The cases holding the hashes a partner's number counts in the period (matched, reviewed or actioned)."""
+    start, end = bounds(period.first)[0], bounds(period.last)[1]
+    hash_ids = PairState.objects.filter(partner=partner, **{f"{number}_at__gte": start, f"{number}_at__lt": end}
+                                        ).values_list("hash_id", flat=True)
+    return Case.objects.filter(items__signals__in=list(hash_ids)).distinct().order_by("created")

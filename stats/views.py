@@ -50,7 +50,9 @@ def dashboard(request):
     total = table.pop("all")
     intake = rollups.intake(period)
     series = rollups.series(period, partners, bucket)
-    rows = [{"name": name, **row, "removal": percent(row["removal_rate"]), "within": percent(row["within_48h"]),
+    slugs = {p.name: p.slug for p in partners}
+    rows = [{"name": name, "slug": slugs[name], "drills": [(n, row[n]) for n in ("matched", "reviewed", "actioned")],
+             **row, "removal": percent(row["removal_rate"]), "within": percent(row["within_48h"]),
              "to_action": duration(row["to_action_median"]), "to_action_p90": duration(row["to_action_p90"]),
              "to_match": duration(row["to_match_median"])} for name, row in table.items()]
     return render(request, "stats/dashboard.html", {
@@ -64,6 +66,7 @@ def dashboard(request):
         "charts": [charts.bars(number, label, series) for number, label in SERIES],
         "series": series,
         "query": request.GET.urlencode(),
+        "can_drill": request.user.has_role(roles.SUPERVISOR),
     }, status=400 if form.errors else 200)
 
 
@@ -110,3 +113,47 @@ def export(request, table):
         return HttpResponse("No such table: choose partners, series or intake.", status=404,
                             content_type="text/plain")
     return response
+
+
+DRILLABLE = {"matched": "Matched", "reviewed": "Reviewed", "actioned": "Blocked or removed"}
+
+
+@role_required(roles.SUPERVISOR)
+def drill_down(request, slug, number):
+    """The cases behind one partner's number: supervisors only (they see every case), and audited."""
+    from django.shortcuts import get_object_or_404
+
+    from audit.actions import record
+
+    if number not in DRILLABLE:
+        return HttpResponse("Choose matched, reviewed or actioned.", status=404, content_type="text/plain")
+    partner = get_object_or_404(Partner, slug=slug)
+    _form, period, _partners, _bucket = chosen(request)
+    cases = list(rollups.cases_behind(period, partner, number))
+    record("stats.drill_down", actor=request.user, target=partner, details={
+        "number": number, "first": period.first.isoformat(), "last": period.last.isoformat(), "cases": len(cases)})
+    return render(request, "stats/drill_down.html", {"partner": partner, "label": DRILLABLE[number],
+                                                     "period": period, "cases": cases})
+
+
+@role_required(*VIEWERS)
+def monthly_report(request, year, month):
+    """A month on one printable page, fit to leave the portal: counts under 5 as "<5", rates and times over
+    fewer than 5 suppressed (design rule 10)."""
+    import calendar
+    from datetime import date
+
+    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+        return HttpResponse("No such month.", status=404, content_type="text/plain")
+    period = Period(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
+    table = rollups.partner_numbers(period, list(Partner.objects.order_by("name")))
+    intake = rollups.intake(period)
+    rows = [[name, *(suppressed(row[k]) for k in ("shared", "matched", "reviewed", "actioned")),
+             shown_if(row["reviewed"], percent(row["removal_rate"])),
+             shown_if(row["actioned"], duration(row["to_action_median"])),
+             shown_if(row["actioned"], percent(row["within_48h"]))] for name, row in table.items()]
+    return render(request, "stats/monthly_report.html", {
+        "period": period, "rows": rows,
+        "intake": [(label, suppressed(intake[key])) for key, label in (
+            ("contacts", "Contacts"), ("cases", "Cases opened"), ("hashes_received", "Hashes received"),
+            ("withdrawals", "Withdrawals"))]})

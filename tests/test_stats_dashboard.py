@@ -69,3 +69,25 @@ def test_only_supervisors_and_administrators_see_statistics(supervisor_with_scen
     bad = login_as(supervisor_with_scenario).get(reverse("stats_dashboard"), {"first": "2026-04-01",
                                                                                  "last": "2026-03-01"})
     assert bad.status_code == 400 and "ends before it starts" in bad.content.decode()
+
+
+def test_a_supervisor_drills_down_to_the_cases_and_it_is_audited(supervisor_with_scenario, login_as):
+    from audit.models import AuditEvent
+    from cases.models import Case
+
+    client = login_as(supervisor_with_scenario)
+    page = client.get(reverse("stats_drill_down", args=["alpha", "actioned"]), MARCH).content.decode()
+    # Alpha actioned photos 1 and 3: the first two cases hold them (photo 1 is in both).
+    expected = Case.objects.order_by("created")[:2]
+    assert all(case.display_reference in page for case in expected)
+    assert Case.objects.order_by("created")[2].display_reference not in page
+    event = AuditEvent.objects.get(action="stats.drill_down")
+    assert event.details == {"number": "actioned", "first": "2026-03-01", "last": "2026-03-31", "cases": 2}
+    administrator = make_staff("ada@helpline.test", "administrator")
+    assert login_as(administrator).get(reverse("stats_drill_down", args=["alpha", "actioned"])).status_code == 403
+
+
+def test_the_monthly_report_suppresses_small_numbers(supervisor_with_scenario, login_as):
+    page = login_as(supervisor_with_scenario).get(reverse("stats_monthly_report", args=[2026, 3])).content.decode()
+    alpha = page[page.index('<th scope="row">Alpha</th>'):].split("</tr>")[0]
+    assert "<td>10</td><td>&lt;5</td><td>&lt;5</td><td>&lt;5</td><td>suppressed (&lt;5)</td>" in alpha

@@ -1,5 +1,7 @@
 """Signing in: email + password, then a TOTP code; failures are rate limited and audited."""
 
+import time
+
 import pyotp
 import pytest
 from django.urls import reverse
@@ -24,6 +26,20 @@ def test_login_needs_the_second_factor(client, caseworker):
     assert response.status_code == 302
     assert client.get(reverse("dashboard")).status_code == 200
     assert AuditEvent.objects.filter(action="staff.login", actor=caseworker).exists()
+
+
+def test_a_code_from_the_step_just_ended_counts_once_and_older_ones_do_not(client, caseworker):
+    totp = pyotp.TOTP(caseworker.totp_secret)
+    now = time.time()
+    sign_in(client, caseworker.email, PASSWORD)
+    stale = client.post(reverse("mfa_authenticate"), {"code": totp.at(now - 120)})
+    assert stale.status_code == 200  # four steps old: refused
+    just_ended = totp.at(now - 30)
+    assert client.post(reverse("mfa_authenticate"), {"code": just_ended}).status_code == 302
+    client.logout()
+
+    sign_in(client, caseworker.email, PASSWORD)
+    assert client.post(reverse("mfa_authenticate"), {"code": just_ended}).status_code == 200  # used already
 
 
 def test_staff_without_authenticator_must_enrol_first(client, newcomer, django_capture_on_commit_callbacks):

@@ -18,18 +18,40 @@ class PairState(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["partner", "hash_id"], name="pairstate_once")]
+        indexes = [models.Index(fields=["partner", field]) for field in ("matched_at", "reviewed_at", "actioned_at")]
 
     def __str__(self):
         return f"pair {self.partner_id}/{self.hash_id}"
 
 
 class HandoverShare(models.Model):
-    """How many hashes a handover gave its partner for the first time (the "shared" number)."""
+    """A piece of the change log a handover was the first to give its partner, and how many hashes it gave the
+    partner for the first time (the "shared" number; see stats.sharing). Native pages and pushes give pieces in
+    (transaction, change) order, StopNCII pages in (time, change) order; low and high are both included, and a
+    StopNCII piece without low_at starts at the beginning."""
 
-    handover = models.OneToOneField(Handover, on_delete=models.CASCADE, related_name="+")
+    handover = models.ForeignKey(Handover, on_delete=models.CASCADE, related_name="+")
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
+    at = models.DateTimeField()  # the handover's
+    day = models.DateField()  # its local day
     hashes = models.PositiveIntegerField()
+    by_time = models.BooleanField()
+    low_txid = models.BigIntegerField(null=True)
+    low_at = models.DateTimeField(null=True)
+    low_id = models.BigIntegerField()
+    high_txid = models.BigIntegerField(null=True)
+    high_at = models.DateTimeField(null=True)
+    high_id = models.BigIntegerField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["partner", "day"]),
+            models.Index(fields=["at"]),
+            models.Index(fields=["partner", "high_txid", "high_id"], condition=models.Q(by_time=False),
+                         name="handovershare_by_position"),
+            models.Index(fields=["partner", "high_at", "high_id"], condition=models.Q(by_time=True),
+                         name="handovershare_by_time"),
+        ]
 
     def __str__(self):
         return f"{self.hashes} shared by handover {self.handover_id}"

@@ -11,16 +11,15 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from cases.models import Case, Contact, Item, Referral
-from hashing import signals
 from hashing.models import BankHash
 from partners.models import Handover, Outcome, Partner
-from stats import bins
+from stats import bins, sharing
 from stats.metrics import ACTIONED, MATCHED, REVIEWED, WITHIN
 from stats.models import DailyCount, DailyHistogram, HandoverShare, PairState, Watermark
 
@@ -53,62 +52,11 @@ def bounds(day):
             datetime.combine(day + timedelta(days=1), time.min, zone()))
 
 
-# --- When each hash first reached each partner (SQL, the same rule as stats.metrics.shared_times) --------------
-
-# Each bank hash's first change that left it shareable, with what the StopNCII feed needs to know of the hash.
-FIRST_SHAREABLE = f"""
-    SELECT DISTINCT ON (c.bank_hash_id) c.bank_hash_id, c.txid, c.id, c.at, h.signal_type,
-           (h.signal_type = 'pdq' OR (h.signal_type = 'md5' AND h.video)) AS carried
-    FROM hashing_bankchange c JOIN hashing_bankhash h ON h.id = c.bank_hash_id
-    WHERE c.status = 'active' AND c.review = ''
-      AND (h.signal_type <> 'pdq' OR c.quality IS NULL OR c.quality >= {signals.PDQ_MIN_QUALITY}) {{only}}
-    ORDER BY c.bank_hash_id, c.txid, c.id"""  # noqa: S608 (constants only: values go as parameters)
-
-
-def covers(handover, first):
-    """SQL: handover (alias) carried the change (alias `first`): by position, or for StopNCII by time."""
-    return f"""(CASE WHEN {handover}.feed = 'stopncii'
-                     THEN {first}.carried AND ({handover}.change_at, {handover}.change_id) >= ({first}.at, {first}.id)
-                          AND ({handover}.change_from IS NULL OR {first}.at >= {handover}.change_from)
-                     ELSE ({handover}.txid, {handover}.change_id) >= ({first}.txid, {first}.id) END)"""
-
-
-def wants(partner, first):
-    return f"{first}.signal_type = ANY(%s)" if partner.signal_types else "TRUE", (
-        [list(partner.signal_types)] if partner.signal_types else [])
-
-
-def shared_at(partner, hash_ids):
-    """{bank hash id: when it first reached the partner} for these hashes."""
-    condition, params = wants(partner, "f")
-    sql = f"""SELECT f.bank_hash_id, min(e.at)
-              FROM ({FIRST_SHAREABLE.format(only="AND c.bank_hash_id = ANY(%s)")}) f
-              JOIN partners_handover e ON e.partner_id = %s AND {covers("e", "f")}
-              WHERE {condition} GROUP BY f.bank_hash_id"""  # noqa: S608 (constant fragments, parameters)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [list(hash_ids), partner.pk, *params])
-        return dict(cursor.fetchall())
-
-
-def newly_shared(handover):
-    """How many hashes this handover was the first to give its partner."""
-    partner = handover.partner
-    condition, params = wants(partner, "f")
-    sql = f"""SELECT count(*) FROM ({FIRST_SHAREABLE.format(only="")}) f
-              JOIN partners_handover h ON h.id = %s AND {covers("h", "f")}
-              WHERE {condition} AND NOT EXISTS (
-                  SELECT 1 FROM partners_handover e WHERE e.partner_id = h.partner_id
-                  AND (e.at, e.id) < (h.at, h.id) AND {covers("e", "f")})"""  # noqa: S608 (as above)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [handover.pk, *params])
-        return cursor.fetchone()[0]
-
-
 # --- Refreshing pairs and handovers ---------------------------------------------------------------------------
 
 def refresh_pairs(keys):
-    """Recompute the pairs' first events from every report, in bulk; returns the (partner, day) pairs whose
-    numbers this may have changed (the days of their old and new events)."""
+    """Recompute the pairs' first events from every report (and the stored shares), in bulk; returns the
+    (partner, day) pairs whose numbers this may have changed (the days of their old and new events)."""
     touched = set()
     by_partner = {}
     for partner_id, hash_id in keys:
@@ -121,33 +69,42 @@ def refresh_pairs(keys):
                       matched=Min("acted_at", filter=Q(value__in=MATCHED)),
                       reviewed=Min("acted_at", filter=Q(value__in=REVIEWED)),
                       actioned=Min("acted_at", filter=Q(value__in=ACTIONED)))}
-        shared = shared_at(partner, hash_ids)
-        for old in PairState.objects.filter(partner=partner, hash_id__any=hash_ids).values_list(*fields):
-            touched |= {(partner.pk, local_day(moment)) for moment in old if moment is not None}
+        shared = sharing.shared_at(partner, hash_ids)
+        old = {row[0]: row[1:] for row in PairState.objects.filter(partner=partner, hash_id__any=hash_ids)
+               .values_list("hash_id", *fields)}
         states = []
         for hash_id in hash_ids:
             first = firsts.get(hash_id, {})
-            state = PairState(partner=partner, hash_id=hash_id, shared_at=shared.get(hash_id),
-                              matched_at=first.get("matched"), reviewed_at=first.get("reviewed"),
-                              actioned_at=first.get("actioned"))
-            touched |= {(partner.pk, local_day(getattr(state, f))) for f in fields if getattr(state, f)}
-            states.append(state)
+            new = (shared.get(hash_id), first.get("matched"), first.get("reviewed"), first.get("actioned"))
+            if old.get(hash_id) == new:
+                continue
+            touched |= {(partner.pk, local_day(moment)) for moment in (*old.get(hash_id, ()), *new) if moment}
+            states.append(PairState(partner=partner, hash_id=hash_id, **dict(zip(fields, new, strict=True))))
         PairState.objects.bulk_create(states, batch_size=5000, update_conflicts=True,
                                       unique_fields=["partner", "hash_id"], update_fields=list(fields))
     return touched
 
 
-def refresh_handovers(handovers):
-    touched = set()
-    for handover in handovers:
-        day = local_day(handover.at)
-        HandoverShare.objects.update_or_create(handover=handover, defaults={
-            "partner": handover.partner, "day": day, "hashes": newly_shared(handover)})
-        touched.add((handover.partner_id, day))
-    return touched
+def refresh_shares(partner, handovers, candidates, given):
+    """Walk the partner's handovers (stats.sharing), storing the shares they made; returns the (partner, day)
+    pairs touched and the ids of the hashes the handovers gave the partner first."""
+    shares, gave = sharing.walk(partner, handovers, candidates, given)
+    HandoverShare.objects.bulk_create(shares, batch_size=5000)
+    return {(partner.pk, share.day) for share in shares}, set(gave)
 
 
 # --- Recounting days ------------------------------------------------------------------------------------------
+
+def runs(days):
+    """[(first, last)] of the consecutive days among these."""
+    found = []
+    for day in sorted(days):
+        if found and found[-1][1] + timedelta(days=1) == day:
+            found[-1] = (found[-1][0], day)
+        else:
+            found.append((day, day))
+    return found
+
 
 def recount_partner_days(keys):
     """Recompute the partner numbers of these (partner, day) pairs from PairState and HandoverShare."""
@@ -160,10 +117,12 @@ def recount_partner_days(keys):
         for day, hashes in HandoverShare.objects.filter(partner_id=partner_id, day__in=days).values_list(
                 "day").annotate(n=Sum("hashes")):
             counts[day]["shared"] = hashes
-        start, end = bounds(min(days))[0], bounds(max(days))[1]
-        pairs = PairState.objects.filter(partner_id=partner_id).filter(
-            Q(matched_at__gte=start, matched_at__lt=end) | Q(reviewed_at__gte=start, reviewed_at__lt=end)
-            | Q(actioned_at__gte=start, actioned_at__lt=end))
+        within = Q()
+        for first, last in runs(days):
+            start, end = bounds(first)[0], bounds(last)[1]
+            within |= (Q(matched_at__gte=start, matched_at__lt=end) | Q(reviewed_at__gte=start, reviewed_at__lt=end)
+                       | Q(actioned_at__gte=start, actioned_at__lt=end))
+        pairs = PairState.objects.filter(within, partner_id=partner_id)
         for shared, matched, reviewed, actioned in pairs.values_list("shared_at", "matched_at", "reviewed_at",
                                                                      "actioned_at").iterator(chunk_size=5000):
             for kind, moment in (("matched", matched), ("reviewed", reviewed), ("actioned", actioned)):
@@ -225,14 +184,24 @@ def update(now=None, reach=OVERLAP):
     if mark is None:  # never run: everything, from the records
         return rebuild(now)
     since = mark.at - reach
-    outcomes = Outcome.objects.filter(received__gte=since).exclude(bank_hash=None)
-    keys = set(outcomes.values_list("partner_id", "bank_hash_id"))
-    handovers = list(Handover.objects.filter(at__gte=since).select_related("partner"))
-    touched = refresh_handovers(handovers)
-    # A handover may also be the first to give a hash some partner already reported on.
-    for partner_id in {h.partner_id for h in handovers}:
-        keys |= {(partner_id, h) for h in PairState.objects.filter(partner_id=partner_id, shared_at=None)
-                 .values_list("hash_id", flat=True)}
+    keys = set(Outcome.objects.filter(received__gte=since).exclude(bank_hash=None)
+               .values_list("partner_id", "bank_hash_id"))
+    # Handovers since then are walked again, from what those before had given.
+    redone = HandoverShare.objects.filter(at__gte=since)
+    touched = set(redone.values_list("partner_id", "day").distinct())
+    redone.delete()
+    handovers = {}
+    for handover in Handover.objects.filter(at__gte=since).order_by("at", "id"):
+        handovers.setdefault(handover.partner_id, []).append(handover)
+    for partner in Partner.objects.filter(pk__in=handovers):
+        position = sharing.prior_position(partner.pk, since)
+        candidates = sharing.candidates_for(handovers[partner.pk], position)
+        windows = sharing.prior_windows(partner.pk, since, min(f.key for f in candidates)) if candidates else []
+        days, gave = refresh_shares(partner, handovers[partner.pk], candidates, sharing.Given(position, windows))
+        touched |= days
+        # A handover may also be the first to give a hash the partner already reported on.
+        keys |= {(partner.pk, h) for h in PairState.objects.filter(
+            Q(hash_id__any=list(gave)) | Q(shared_at__gte=since), partner=partner).values_list("hash_id", flat=True)}
     touched |= refresh_pairs(keys)
     recount_partner_days(touched)
     recount_intake_days(intake_days(since))
@@ -245,7 +214,11 @@ def rebuild(now=None):
     """Everything again from the records."""
     for model in (DailyCount, DailyHistogram, HandoverShare, PairState, Watermark):
         model.objects.all().delete()
-    touched = refresh_handovers(Handover.objects.select_related("partner"))
+    touched = set()
+    firsts = sharing.firsts()
+    for partner in Partner.objects.all():
+        handovers = Handover.objects.filter(partner=partner).order_by("at", "id")
+        touched |= refresh_shares(partner, handovers.iterator(chunk_size=5000), firsts, sharing.Given())[0]
     touched |= refresh_pairs(set(Outcome.objects.exclude(bank_hash=None).values_list("partner_id", "bank_hash_id")))
     recount_partner_days(touched)
     recount_intake_days(intake_days())

@@ -1,6 +1,6 @@
-"""A partner's webhook endpoint beside `make run` (start it by hand: .venv/bin/python bin/demo_receiver.py): the
-demo push partner (seed_demo) delivers here, and http://127.0.0.1:8025/ lists what arrived, with each signature
-checked the Standard Webhooks way.
+"""A partner's webhook endpoint for `make run` (bin/run starts it): the demo push partner (seed_demo) delivers
+here, and http://127.0.0.1:8025/ (DEMO_RECEIVER_PORT) lists what arrived, with each signature checked the
+Standard Webhooks way.
 
 Development only; no Django. The signing secret is read from .data/demo-webhook-secret, which seed_demo writes.
 """

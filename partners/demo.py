@@ -53,7 +53,7 @@ def seed():
         for m, (partner, value) in enumerate(values):
             Outcome.objects.create(partner=partner, bank_hash=bank_hash, signal_type=bank_hash.signal_type,
                                    value=value, acted_at=now - timedelta(hours=10 * n + m), via="native")
-    # Photogram also takes pushes, at bin/demo_receiver.py (started by hand beside `make run`), which verifies
+    # Photogram also takes pushes, at the receiver `make run` starts (bin/demo_receiver.py), which verifies
     # signatures with the secret written here.
     if settings.WEBHOOK_ALLOW_LOOPBACK:
         secret = actions.set_webhook(Partner.objects.get(slug="demo-photogram"), DEMO_WEBHOOK, **DEMO)

@@ -47,8 +47,8 @@ def group_alive(pgid):
 
 
 def test_bin_run_serves_and_stops_cleanly_on_ctrl_c(data_dir):
-    port = free_port()
-    env = bare_env(DEBUG="1", DATA_DIR=str(data_dir), PORT=str(port))
+    port, receiver_port = free_port(), free_port()
+    env = bare_env(DEBUG="1", DATA_DIR=str(data_dir), PORT=str(port), DEMO_RECEIVER_PORT=str(receiver_port))
     migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
                              capture_output=True, text=True, timeout=300)
     assert migrate.returncode == 0, migrate.stderr
@@ -57,14 +57,15 @@ def test_bin_run_serves_and_stops_cleanly_on_ctrl_c(data_dir):
         run = subprocess.Popen(["bin/run"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
                                start_new_session=True)  # its own process group, as a terminal gives it
     try:
-        def login_page_answers():
+        def answers(url):
             try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as r:  # noqa: S310
+                with urllib.request.urlopen(url, timeout=2) as r:  # noqa: S310
                     return r.status == 200
             except OSError:
                 return False
 
-        assert wait_for(login_page_answers, timeout=120), log.read_text()
+        assert wait_for(lambda: answers(f"http://127.0.0.1:{port}/accounts/login/"), timeout=120), log.read_text()
+        assert wait_for(lambda: answers(f"http://127.0.0.1:{receiver_port}/"), timeout=30), log.read_text()
         accounts = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
         assert {a["role"] for a in accounts} == {"caseworker", "supervisor", "partner_manager", "administrator"}
 

@@ -57,9 +57,9 @@ class HandoverShare(models.Model):
         return f"{self.hashes} shared by handover {self.handover_id}"
 
 
-class DailyCount(models.Model):
-    """A number for one local day: for one partner, or (partner empty) for the helpline's own numbers; with a
-    breakdown (a channel, an abuse type…) or none."""
+class Count(models.Model):
+    """A number for one local day (or month): for one partner, or (partner empty) for the helpline's own numbers;
+    with a breakdown (a channel, an abuse type…) or none."""
 
     day = models.DateField()
     number = models.CharField(max_length=40)
@@ -68,16 +68,29 @@ class DailyCount(models.Model):
     count = models.PositiveIntegerField()
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "number", "partner", "breakdown"],
-                                               nulls_distinct=False, name="dailycount_once")]
-        indexes = [models.Index(fields=["number", "day"])]
+        abstract = True
 
     def __str__(self):
         return f"{self.day} {self.number} {self.breakdown}: {self.count}"
 
 
-class DailyHistogram(models.Model):
-    """Durations ended on one local day, for one partner, counted per fixed bin (stats.bins)."""
+class DailyCount(Count):
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "number", "partner", "breakdown"],
+                                               nulls_distinct=False, name="dailycount_once")]
+        indexes = [models.Index(fields=["number", "day"])]
+
+
+class MonthlyCount(Count):
+    """The daily counts of a calendar month, summed (day: the month's first), so long periods read few rows."""
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "number", "partner", "breakdown"],
+                                               nulls_distinct=False, name="monthlycount_once")]
+
+
+class Histogram(models.Model):
+    """Durations ended on one local day (or month), for one partner, counted per fixed bin (stats.bins)."""
 
     day = models.DateField()
     measure = models.CharField(max_length=20)  # to_match, to_action, match_to_action
@@ -86,12 +99,25 @@ class DailyHistogram(models.Model):
     count = models.PositiveIntegerField()
 
     class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.day} {self.measure} bin {self.bin}: {self.count}"
+
+
+class DailyHistogram(Histogram):
+    class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "measure", "partner", "bin"],
                                                name="dailyhistogram_once")]
         indexes = [models.Index(fields=["measure", "day"])]
 
-    def __str__(self):
-        return f"{self.day} {self.measure} bin {self.bin}: {self.count}"
+
+class MonthlyHistogram(Histogram):
+    """The daily histograms of a calendar month, summed (day: the month's first)."""
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["day", "measure", "partner", "bin"],
+                                               name="monthlyhistogram_once")]
 
 
 class Watermark(models.Model):

@@ -11,7 +11,7 @@ from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
@@ -21,7 +21,15 @@ from hashing.models import BankHash
 from partners.models import Handover, Outcome, Partner
 from stats import bins, sharing
 from stats.metrics import ACTIONED, MATCHED, REVIEWED, WITHIN
-from stats.models import DailyCount, DailyHistogram, HandoverShare, PairState, Watermark
+from stats.models import (
+    DailyCount,
+    DailyHistogram,
+    HandoverShare,
+    MonthlyCount,
+    MonthlyHistogram,
+    PairState,
+    Watermark,
+)
 
 OVERLAP = timedelta(minutes=10)
 PARTNER_NUMBERS = ("shared", "matched", "reviewed", "actioned", "actioned_after_sharing", "actioned_within_48h")
@@ -173,6 +181,21 @@ def intake_days(since=None):
     return days
 
 
+def remonth(days):
+    """Sum the daily rows of these days' months into the monthly ones."""
+    tables = ((MonthlyCount, DailyCount, "number, partner_id, breakdown"),
+              (MonthlyHistogram, DailyHistogram, "measure, partner_id, bin"))
+    with connection.cursor() as cursor:
+        for month in sorted({day.replace(day=1) for day in days}):
+            end = (month + timedelta(days=31)).replace(day=1)
+            for monthly, daily, fields in tables:
+                cursor.execute(f"DELETE FROM {monthly._meta.db_table} WHERE day = %s", [month])  # noqa: S608
+                cursor.execute(f"""INSERT INTO {monthly._meta.db_table} (day, {fields}, count)
+                                   SELECT %s, {fields}, sum(count) FROM {daily._meta.db_table}
+                                   WHERE day >= %s AND day < %s GROUP BY {fields}""",  # noqa: S608
+                               [month, month, end])
+
+
 # --- The two ways in ------------------------------------------------------------------------------------------
 
 @transaction.atomic
@@ -204,7 +227,9 @@ def update(now=None, reach=OVERLAP):
             Q(hash_id__any=list(gave)) | Q(shared_at__gte=since), partner=partner).values_list("hash_id", flat=True)}
     touched |= refresh_pairs(keys)
     recount_partner_days(touched)
-    recount_intake_days(intake_days(since))
+    days = intake_days(since)
+    recount_intake_days(days)
+    remonth(days | {day for _partner, day in touched})
     mark.at = now
     mark.save(update_fields=["at"])
 
@@ -212,7 +237,7 @@ def update(now=None, reach=OVERLAP):
 @transaction.atomic
 def rebuild(now=None):
     """Everything again from the records."""
-    for model in (DailyCount, DailyHistogram, HandoverShare, PairState, Watermark):
+    for model in (DailyCount, DailyHistogram, MonthlyCount, MonthlyHistogram, HandoverShare, PairState, Watermark):
         model.objects.all().delete()
     touched = set()
     firsts = sharing.firsts()
@@ -221,21 +246,42 @@ def rebuild(now=None):
         touched |= refresh_shares(partner, handovers.iterator(chunk_size=5000), firsts, sharing.Given())[0]
     touched |= refresh_pairs(set(Outcome.objects.exclude(bank_hash=None).values_list("partner_id", "bank_hash_id")))
     recount_partner_days(touched)
-    recount_intake_days(intake_days())
+    days = intake_days()
+    recount_intake_days(days)
+    remonth(days | {day for _partner, day in touched})
     Watermark.objects.create(name="update", at=now or timezone.now())
 
 
 # --- Reading --------------------------------------------------------------------------------------------------
 
+def spans(period, daily, monthly, **filters):
+    """Querysets whose rows together cover the period once: its whole calendar months from the monthly rollup,
+    the days around them from the daily one."""
+    first_month = period.first if period.first.day == 1 else (period.first + timedelta(days=31)).replace(day=1)
+    after = period.last + timedelta(days=1)
+    end_month = after.replace(day=1)
+    if first_month >= end_month:
+        return [daily.objects.filter(day__gte=period.first, day__lte=period.last, **filters)]
+    return [daily.objects.filter(Q(day__gte=period.first, day__lt=first_month) | Q(day__gte=end_month,
+                                                                                  day__lte=period.last), **filters),
+            monthly.objects.filter(day__gte=first_month, day__lt=end_month, **filters)]
+
+
+def summed(period, daily, monthly, fields, **filters):
+    """[{field: value, ..., "n": count}] summed over the period (rows from both rollups: a key may repeat)."""
+    return [row for rows in spans(period, daily, monthly, **filters)
+            for row in rows.values(*fields).annotate(n=Sum("count")).order_by()]
+
+
 def partner_numbers(period, partners=None):
     """As stats.metrics.partner_numbers, from the rollups."""
     partners = list(partners if partners is not None else Partner.objects.order_by("name"))
-    counts = {(r["partner_id"], r["number"]): r["n"] for r in DailyCount.objects.filter(
-        day__gte=period.first, day__lte=period.last, partner__in=partners).values("partner_id", "number")
-        .annotate(n=Sum("count"))}
+    counts = Counter()
+    for r in summed(period, DailyCount, MonthlyCount, ("partner_id", "number"), partner__in=partners):
+        counts[(r["partner_id"], r["number"])] += r["n"]
     histograms = {}
-    for r in DailyHistogram.objects.filter(day__gte=period.first, day__lte=period.last, partner__in=partners
-                                           ).values("partner_id", "measure", "bin").annotate(n=Sum("count")):
+    for r in summed(period, DailyHistogram, MonthlyHistogram, ("partner_id", "measure", "bin"),
+                    partner__in=partners):
         histograms.setdefault((r["partner_id"], r["measure"]), Counter())[r["bin"]] += r["n"]
     table = {}
     for partner in [*partners, None]:
@@ -258,11 +304,10 @@ def partner_numbers(period, partners=None):
 
 def intake(period):
     """As stats.metrics.intake, from the rollups (active is a state: read now)."""
-    rows = DailyCount.objects.filter(day__gte=period.first, day__lte=period.last, partner=None).values(
-        "number", "breakdown").annotate(n=Sum("count"))
     found = {}
-    for r in rows:
-        found.setdefault(r["number"], {})[r["breakdown"]] = r["n"]
+    for r in summed(period, DailyCount, MonthlyCount, ("number", "breakdown"), partner=None):
+        breakdowns = found.setdefault(r["number"], {})
+        breakdowns[r["breakdown"]] = breakdowns.get(r["breakdown"], 0) + r["n"]
 
     def broken(number):
         return dict(sorted(found.get(number, {}).items()))
@@ -301,8 +346,12 @@ def series(period, partners, bucket="week", numbers=("shared", "matched", "revie
             labels.append(label)
         day += timedelta(days=1)
     values = {label: dict.fromkeys(numbers, 0) for label in labels}
-    for row in DailyCount.objects.filter(day__gte=period.first, day__lte=period.last, partner__in=partners,
-                                         number__in=numbers).values("day", "number").annotate(n=Sum("count")):
+    if bucket == "month":  # a month's row is dated its first day
+        rows = summed(period, DailyCount, MonthlyCount, ("day", "number"), partner__in=partners, number__in=numbers)
+    else:
+        rows = DailyCount.objects.filter(day__gte=period.first, day__lte=period.last, partner__in=partners,
+                                         number__in=numbers).values("day", "number").annotate(n=Sum("count"))
+    for row in rows:
         values[bucket_of(row["day"], bucket)][row["number"]] += row["n"]
     return [(label, values[label]) for label in labels]
 

@@ -62,9 +62,10 @@ def bounds(day):
 
 # --- Refreshing pairs and handovers ---------------------------------------------------------------------------
 
-def refresh_pairs(keys):
-    """Recompute the pairs' first events from every report (and the stored shares), in bulk; returns the
-    (partner, day) pairs whose numbers this may have changed (the days of their old and new events)."""
+def refresh_pairs(keys, shared=None):
+    """Recompute the pairs' first events from every report and the stored shares (or `shared`: {partner id:
+    {hash id: when shared}}, known to hold every pair's), in bulk; returns the (partner, day) pairs whose numbers
+    this may have changed (the days of their old and new events)."""
     touched = set()
     by_partner = {}
     for partner_id, hash_id in keys:
@@ -77,13 +78,13 @@ def refresh_pairs(keys):
                       matched=Min("acted_at", filter=Q(value__in=MATCHED)),
                       reviewed=Min("acted_at", filter=Q(value__in=REVIEWED)),
                       actioned=Min("acted_at", filter=Q(value__in=ACTIONED)))}
-        shared = sharing.shared_at(partner, hash_ids)
+        shared_with = shared[partner.pk] if shared is not None else sharing.shared_at(partner, hash_ids)
         old = {row[0]: row[1:] for row in PairState.objects.filter(partner=partner, hash_id__any=hash_ids)
                .values_list("hash_id", *fields)}
         states = []
         for hash_id in hash_ids:
             first = firsts.get(hash_id, {})
-            new = (shared.get(hash_id), first.get("matched"), first.get("reviewed"), first.get("actioned"))
+            new = (shared_with.get(hash_id), first.get("matched"), first.get("reviewed"), first.get("actioned"))
             if old.get(hash_id) == new:
                 continue
             touched |= {(partner.pk, local_day(moment)) for moment in (*old.get(hash_id, ()), *new) if moment}
@@ -98,7 +99,7 @@ def refresh_shares(partner, handovers, candidates, given):
     pairs touched and the ids of the hashes the handovers gave the partner first."""
     shares, gave = sharing.walk(partner, handovers, candidates, given)
     HandoverShare.objects.bulk_create(shares, batch_size=5000)
-    return {(partner.pk, share.day) for share in shares}, set(gave)
+    return {(partner.pk, share.day) for share in shares}, gave
 
 
 # --- Recounting days ------------------------------------------------------------------------------------------
@@ -157,18 +158,18 @@ def recount_partner_days(keys):
 
 
 def recount_intake_days(days):
-    for day in days:
-        start, end = bounds(day)
-        DailyCount.objects.filter(day=day, partner=None).delete()
-        rows = []
+    """Recompute the helpline's own numbers of these days: one grouped query per number and run of days."""
+    rows = []
+    for first, last in runs(days):
+        start, end = bounds(first)[0], bounds(last)[1]
         for number, model, field, breakdown in INTAKE:
-            found = model.objects.filter(**{f"{field}__gte": start, f"{field}__lt": end})
-            if breakdown:
-                rows += [DailyCount(day=day, number=number, breakdown=value, count=n)
-                         for value, n in found.values_list(breakdown).annotate(n=Count("id")).order_by()]
-            elif n := found.count():
-                rows.append(DailyCount(day=day, number=number, count=n))
-        DailyCount.objects.bulk_create(rows)
+            found = model.objects.filter(**{f"{field}__gte": start, f"{field}__lt": end}).annotate(
+                day=TruncDate(field, tzinfo=zone()))
+            for row in found.values("day", *[breakdown] if breakdown else []).annotate(n=Count("id")).order_by():
+                rows.append(DailyCount(day=row["day"], number=number, breakdown=row.get(breakdown, ""),
+                                       count=row["n"]))
+    DailyCount.objects.filter(day__in=days, partner=None).delete()
+    DailyCount.objects.bulk_create(rows, batch_size=5000)
 
 
 def intake_days(since=None):
@@ -239,12 +240,18 @@ def rebuild(now=None):
     """Everything again from the records."""
     for model in (DailyCount, DailyHistogram, MonthlyCount, MonthlyHistogram, HandoverShare, PairState, Watermark):
         model.objects.all().delete()
-    touched = set()
+    touched, shared = set(), {}
+    keys = set(Outcome.objects.exclude(bank_hash=None).values_list("partner_id", "bank_hash_id"))
+    reported = {}
+    for partner_id, hash_id in keys:
+        reported.setdefault(partner_id, set()).add(hash_id)
     firsts = sharing.firsts()
     for partner in Partner.objects.all():
         handovers = Handover.objects.filter(partner=partner).order_by("at", "id")
-        touched |= refresh_shares(partner, handovers.iterator(chunk_size=5000), firsts, sharing.Given())[0]
-    touched |= refresh_pairs(set(Outcome.objects.exclude(bank_hash=None).values_list("partner_id", "bank_hash_id")))
+        days, gave = refresh_shares(partner, handovers.iterator(chunk_size=5000), firsts, sharing.Given())
+        touched |= days
+        shared[partner.pk] = {h: gave[h].at for h in reported.get(partner.pk, ()) if h in gave}
+    touched |= refresh_pairs(keys, shared)
     recount_partner_days(touched)
     days = intake_days()
     recount_intake_days(days)

@@ -2,6 +2,7 @@
 daily histograms can be summed over any period and partner. A percentile is the upper edge of its bin."""
 
 import math
+from bisect import bisect_left
 from datetime import timedelta
 
 MINUTE = 60
@@ -17,11 +18,7 @@ OVER = "over 30 days"  # what a percentile in that bin reads
 
 def bin_of(duration):
     """The bin of a timedelta (negative counts as zero: a partner's clock ahead of ours)."""
-    seconds = max(0, duration.total_seconds())
-    for index, edge in enumerate(EDGES):
-        if seconds <= edge:
-            return index
-    return LONGER
+    return bisect_left(EDGES, max(0, duration.total_seconds()))  # the first edge at or above it (or LONGER)
 
 
 def percentile(counts, fraction):

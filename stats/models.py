@@ -1,6 +1,7 @@
 """Rollups of docs/statistics.md: what the dashboard reads, kept up to date by stats.rollups. No hash values and
 no case data are kept here: pairs are (partner, bank hash id), counts are per day."""
 
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from partners.models import Handover, Partner
@@ -112,19 +113,30 @@ class DailyHistogram(Histogram):
         indexes = [models.Index(fields=["measure", "day"])]
 
 
-class MonthlyHistogram(Histogram):
-    """The daily histograms of a calendar month, summed (day: the month's first)."""
+class HistogramToDate(models.Model):
+    """A partner's durations of one measure that ended on or before a local day, per bin (index = bin): any
+    period's histogram is the difference of two of these, whatever its length. A row exists for each day the
+    daily histogram has rows; a day without one reads the latest row before it."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    measure = models.CharField(max_length=20)
+    day = models.DateField()
+    counts = ArrayField(models.PositiveIntegerField())
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["day", "measure", "partner", "bin"],
-                                               name="monthlyhistogram_once")]
+        constraints = [models.UniqueConstraint(fields=["partner", "measure", "day"], name="histogramtodate_once")]
+
+    def __str__(self):
+        return f"{self.measure} of {self.partner_id} to {self.day}"
 
 
 class Watermark(models.Model):
-    """When the incremental update last started."""
+    """When the incremental update last started, and how many bank hashes were shareable then (counting them
+    takes longer than the rest of a dashboard)."""
 
     name = models.CharField(max_length=40, unique=True)
     at = models.DateTimeField()
+    active = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         return f"{self.name} at {self.at}"

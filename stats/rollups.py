@@ -8,6 +8,7 @@ same rows, and `partner_numbers`/`intake` read them to give what stats.metrics c
 
 from collections import Counter
 from datetime import datetime, time, timedelta
+from itertools import groupby
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -25,8 +26,8 @@ from stats.models import (
     DailyCount,
     DailyHistogram,
     HandoverShare,
+    HistogramToDate,
     MonthlyCount,
-    MonthlyHistogram,
     PairState,
     Watermark,
 )
@@ -62,6 +63,17 @@ def bounds(day):
 
 # --- Refreshing pairs and handovers ---------------------------------------------------------------------------
 
+def copy_in(model, objects):
+    """Insert model instances with COPY: bulk_create prepares every value in Python, which is most of a
+    rebuild's time (an array of bin counts is a value per bin)."""
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor, cursor.copy(
+            f"COPY {model._meta.db_table} ({', '.join(f.column for f in fields)}) FROM STDIN") as copy:
+        for obj in objects:
+            copy.write_row([getattr(obj, f.attname) for f in fields])
+
+
 def refresh_pairs(keys, shared=None):
     """Recompute the pairs' first events from every report and the stored shares (or `shared`: {partner id:
     {hash id: when shared}}, known to hold every pair's), in bulk; returns the (partner, day) pairs whose numbers
@@ -89,8 +101,11 @@ def refresh_pairs(keys, shared=None):
                 continue
             touched |= {(partner.pk, local_day(moment)) for moment in (*old.get(hash_id, ()), *new) if moment}
             states.append(PairState(partner=partner, hash_id=hash_id, **dict(zip(fields, new, strict=True))))
-        PairState.objects.bulk_create(states, batch_size=5000, update_conflicts=True,
-                                      unique_fields=["partner", "hash_id"], update_fields=list(fields))
+        if old:
+            PairState.objects.bulk_create(states, batch_size=5000, update_conflicts=True,
+                                          unique_fields=["partner", "hash_id"], update_fields=list(fields))
+        else:  # none of them kept yet (a rebuild)
+            copy_in(PairState, states)
     return touched
 
 
@@ -98,7 +113,7 @@ def refresh_shares(partner, handovers, candidates, given):
     """Walk the partner's handovers (stats.sharing), storing the shares they made; returns the (partner, day)
     pairs touched and the ids of the hashes the handovers gave the partner first."""
     shares, gave = sharing.walk(partner, handovers, candidates, given)
-    HandoverShare.objects.bulk_create(shares, batch_size=5000)
+    copy_in(HandoverShare, shares)
     return {(partner.pk, share.day) for share in shares}, gave
 
 
@@ -148,13 +163,12 @@ def recount_partner_days(keys):
                     histograms[day]["match_to_action"][bins.bin_of(actioned - matched)] += 1
         DailyCount.objects.filter(partner_id=partner_id, day__in=days, number__in=PARTNER_NUMBERS).delete()
         DailyHistogram.objects.filter(partner_id=partner_id, day__in=days).delete()
-        DailyCount.objects.bulk_create(
-            (DailyCount(day=day, number=number, partner_id=partner_id, count=count)
-             for day, counter in counts.items() for number, count in counter.items() if count), batch_size=5000)
-        DailyHistogram.objects.bulk_create(
-            (DailyHistogram(day=day, measure=measure, partner_id=partner_id, bin=index, count=count)
-             for day, measures in histograms.items() for measure, counter in measures.items()
-             for index, count in counter.items()), batch_size=5000)
+        copy_in(DailyCount, (DailyCount(day=day, number=number, partner_id=partner_id, count=count)
+                             for day, counter in counts.items() for number, count in counter.items() if count))
+        copy_in(DailyHistogram, (DailyHistogram(day=day, measure=measure, partner_id=partner_id, bin=index,
+                                                count=count)
+                                 for day, measures in histograms.items() for measure, counter in measures.items()
+                                 for index, count in counter.items()))
 
 
 def recount_intake_days(days):
@@ -169,7 +183,7 @@ def recount_intake_days(days):
                 rows.append(DailyCount(day=row["day"], number=number, breakdown=row.get(breakdown, ""),
                                        count=row["n"]))
     DailyCount.objects.filter(day__in=days, partner=None).delete()
-    DailyCount.objects.bulk_create(rows, batch_size=5000)
+    copy_in(DailyCount, rows)
 
 
 def intake_days(since=None):
@@ -183,18 +197,47 @@ def intake_days(since=None):
 
 
 def remonth(days):
-    """Sum the daily rows of these days' months into the monthly ones."""
-    tables = ((MonthlyCount, DailyCount, "number, partner_id, breakdown"),
-              (MonthlyHistogram, DailyHistogram, "measure, partner_id, bin"))
+    """Sum the daily counts of these days' months into the monthly ones."""
     with connection.cursor() as cursor:
         for month in sorted({day.replace(day=1) for day in days}):
             end = (month + timedelta(days=31)).replace(day=1)
-            for monthly, daily, fields in tables:
-                cursor.execute(f"DELETE FROM {monthly._meta.db_table} WHERE day = %s", [month])  # noqa: S608
-                cursor.execute(f"""INSERT INTO {monthly._meta.db_table} (day, {fields}, count)
-                                   SELECT %s, {fields}, sum(count) FROM {daily._meta.db_table}
-                                   WHERE day >= %s AND day < %s GROUP BY {fields}""",  # noqa: S608
-                               [month, month, end])
+            cursor.execute("DELETE FROM stats_monthlycount WHERE day = %s", [month])
+            cursor.execute("""INSERT INTO stats_monthlycount (day, number, partner_id, breakdown, count)
+                              SELECT %s, number, partner_id, breakdown, sum(count) FROM stats_dailycount
+                              WHERE day >= %s AND day < %s GROUP BY number, partner_id, breakdown""",
+                           [month, month, end])
+
+
+def recumulate(keys):
+    """Rewrite the partners' HistogramToDate rows from the earliest of these (partner, day) pairs on."""
+    earliest = {}
+    for partner_id, day in keys:
+        earliest[partner_id] = min(day, earliest.get(partner_id, day))
+    for partner_id, start in earliest.items():
+        totals = {measure: [0] * (bins.LONGER + 1) for measure in MEASURES}
+        for measure, counts in (HistogramToDate.objects.filter(partner_id=partner_id, day__lt=start)
+                                .order_by("measure", "-day").distinct("measure").values_list("measure", "counts")):
+            totals[measure] = list(counts)
+        rows = []
+        for (day, measure), found in groupby(DailyHistogram.objects.filter(partner_id=partner_id, day__gte=start)
+                                             .order_by("day", "measure").values_list("day", "measure", "bin", "count")
+                                             .iterator(chunk_size=5000), key=lambda r: (r[0], r[1])):
+            for _day, _measure, index, count in found:
+                totals[measure][index] += count
+            rows.append(HistogramToDate(partner_id=partner_id, measure=measure, day=day, counts=totals[measure][:]))
+        HistogramToDate.objects.filter(partner_id=partner_id, day__gte=start).delete()
+        copy_in(HistogramToDate, rows)
+
+
+def histograms_to(day, partners):
+    """{(partner id, measure): [count per bin]} of durations ended on or before the day."""
+    sql = """SELECT p.id, m.measure, h.counts
+             FROM unnest(%s::bigint[]) p (id) CROSS JOIN unnest(%s::text[]) m (measure)
+             JOIN LATERAL (SELECT counts FROM stats_histogramtodate WHERE partner_id = p.id AND measure = m.measure
+                           AND day <= %s ORDER BY day DESC LIMIT 1) h ON TRUE"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[p.pk for p in partners], list(MEASURES), day])
+        return {(partner_id, measure): counts for partner_id, measure, counts in cursor.fetchall()}
 
 
 # --- The two ways in ------------------------------------------------------------------------------------------
@@ -228,17 +271,18 @@ def update(now=None, reach=OVERLAP):
             Q(hash_id__any=list(gave)) | Q(shared_at__gte=since), partner=partner).values_list("hash_id", flat=True)}
     touched |= refresh_pairs(keys)
     recount_partner_days(touched)
+    recumulate(touched)
     days = intake_days(since)
     recount_intake_days(days)
     remonth(days | {day for _partner, day in touched})
-    mark.at = now
-    mark.save(update_fields=["at"])
+    mark.at, mark.active = now, BankHash.objects.shareable().count()
+    mark.save(update_fields=["at", "active"])
 
 
 @transaction.atomic
 def rebuild(now=None):
     """Everything again from the records."""
-    for model in (DailyCount, DailyHistogram, MonthlyCount, MonthlyHistogram, HandoverShare, PairState, Watermark):
+    for model in (DailyCount, DailyHistogram, MonthlyCount, HistogramToDate, HandoverShare, PairState, Watermark):
         model.objects.all().delete()
     touched, shared = set(), {}
     keys = set(Outcome.objects.exclude(bank_hash=None).values_list("partner_id", "bank_hash_id"))
@@ -253,10 +297,11 @@ def rebuild(now=None):
         shared[partner.pk] = {h: gave[h].at for h in reported.get(partner.pk, ()) if h in gave}
     touched |= refresh_pairs(keys, shared)
     recount_partner_days(touched)
+    recumulate(touched)
     days = intake_days()
     recount_intake_days(days)
     remonth(days | {day for _partner, day in touched})
-    Watermark.objects.create(name="update", at=now or timezone.now())
+    Watermark.objects.create(name="update", at=now or timezone.now(), active=BankHash.objects.shareable().count())
 
 
 # --- Reading --------------------------------------------------------------------------------------------------
@@ -286,10 +331,10 @@ def partner_numbers(period, partners=None):
     counts = Counter()
     for r in summed(period, DailyCount, MonthlyCount, ("partner_id", "number"), partner__in=partners):
         counts[(r["partner_id"], r["number"])] += r["n"]
-    histograms = {}
-    for r in summed(period, DailyHistogram, MonthlyHistogram, ("partner_id", "measure", "bin"),
-                    partner__in=partners):
-        histograms.setdefault((r["partner_id"], r["measure"]), Counter())[r["bin"]] += r["n"]
+    to_last, before = histograms_to(period.last, partners), histograms_to(period.first - timedelta(days=1), partners)
+    histograms = {key: [n - e for n, e in zip(upto, before[key], strict=True)] if key in before else upto
+                  for key, upto in to_last.items()}
+    nothing = [0] * (bins.LONGER + 1)
     table = {}
     for partner in [*partners, None]:
         ids = [partner.pk] if partner else [p.pk for p in partners]
@@ -302,7 +347,7 @@ def partner_numbers(period, partners=None):
         after = total("actioned_after_sharing")
         row["within_48h"] = total("actioned_within_48h") / after if after else None
         for measure in MEASURES:
-            merged = sum((histograms.get((i, measure), Counter()) for i in ids), Counter())
+            merged = dict(enumerate(map(sum, zip(*(histograms.get((i, measure), nothing) for i in ids), strict=True))))
             row[f"{measure}_median"] = bins.percentile(merged, 0.5)
             row[f"{measure}_p90"] = bins.percentile(merged, 0.9)
         table[partner.name if partner else "all"] = row
@@ -310,7 +355,7 @@ def partner_numbers(period, partners=None):
 
 
 def intake(period):
-    """As stats.metrics.intake, from the rollups (active is a state: read now)."""
+    """As stats.metrics.intake, from the rollups (active is a state: as the last update found it)."""
     found = {}
     for r in summed(period, DailyCount, MonthlyCount, ("number", "breakdown"), partner=None):
         breakdowns = found.setdefault(r["number"], {})
@@ -330,7 +375,7 @@ def intake(period):
         "items_by_kind": broken("items_by_kind"),
         "hashes_received": found.get("hashes_received", {}).get("", 0),
         "withdrawals": found.get("withdrawals", {}).get("", 0),
-        "active": BankHash.objects.shareable().count(),
+        "active": Watermark.objects.filter(name="update").values_list("active", flat=True).first() or 0,
     }
 
 

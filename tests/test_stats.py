@@ -128,12 +128,13 @@ def test_percentiles_come_from_bin_edges():
 # --- Rollups: the same numbers, kept incrementally -------------------------------------------------------------
 
 def rollup_rows():
-    from stats.models import DailyCount, DailyHistogram, MonthlyCount, MonthlyHistogram
+    from stats.models import DailyCount, DailyHistogram, HistogramToDate, MonthlyCount
 
-    return tuple(set(model.objects.values_list("day", "number", "partner_id", "breakdown", "count"))
-                 for model in (DailyCount, MonthlyCount)) + tuple(
-                 set(model.objects.values_list("day", "measure", "partner_id", "bin", "count"))
-                 for model in (DailyHistogram, MonthlyHistogram))
+    return (set(DailyCount.objects.values_list("day", "number", "partner_id", "breakdown", "count")),
+            set(MonthlyCount.objects.values_list("day", "number", "partner_id", "breakdown", "count")),
+            set(DailyHistogram.objects.values_list("day", "measure", "partner_id", "bin", "count")),
+            {(*key, tuple(counts)) for *key, counts in HistogramToDate.objects.values_list(
+                "day", "measure", "partner_id", "counts")})
 
 
 def test_the_rollups_give_the_reference_numbers(caseworker):

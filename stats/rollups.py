@@ -111,7 +111,7 @@ def refresh_pairs(keys, shared=None):
 
 def refresh_shares(partner, handovers, candidates, given):
     """Walk the partner's handovers (stats.sharing), storing the shares they made; returns the (partner, day)
-    pairs touched and the ids of the hashes the handovers gave the partner first."""
+    pairs touched and {hash id: handover} for the hashes the handovers gave the partner first."""
     shares, gave = sharing.walk(partner, handovers, candidates, given)
     copy_in(HandoverShare, shares)
     return {(partner.pk, share.day) for share in shares}, gave
@@ -309,7 +309,8 @@ def rebuild(now=None):
 def spans(period, daily, monthly, **filters):
     """Querysets whose rows together cover the period once: its whole calendar months from the monthly rollup,
     the days around them from the daily one."""
-    first_month = period.first if period.first.day == 1 else (period.first + timedelta(days=31)).replace(day=1)
+    first_month = (period.first if period.first.day == 1
+                   else (period.first.replace(day=1) + timedelta(days=32)).replace(day=1))
     after = period.last + timedelta(days=1)
     end_month = after.replace(day=1)
     if first_month >= end_month:

@@ -88,8 +88,8 @@ def test_spent_retries_park_the_batch_alert_and_resume(transactional_db, celery_
     webhook = Webhook.objects.get(partner=partner)
     attempts = len(PUSH_ENV["PUSH_RETRY_SCHEDULE"].split(",")) + 1
     assert webhook.degraded_at and Delivery.objects.get(partner=partner).attempts == attempts
-    mails = list(Path(celery_worker.mail_dir).glob("*.log"))
-    assert any("Push to Tiktak has stopped" in m.read_text() for m in mails)
+    assert wait_for(lambda: any("Push to Tiktak has stopped" in m.read_text()  # mailed once the parking commits
+                                for m in Path(celery_worker.mail_dir).glob("*.log")), timeout=15)
     page = signed_in_client(partner_manager).get(reverse("partner_detail", args=[partner.slug])).content.decode()
     assert "Push has stopped" in page and "503" in page
 

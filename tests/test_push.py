@@ -104,7 +104,8 @@ def test_a_callers_hashes_reach_the_partner_signed_and_its_feedback_comes_back(
                 ("md5", image(1)["md5"]), ("phash", image(1)["phash"])}
     assert wait_for(lambda: expected <= set(partner_server.records(secret)), timeout=30)
     assert set(partner_server.records(secret).values()) == {"active"}
-    assert not Delivery.objects.exclude(state="delivered").exists()
+    # recorded delivered once the partner has answered: a moment after it holds them
+    assert wait_for(lambda: not Delivery.objects.exclude(state="delivered").exists(), timeout=15)
     from partners.models import Handover
 
     delivered = Delivery.objects.filter(partner=partner).order_by("id").last()

@@ -90,8 +90,8 @@ class MonthlyCount(Count):
                                                nulls_distinct=False, name="monthlycount_once")]
 
 
-class Histogram(models.Model):
-    """Durations ended on one local day (or month), for one partner, counted per fixed bin (stats.bins)."""
+class DailyHistogram(models.Model):
+    """Durations ended on one local day, for one partner, counted per fixed bin (stats.bins)."""
 
     day = models.DateField()
     measure = models.CharField(max_length=20)  # to_match, to_action, match_to_action
@@ -100,17 +100,12 @@ class Histogram(models.Model):
     count = models.PositiveIntegerField()
 
     class Meta:
-        abstract = True
-
-    def __str__(self):
-        return f"{self.day} {self.measure} bin {self.bin}: {self.count}"
-
-
-class DailyHistogram(Histogram):
-    class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "measure", "partner", "bin"],
                                                name="dailyhistogram_once")]
         indexes = [models.Index(fields=["measure", "day"])]
+
+    def __str__(self):
+        return f"{self.day} {self.measure} bin {self.bin}: {self.count}"
 
 
 class HistogramToDate(models.Model):

@@ -31,6 +31,7 @@ from stats.models import (
     PairState,
     Watermark,
 )
+from stats.sharing import local_day
 
 OVERLAP = timedelta(minutes=10)
 PARTNER_NUMBERS = ("shared", "matched", "reviewed", "actioned", "actioned_after_sharing", "actioned_within_48h")
@@ -50,10 +51,6 @@ INTAKE = [
 
 def zone():
     return ZoneInfo(settings.TIME_ZONE)
-
-
-def local_day(moment):
-    return timezone.localtime(moment, zone()).date()
 
 
 def bounds(day):

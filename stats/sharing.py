@@ -78,7 +78,10 @@ class Given:
         return i >= 0 and self.windows[i][0] <= key <= self.windows[i][1]
 
     def gaps(self, low, high):
-        """The parts of [low, high] not yet covered by a window."""
+        """The parts of [low, high] not yet covered by a window (none if low is past high: a sync that started
+        after its last change covered nothing)."""
+        if low > high:
+            return []
         pieces, start = [], low
         for w_low, w_high in self.windows:
             if w_high < start:
@@ -93,7 +96,7 @@ class Given:
         return [*pieces, (start, high)]
 
     def add_window(self, low, high):
-        if low > high:  # a sync that started after its last change covered nothing
+        if low > high:  # covered nothing (see gaps)
             return
         insort(self.windows, (low, high))
         merged = []
@@ -113,7 +116,8 @@ def before(key):
     return (key[0], key[1] - 1)
 
 
-def day(moment):
+def local_day(moment):
+    """The day in the helpline's time zone (statistics count by it)."""
     return timezone.localtime(moment, ZoneInfo(settings.TIME_ZONE)).date()
 
 
@@ -131,19 +135,21 @@ def walk(partner, handovers, candidates, given):
     def share(handover, low, high, new):
         for f in new:
             gave[f.hash_id] = handover
-        if new:
-            timed = by_time(handover)
-            shares.append(HandoverShare(
-                handover=handover, partner_id=handover.partner_id, at=handover.at, day=day(handover.at),
-                hashes=len(new),
-                by_time=timed, low_txid=None if timed else low[0], low_at=None if not timed or low == START_OF_TIME
-                else low[0], low_id=low[1], high_txid=None if timed else high[0],
-                high_at=high[0] if timed else None, high_id=high[1]))
+        if not new:
+            return
+        piece = HandoverShare(handover=handover, partner_id=handover.partner_id, at=handover.at,
+                              day=local_day(handover.at), hashes=len(new), by_time=by_time(handover),
+                              low_id=low[1], high_id=high[1])
+        if piece.by_time:
+            piece.low_at, piece.high_at = (None if low == START_OF_TIME else low[0]), high[0]
+        else:
+            piece.low_txid, piece.high_txid = low[0], high[0]
+        shares.append(piece)
 
     for handover in handovers:
         if by_time(handover):
             low, high = window(handover)
-            for gap_low, gap_high in given.gaps(low, high) if low <= high else []:
+            for gap_low, gap_high in given.gaps(low, high):
                 chosen = by_key[bisect_left(keys, gap_low):bisect_right(keys, gap_high)]
                 share(handover, gap_low, gap_high, [f for f in chosen if not given.has_position(f.position)])
             given.add_window(low, high)

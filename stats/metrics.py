@@ -113,7 +113,8 @@ def shared_times(partners):
 
 def partner_numbers(period, partners=None):
     """Per partner (and "all"): shared, matched, reviewed, actioned, removal rate, median and 90th percentile of
-    the three times, and the share of actions within 48 hours of sharing."""
+    the three times, and the share of actions within 48 hours of sharing (with the two counts it divides: the
+    actions after sharing, the times are taken over those too, and those within 48 hours)."""
     partners = list(partners if partners is not None else Partner.objects.order_by("name"))
     shared = shared_times(partners)
     reports = first_reports([p.pk for p in partners])
@@ -143,7 +144,8 @@ def partner_numbers(period, partners=None):
                     hist["match_to_action"][bins.bin_of(first["actioned"] - first["matched"])] += 1
         row = {**{k: counts[k] for k in ("shared", "matched", "reviewed", "actioned")},
                "removal_rate": counts["actioned"] / counts["reviewed"] if counts["reviewed"] else None,
-               "within_48h": within / actioned_after_sharing if actioned_after_sharing else None}
+               "within_48h": within / actioned_after_sharing if actioned_after_sharing else None,
+               "actioned_after_sharing": actioned_after_sharing, "actioned_within_48h": within}
         for measure, counter in hist.items():
             row[f"{measure}_median"] = bins.percentile(counter, 0.5)
             row[f"{measure}_p90"] = bins.percentile(counter, 0.9)

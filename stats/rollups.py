@@ -342,8 +342,9 @@ def partner_numbers(period, partners=None):
 
         row = {k: total(k) for k in ("shared", "matched", "reviewed", "actioned")}
         row["removal_rate"] = row["actioned"] / row["reviewed"] if row["reviewed"] else None
-        after = total("actioned_after_sharing")
-        row["within_48h"] = total("actioned_within_48h") / after if after else None
+        after = row["actioned_after_sharing"] = total("actioned_after_sharing")
+        within = row["actioned_within_48h"] = total("actioned_within_48h")
+        row["within_48h"] = within / after if after else None
         for measure in MEASURES:
             merged = dict(enumerate(map(sum, zip(*(histograms.get((i, measure), nothing) for i in ids), strict=True))))
             row[f"{measure}_median"] = bins.percentile(merged, 0.5)

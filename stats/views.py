@@ -10,7 +10,7 @@ from django.shortcuts import render
 from partners.models import Partner
 from staff import roles
 from staff.decorators import role_required
-from stats import charts, rollups
+from stats import charts, rollups, suppression
 from stats.forms import PeriodForm
 from stats.metrics import Period
 
@@ -70,13 +70,43 @@ def dashboard(request):
     }, status=400 if form.errors else 200)
 
 
-def suppressed(count):
-    """Design rule 10: counts from 1 to 4 leave the portal as "<5"."""
-    return "<5" if 0 < count < 5 else str(count)
+COUNTS = ("shared", "matched", "reviewed", "actioned")
+BREAKDOWNS = {"contacts_by_channel": "contacts", "contacts_by_outcome": "contacts", "referrals_by_service": "referrals",
+              "referrals_by_status": "referrals", "cases_by_abuse_type": "cases", "items_by_kind": "items"}
 
 
-def shown_if(denominator, text):
-    return text if denominator >= 5 else "suppressed (<5)"
+def published_partners(table):
+    """{partner or "all": {field: text}}: rollups.partner_numbers' table as it may leave the portal (design rule
+    10, stats.suppression): the partners add up to "all" in each count; the removal rate is actioned ÷ reviewed,
+    the share within 48 hours and the times are over the actions after sharing."""
+    counts = {(name, k): row[k] for name, row in table.items()
+              for k in (*COUNTS, "actioned_after_sharing", "actioned_within_48h")}
+    partners = [name for name in table if name != "all"]
+    shown = suppression.suppress(counts, [(("all", k), [(name, k) for name in partners]) for k in COUNTS],
+                                 unpublished={key for key in counts if key[1] not in COUNTS})
+    return {name: {
+        **{k: shown.count((name, k)) for k in COUNTS},
+        "removal": shown.rate((name, "actioned"), (name, "reviewed"), percent(row["removal_rate"])),
+        "to_action": shown.over((name, "actioned_after_sharing"), duration(row["to_action_median"])),
+        "to_action_p90": shown.over((name, "actioned_after_sharing"), duration(row["to_action_p90"])),
+        "within": shown.rate((name, "actioned_within_48h"), (name, "actioned_after_sharing"),
+                             percent(row["within_48h"])),
+    } for name, row in table.items()}
+
+
+def published_intake(intake):
+    """[(number, breakdown, text)]: rollups.intake's counts as they may leave the portal. Each breakdown adds up
+    to its total: contacts and cases are shown, referrals and items are not (but two breakdowns of one total
+    still tie each other)."""
+    counts = {(number, ""): intake[number] for number in ("contacts", "cases", "hashes_received", "withdrawals")}
+    counts |= {("referrals", ""): sum(intake["referrals_by_service"].values()),
+               ("items", ""): sum(intake["items_by_kind"].values())}
+    counts |= {(number, breakdown): count for number in BREAKDOWNS for breakdown, count in intake[number].items()}
+    shown = suppression.suppress(counts, [((total, ""), [(number, b) for b in intake[number]])
+                                          for number, total in BREAKDOWNS.items()],
+                                 unpublished={("referrals", ""), ("items", "")})
+    return [(number, breakdown, shown.count((number, breakdown))) for number, breakdown in counts
+            if number not in ("referrals", "items")]
 
 
 @role_required(*VIEWERS)
@@ -90,25 +120,18 @@ def export(request, table):
     if table == "partners":
         out.writerow(["partner", "shared", "matched", "reviewed", "actioned", "removal rate",
                       "median time to action", "90th percentile time to action", "actioned within 48 hours"])
-        for name, row in rollups.partner_numbers(period, partners).items():
-            out.writerow([name, *(suppressed(row[k]) for k in ("shared", "matched", "reviewed", "actioned")),
-                          shown_if(row["reviewed"], percent(row["removal_rate"])),
-                          shown_if(row["actioned"], duration(row["to_action_median"])),
-                          shown_if(row["actioned"], duration(row["to_action_p90"])),
-                          shown_if(row["actioned"], percent(row["within_48h"]))])
+        for name, row in published_partners(rollups.partner_numbers(period, partners)).items():
+            out.writerow([name, *(row[k] for k in (*COUNTS, "removal", "to_action", "to_action_p90", "within"))])
     elif table == "series":
         out.writerow(["period", "shared", "matched", "reviewed", "actioned"])
-        for label, values in rollups.series(period, partners, bucket):
-            out.writerow([label, *(suppressed(values[k]) for k in ("shared", "matched", "reviewed", "actioned"))])
+        series = rollups.series(period, partners, bucket)
+        shown = suppression.suppress({(label, k): values[k] for label, values in series for k in COUNTS})
+        for label, _values in series:
+            out.writerow([label, *(shown.count((label, k)) for k in COUNTS)])
     elif table == "intake":
-        intake = rollups.intake(period)
         out.writerow(["number", "breakdown", "count"])
-        for number in ("contacts", "cases", "hashes_received", "withdrawals"):
-            out.writerow([number, "", suppressed(intake[number])])
-        for number in ("contacts_by_channel", "contacts_by_outcome", "referrals_by_service", "referrals_by_status",
-                       "cases_by_abuse_type", "items_by_kind"):
-            for breakdown, count in intake[number].items():
-                out.writerow([number, breakdown or "(none)", suppressed(count)])
+        for number, breakdown, text in published_intake(rollups.intake(period)):
+            out.writerow([number, breakdown or ("(none)" if number in BREAKDOWNS else ""), text])
     else:
         return HttpResponse("No such table: choose partners, series or intake.", status=404,
                             content_type="text/plain")
@@ -138,22 +161,20 @@ def drill_down(request, slug, number):
 
 @role_required(*VIEWERS)
 def monthly_report(request, year, month):
-    """A month on one printable page, fit to leave the portal: counts under 5 as "<5", rates and times over
-    fewer than 5 suppressed (design rule 10)."""
+    """A month on one printable page, fit to leave the portal: small numbers suppressed so that none can be worked
+    back out (design rule 10, stats.suppression)."""
     import calendar
     from datetime import date
 
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
         return HttpResponse("No such month.", status=404, content_type="text/plain")
     period = Period(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
-    table = rollups.partner_numbers(period, list(Partner.objects.order_by("name")))
-    intake = rollups.intake(period)
-    rows = [[name, *(suppressed(row[k]) for k in ("shared", "matched", "reviewed", "actioned")),
-             shown_if(row["reviewed"], percent(row["removal_rate"])),
-             shown_if(row["actioned"], duration(row["to_action_median"])),
-             shown_if(row["actioned"], percent(row["within_48h"]))] for name, row in table.items()]
+    table = published_partners(rollups.partner_numbers(period, list(Partner.objects.order_by("name"))))
+    rows = [[name, *(row[k] for k in (*COUNTS, "removal", "to_action", "within"))] for name, row in table.items()]
+    # The intake numbers as the month's intake CSV shows them, so the two cannot be played against each other.
+    intake = {number: text for number, breakdown, text in published_intake(rollups.intake(period)) if not breakdown}
     return render(request, "stats/monthly_report.html", {
         "period": period, "rows": rows,
-        "intake": [(label, suppressed(intake[key])) for key, label in (
+        "intake": [(label, intake[key]) for key, label in (
             ("contacts", "Contacts"), ("cases", "Cases opened"), ("hashes_received", "Hashes received"),
             ("withdrawals", "Withdrawals"))]})

@@ -69,24 +69,28 @@ def test_every_partner_number_on_the_scenario(caseworker):
     five_minutes = timedelta(minutes=5)
     assert march["Alpha"] == {
         "shared": 10, "matched": 3, "reviewed": 2, "actioned": 2, "removal_rate": 1.0, "within_48h": 0.5,
+        "actioned_after_sharing": 2, "actioned_within_48h": 1,
         "to_match_median": hours(2), "to_match_p90": hours(54),
         "to_action_median": hours(48), "to_action_p90": hours(54),
         "match_to_action_median": five_minutes, "match_to_action_p90": hours(47),
     }
     assert march["Beta"] == {
         "shared": 10, "matched": 1, "reviewed": 1, "actioned": 1, "removal_rate": 1.0, "within_48h": 1.0,
+        "actioned_after_sharing": 1, "actioned_within_48h": 1,
         "to_match_median": hours(1), "to_match_p90": hours(1),
         "to_action_median": hours(25), "to_action_p90": hours(25),
         "match_to_action_median": hours(24), "match_to_action_p90": hours(24),
     }
     assert march["Gamma"] == {
         "shared": 4, "matched": 1, "reviewed": 1, "actioned": 1, "removal_rate": 1.0, "within_48h": 1.0,
+        "actioned_after_sharing": 1, "actioned_within_48h": 1,
         "to_match_median": hours(14, 30), "to_match_p90": hours(14, 30),
         "to_action_median": hours(14, 30), "to_action_p90": hours(14, 30),
         "match_to_action_median": five_minutes, "match_to_action_p90": five_minutes,
     }
     assert march["all"] == {
         "shared": 24, "matched": 5, "reviewed": 4, "actioned": 4, "removal_rate": 1.0, "within_48h": 0.75,
+        "actioned_after_sharing": 4, "actioned_within_48h": 3,
         "to_match_median": hours(2), "to_match_p90": hours(54),
         "to_action_median": hours(25), "to_action_p90": hours(54),
         "match_to_action_median": five_minutes, "match_to_action_p90": hours(47),

@@ -93,7 +93,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "ncii_portal.middleware.RefuseNulMiddleware",  # before anything reads the session or the body
+    "ncii_portal.middleware.RefuseBrokenTextMiddleware",  # before anything reads the session or the body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

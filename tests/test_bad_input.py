@@ -1,5 +1,6 @@
-"""Bad input is a clear 4xx with a message, never a 500: odd JSON types in the partner API, and a NUL byte
-anywhere (path, query string, form or JSON body, cookie), which one middleware refuses for the whole site."""
+"""Bad input is a clear 4xx with a message, never a 500: odd JSON types in the partner API, and a NUL byte or a lone
+surrogate anywhere (path, query string, form or JSON body, cookie), which one middleware refuses for the whole
+site (ncii_portal.middleware.RefuseBrokenTextMiddleware)."""
 
 import json
 from urllib.parse import urlencode
@@ -36,9 +37,11 @@ def test_a_contribution_outcome_of_the_wrong_type_is_a_json_400(api_headers, out
     assert "outcome must be one of" in response.json()["error"]
 
 
-def test_a_nul_in_a_partner_api_body_is_a_json_400(api_headers):
-    response = post_json(Client(), reverse("api:contributions"), {"contributions": [
-        {"signal_type": "md5", "value": "ab" * 16, "tags": [f"found{NUL}"]}]}, **api_headers)
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-16"])  # json.loads reads UTF-16 and UTF-32 bodies too
+def test_a_nul_in_a_partner_api_body_is_a_json_400(api_headers, encoding):
+    body = json.dumps({"contributions": [{"signal_type": "md5", "value": "ab" * 16, "tags": [f"found{NUL}"]}]})
+    response = Client().post(reverse("api:contributions"), body.encode(encoding), content_type="application/json",
+                             **api_headers)
     assert response.status_code == 400 and response["Content-Type"] == "application/json"
     assert "NUL" in response.json()["error"] and response.json()["field"] == "contributions[0].tags[0]"
 
@@ -112,3 +115,21 @@ def test_a_nul_in_an_urlencoded_form_is_a_400(login_as, caseworker):
     response = login_as(caseworker).post(reverse("case_note", args=[case.reference]), urlencode({"text": f"a{NUL}b"}),
                                          content_type="application/x-www-form-urlencoded")
     assert response.status_code == 400 and not CaseNote.objects.exists()
+
+
+@pytest.mark.parametrize("escape", ["\\ud800", "\\uDFFF", "\\u0000"])
+def test_a_lone_surrogate_or_nul_escape_in_the_callers_submission_id_is_a_json_400(caseworker, escape):
+    case = open_case(caseworker)
+    body = json.dumps(payload([image(1)], submission_id="abcdefgh-x")).replace("-x", escape)
+    response = Client().post(reverse("caller:submit", args=[issue_code(case, caseworker)]), body,
+                             content_type="application/json")
+    assert response.status_code == 400 and response.json()["field"] == "submission_id"
+    assert "lone UTF-16 surrogate" in response.json()["error"] and not case.items.exists()
+
+
+def test_a_surrogate_pair_is_a_character_like_any_other(caseworker):
+    case = open_case(caseworker)
+    body = json.dumps(payload([image(1)], submission_id="abcdefgh-x")).replace("-x", "\\ud83d\\ude00")
+    response = Client().post(reverse("caller:submit", args=[issue_code(case, caseworker)]), body,
+                             content_type="application/json")
+    assert response.status_code == 200, response.content

@@ -36,6 +36,7 @@ BROKEN_TEXT = re.compile("[\x00\ud800-\udfff]")
 # In a JSON body they can only be escapes (\u0000, \ud800-\udfff) or, for UTF-16/32 bodies, bytes of NUL.
 BROKEN_JSON = re.compile(rb"\\u(0000|[dD][89a-fA-F])|\x00")
 FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+API_PREFIX = "/api/"  # ncii_portal/urls.py
 BROKEN_MESSAGE = ("The request holds a NUL character (\\u0000) or a broken character (a lone UTF-16 surrogate), "
                   "which no field here accepts. Remove it and try again.")
 
@@ -50,7 +51,8 @@ def broken_field(request):
         return "path"
     fields = [("cookie", name, [value]) for name, value in request.COOKIES.items()]
     fields += [("query", name, values) for name, values in request.GET.lists()]
-    if request.method != "GET" and request.content_type in FORMS:
+    # Form bodies, but not the partner API's: it takes JSON only and refuses anything else unread (415).
+    if request.method != "GET" and request.content_type in FORMS and not request.path.startswith(API_PREFIX):
         fields += [("form", name, values) for name, values in request.POST.lists()]
     for source, name, values in fields:
         if BROKEN_TEXT.search(name) or any(BROKEN_TEXT.search(value) for value in values):
@@ -103,7 +105,7 @@ class RefuseBrokenTextMiddleware:
         field = broken_field(request)
         if field is None:
             return self.get_response(request)
-        if request.path.startswith("/api/") or request.content_type == "application/json":
+        if request.path.startswith(API_PREFIX) or request.content_type == "application/json":
             response = JsonResponse({"error": BROKEN_MESSAGE, "field": field}, status=400)
         else:
             response = HttpResponseBadRequest(BROKEN_MESSAGE, content_type="text/plain; charset=utf-8")

@@ -133,3 +133,8 @@ def test_a_surrogate_pair_is_a_character_like_any_other(caseworker):
     response = Client().post(reverse("caller:submit", args=[issue_code(case, caseworker)]), body,
                              content_type="application/json")
     assert response.status_code == 200, response.content
+
+
+def test_a_form_to_the_partner_api_is_refused_unread_as_json(api_headers):
+    response = Client().post(reverse("api:contributions"), {"contributions": "x\x00"}, **api_headers)
+    assert response.status_code == 415 and "Send JSON" in response.json()["error"]

@@ -1,14 +1,15 @@
 """Who may see which case (design rule 6: every staff view of a case is audited).
 
 Lists show a caseworker their own cases (opened or assigned to them); supervisors see all. Any caseworker may
-open any case by its exact reference, giving a reason; the reason holds for that case for GRANT_MINUTES in their
-session, and each page view is still one audit event.
+open any case by its exact reference, giving a reason; the grant itself is an audit event (with the note, if any),
+the reason holds for that case for GRANT_MINUTES in their session, and each page view is still one audit event.
 """
 
 import time
 
 from django.db.models import Q
 
+from audit.actions import record
 from cases.models import Case
 from staff import roles
 
@@ -38,8 +39,12 @@ def is_own(user, case):
 
 
 def grant(request, case, reason, note=""):
+    """Open a case not theirs for this person, for GRANT_MINUTES. Audited here, not at the first page view: the
+    grant alone lets them poll the case and change it without ever rendering its page. The note goes with this
+    audit row (purgeable, in AuditNote) and never into the session."""
+    record("case.opened_by_reference", actor=request.user, target=case, details={"reason": reason}, note=note)
     grants = request.session.get(GRANTS_SESSION_KEY, {})
-    grants[str(case.pk)] = {"reason": reason, "note": note, "at": time.time()}
+    grants[str(case.pk)] = {"reason": reason, "at": time.time()}
     request.session[GRANTS_SESSION_KEY] = grants
 
 
@@ -49,17 +54,6 @@ def current_grant(request, case):
     if entry and time.time() - entry["at"] <= GRANT_MINUTES * 60:
         return entry
     return None
-
-
-def take_grant_note(request, case):
-    """The note given with the reason, once: it goes with the first view's audit event."""
-    grants = request.session.get(GRANTS_SESSION_KEY, {})
-    entry = grants.get(str(case.pk))
-    if not entry or not entry.get("note"):
-        return ""
-    note, entry["note"] = entry["note"], ""
-    request.session[GRANTS_SESSION_KEY] = grants
-    return note
 
 
 def may_work_on(request, case):

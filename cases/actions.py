@@ -140,6 +140,28 @@ def open_case(contact, *, by):
     return case
 
 
+# --- Locks -------------------------------------------------------------------------------------------------
+
+
+def lock_case_and_links(case_id, link_ids=None):
+    """Lock a case and its links (those in `link_ids`, or all), in the one order every action takes them: the
+    case row first, then its links by id; bank hashes, if any, after both (hold_signals). Returns (case, {link id:
+    link}), each link's `case` the locked case.
+
+    Why one order: a submission took its link then its case, a withdrawal its case then its links, and the two
+    deadlocked. Writing any row that points at a case (an event, an item) also takes a share lock on the case, so
+    no action may hold a link's lock before its case's: lock the case here first, even to change only a link.
+    """
+    case = Case.objects.select_for_update().get(pk=case_id)
+    links = case.links.select_for_update().order_by("pk")
+    if link_ids is not None:
+        links = links.filter(pk__in=link_ids)
+    links = {link.pk: link for link in links}
+    for link in links.values():
+        link.case = case
+    return case, links
+
+
 # --- The one-time hashing link ------------------------------------------------------------------------------
 
 
@@ -159,7 +181,8 @@ def issue_link(case, *, by):
 
 @transaction.atomic
 def revoke_link(link, *, by):
-    link = HashingLink.objects.select_for_update().get(pk=link.pk)
+    _case, links = lock_case_and_links(link.case_id, [link.pk])
+    link = links[link.pk]
     if link.revoked_at or link.used_at:
         return link
     link.revoked_at, link.revoked_by = timezone.now(), by
@@ -185,19 +208,22 @@ def link_refusal_ignoring_use(link):
     return None
 
 
-def find_link(code, *, for_update=False, retry_of=None):
-    """The usable link for a code, or CallerError (404 unknown, 410 revoked, used or expired).
+def find_link(code, *, retry_of=None):
+    """The usable link for a code, or CallerError (404 unknown, 410 revoked, used or expired). Not locked: to
+    change it, lock it with its case (lock_case_and_links) and check it again (check_link).
 
     `retry_of`: (submission id, items digest) of a submission; a link used up by that very submission (same id,
     same items) still answers until it expires, so a retry after a lost answer succeeds and adds nothing.
     """
-    links = HashingLink.objects.select_related("case")
-    if for_update:
-        links = links.select_for_update(of=("self",))
-    link = links.filter(code_digest=digest_code(code)).first()
+    link = HashingLink.objects.select_related("case").filter(code_digest=digest_code(code)).first()
     if link is None:
         raise CallerError(_("We could not find this link. Check the code, or ask the helpline for a new link."),
                           status=404)
+    return check_link(link, retry_of=retry_of)
+
+
+def check_link(link, *, retry_of=None):
+    """The link if it may be used now (see find_link), or CallerError (410)."""
     if retry_of and link.used_at and (link.submission_id, link.submission_digest) == retry_of:
         refusal = link_refusal_ignoring_use(link)
         if refusal is None:
@@ -286,9 +312,10 @@ def hold_signals(wanted):
     """The bank rows for the signals a case now holds: created if new, active again if only withdrawn cases held
     them (a hash under review stays under review). Returns {(type, value): BankHash}.
 
-    Rows are written and locked in one global order, (type, value), as withdraw_case locks them, so concurrent
-    submissions and withdrawals sharing hashes wait for each other instead of deadlocking. The locks keep a
-    withdrawal of another case from deciding "no one else holds it" meanwhile.
+    Rows are written and locked in one global order, (type, value), as withdraw_case locks them, after the case
+    and its links (lock_case_and_links), so concurrent submissions and withdrawals sharing hashes wait for each
+    other instead of deadlocking. The locks keep a withdrawal of another case from deciding "no one else holds
+    it" meanwhile.
     """
     best, videos = {}, set()
     for signal_type, value, quality, video in wanted:
@@ -330,10 +357,10 @@ def submit_items(code, *, submission_id, consent, items):
     clean_consent(consent)
     cleaned = clean_items(items)
     digest = items_digest(cleaned)
-    link = find_link(code, for_update=True, retry_of=(submission_id, digest))
-    case = Case.objects.select_for_update().get(pk=link.case_id)
-    if case.is_withdrawn:  # withdrawn while this request waited for the lock
-        raise CallerError(_("This link was cancelled. If you still need it, ask the helpline for a new one."), 410)
+    link = find_link(code, retry_of=(submission_id, digest))
+    case, links = lock_case_and_links(link.case_id, [link.pk])
+    # Again under the locks: a withdrawal or another submission may have come first.
+    link = check_link(links[link.pk], retry_of=(submission_id, digest))
     known = set(case.items.values_list("md5", flat=True))
     new = [item for item in cleaned if item["md5"] not in known]
     if len(known) + len(new) > settings.CALLER_MAX_ITEMS_PER_CASE:
@@ -410,7 +437,7 @@ def withdraw_case(case, *, by=None, reason="", note=""):
 
     `by` is None when the caller withdraws on the status page; a staff member withdrawing on the caller's word
     gives a `reason` (Case.MOVE_REASONS) and may add a note."""
-    case = Case.objects.select_for_update().get(pk=case.pk)
+    case, _links = lock_case_and_links(case.pk)  # its links are cancelled below
     if case.is_withdrawn:
         return case
     if by is not None:

@@ -12,3 +12,9 @@ def apply_retention():
     purged = retention.apply()
     logger.info("retention applied: %s", ", ".join(f"{name} {count}" for name, count in purged.items()))
     return purged
+
+
+@shared_task
+def clear_expired_sessions():
+    retention.clear_expired_sessions()
+    logger.info("expired sessions cleared")

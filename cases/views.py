@@ -184,7 +184,7 @@ def case_page(request, case, *, status=200, error=None, new_link=None):
     """Render the case page: one audit event per render (background polling is not a render)."""
     grant = None if access.is_own(request.user, case) else access.current_grant(request, case)
     details = {"reason": grant["reason"]} if grant else {}
-    record("case.viewed", target=case, details=details, note=access.take_grant_note(request, case) if grant else "")
+    record("case.viewed", target=case, details=details)
     Notification.objects.filter(case=case, recipient=request.user, read_at=None).update(read_at=timezone.now())
     supervisor = access.sees_all(request.user)
     return render(request, "cases/case_detail.html", {

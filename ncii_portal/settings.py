@@ -93,6 +93,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
+    "ncii_portal.middleware.RefuseBrokenTextMiddleware",  # before anything reads the session or the body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -167,6 +168,7 @@ CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Europe/London")
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 CELERY_BEAT_SCHEDULE = {
     "apply-retention": {"task": "cases.tasks.apply_retention", "schedule": 24 * 3600},
+    "clear-expired-sessions": {"task": "cases.tasks.clear_expired_sessions", "schedule": 24 * 3600},
 }
 # Purging audit rows needs DELETE, which only the owner role has in production (docs/operations.md): there the
 # operator schedules `manage.py purge_audit` as the owner, and beat would only fail. In development one role owns

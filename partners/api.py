@@ -351,7 +351,7 @@ def clean_native_contribution(n, raw):
     if not isinstance(video, bool) or (video and kind != signals.MD5):
         raise BadRequest("video is true or false, and true only for an md5.", f"{field}.video")
     outcome = raw.get("outcome", Outcome.Value.NONE)
-    if outcome != Outcome.Value.NONE and outcome not in NATIVE_OUTCOMES:
+    if not isinstance(outcome, str) or (outcome != Outcome.Value.NONE and outcome not in NATIVE_OUTCOMES):
         raise BadRequest(f"outcome must be one of {', '.join(sorted(NATIVE_OUTCOMES))}, or left out.",
                          f"{field}.outcome")
     return {"signal_type": kind.code, "value": value, "video": video, "outcome": outcome,

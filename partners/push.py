@@ -87,8 +87,11 @@ def signatures(webhook, message_id, timestamp, body, now=None):
 
 # --- Where a webhook may point (SSRF) ------------------------------------------------------------------------
 
-# IPv6 forms that carry an IPv4 address to somewhere else: NAT64, 6to4, Teredo, IPv4-compatible.
-TUNNELS = [ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32", "::/96")]
+# IPv6 forms that carry an IPv4 address to somewhere else: NAT64, 6to4, Teredo, IPv4-compatible, SIIT
+# (::ffff:0:0:0/96, which Python counts as global); and site-local fec0::/10, deprecated but still routed inside
+# some networks, which Python counts as global too.
+TUNNELS = [ipaddress.ip_network(n) for n in ("64:ff9b::/96", "64:ff9b:1::/48", "2002::/16", "2001::/32", "::/96",
+                                             "::ffff:0:0:0/96", "fec0::/10")]
 
 
 class UnsafeURL(ValueError):

@@ -143,18 +143,39 @@ def test_another_caseworkers_case_needs_a_reason(login_as, caseworker, colleague
     assert not AuditEvent.objects.filter(action="case.viewed").exists()
 
     client.post(asked["Location"], {"reason": "covering", "note": "Casey is off sick"})
+    (opened,) = AuditEvent.objects.filter(action="case.opened_by_reference")
+    assert opened.actor == colleague and opened.details == {"reason": "covering"}
+    assert AuditNote.objects.get(pk=opened.note_id).text == "Casey is off sick"
     page = client.get(reverse("case_detail", args=[submitted.reference]))
     assert page.status_code == 200 and "You opened this case by its reference" in page.content.decode()
     (view,) = AuditEvent.objects.filter(action="case.viewed")
     assert view.actor == colleague and view.details == {"reason": "covering"}
-    assert AuditNote.objects.get(pk=view.note_id).text == "Casey is off sick"
+    assert view.note_id is None  # the note went with the grant
     client.get(reverse("case_live", args=[submitted.reference]))  # polling is not a view
     assert AuditEvent.objects.filter(action="case.viewed").count() == 1
     client.get(reverse("case_detail", args=[submitted.reference]))
     second = AuditEvent.objects.filter(action="case.viewed").latest("id")
-    assert second.details == {"reason": "covering"} and second.note_id is None  # the note goes with one view
+    assert second.details == {"reason": "covering"} and second.note_id is None
     assert client.get(reverse("contact_detail", args=[submitted.contacts.get().pk])).status_code == 200
     assert AuditEvent.objects.get(action="contact.viewed").details == {"reason": "covering"}
+
+
+def test_opening_by_reference_is_audited_even_if_the_page_is_never_shown(login_as, caseworker, colleague,
+                                                                           submitted):
+    """A client that opens the case with a reason, then only polls live.json and posts changes, leaves the grant's
+    audit row: who, which case, why (the note apart, purgeable), before anything else it does."""
+    client = login_as(colleague)
+    opened = client.post(reverse("case_open_by_reference", args=[submitted.reference]),
+                         {"reason": "safeguarding", "note": "Police asked"})
+    assert opened.status_code == 302
+    assert client.get(reverse("case_live", args=[submitted.reference])).status_code == 200
+    assert post(client, "case_note", submitted, {"text": "Seen"}).status_code == 302
+    assert not AuditEvent.objects.filter(action="case.viewed").exists()
+    (grant,) = AuditEvent.objects.filter(action="case.opened_by_reference")
+    assert grant.actor == colleague and (grant.target_type, grant.target_id) == ("Case", str(submitted.pk))
+    assert grant.details == {"reason": "safeguarding"}
+    assert AuditNote.objects.get(pk=grant.note_id).text == "Police asked"
+    assert "Police asked" not in str(dict(client.session))  # the note is never kept in the session
 
 
 def test_supervisors_see_every_case_without_a_reason(login_as, supervisor, submitted):

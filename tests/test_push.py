@@ -45,6 +45,10 @@ def test_signatures_verify_with_standard_webhooks_also_during_a_rotation(db, pus
     ("https://[64:ff9b::a9fe:a9fe]/hook", "non-public"),  # NAT64 of 169.254.169.254
     ("https://[2002:a9fe:a9fe::1]/hook", "non-public"),  # 6to4
     ("https://[::127.0.0.1]/hook", "non-public"),  # IPv4-compatible
+    ("https://[::ffff:0:a9fe:a9fe]/hook", "non-public"),  # SIIT of 169.254.169.254
+    ("https://[::ffff:0:7f00:1]/hook", "non-public"),  # SIIT of 127.0.0.1
+    ("https://[fec0::1]/hook", "non-public"),  # site-local
+    ("https://[feff:ffff::1]/hook", "non-public"),  # site-local, the top of the range
     ("https://intranet.partner.example/hook", "non-public"),  # a name that resolves to a private address
     ("http://partner.example/hook", "https://"),
     ("ftp://partner.example/hook", "https://"),

@@ -157,7 +157,7 @@ def authenticate(public_id, secret, *, scope, request=None, sandbox=False):
     if not public_id or not secret:
         raise PartnerError("Send your API key (see the API documentation for the headers).", status=401)
     key = ApiKey.objects.select_related("partner").filter(public_id=str(public_id)[:40]).first()
-    if key is None or not key.matches(str(secret)):
+    if not (key or ApiKey.decoy()).matches(str(secret)) or key is None:
         raise PartnerError("Unknown API key or wrong secret.", status=401)
     if not key.is_working():
         raise PartnerError("This API key was revoked or has expired. Ask the helpline for a new one.", status=403)

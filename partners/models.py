@@ -151,6 +151,12 @@ class ApiKey(models.Model):
                 return hmac.compare_digest(self.digest, key_digest(secret, server_secret))
         return False  # made under a server secret no longer configured
 
+    @classmethod
+    def decoy(cls):
+        """A key no secret matches, under the current server secret: an unknown public id is checked against it,
+        so that it costs what a wrong secret costs (one digest, one comparison) and its answer comes as fast."""
+        return cls(digest="0" * 64, server_secret_id=server_secret_id(settings.API_KEY_SECRETS[0]))
+
     def is_working(self, now=None):
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)

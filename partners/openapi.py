@@ -20,7 +20,8 @@ def responses(ok, *codes):
         "409": "Nothing to do for this hash in its present state (e.g. acknowledging an active hash).",
         "413": "The body is too large.",
         "415": "The body is not JSON.",
-        "429": "Rate limit: wait for `Retry-After` seconds.",
+        "429": "Rate limit, per key; or too many failed authentications from your address, when even a right "
+               "key waits: wait for `Retry-After` seconds.",
     }
     out = {"200": ok}
     for code in codes:

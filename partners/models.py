@@ -191,7 +191,10 @@ class Outcome(models.Model):
     signal_type = models.CharField(max_length=10)
     value = models.CharField(max_length=20, choices=Value.choices)
     tags = models.JSONField(default=list, blank=True)
-    acted_at = models.DateTimeField()  # when the partner acted, by its own clock
+    acted_at = models.DateTimeField()  # when the partner acted, by its own clock, but never before it had the hash
+    # The partner's own time when it lay before the hash first reached it (partners.actions.earliest_action), and
+    # acted_at was clamped to that: a report dated before its hash would flatter the time to action.
+    reported_acted_at = models.DateTimeField(null=True, blank=True)
     received = models.DateTimeField(default=timezone.now)
     via = models.CharField(max_length=10, default="native")  # native or stopncii
 

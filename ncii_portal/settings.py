@@ -241,6 +241,8 @@ PIN_LOCK_AFTER = 5  # wrong PINs for one reference, then it is locked for PIN_LO
 PIN_LOCK_MINUTES = 60
 # The partner API: requests a minute per key (shared cache), then 429 with Retry-After.
 PARTNER_API_REQUESTS_PER_MINUTE = int(os.environ.get("PARTNER_API_REQUESTS_PER_MINUTE", 600))
+# Wrong or unknown keys a client address (an IPv6 /64) may send in an hour before every request from it gets 429.
+PARTNER_API_AUTH_FAILURES_PER_IP_PER_HOUR = int(os.environ.get("PARTNER_API_AUTH_FAILURES_PER_IP_PER_HOUR", 60))
 
 # Push delivery to partners' webhooks (partners/push.py, docs/api.md "Push").
 PUSH_BATCH_SIZE = int(os.environ.get("PUSH_BATCH_SIZE", 1000))  # records per webhook call

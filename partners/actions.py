@@ -4,6 +4,7 @@ same transaction. `actor_label` names a non-person actor (e.g. "command:partner_
 from datetime import timedelta
 
 from django.db import transaction
+from django.db.models import Min, Q
 from django.utils import timezone
 
 from audit.actions import record
@@ -12,7 +13,7 @@ from cases.models import Case, CaseEvent, Notification
 from hashing import actions as bank
 from hashing.models import BankChange, BankHash
 from ncii_portal.clientip import client_ip
-from partners import sandbox
+from partners import sandbox, stopncii
 from partners.feed import was_shared
 from partners.models import (
     ApiKey,
@@ -157,7 +158,7 @@ def authenticate(public_id, secret, *, scope, request=None, sandbox=False):
     if not public_id or not secret:
         raise PartnerError("Send your API key (see the API documentation for the headers).", status=401)
     key = ApiKey.objects.select_related("partner").filter(public_id=str(public_id)[:40]).first()
-    if key is None or not key.matches(str(secret)):
+    if not (key or ApiKey.decoy()).matches(str(secret)) or key is None:
         raise PartnerError("Unknown API key or wrong secret.", status=401)
     if not key.is_working():
         raise PartnerError("This API key was revoked or has expired. Ask the helpline for a new one.", status=403)
@@ -215,6 +216,37 @@ def find_served_hash(partner, signal_type, value, *, stopncii=False):
     return bank_hash
 
 
+def first_shared(bank_hash):
+    """The change that first made `bank_hash` shareable (in feed order), or None."""
+    return BankChange.objects.filter(was_shared(), bank_hash=bank_hash).order_by("txid", "id").first()
+
+
+def first_delivery(partner, first):
+    """When the hash of `first` (its first_shared change) first reached `partner`, or None: the earliest handover
+    that covered that change. Statistics date "shared" the same way, for every pair at once (stats/sharing.py; a
+    test holds the two to the same answer)."""
+    handovers = Handover.objects.filter(partner=partner)
+    # A native page or a pushed batch covers every change up to its position in (transaction, change) order.
+    times = [handovers.exclude(feed=FeedPosition.Feed.STOPNCII).filter(
+        Q(txid__gt=first.txid) | Q(txid=first.txid, change_id__gte=first.id)).aggregate(at=Min("at"))["at"]]
+    if BankChange.objects.filter(stopncii.carried(), pk=first.pk).exists():
+        # A StopNCII page covers, in (time, change) order, from its sync's start up to its last change.
+        times.append(handovers.filter(feed=FeedPosition.Feed.STOPNCII).filter(
+            Q(change_from=None) | Q(change_from__lte=first.at)).filter(
+            Q(change_at__gt=first.at) | Q(change_at=first.at, change_id__gte=first.id)).aggregate(at=Min("at"))["at"])
+    return min((t for t in times if t is not None), default=None)
+
+
+def earliest_action(partner, bank_hash):
+    """The earliest a partner's report on a hash may be dated: the hash's first delivery to it, or, for one not
+    handed over yet (a partner may report on a hash it found itself), the moment the hash was first shareable;
+    never before the bank had the hash."""
+    first = first_shared(bank_hash)
+    if first is None:
+        return bank_hash.created
+    return first_delivery(partner, first) or first.at
+
+
 @transaction.atomic
 def record_feedback(partner, reports, *, via):
     """Each report: {"signal_type", "value", "outcome", "tags", "acted_at"}; all recorded, or none.
@@ -240,9 +272,15 @@ def record_feedback(partner, reports, *, via):
                 duplicates += 1
                 continue
             report = {**report, "acted_at": timezone.now()}
+        else:
+            # Its own time, never before the hash reached it (or a retry of such a report lands on the same one).
+            earliest = earliest_action(partner, bank_hash)
+            if report["acted_at"] < earliest:
+                report = {**report, "acted_at": earliest, "reported_acted_at": report["acted_at"]}
         outcome, created = Outcome.objects.get_or_create(
             partner=partner, bank_hash=bank_hash, value=report["outcome"], acted_at=report["acted_at"],
-            defaults={"signal_type": bank_hash.signal_type, "tags": sorted(report["tags"]), "via": via})
+            defaults={"signal_type": bank_hash.signal_type, "tags": sorted(report["tags"]), "via": via,
+                      "reported_acted_at": report.get("reported_acted_at")})
         if not created:
             duplicates += 1
             continue

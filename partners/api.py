@@ -1,6 +1,7 @@
 """The partner API, native flavour (/api/v1/). Thin: authentication, parameters and errors here, the work in
 partners.feed and partners.actions. Errors are JSON {"error", "field"}."""
 
+import ipaddress
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from hashing import signals
+from ncii_portal.clientip import client_ip
 from partners import actions, feed, sandbox, stopncii
 from partners.models import ApiKey, FeedPosition, Outcome
 
@@ -116,6 +118,12 @@ def stopncii_headers(request):
     return request.headers.get("Ocp-Apim-Subscription-Key"), request.headers.get("x-functions-key")
 
 
+def too_many(message, wait):
+    response = error(f"{message} Retry after {wait} s.", 429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
 def over_rate(key):
     """Seconds to wait when this key has used its requests for the current minute (shared cache), else 0."""
     now = time.time()
@@ -129,19 +137,69 @@ def over_rate(key):
     return 0 if used <= settings.PARTNER_API_REQUESTS_PER_MINUTE else max(1, int(60 - now % 60))
 
 
+AUTH_FAILURE_WINDOW = 3600  # seconds from an address's first failed authentication
+
+
+def client_key(request):
+    """The address failed authentications are counted for: an IPv6 client by its /64, which one subscriber
+    holds whole and can walk through freely; an IPv4 client (also one written as IPv6) by itself."""
+    ip = client_ip(request)
+    if ip is None:
+        return "unknown"
+    address = ipaddress.ip_address(ip)
+    if address.version == 4:
+        return ip
+    if address.ipv4_mapped:
+        return str(address.ipv4_mapped)
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
+
+
+def auth_failure_keys(request):
+    client = client_key(request)
+    return f"partner-api-auth:{client}", f"partner-api-auth-since:{client}"
+
+
+def auth_locked(request):
+    """Seconds until this address may try keys again, once it failed PARTNER_API_AUTH_FAILURES_PER_IP_PER_HOUR
+    times within an hour of its first failure; else 0."""
+    count_key, since_key = auth_failure_keys(request)
+    found = cache.get_many([count_key, since_key])
+    if found.get(count_key, 0) < settings.PARTNER_API_AUTH_FAILURES_PER_IP_PER_HOUR:
+        return 0
+    now = time.time()
+    return max(1, int(found.get(since_key, now) + AUTH_FAILURE_WINDOW - now))
+
+
+def note_auth_failure(request):
+    count_key, since_key = auth_failure_keys(request)
+    cache.add(since_key, time.time(), AUTH_FAILURE_WINDOW)
+    cache.add(count_key, 0, AUTH_FAILURE_WINDOW)
+    try:
+        cache.incr(count_key)
+    except ValueError:  # expired between add and incr
+        cache.set(count_key, 1, AUTH_FAILURE_WINDOW)
+
+
 def keyed(scope, credentials=bearer, sandbox=False):
     def decorator(view):
         def wrapped(request, *args, **kwargs):
+            # Checked before the key: once an address is over its failures, even a right key from it waits, or
+            # guessing would go on, each right guess told apart by its answer (docs/api.md, "Keys").
+            wait = auth_locked(request)
+            if wait:
+                return too_many(f"Too many failed authentications from your address "
+                                f"({settings.PARTNER_API_AUTH_FAILURES_PER_IP_PER_HOUR} an hour).", wait)
+            presented = credentials(request)
             try:
-                key = actions.authenticate(*credentials(request), scope=scope, request=request, sandbox=sandbox)
+                key = actions.authenticate(*presented, scope=scope, request=request, sandbox=sandbox)
             except actions.PartnerError as refusal:
+                if refusal.status == 401 and all(presented):  # a key that was tried, not one left out
+                    note_auth_failure(request)
                 return error(refusal.message, refusal.status)
             wait = over_rate(key)
             if wait:
-                response = error(f"Rate limit: {settings.PARTNER_API_REQUESTS_PER_MINUTE} requests a minute per "
-                                 f"key. Retry after {wait} s.", 429)
-                response["Retry-After"] = str(wait)
-                return response
+                return too_many(f"Rate limit: {settings.PARTNER_API_REQUESTS_PER_MINUTE} requests a minute per "
+                                f"key.", wait)
             return view(request, key, *args, **kwargs)
 
         wrapped.__name__ = view.__name__

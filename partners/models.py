@@ -151,6 +151,12 @@ class ApiKey(models.Model):
                 return hmac.compare_digest(self.digest, key_digest(secret, server_secret))
         return False  # made under a server secret no longer configured
 
+    @classmethod
+    def decoy(cls):
+        """A key no secret matches, under the current server secret: an unknown public id is checked against it,
+        so that it costs what a wrong secret costs (one digest, one comparison) and its answer comes as fast."""
+        return cls(digest="0" * 64, server_secret_id=server_secret_id(settings.API_KEY_SECRETS[0]))
+
     def is_working(self, now=None):
         now = now or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
@@ -185,7 +191,10 @@ class Outcome(models.Model):
     signal_type = models.CharField(max_length=10)
     value = models.CharField(max_length=20, choices=Value.choices)
     tags = models.JSONField(default=list, blank=True)
-    acted_at = models.DateTimeField()  # when the partner acted, by its own clock
+    acted_at = models.DateTimeField()  # when the partner acted, by its own clock, but never before it had the hash
+    # The partner's own time when it lay before the hash first reached it (partners.actions.earliest_action), and
+    # acted_at was clamped to that: a report dated before its hash would flatter the time to action.
+    reported_acted_at = models.DateTimeField(null=True, blank=True)
     received = models.DateTimeField(default=timezone.now)
     via = models.CharField(max_length=10, default="native")  # native or stopncii
 

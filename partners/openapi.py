@@ -20,7 +20,8 @@ def responses(ok, *codes):
         "409": "Nothing to do for this hash in its present state (e.g. acknowledging an active hash).",
         "413": "The body is too large.",
         "415": "The body is not JSON.",
-        "429": "Rate limit: wait for `Retry-After` seconds.",
+        "429": "Rate limit, per key; or too many failed authentications from your address, when even a right "
+               "key waits: wait for `Retry-After` seconds.",
     }
     out = {"200": ok}
     for code in codes:
@@ -112,7 +113,9 @@ SCHEMA = {
                 "PendingReview: a match, in review; Blocked: matched and actioned; NotBlocked: matched, judged "
                 "not NCII; Removed: taken down. `acted_at` is your own time of action: a report sent again with the "
                 "same time changes nothing (without one, a repeat of your latest report on that hash changes "
-                "nothing). All reports in a request are recorded, or none."),
+                "nothing). A time more than 5 minutes ahead is refused; one before the hash first reached you is "
+                "recorded as that first delivery, and your own time is kept beside it. All reports in a request "
+                "are recorded, or none."),
             "security": [{"bearer": []}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {
                 "type": "object", "required": ["feedback"], "properties": {"feedback": {

@@ -3,6 +3,7 @@ to the caller; a hash two partners call NotBlocked is paused for review; one par
 
 import json
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.test import Client
@@ -23,6 +24,7 @@ from tests.conftest import make_staff
 from tests.test_partners import ACTOR, live_partner
 
 PDQ = image(1)["pdq"]
+HOUR_AHEAD = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
 
 
 @pytest.fixture
@@ -47,15 +49,16 @@ def report(keys, slug, reports):
 
 def test_native_feedback_is_kept_idempotent_and_reaches_case_and_caller(shared):
     case, pin, keys = shared
+    acted = datetime.now(UTC)  # after the hash was shared: a time before it would be clamped (below)
     blocked = {"signal_type": "pdq", "value": PDQ.upper(), "outcome": "Blocked", "tags": ["nudity"],
-               "acted_at": "2026-11-27T09:30:00Z"}
+               "acted_at": acted.isoformat().replace("+00:00", "Z")}
     first = report(keys, "tiktak", [blocked, {"signal_type": "md5", "value": video(3)["md5"], "outcome": "Removed"}])
     assert first.status_code == 200 and first.json() == {"recorded": 2, "duplicates": 0}
     again = report(keys, "tiktak", [blocked])
     assert again.json() == {"recorded": 0, "duplicates": 1}
     assert Outcome.objects.count() == 2
     outcome = Outcome.objects.get(value="Blocked")
-    assert outcome.acted_at.isoformat() == "2026-11-27T09:30:00+00:00" and outcome.tags == ["nudity"]
+    assert outcome.acted_at == acted and outcome.tags == ["nudity"] and outcome.reported_acted_at is None
 
     assert CaseEvent.objects.filter(case=case, kind="feedback").count() == 2
     assert Notification.objects.filter(case=case, kind="outcome").count() == 2
@@ -79,6 +82,8 @@ def test_native_feedback_is_kept_idempotent_and_reaches_case_and_caller(shared):
     ([{"signal_type": "pdq", "value": PDQ, "outcome": "Liked"}], 400, "feedback[1].outcome"),
     ([{"signal_type": "pdq", "value": PDQ, "outcome": "Blocked", "acted_at": "yesterday"}], 400,
      "feedback[1].acted_at"),
+    ([{"signal_type": "pdq", "value": PDQ, "outcome": "Blocked", "acted_at": HOUR_AHEAD}], 400,
+     "feedback[1].acted_at"),  # a time still to come is refused, not clamped: the partner's clock is wrong
     ([{"signal_type": "pdq", "value": PDQ, "outcome": "Blocked", "tags": "one"}], 400, "feedback[1].tags"),
     ([], 400, "feedback"),
 ])
@@ -152,3 +157,80 @@ def test_an_image_md5_is_unknown_through_stopncii(live_server, shared):
         "count": 1, "hashFeedbacks": [{"hashValue": image(1)["md5"], "feedbackValue": "Blocked", "tags": []}]},
         headers={"Ocp-Apim-Subscription-Key": key.public_id, "x-functions-key": secret})
     assert response.status_code == 404 and not Outcome.objects.exists()
+
+
+# --- A report is never dated before its hash reached the partner ----------------------------------------------
+
+
+def test_a_report_dated_before_its_hash_reached_the_partner_is_clamped_and_says_so(shared):
+    from django.utils import timezone
+
+    from hashing.models import BankChange
+    from partners.models import Handover
+    from tests.test_partners import fetch_all
+
+    case, _pin, keys = shared
+    fetch_all(*keys["tiktak"], limit=100)  # one page: one handover
+    delivered = Handover.objects.get(partner=keys["tiktak"][0].partner).at
+    long_ago = timezone.now() - timedelta(days=30)  # before the bank had the hash
+    blocked = {"signal_type": "pdq", "value": PDQ, "outcome": "Blocked", "acted_at": long_ago.isoformat()}
+    assert report(keys, "tiktak", [blocked]).json() == {"recorded": 1, "duplicates": 0}
+    outcome = Outcome.objects.get()
+    assert (outcome.acted_at, outcome.reported_acted_at) == (delivered, long_ago)
+    assert report(keys, "tiktak", [blocked]).json() == {"recorded": 0, "duplicates": 1}  # a retry lands on it
+
+    later = timezone.now()  # after the delivery: its own time, untouched
+    report(keys, "tiktak", [{**blocked, "outcome": "Removed", "acted_at": later.isoformat()}])
+    removed = Outcome.objects.get(value="Removed")
+    assert (removed.acted_at, removed.reported_acted_at) == (later, None)
+
+    # Never handed over (photogram never fetched): not before the hash was first shareable.
+    report(keys, "photogram", [{**blocked, "acted_at": long_ago.isoformat()}])
+    first = BankChange.objects.filter(bank_hash__value=PDQ).order_by("txid", "id").first()
+    clamped = Outcome.objects.get(partner__slug="photogram")
+    assert (clamped.acted_at, clamped.reported_acted_at) == (first.at, long_ago)
+
+    manager = make_staff("pat@helpline.test", "partner_manager")
+    client = Client()
+    client.force_login(manager, backend="django.contrib.auth.backends.ModelBackend")
+    page = client.get(reverse("partner_detail", args=["tiktak"])).content.decode()
+    assert page.count('data-field="reported_acted_at"') == 1 and f"{long_ago:%-d %b %Y %H:%M}" in page
+
+
+def test_the_first_delivery_is_the_time_statistics_call_shared(shared):
+    """partners may not import stats: its own reading of "first delivery" is held to the statistics' reference
+    over native pages, StopNCII pages (one skipping ahead, one ending just short of a change) and both."""
+    from hashing.models import BankChange, BankHash
+    from partners.models import FeedPosition
+    from stats.metrics import shared_times
+    from tests.calls import issue_code, open_case, submit
+    from tests.test_partners import live_partner
+
+    case, _pin, _keys = shared
+    caseworker = case.caseworker or make_staff("other@helpline.test", "caseworker")
+    for n in (5, 6):
+        submit(issue_code(open_case(caseworker), caseworker), [image(n), video(n)])
+    changes = list(BankChange.objects.order_by("txid", "id"))
+    middle = changes[len(changes) // 2]
+    by_time = sorted(changes, key=lambda c: (c.at, c.id))
+    native, stopncii, both = live_partner("native"), live_partner("stopncii"), live_partner("both")
+    for partner in (native, both):
+        actions.note_fetch(partner, FeedPosition.Feed.NATIVE, moved=True, txid=middle.txid, change_id=middle.id)
+    for partner in (stopncii, both):
+        one = by_time[3]
+        actions.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=None, last=(one.at, one.id - 1))
+        actions.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=by_time[-2].at + timedelta(microseconds=1),
+                           last=(by_time[-1].at, by_time[-1].id))  # skipped ahead: covers the last change only
+        actions.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=one.at, last=(by_time[-3].at, by_time[-3].id))
+    last = changes[-1]
+    actions.note_fetch(native, FeedPosition.Feed.NATIVE, moved=True, txid=last.txid, change_id=last.id)
+
+    reference = shared_times([native, stopncii, both])
+    compared = 0
+    for partner in (native, stopncii, both):
+        for bank_hash in BankHash.objects.all():
+            first = actions.first_shared(bank_hash)
+            ours = actions.first_delivery(partner, first) if first else None
+            assert ours == reference.get((partner.pk, bank_hash.pk)), (partner, bank_hash)
+            compared += ours is not None
+    assert compared > 10 and len({t for t in reference.values()}) >= 4  # several distinct handovers give hashes

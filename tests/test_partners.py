@@ -3,6 +3,7 @@ revocation, rotation, server-secret rotation), the partner_key command, and the 
 
 import io
 import json
+from types import SimpleNamespace
 
 import pytest
 from django.core.management import call_command
@@ -131,6 +132,91 @@ def test_last_use_is_recorded(db):
                                             HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
     key.refresh_from_db()
     assert key.last_used_at is not None and key.last_used_ip == "198.51.100.30"
+
+
+def test_an_unknown_key_id_costs_what_a_wrong_secret_costs(db, monkeypatch):
+    """No clock in the test: the work is counted. An unknown id that skipped the digest would answer faster than
+    a wrong secret, telling a guesser which ids exist."""
+    from partners import models
+
+    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    calls = []
+
+    def counted(name, real):
+        return lambda *args: calls.append(name) or real(*args)
+
+    monkeypatch.setattr(models, "key_digest", counted("digest", models.key_digest))
+    monkeypatch.setattr(models, "hmac", SimpleNamespace(
+        new=models.hmac.new, compare_digest=counted("comparison", models.hmac.compare_digest)))
+
+    def work(public_id, presented):
+        calls.clear()
+        with pytest.raises(actions.PartnerError) as refused:
+            actions.authenticate(public_id, presented, scope="fetch")
+        assert refused.value.status == 401
+        return sorted(calls)
+
+    wrong_secret = work(key.public_id, secret[:-1] + ("A" if secret[-1] != "A" else "B"))
+    unknown_id = work("pk" + "0" * 20, secret)
+    assert wrong_secret == ["comparison", "digest"]
+    assert unknown_id == wrong_secret
+
+
+def native_key(public_id, secret):
+    return {"HTTP_AUTHORIZATION": f"Bearer {public_id}.{secret}"}
+
+
+def stopncii_key(public_id, secret):
+    return {"HTTP_OCP_APIM_SUBSCRIPTION_KEY": public_id, "HTTP_X_FUNCTIONS_KEY": secret}
+
+
+FLAVOURS = {"native": ("api:hashes", native_key), "stopncii": ("api:stopncii_fetch_hashes", stopncii_key)}
+
+
+@pytest.mark.parametrize("flavour", FLAVOURS)
+def test_failed_authentications_are_limited_per_address(db, settings, flavour):
+    settings.PARTNER_API_AUTH_FAILURES_PER_IP_PER_HOUR = 3
+    settings.TRUSTED_CLIENT_IP_HEADER = ""
+    url, headers = FLAVOURS[flavour]
+    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    revoked, revoked_secret = actions.issue_key(key.partner, scopes=["fetch"], **ACTOR)
+    actions.revoke_key(revoked, **ACTOR)
+
+    def get(ip, public_id, presented):
+        return Client(REMOTE_ADDR=ip).get(reverse(url), **headers(public_id, presented))
+
+    guesser = "198.51.100.9"
+    # Neither a request without a key nor a right secret refused with 403 is a failed guess.
+    assert Client(REMOTE_ADDR=guesser).get(reverse(url)).status_code == 401
+    assert [get(guesser, revoked.public_id, revoked_secret).status_code for _ in range(4)] == [403] * 4
+    assert get(guesser, key.public_id, secret).status_code == 200
+    # Wrong secrets and unknown ids are: the third uses up the hour.
+    assert [get(guesser, key.public_id, "wrong").status_code, get(guesser, "pk" + "0" * 20, secret).status_code,
+            get(guesser, key.public_id, "wrong again").status_code] == [401, 401, 401]
+    for presented in ("wrong", secret):  # locked before the key is looked at: even the right one waits
+        locked = get(guesser, key.public_id, presented)
+        assert locked.status_code == 429 and "failed authentications" in locked.json()["error"]
+        assert 1 <= int(locked["Retry-After"]) <= 3600
+    assert get("198.51.100.10", key.public_id, secret).status_code == 200  # per address: no one else waits
+
+
+def test_an_ipv6_client_is_counted_by_its_64(db, settings):
+    settings.PARTNER_API_AUTH_FAILURES_PER_IP_PER_HOUR = 2
+    settings.TRUSTED_CLIENT_IP_HEADER = ""
+    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+
+    def get(ip, presented):
+        return Client(REMOTE_ADDR=ip).get(reverse("api:hashes"), **native_key(key.public_id, presented))
+
+    assert get("2001:db8:1:2::a", "wrong").status_code == 401
+    assert get("2001:db8:1:2:ffff:ffff:ffff:b", "wrong").status_code == 401  # the same /64, another address
+    assert get("2001:db8:1:2::c", secret).status_code == 429
+    assert get("2001:db8:1:3::a", secret).status_code == 200  # the next /64
+    # An IPv4 address written as IPv6 is that IPv4 address, not the /64 every such address shares.
+    assert get("::ffff:198.51.100.20", "wrong").status_code == 401
+    assert get("198.51.100.20", "wrong").status_code == 401
+    assert get("198.51.100.20", secret).status_code == 429
+    assert get("::ffff:198.51.100.21", secret).status_code == 200
 
 
 # --- The partner_key command --------------------------------------------------------------------------------

@@ -243,6 +243,15 @@ except ValueError:
     QUOTA_IPV6_TIERS = []
 if not QUOTA_IPV6_TIERS or any(not 0 < prefix <= 128 or times < 1 for prefix, times in QUOTA_IPV6_TIERS):
     raise ImproperlyConfigured("QUOTA_IPV6_TIERS is prefix:times pairs, e.g. 64:1,56:4,48:16.")
+# The flood quarantine (cases/flood.py, docs/caller.md): self-service hashes are held for review when more
+# self-service submissions than the limit, or than FACTOR times the usual number (over BASELINE_DAYS, once above
+# FLOOR), arrive in the sliding window. HOLD_ALL holds every self-service hash for a person to look at first.
+SELF_SERVICE_FLOOD_WINDOW_MINUTES = int(os.environ.get("SELF_SERVICE_FLOOD_WINDOW_MINUTES", 60))
+SELF_SERVICE_FLOOD_LIMIT = int(os.environ.get("SELF_SERVICE_FLOOD_LIMIT", 30))
+SELF_SERVICE_FLOOD_FACTOR = float(os.environ.get("SELF_SERVICE_FLOOD_FACTOR", 5))
+SELF_SERVICE_FLOOD_FLOOR = int(os.environ.get("SELF_SERVICE_FLOOD_FLOOR", 5))
+SELF_SERVICE_FLOOD_BASELINE_DAYS = int(os.environ.get("SELF_SERVICE_FLOOD_BASELINE_DAYS", 28))
+SELF_SERVICE_HOLD_ALL = env_bool("SELF_SERVICE_HOLD_ALL")
 CALLER_SUBMIT_MAX_BYTES = 64 * 1024  # hashes only: 50 items are about 10 kB
 PIN_LOCK_AFTER = 5  # wrong PINs for one reference, then it is locked for PIN_LOCK_MINUTES
 PIN_LOCK_MINUTES = 60

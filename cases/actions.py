@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from audit.actions import record
+from cases import flood
 from cases.consent import CONSENT_KEYS, CONSENT_VERSION
 from cases.models import (
     Case,
@@ -279,6 +280,7 @@ def clean_item(number, raw):
             item["pdq"] = signals.PDQ.normalise(raw.get("pdq"))
             item["pdq_quality"] = signals.check_quality(raw.get("pdq_quality"))
             item["phash"] = signals.PHASH.normalise(raw.get("phash"))
+            signals.check_image(item["pdq"], item["pdq_quality"], item["phash"])
         elif any(value is not None for value in image_hashes):
             raise problem(_("only a readable image carries PDQ and pHash."))
     except signals.InvalidSignal as exc:
@@ -292,10 +294,15 @@ def clean_items(raw_items):
     if len(raw_items) > settings.CALLER_MAX_ITEMS_PER_SUBMISSION:
         raise CallerError(_("Please send at most %(limit)s files at a time.")
                           % {"limit": settings.CALLER_MAX_ITEMS_PER_SUBMISSION}, status=413)
-    cleaned = {}
+    cleaned, numbers = {}, {}
     for number, raw in enumerate(raw_items, start=1):
         item = clean_item(number, raw)
-        cleaned.setdefault(item["md5"], item)  # the same file chosen twice is one item
+        first = cleaned.setdefault(item["md5"], item)  # the same file chosen twice is one item...
+        numbers.setdefault(item["md5"], number)
+        if first != item:  # ... but one file cannot give two sets of fingerprints
+            raise CallerError(_("Files %(first)s and %(number)s are the same file with different fingerprints. "
+                                "Please reload the page and choose your files again.")
+                              % {"first": numbers[item["md5"]], "number": number})
     return list(cleaned.values())
 
 
@@ -308,9 +315,13 @@ def item_signals(data):
     return held
 
 
-def hold_signals(wanted):
+def hold_signals(wanted, *, quarantine=False):
     """The bank rows for the signals a case now holds: created if new, active again if only withdrawn cases held
     them (a hash under review stays under review). Returns {(type, value): BankHash}.
+
+    `quarantine` (a held self-service submission, cases/flood.py): every row that is not shareable already is
+    held for review before anything else changes it, so no logged state of it is ever shareable; a hash that is
+    shared already stays shared (holding it would let a flood unshare other callers' hashes).
 
     Rows are written and locked in one global order, (type, value), as withdraw_case locks them, after the case
     and its links (lock_case_and_links), so concurrent submissions and withdrawals sharing hashes wait for each
@@ -323,8 +334,14 @@ def hold_signals(wanted):
         best[(signal_type, value)] = quality if known is None or (quality or 0) > known else known
         if video:
             videos.add((signal_type, value))
+    new_review = BankHash.Review.QUARANTINED if quarantine else BankHash.Review.NONE
     for (signal_type, value), quality in sorted(best.items()):
-        bank.bank_signal(signal_type, value, quality=quality, video=(signal_type, value) in videos)
+        if quarantine:
+            known = BankHash.objects.select_for_update().filter(signal_type=signal_type, value=value).first()
+            if known and known.review == BankHash.Review.NONE and not known.is_shareable:
+                bank.set_review(known, BankHash.Review.QUARANTINED)
+        bank.bank_signal(signal_type, value, quality=quality, video=(signal_type, value) in videos,
+                         review_if_new=new_review)
     rows = {}
     for key in sorted(best):
         bank_hash = BankHash.objects.select_for_update().get(signal_type=key[0], value=key[1])
@@ -366,7 +383,11 @@ def submit_items(code, *, submission_id, consent, items):
     if len(known) + len(new) > settings.CALLER_MAX_ITEMS_PER_CASE:
         raise CallerError(_("This case cannot take more files. Please contact the helpline."), status=429)
 
-    rows = hold_signals([signal for data in new for signal in item_signals(data)])
+    quarantine = bool(new) and flood.holds(link)
+    if quarantine:
+        flood.alert_if_first()
+    rows = hold_signals([signal for data in new for signal in item_signals(data)], quarantine=quarantine)
+    held = sum(1 for row in rows.values() if row.review == BankHash.Review.QUARANTINED) if quarantine else 0
     for data in new:
         item = Item.objects.create(case=case, kind=data["kind"], md5=data["md5"], pdq_quality=data["pdq_quality"],
                                    unreadable=data["unreadable"])
@@ -388,10 +409,10 @@ def submit_items(code, *, submission_id, consent, items):
     link.save(update_fields=["used_at", "submission_id", "submission_digest"])
     kinds = {kind: sum(1 for d in new if d["kind"] == kind) for kind in Item.Kind.values}
     record("items.submitted", actor_label="caller", target=case, details={
-        "link": link.pk, "new_items": len(new), "retry": retry, "kinds": kinds,
+        "link": link.pk, "new_items": len(new), "retry": retry, "kinds": kinds, "held": held,
     })
     if new:
-        log_event(case, CaseEvent.Kind.ITEMS_ADDED, link=link.pk, kinds=kinds,
+        log_event(case, CaseEvent.Kind.ITEMS_ADDED, link=link.pk, kinds=kinds, held=held,
                   low_quality=sum(1 for d in new if d["pdq"] and signals.is_low_quality(d["pdq_quality"])))
     if moved:
         log_event(case, CaseEvent.Kind.STATUS, to=case.status)

@@ -204,7 +204,7 @@ def case_status(request):
     return render(request, "caller/case.html", {"case": case, "counts": case.item_counts(),
                                                 "partners": case.partner_counts(),
                                                 "withdrawal": withdrawals.summary(case) if case.is_withdrawn else None,
-                                                "items": case.items.all(), "kinds": Item.Kind})
+                                                "items": case.items.with_sharing(), "kinds": Item.Kind})
 
 
 @csrf_exempt  # sent by navigator.sendBeacon, which cannot carry a token; it can only end this visit

@@ -21,9 +21,15 @@ def fake(label, length):
     return hashlib.sha256(f"ncii-demo-{label}".encode()).hexdigest()[:length]
 
 
+def image_fingerprint(label, length):
+    """Like fake, with half its bits set, as a real image's PDQ or pHash has at most (hashing.signals)."""
+    half = fake(label, length // 2)
+    return half + f"{int(half, 16) ^ (16 ** (length // 2) - 1):0{length // 2}x}"
+
+
 def image_item(label, quality=90):
-    return {"kind": "image", "md5": fake(f"{label}-md5", 32), "pdq": fake(f"{label}-pdq", 64),
-            "pdq_quality": quality, "phash": fake(f"{label}-phash", 16)}
+    return {"kind": "image", "md5": fake(f"{label}-md5", 32), "pdq": image_fingerprint(f"{label}-pdq", 64),
+            "pdq_quality": quality, "phash": image_fingerprint(f"{label}-phash", 16)}
 
 
 def video_item(label):

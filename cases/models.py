@@ -264,6 +264,12 @@ class HashingLink(models.Model):
         return "opened" if self.opened_at else "waiting"
 
 
+class ItemQuerySet(models.QuerySet):
+    def with_sharing(self):
+        """Each item's `shared`: any of its signals is shareable (BankHash.shareable_q, the one rule)."""
+        return self.annotate(shared=models.Exists(BankHash.objects.shareable().filter(items=models.OuterRef("pk"))))
+
+
 class Item(models.Model):
     """One file the caller hashed on their device. An image carries PDQ (+ quality), pHash and MD5; a video or
     other file MD5 only. The signals themselves live in the bank, one row per distinct value."""
@@ -281,6 +287,8 @@ class Item(models.Model):
     unreadable = models.BooleanField(default=False)
     signals = models.ManyToManyField(BankHash, related_name="items")
     created = models.DateTimeField(default=timezone.now)
+
+    objects = ItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["created", "id"]
@@ -448,7 +456,8 @@ class CaseEvent(models.Model):
             parts = [f"{kinds[k]} {label.lower()}{'s' if kinds[k] != 1 else ''}"
                      for k, label in (("image", "image"), ("video", "video"), ("file", "other file")) if kinds.get(k)]
             weak = f" ({d['low_quality']} weak PDQ, not shared)" if d.get("low_quality") else ""
-            return ", ".join(parts) + weak
+            held = f" ({d['held']} hashes held for review: self-service flood)" if d.get("held") else ""
+            return ", ".join(parts) + weak + held
         if self.kind == self.Kind.STATUS:
             text = f"now {Case.Status(d['to']).label.lower()}"
             return text + (f", reason: {d['reason'].replace('_', ' ')}" if d.get("reason") else "")

@@ -28,6 +28,10 @@ class BankHashQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=BankHash.Status.ACTIVE)
 
+    def quarantined(self):
+        """Held by the self-service flood quarantine, waiting for a supervisor (cases/flood.py)."""
+        return self.filter(review=BankHash.Review.QUARANTINED)
+
     def shareable(self):
         """What may go to partners: held by a case, not under review, and for PDQ of reliable quality (rule 9)."""
         return self.filter(BankHash.shareable_q())
@@ -38,8 +42,9 @@ class BankHash(models.Model):
 
     Two things decide whether it is shared, kept apart so neither overrides the other: `status`, derived from
     the cases that hold it (active while any case holds it), and `review`, set by staff or by partners' reports
-    (paused after NotBlocked consensus, held when a partner contributed it). A new case holding a paused hash
-    makes it active, never un-paused. Every change appends a BankChange, which feeds read.
+    (paused after NotBlocked consensus, held when a partner contributed it, quarantined when a self-service
+    flood brought it, rejected by staff for good). A new case holding a hash under review makes it active, never
+    takes it out of review. Every change appends a BankChange, which feeds read.
     """
 
     class Status(models.TextChoices):
@@ -50,6 +55,8 @@ class BankHash(models.Model):
         NONE = "", "Not under review"
         PAUSED = "paused", "Paused: partners reported it is not NCII"
         HELD = "held", "Held: contributed by a partner, awaiting review"
+        QUARANTINED = "quarantine", "Held: self-service flood, awaiting review"
+        REJECTED = "rejected", "Rejected by staff: never shared"
 
     signal_type = models.CharField(max_length=10, choices=signals.CHOICES)
     value = models.CharField(max_length=64)
@@ -70,6 +77,9 @@ class BankHash(models.Model):
             models.CheckConstraint(condition=models.Q(signal_type__in=list(signals.BY_CODE)),
                                    name="bankhash_known_type"),
         ]
+        # The review queue and the dashboard's quarantine count read the few rows under review, not the bank.
+        indexes = [models.Index(fields=["review", "changed"], condition=~models.Q(review=""),
+                                name="bankhash_under_review")]
 
     def __str__(self):
         return f"{self.signal_type}:{self.value[:12]}…"

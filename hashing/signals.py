@@ -90,3 +90,23 @@ def check_quality(quality):
 
 def is_low_quality(quality):
     return quality is None or quality < PDQ_MIN_QUALITY
+
+
+# A PDQ bit is set where its DCT coefficient is above the median of the 256, a pHash bit where its coefficient is
+# above the median of the 64: no image sets more than half of either (docs/privacy.md, "Poisoning").
+PDQ_MAX_BITS = 128
+PHASH_MAX_BITS = 32
+
+
+def check_image(pdq, quality, phash):
+    """Refuse an image's fingerprints that no real image gives (InvalidSignal, in the active language). A value
+    the client chose that passes here is still only a claim: quotas, the flood quarantine and partners'
+    NotBlocked reports limit what it can do."""
+    pdq_bits, phash_bits = int(pdq, 16).bit_count(), int(phash, 16).bit_count()
+    if pdq_bits > PDQ_MAX_BITS or phash_bits > PHASH_MAX_BITS:
+        raise InvalidSignal(_("these fingerprints have more bits set than any image gives. Please hash the file "
+                              "again on this page."))
+    # A blank (one colour) or tiny picture gives an all-zero PDQ, a black one a zero pHash: both with quality 0.
+    if quality > 0 and (pdq_bits == 0 or phash_bits == 0):
+        raise InvalidSignal(_("a blank picture's fingerprints always have quality 0. Please hash the file again "
+                              "on this page."))

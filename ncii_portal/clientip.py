@@ -27,3 +27,21 @@ def client_ip(request):
         if ip:
             return ip
     return parse_ip(request.META.get("REMOTE_ADDR", ""))
+
+
+def quota_keys(ip):
+    """[(network, share of the quota)] a client's uses count against (design rule 9).
+
+    IPv4: the address itself. IPv6: one home or phone holds a whole /64 (2**64 addresses), so the /64 counts as
+    one client, and wider prefixes (QUOTA_IPV6_TIERS, e.g. /56 and /48 at several times the quota) catch a
+    holder of many /64s. An IPv4-mapped IPv6 address is its IPv4 address.
+    """
+    if not ip:
+        return [("unknown", 1)]
+    address = ipaddress.ip_address(ip)
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
+    if address.version == 4:
+        return [(str(address), 1)]
+    return [(str(ipaddress.ip_network(f"{address}/{prefix}", strict=False)), share)
+            for prefix, share in settings.QUOTA_IPV6_TIERS]

@@ -236,6 +236,24 @@ CALLER_SUBMISSIONS_PER_IP_PER_HOUR = int(os.environ.get("CALLER_SUBMISSIONS_PER_
 CALLER_CASES_PER_IP_PER_DAY = int(os.environ.get("CALLER_CASES_PER_IP_PER_DAY", 5))
 CALLER_STATUS_CHECKS_PER_IP_PER_HOUR = int(os.environ.get("CALLER_STATUS_CHECKS_PER_IP_PER_HOUR", 30))
 CALLER_CODE_TRIES_PER_IP_PER_HOUR = int(os.environ.get("CALLER_CODE_TRIES_PER_IP_PER_HOUR", 30))
+# An IPv6 client is its /64 (one home or phone holds one); wider prefixes get several times each quota, so a
+# holder of a /56 or /48 cannot multiply it. "prefix:times", comma-separated (docs/caller.md).
+try:
+    QUOTA_IPV6_TIERS = sorted(((int(prefix), int(times)) for prefix, times in (
+        tier.split(":") for tier in env_list("QUOTA_IPV6_TIERS", "64:1,56:4,48:16"))), reverse=True)
+except ValueError:
+    QUOTA_IPV6_TIERS = []
+if not QUOTA_IPV6_TIERS or any(not 0 < prefix <= 128 or times < 1 for prefix, times in QUOTA_IPV6_TIERS):
+    raise ImproperlyConfigured("QUOTA_IPV6_TIERS is prefix:times pairs, e.g. 64:1,56:4,48:16.")
+# The flood quarantine (cases/flood.py, docs/caller.md): self-service hashes are held for review when more
+# self-service submissions than the limit, or than FACTOR times the usual number (over BASELINE_DAYS, once above
+# FLOOR), arrive in the sliding window. HOLD_ALL holds every self-service hash for a person to look at first.
+SELF_SERVICE_FLOOD_WINDOW_MINUTES = int(os.environ.get("SELF_SERVICE_FLOOD_WINDOW_MINUTES", 60))
+SELF_SERVICE_FLOOD_LIMIT = int(os.environ.get("SELF_SERVICE_FLOOD_LIMIT", 30))
+SELF_SERVICE_FLOOD_FACTOR = float(os.environ.get("SELF_SERVICE_FLOOD_FACTOR", 5))
+SELF_SERVICE_FLOOD_FLOOR = int(os.environ.get("SELF_SERVICE_FLOOD_FLOOR", 5))
+SELF_SERVICE_FLOOD_BASELINE_DAYS = int(os.environ.get("SELF_SERVICE_FLOOD_BASELINE_DAYS", 28))
+SELF_SERVICE_HOLD_ALL = env_bool("SELF_SERVICE_HOLD_ALL")
 CALLER_SUBMIT_MAX_BYTES = 64 * 1024  # hashes only: 50 items are about 10 kB
 PIN_LOCK_AFTER = 5  # wrong PINs for one reference, then it is locked for PIN_LOCK_MINUTES
 PIN_LOCK_MINUTES = 60

@@ -357,22 +357,47 @@ def contribute(partner, hashes):
     return held
 
 
-@transaction.atomic
-def review_hash(bank_hash, decision, *, by):
-    """Staff decide on a held or paused hash: approve (shared again, or for the first time) or reject (kept out:
-    a contributed hash no case holds is withdrawn; a paused one stays paused)."""
-    row = BankHash.objects.select_for_update().get(pk=bank_hash.pk)
-    if row.review == BankHash.Review.NONE:
-        raise PartnerError("This hash is not waiting for review.", status=409)
+WAITING = (BankHash.Review.HELD, BankHash.Review.PAUSED, BankHash.Review.QUARANTINED)  # the review queue's
+
+
+def decide(row, decision):
+    """One (locked) hash under review: approve shares it (again, or for the first time) as the shareable rule
+    allows; reject keeps it out: a contributed hash no case holds is withdrawn, a paused one stays paused, a
+    quarantined one is rejected for good (no later case or quality claim can share it)."""
     if decision == "approve":
         bank.set_review(row, BankHash.Review.NONE)
     elif decision == "reject":
         if row.review == BankHash.Review.HELD and not row.items.exists():
             bank.set_status(row, BankHash.Status.WITHDRAWN)
+        elif row.review == BankHash.Review.QUARANTINED:
+            bank.set_review(row, BankHash.Review.REJECTED)
     else:
         raise PartnerError("Decide approve or reject.")
-    record(f"bank.review_{decision}", actor=by, target=row, details={"review": bank_hash.review})
+
+
+@transaction.atomic
+def review_hash(bank_hash, decision, *, by):
+    """Staff decide on one held, paused or quarantined hash (see decide)."""
+    row = BankHash.objects.select_for_update().get(pk=bank_hash.pk)
+    if row.review not in WAITING:
+        raise PartnerError("This hash is not waiting for review.", status=409)
+    review = row.review
+    decide(row, decision)
+    record(f"bank.review_{decision}", actor=by, target=row, details={"review": review})
     return row
+
+
+@transaction.atomic
+def review_quarantined(decision, *, by):
+    """A supervisor releases (approve) or rejects the whole batch the flood quarantine holds, in one decision.
+    Returns how many hashes it covered."""
+    if decision not in ("approve", "reject"):
+        raise PartnerError("Decide approve or reject.")
+    rows = list(BankHash.objects.quarantined().select_for_update().order_by("signal_type", "value"))
+    for row in rows:
+        decide(row, decision)
+    record(f"bank.quarantine_{decision}", actor=by, target_type="BankHash", details={"hashes": len(rows)})
+    return len(rows)
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ urlpatterns = [
     path("partners/", views.partner_list, name="partner_list"),
     path("partners/review/", views.review_queue, name="review_queue"),
     path("partners/review/<int:pk>/", views.review_decide, name="review_decide"),
+    path("partners/review/quarantine/", views.review_quarantine, name="review_quarantine"),
     path("partners/<slug:slug>/", views.partner_detail, name="partner_detail"),
     path("partners/<slug:slug>/move/", views.partner_move, name="partner_move"),
     path("partners/<slug:slug>/checklist/", views.partner_checklist, name="partner_checklist"),

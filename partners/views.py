@@ -178,26 +178,63 @@ def partner_key_rotate(request, partner, pk):
     return detail_page(request, Partner.objects.get(pk=partner.pk), new_key={"key": key, "secret": secret})
 
 
-@role_required(*MANAGERS)
-def review_queue(request):
-    """Hashes waiting for a person: contributed by partners (held) or reported not NCII by several (paused)."""
+# Who decides on a hash under review: partner managers on partners' contributions and NotBlocked pauses,
+# supervisors on what the self-service flood quarantine holds (cases/flood.py); administrators on both.
+QUARANTINE_REVIEWERS = roles.QUARANTINE_REVIEWERS
+REVIEWERS = (*MANAGERS, roles.SUPERVISOR)
+
+
+def may_decide(user, review):
     from hashing.models import BankHash
 
-    waiting = (BankHash.objects.exclude(review=BankHash.Review.NONE)
-               .prefetch_related("outcomes__partner").order_by("changed"))
-    return render(request, "partners/review_queue.html", {"waiting": waiting})
+    return user.has_role(*(QUARANTINE_REVIEWERS if review == BankHash.Review.QUARANTINED else MANAGERS))
+
+
+@role_required(*REVIEWERS)
+def review_queue(request):
+    """Hashes waiting for a person: contributed by partners (held), reported not NCII by several (paused), or
+    brought by a self-service flood (quarantined). Each person sees the ones their role decides."""
+    from hashing.models import BankHash
+
+    waiting = [bank_hash for bank_hash in (BankHash.objects.filter(review__in=actions.WAITING)
+                                           .prefetch_related("outcomes__partner").order_by("changed", "id"))
+               if may_decide(request.user, bank_hash.review)]
+    quarantined = [h for h in waiting if h.review == BankHash.Review.QUARANTINED]
+    return render(request, "partners/review_queue.html", {
+        "quarantined": quarantined, "waiting": [h for h in waiting if h not in quarantined],
+        "decides_quarantine": request.user.has_role(*QUARANTINE_REVIEWERS),
+        "decides_partners": request.user.has_role(*MANAGERS),
+    })
 
 
 @require_POST
-@role_required(*MANAGERS)
+@role_required(*REVIEWERS)
 def review_decide(request, pk):
     from hashing.models import BankHash
 
     bank_hash = get_object_or_404(BankHash, pk=pk)
+    if not may_decide(request.user, bank_hash.review):
+        messages.error(request, "Your role does not decide on this hash.")
+        return redirect("review_queue")
     try:
         actions.review_hash(bank_hash, request.POST.get("decision", ""), by=request.user)
     except actions.PartnerError as error:
         messages.error(request, error.message)
         return redirect("review_queue")
     messages.success(request, "Decision recorded.")
+    return redirect("review_queue")
+
+
+@require_POST
+@role_required(*QUARANTINE_REVIEWERS)
+def review_quarantine(request):
+    """Release or reject, in one decision, the whole batch the flood quarantine holds."""
+    decision = request.POST.get("decision", "")
+    try:
+        count = actions.review_quarantined(decision, by=request.user)
+    except actions.PartnerError as error:
+        messages.error(request, error.message)
+        return redirect("review_queue")
+    done = "released: shared as the usual rules allow" if decision == "approve" else "rejected: never shared"
+    messages.success(request, f"{count} held hash{'es' if count != 1 else ''} {done}.")
     return redirect("review_queue")

@@ -6,7 +6,7 @@ NAVIGATION = [
     ("Cases", "case_list", (roles.CASEWORKER, roles.SUPERVISOR)),
     ("Record a contact", "contact_new", (roles.CASEWORKER, roles.SUPERVISOR)),
     ("Partners", "partner_list", (roles.PARTNER_MANAGER, roles.ADMINISTRATOR)),
-    ("Review queue", "review_queue", (roles.PARTNER_MANAGER, roles.ADMINISTRATOR)),
+    ("Review queue", "review_queue", (roles.PARTNER_MANAGER, roles.SUPERVISOR, roles.ADMINISTRATOR)),
     ("Hasher check", "hasher_check", roles.ALL),
     ("Statistics", "stats_dashboard", (roles.SUPERVISOR, roles.ADMINISTRATOR)),
     ("Audit log", "audit_log", (roles.SUPERVISOR, roles.ADMINISTRATOR)),

@@ -10,6 +10,9 @@ ANY = "any staff"
 
 ALL = (CASEWORKER, SUPERVISOR, PARTNER_MANAGER, ADMINISTRATOR)
 
+# Who releases or rejects what the self-service flood quarantine holds (cases/flood.py).
+QUARANTINE_REVIEWERS = (SUPERVISOR, ADMINISTRATOR)
+
 LABELS = {
     CASEWORKER: "Caseworker",
     SUPERVISOR: "Supervisor",

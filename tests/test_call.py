@@ -195,6 +195,37 @@ def test_bad_items_are_refused_and_nothing_is_stored(case, caseworker, items, me
     assert submit(code, [image(1)]).status_code == 200
 
 
+def fake(md5=1, pdq=f"{1:064x}", quality=100, phash=f"{1:016x}"):
+    return {"kind": "image", "md5": f"{md5:032x}", "pdq": pdq, "pdq_quality": quality, "phash": phash}
+
+
+@pytest.mark.parametrize(("items", "message"), [
+    ([fake(pdq="0" * 64)], "File 1: a blank picture's fingerprints always have quality 0"),
+    ([fake(pdq="f" * 64)], "File 1: these fingerprints have more bits set than any image gives"),
+    ([fake(pdq="ff" * 16 + "01" + "00" * 15)], "more bits set than any image gives"),  # 129 of 256
+    ([fake(phash="0" * 16)], "File 1: a blank picture's fingerprints always have quality 0"),
+    ([fake(phash="ffffffff80000000")], "more bits set than any image gives"),  # 33 of 64
+    ([fake(quality=-1)], "PDQ quality must be a whole number from 0 to 100"),
+    ([fake(quality=100.0)], "PDQ quality must be a whole number from 0 to 100"),
+    ([image(1), image(2), fake(md5=1, pdq=f"{3:064x}")], "Files 1 and 3 are the same file with different"),
+    ([image(1), {**image(1), "pdq_quality": 100}], "Files 1 and 2 are the same file with different"),
+])
+def test_fingerprints_no_real_image_gives_are_refused(case, caseworker, items, message):
+    """Issue 15: a made-up PDQ with quality 100 went to every partner. What no image can give is refused; what
+    passes is still a claim, which quotas and the flood quarantine limit (tests/test_quarantine.py)."""
+    code = issue_code(case, caseworker)
+    response = submit(code, items)
+    assert response.status_code == 400 and message in response.json()["error"]
+    assert not BankHash.objects.exists()
+    # What real images give is taken: a tiny or blank picture's all-zero PDQ comes with quality 0 (never shared),
+    # and the fullest real PDQ has exactly half its bits set.
+    real = [fake(md5=7, pdq="0" * 64, quality=0, phash="8" + "0" * 15), fake(md5=8, pdq="f" * 32 + "0" * 32,
+                                                                           phash="ffffffff00000000")]
+    assert submit(code, real).status_code == 200
+    assert list(BankHash.objects.shareable().filter(signal_type="pdq").values_list("value", flat=True)) == [
+        "f" * 32 + "0" * 32]
+
+
 def test_consent_must_be_current_and_complete(case, caseworker):
     code = issue_code(case, caseworker)
     stale = submit(code, [image(1)], consent={"version": "2020-01-01", "confirmed": []})

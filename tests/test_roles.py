@@ -22,7 +22,7 @@ MATRIX = [
     ("case_list",              200, 200, 403, 403),
     ("evidence_template",      403, 403, 403, 200),
     ("partner_list",           403, 403, 200, 200),
-    ("review_queue",           403, 403, 200, 200),
+    ("review_queue",           403, 200, 200, 200),
     ("stats_dashboard",        403, 200, 403, 200),
     ("mfa_index",              200, 200, 200, 200),
     ("usersessions_list",      200, 200, 200, 200),
@@ -33,6 +33,7 @@ POST_MATRIX = [
     ("staff_reactivate",       403, 403, 403, 302),
     ("staff_reset_mfa",        403, 403, 403, 302),
     ("staff_resend_invitation", 403, 403, 403, 302),
+    ("review_quarantine",      403, 302, 403, 302),  # the flood quarantine's batch: supervisors decide
 ]
 ORDER = (CW, SUP, PM, ADM)
 

@@ -17,6 +17,11 @@ class PartnerQuerySet(models.QuerySet):
     def live(self):
         return self.filter(state=Partner.State.LIVE)
 
+    def owed_withdrawals(self):
+        """Partners that must be told of a withdrawal of anything they received: every one not offboarded. A
+        suspended partner still blocks what it had, and hears of withdrawals when it comes back."""
+        return self.exclude(state=Partner.State.OFFBOARDED)
+
 
 class Partner(models.Model):
     class State(models.TextChoices):

@@ -107,9 +107,9 @@ def behind(partner, position):
 # and the partner has not acknowledged this withdrawal (an earlier one's acknowledgement predates the row's last
 # change). A partner that never fetched was never sent it; one set to push is counted from its webhook's creation.
 # (Tables: partners.FeedPosition, Partner, Outcome; BankChange.)
-UNHEARD = """EXISTS (
+UNHEARD = f"""EXISTS (
     SELECT 1 FROM partners_feedposition p JOIN partners_partner pa ON pa.id = p.partner_id
-      AND pa.state <> '%s'
+      AND pa.state <> '{Partner.State.OFFBOARDED}'
     WHERE (pa.signal_types = '[]'::jsonb OR jsonb_exists(pa.signal_types, hashing_bankhash.signal_type))
       AND (p.feed IN ('native', 'push')
            OR (p.feed = 'stopncii' AND (hashing_bankhash.signal_type = 'pdq' OR hashing_bankhash.video)))
@@ -119,7 +119,7 @@ UNHEARD = """EXISTS (
                            ELSE p.checkpoint IS NULL OR c.at >= p.checkpoint END)
       AND NOT EXISTS (SELECT 1 FROM partners_outcome o WHERE o.partner_id = p.partner_id
                       AND o.bank_hash_id = hashing_bankhash.id AND o.value IN ('Withdrawn', 'Deleted')
-                      AND o.acted_at >= hashing_bankhash.changed))""" % Partner.State.OFFBOARDED
+                      AND o.acted_at >= hashing_bankhash.changed))"""  # noqa: S608 (a constant)
 
 
 def heard_by_every_partner(bank_hashes):

@@ -341,8 +341,22 @@ def pushing():
 
 
 def queue(partner):
-    """The partner's batches still to deliver, oldest first (test events are not queued)."""
-    return partner.deliveries.filter(state__in=[Delivery.State.PENDING, Delivery.State.PARKED]).order_by("id")
+    """The partner's batches still to deliver, oldest first."""
+    return partner.deliveries.undelivered().order_by("id")
+
+
+def drop_undelivered(partner):
+    """Drop the partner's batches not yet delivered (their bodies hold hash values), for a partner that is not
+    live: offboarded, or suspended for longer than deliveries are kept. Its webhook's cursor goes back to what was
+    really delivered, so that should it push again it is cut afresh from there, from the bank as it is then (what
+    was withdrawn meanwhile it is told of; what it never had it is not). Returns how many were dropped."""
+    with transaction.atomic():
+        Webhook.objects.select_for_update().filter(partner=partner).first()  # no round cuts meanwhile
+        dropped = queue(partner).delete()[1].get(Delivery._meta.label, 0)  # not counting their attempts
+        reached = FeedPosition.objects.filter(partner=partner, feed=FeedPosition.Feed.PUSH).first()
+        Webhook.objects.filter(partner=partner).update(cursor_txid=(reached and reached.txid) or 0,
+                                                      cursor_change_id=(reached and reached.change_id) or 0)
+    return dropped
 
 
 def due_partner_ids(now=None):

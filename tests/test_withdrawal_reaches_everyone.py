@@ -93,8 +93,8 @@ def test_an_offboarded_partner_is_not_waited_for(caseworker, settings):
 
 
 def same_second_changes(caseworker, count):
-    """`count` cases of one video each, their bank changes all within one whole second (retried if the clock
-    ticks over meanwhile); returns the cases, in the order their changes were written."""
+    """`count` cases of one video each, their bank changes all within one whole second (retried, with new cases,
+    if the clock ticks over meanwhile); returns those cases."""
     for _attempt in range(5):
         time.sleep(1 - time.time() % 1 + 0.01)  # the start of a second
         made = []
@@ -112,7 +112,7 @@ def same_second_changes(caseworker, count):
 def test_a_stopncii_sync_cut_off_midway_still_hears_of_a_withdrawal_in_its_last_second(caseworker):
     partner = live_partner()
     key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
-    first, second, third = same_second_changes(caseworker, 3)
+    same_second_changes(caseworker, 3)
     time.sleep(1.05)  # that second is handed out only once it can receive no more changes
 
     # The sync's first two pages (one record each), then it stops (a 429, a timeout, a deploy). The client keeps
@@ -123,7 +123,7 @@ def test_a_stopncii_sync_cut_off_midway_still_hears_of_a_withdrawal_in_its_last_
     assert page["hasMoreRecords"] and list(had.values()) == ["Active"]
     checkpoint = page["nextSetTimestamp"]
 
-    for case in (first, second, third):  # whichever it was handed, it is withdrawn now
+    for case in Case.objects.all():  # whichever it was handed, it is withdrawn now
         cases.withdraw_case(case)
     time.sleep(1.05)
     told, token = {}, ""

@@ -15,7 +15,7 @@ from cases import retention
 from cases.models import Case
 from hashing.models import BankChange, BankHash
 from partners import actions, push, withdrawals
-from partners.models import Delivery, Webhook
+from partners.models import Delivery
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.test_partners import ACTOR, live_partner
 
@@ -149,31 +149,38 @@ def test_undelivered_batches_of_an_offboarded_partner_are_dropped(caseworker, re
 
 def test_retention_drops_old_undelivered_batches_of_a_suspended_partner_and_it_is_sent_them_again(
         caseworker, receiver, push_settings):
-    partner_server = receiver(answers=[503])
+    partner_server = receiver(answers=[200])
     partner = live_partner()
     secret = actions.set_webhook(partner, partner_server.url, **ACTOR)
-    case = open_case(caseworker)
-    submit(issue_code(case, caseworker), [image(1)])
+    had, never_had = open_case(caseworker), open_case(caseworker)
+    submit(issue_code(had, caseworker), [video(1)])
     push.run(partner.pk)
-    waiting = Delivery.objects.get(partner=partner)
-    assert waiting.state == Delivery.State.PENDING and image(1)["pdq"] in waiting.body
+    assert partner_server.records(secret) == {("md5", video(1)["md5"]): "active"}
+
+    partner_server.answers[:] = [503]  # from now on its endpoint fails
+    submit(issue_code(never_had, caseworker), [video(2)])
+    cases.withdraw_case(had)
+    push.run(partner.pk)
+    waiting = Delivery.objects.get(partner=partner, state=Delivery.State.PENDING)
+    assert video(1)["md5"] in waiting.body and video(2)["md5"] in waiting.body
 
     actions.move_partner(partner, "suspend", **ACTOR)
     days = push_settings.RETENTION_DELIVERY_DAYS
     assert retention.apply()["undelivered_batches"] == 0  # not old enough yet
     Delivery.objects.filter(pk=waiting.pk).update(created=timezone.now() - timedelta(days=days + 1))
     assert retention.apply()["undelivered_batches"] == 1
-    assert not Delivery.objects.filter(partner=partner).exists()  # no hash value kept for it any more
+    assert not Delivery.objects.filter(partner=partner).exclude(state=Delivery.State.DELIVERED).exists()
 
-    # Back: it is sent what it may hold now, from where its deliveries really reached.
-    cases.withdraw_case(case)
+    # Back: it is sent the bank as it is now, from where its deliveries really reached: the withdrawal of what
+    # it had, and the hash it never received; a hash withdrawn before it ever had it is not mentioned.
+    cases.withdraw_case(never_had)
     actions.move_partner(partner, "resume", **ACTOR)
     partner_server.calls.clear()
     partner_server.answers[:] = [200]
     while push.run(partner.pk) == 0:
         pass
-    assert partner_server.records(secret) == {}  # it never had the hash: nothing to tell of a withdrawal
-    assert Webhook.objects.get(partner=partner).cursor_txid > 0
+    assert partner_server.records(secret) == {("md5", video(1)["md5"]): "withdrawn"}
+    assert withdrawals.summary(had)["told"] == 1
 
 
 def test_a_live_partner_keeps_its_parked_batches(caseworker, receiver, push_settings):

@@ -18,8 +18,9 @@ from django.utils import timezone
 from audit.models import AuditClientIP, AuditNote
 from cases.models import Case, CaseEvidence, CaseNote, Contact, Item, Referral
 from hashing.models import BankHash
+from partners import push
 from partners.feed import heard_by_every_partner
-from partners.models import Delivery
+from partners.models import Delivery, Partner
 
 
 def days_ago(days, now):
@@ -65,6 +66,11 @@ def apply(now=None):
         "push_deliveries": deleted(Delivery.objects.filter(
             Q(state=Delivery.State.DELIVERED, delivered_at__lt=days_ago(settings.RETENTION_DELIVERY_DAYS, now))
             | Q(state=Delivery.State.TEST, created__lt=days_ago(settings.RETENTION_DELIVERY_DAYS, now)))),
+        # Push batches never delivered to a partner that is not live (suspended long, or offboarded): their
+        # bodies hold hash values. Should it come back, it is sent the bank as it is then.
+        "undelivered_batches": sum(push.drop_undelivered(partner) for partner in Partner.objects.exclude(
+            state=Partner.State.LIVE).filter(deliveries__in=Delivery.objects.undelivered().filter(
+                created__lt=days_ago(settings.RETENTION_DELIVERY_DAYS, now))).distinct()),
         # Client addresses of audited requests (the rows stay; rate-limit counters expire in the cache by
         # themselves within a day).
         "audit_ips": deleted(AuditClientIP.objects.filter(

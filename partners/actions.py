@@ -69,7 +69,8 @@ def set_checklist(partner, *, by=None, actor_label="", **answers):
 @transaction.atomic
 def move_partner(partner, move, *, by=None, actor_label=""):
     """A named onboarding move within its rule; PartnerError (409) otherwise. Suspending or offboarding stops
-    the partner's keys at once (authenticate checks the state on every request)."""
+    the partner's keys at once (authenticate checks the state on every request); offboarding also drops the push
+    batches it was never delivered."""
     if move not in Partner.MOVES:
         raise PartnerError(f"Unknown move {move!r}.")
     partner = Partner.objects.select_for_update().get(pk=partner.pk)
@@ -83,8 +84,12 @@ def move_partner(partner, move, *, by=None, actor_label=""):
                            status=409)
     before, partner.state = partner.state, target
     partner.save(update_fields=["state"])
-    record(f"partner.{move}", actor=by, actor_label=actor_label, target=partner,
-           details={"from": before, "to": target})
+    details = {"from": before, "to": target}
+    if target == Partner.State.OFFBOARDED:
+        from partners import push
+
+        details["batches_dropped"] = push.drop_undelivered(partner)  # it will never be sent them
+    record(f"partner.{move}", actor=by, actor_label=actor_label, target=partner, details=details)
     return partner
 
 

@@ -6,6 +6,7 @@ from django.db.models import CharField, F, Func, Q
 
 from hashing import signals
 from hashing.models import BankChange, BankHash
+from partners.models import Partner
 
 CURSOR_SALT = "partners.feed.cursor"
 # A change's time as ISO 8601 in UTC, e.g. 2026-11-27T10:00:00.123456+00:00.
@@ -100,13 +101,15 @@ def behind(partner, position):
     return changes.count()
 
 
-# A bank hash some live partner that fetches has not been told of as it is now: a change of it lies beyond that
-# partner's stored position (native cursor or what push delivered; StopNCII checkpoint, for hashes that feed
-# carries), of a type the partner takes, and the partner has not acknowledged this withdrawal (an earlier one's
-# acknowledgement predates the row's last change). A partner that never fetched was never sent it; one set to
-# push is counted from its webhook's creation. (Tables: partners.FeedPosition, Partner, Outcome; BankChange.)
-UNHEARD = """EXISTS (
-    SELECT 1 FROM partners_feedposition p JOIN partners_partner pa ON pa.id = p.partner_id AND pa.state = 'live'
+# A bank hash some partner owed withdrawals (not offboarded: Partner.objects.owed_withdrawals; a suspended one
+# counts) has not been told of as it is now: a change of it lies beyond that partner's stored position (native
+# cursor or what push delivered; StopNCII checkpoint, for hashes that feed carries), of a type the partner takes,
+# and the partner has not acknowledged this withdrawal (an earlier one's acknowledgement predates the row's last
+# change). A partner that never fetched was never sent it; one set to push is counted from its webhook's creation.
+# (Tables: partners.FeedPosition, Partner, Outcome; BankChange.)
+UNHEARD = f"""EXISTS (
+    SELECT 1 FROM partners_feedposition p JOIN partners_partner pa ON pa.id = p.partner_id
+      AND pa.state <> '{Partner.State.OFFBOARDED}'
     WHERE (pa.signal_types = '[]'::jsonb OR jsonb_exists(pa.signal_types, hashing_bankhash.signal_type))
       AND (p.feed IN ('native', 'push')
            OR (p.feed = 'stopncii' AND (hashing_bankhash.signal_type = 'pdq' OR hashing_bankhash.video)))
@@ -116,10 +119,10 @@ UNHEARD = """EXISTS (
                            ELSE p.checkpoint IS NULL OR c.at >= p.checkpoint END)
       AND NOT EXISTS (SELECT 1 FROM partners_outcome o WHERE o.partner_id = p.partner_id
                       AND o.bank_hash_id = hashing_bankhash.id AND o.value IN ('Withdrawn', 'Deleted')
-                      AND o.acted_at >= hashing_bankhash.changed))"""
+                      AND o.acted_at >= hashing_bankhash.changed))"""  # noqa: S608 (a constant)
 
 
 def heard_by_every_partner(bank_hashes):
-    """The bank hashes (a BankHash queryset) every live partner has been told of as they are now, so that
-    retention may remove them: a withdrawn hash removed before a partner heard would stay blocked there."""
+    """The bank hashes (a BankHash queryset) every partner owed withdrawals has been told of as they are now, so
+    that retention may remove them: a withdrawn hash removed before a partner heard would stay blocked there."""
     return bank_hashes.extra(where=[f"NOT {UNHEARD}"])  # noqa: S610 (constant SQL, no parameters)

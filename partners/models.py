@@ -17,6 +17,11 @@ class PartnerQuerySet(models.QuerySet):
     def live(self):
         return self.filter(state=Partner.State.LIVE)
 
+    def owed_withdrawals(self):
+        """Partners that must be told of a withdrawal of anything they received: every one not offboarded. A
+        suspended partner still blocks what it had, and hears of withdrawals when it comes back."""
+        return self.exclude(state=Partner.State.OFFBOARDED)
+
 
 class Partner(models.Model):
     class State(models.TextChoices):
@@ -281,6 +286,12 @@ class Webhook(models.Model):
         return f"webhook of {self.partner_id}"
 
 
+class DeliveryQuerySet(models.QuerySet):
+    def undelivered(self):
+        """Batches still to deliver, waiting or parked (test events are not queued)."""
+        return self.filter(state__in=[Delivery.State.PENDING, Delivery.State.PARKED])
+
+
 class Delivery(models.Model):
     """One batch for one partner's webhook: its body is fixed when cut, so every retry sends the same message
     with the same webhook-id (the partner drops repeats by it)."""
@@ -305,6 +316,8 @@ class Delivery(models.Model):
     due_at = models.DateTimeField(default=timezone.now)
     created = models.DateTimeField(default=timezone.now)
     delivered_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DeliveryQuerySet.as_manager()
 
     class Meta:
         ordering = ["id"]

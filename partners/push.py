@@ -229,10 +229,23 @@ def cut(webhook):
                     body=body_of("hashes.changed", {"records": records}, message_id), records=len(records),
                     withdrawals=sum(r["status"] == "withdrawn" for r in records))
                 made += 1
+            else:
+                nothing_to_tell(locked.partner, end)
             Webhook.objects.filter(pk=locked.pk).update(cursor_txid=end[0], cursor_change_id=end[1])
         if not has_more:
             return made
     return made
+
+
+def nothing_to_tell(partner, end):
+    """Changes up to `end` hold nothing for this partner (e.g. hashes withdrawn before it ever had them): it has
+    heard all it needs of them once what comes before is delivered. So the last batch waiting, if any, now ends
+    there; with none waiting, the partner's push position moves there at once (retention waits on it)."""
+    last = queue(partner).last()
+    if last is not None:
+        Delivery.objects.filter(pk=last.pk).update(txid=end[0], change_id=end[1])
+    else:
+        reached(partner, end, timezone.now())
 
 
 # --- Sending ------------------------------------------------------------------------------------------------
@@ -290,16 +303,21 @@ def delivered(delivery, webhook):
         return
     if delivery.txid is not None:
         position = (delivery.txid, delivery.change_id)
-        moved = FeedPosition.objects.filter(partner=webhook.partner, feed=FeedPosition.Feed.PUSH).extra(
-            where=["(txid, change_id) < (%s, %s) OR txid IS NULL"], params=list(position)).update(  # noqa: S610
-            fetched_at=now, txid=position[0], change_id=position[1])
-        if not moved:
-            FeedPosition.objects.get_or_create(partner=webhook.partner, feed=FeedPosition.Feed.PUSH, defaults={
-                "fetched_at": now, "txid": position[0], "change_id": position[1]})
+        reached(webhook.partner, position, now)
         Handover.objects.create(partner=webhook.partner, feed=FeedPosition.Feed.PUSH, at=now,
                                 txid=position[0], change_id=position[1])
     if webhook.ack_on_2xx and delivery.withdrawals:
         acknowledge_withdrawals(delivery, webhook.partner)
+
+
+def reached(partner, position, now):
+    """The partner has had everything up to `position` by push (the position only moves forward)."""
+    moved = FeedPosition.objects.filter(partner=partner, feed=FeedPosition.Feed.PUSH).extra(
+        where=["(txid, change_id) < (%s, %s) OR txid IS NULL"], params=list(position)).update(  # noqa: S610
+        fetched_at=now, txid=position[0], change_id=position[1])
+    if not moved:
+        FeedPosition.objects.get_or_create(partner=partner, feed=FeedPosition.Feed.PUSH, defaults={
+            "fetched_at": now, "txid": position[0], "change_id": position[1]})
 
 
 def acknowledge_withdrawals(delivery, partner):
@@ -344,8 +362,22 @@ def pushing():
 
 
 def queue(partner):
-    """The partner's batches still to deliver, oldest first (test events are not queued)."""
-    return partner.deliveries.filter(state__in=[Delivery.State.PENDING, Delivery.State.PARKED]).order_by("id")
+    """The partner's batches still to deliver, oldest first."""
+    return partner.deliveries.undelivered().order_by("id")
+
+
+def drop_undelivered(partner):
+    """Drop the partner's batches not yet delivered (their bodies hold hash values), for a partner that is not
+    live: offboarded, or suspended for longer than deliveries are kept. Its webhook's cursor goes back to what was
+    really delivered, so that should it push again it is cut afresh from there, from the bank as it is then (what
+    was withdrawn meanwhile it is told of; what it never had it is not). Returns how many were dropped."""
+    with transaction.atomic():
+        Webhook.objects.select_for_update().filter(partner=partner).first()  # no round cuts meanwhile
+        dropped = queue(partner).delete()[1].get(Delivery._meta.label, 0)  # not counting their attempts
+        reached = FeedPosition.objects.filter(partner=partner, feed=FeedPosition.Feed.PUSH).first()
+        Webhook.objects.filter(partner=partner).update(cursor_txid=(reached and reached.txid) or 0,
+                                                      cursor_change_id=(reached and reached.change_id) or 0)
+    return dropped
 
 
 def due_partner_ids(now=None):

@@ -88,7 +88,7 @@ def fetch(partner, *, start, page_size, token=""):
         "micros", "id", "bank_hash_id", *(f"bank_hash__{f}" for f in feed.FIELDS))[:page_size + 1])
     has_more = len(rows) > page_size
     rows = rows[:page_size]
-    records = records_for(partner, rows, before=after_at or start_at)
+    records = records_for(partner, rows, start_at=start_at, after=(after_at, after_id) if token else None)
     # The client stores each page's checkpoint (and keeps it if the sync stops there): mid-sync it is the second
     # this page ended in, which the next sync re-reads; only the last page moves it to the horizon.
     checkpoint = rows[-1][0] // 1_000_000 if has_more else limit_second
@@ -102,13 +102,36 @@ def fetch(partner, *, start, page_size, token=""):
     }, last
 
 
-def records_for(partner, rows, *, before):
+# A change this partner was handed by an earlier FetchHashes page: within the span of one of its StopNCII
+# handovers (from the time its sync started to the page's last change).
+HANDED = """EXISTS (SELECT 1 FROM partners_handover h WHERE h.partner_id = %s AND h.feed = 'stopncii'
+                    AND h.change_from <= hashing_bankchange.at
+                    AND (hashing_bankchange.at, hashing_bankchange.id) <= (h.change_at, h.change_id))"""
+
+
+def could_have(partner, hash_ids, *, start_at, after=None):
+    """Of these bank hashes, those this partner could have been handed as active before this page: shareable
+    before where this page starts (the sync's start time, or the previous page's last change), or handed to it
+    by an earlier page. A sync cut off midway restarts from the second of its last record, so a hash it was
+    handed in that second, and withdrawn since, is told as withdrawn however the restart's start compares."""
+    if not hash_ids:
+        return set()
+    shared = BankChange.objects.filter(feed.was_shared(), bank_hash_id__any=hash_ids)
+    if after is None:
+        earlier = shared.filter(at__lt=start_at)
+    else:
+        earlier = shared.extra(where=["(hashing_bankchange.at, hashing_bankchange.id) <= (%s, %s)"],  # noqa: S610
+                               params=list(after))
+    handed = shared.extra(where=[HANDED], params=[partner.pk])  # noqa: S610
+    return {*earlier.values_list("bank_hash_id", flat=True), *handed.values_list("bank_hash_id", flat=True)}
+
+
+def records_for(partner, rows, *, start_at, after=None):
     """Records for (microseconds, change id, bank hash id, *feed.FIELDS) rows: each hash once, as it is now."""
     hash_ids = {row[2] for row in rows}
     unshareable = {row[2] for row in rows if not feed.shareable(*row[3:])}
-    # A withdrawal is told only to a reader that could have had the hash: shareable before this page began.
-    once_shared = set(BankChange.objects.filter(feed.was_shared(), bank_hash_id__any=unshareable, at__lt=before)
-                      .values_list("bank_hash_id", flat=True).distinct()) if unshareable else set()
+    # A withdrawal is told only to a reader that could have had the hash.
+    once_shared = could_have(partner, unshareable, start_at=start_at, after=after)
     own = {}  # the requesting partner's own latest report per hash, and no one else's
     for hash_id, value, tags in (Outcome.objects.filter(partner=partner, bank_hash_id__any=hash_ids)
                                  .order_by("received", "id").values_list("bank_hash_id", "value", "tags")):

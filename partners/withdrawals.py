@@ -1,4 +1,5 @@
-"""Whether a case's withdrawal has reached each live partner: for the case page and the caller's status page.
+"""Whether a case's withdrawal has reached each partner that must hear of it (live, or suspended after it
+received hashes): for the case page and the caller's status page.
 
 "Told": the partner has had every withdrawn hash of the case as it is now, by push (delivered) or by a fetch
 (native cursor, or StopNCII checkpoint for the hashes that feed carries) past the withdrawal, or it acknowledged.
@@ -25,8 +26,9 @@ def told(bank_hash, last, positions):
 
 
 def reach(case):
-    """[{"partner", "hashes", "told", "acknowledged", "receives"}] per live partner, for the case's hashes that
-    are withdrawn now (a hash another case still holds stays shared: there is nothing to tell of it)."""
+    """[{"partner", "state", "hashes", "told", "acknowledged", "receives"}] per partner owed withdrawals that is
+    live or received hashes, for the case's hashes that are withdrawn now (a hash another case still holds stays
+    shared: there is nothing to tell of it). A suspended partner is told when it comes back."""
     withdrawn = [h for h in BankHash.objects.filter(items__case=case).distinct() if not h.is_shareable]
     if not withdrawn:
         return []
@@ -38,12 +40,15 @@ def reach(case):
         bank_hash__in=withdrawn, value__in=Outcome.ACKNOWLEDGED).values_list("partner_id", "bank_hash_id", "acted_at")
         if acted_at >= changed[hash_id]}
     rows = []
-    for partner in Partner.objects.live().prefetch_related("feed_positions").order_by("name"):
+    for partner in Partner.objects.owed_withdrawals().prefetch_related("feed_positions").order_by("name"):
         positions = {p.feed: p for p in partner.feed_positions.all() if p.feed != FeedPosition.Feed.SANDBOX}
+        if not positions and partner.state != Partner.State.LIVE:
+            continue  # never received anything, and is not live: not a partner of this helpline's hashes yet
         hashes = [h for h in withdrawn if partner.wants(h.signal_type)]
         acks = [h for h in hashes if (partner.pk, h.pk) in acknowledged]
         rows.append({
             "partner": partner.name,
+            "state": partner.get_state_display(),
             "hashes": len(hashes),
             "told": sum(1 for h in hashes if (partner.pk, h.pk) in acknowledged or told(h, last[h.pk], positions)),
             "acknowledged": len(acks),

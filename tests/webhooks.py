@@ -14,7 +14,7 @@ class Receiver:
     PAUSES = {"slow": 1.5, "hold": 4}
 
     def __init__(self, answers=(200,)):
-        self.calls, self.answers = [], list(answers)
+        self.calls, self.answers, self.statuses = [], list(answers), []  # statuses: each call's answer
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -28,6 +28,7 @@ class Receiver:
                 if status in Receiver.PAUSES:
                     threading.Event().wait(Receiver.PAUSES[status])
                     status = 200
+                receiver.statuses.append(status)
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", "http://169.254.169.254/latest/meta-data/")

@@ -1,0 +1,194 @@
+"""The bank's second promise: every partner that ever received a hash, and is not offboarded, is told of its
+withdrawal before the hash leaves the bank (design rule 9), whatever happens meanwhile: a partner suspended for a
+while, a StopNCII sync cut off midway, push batches that wait."""
+
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from cases import actions as cases
+from cases import retention
+from cases.models import Case
+from hashing.models import BankChange, BankHash
+from partners import actions, push, withdrawals
+from partners.models import Delivery
+from tests.calls import image, issue_code, open_case, submit, video
+from tests.test_partners import ACTOR, live_partner
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def native_reader(partner):
+    """A partner fetching the native feed: fetch() reads every page from its cursor, returns {value: status}."""
+    _key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    state = {"cursor": "", "auth": f"Bearer {_key.public_id}.{secret}"}
+
+    def fetch():
+        seen = {}
+        while True:
+            response = Client().get(reverse("api:hashes"), {"cursor": state["cursor"], "limit": 2},
+                                    HTTP_AUTHORIZATION=state["auth"])
+            assert response.status_code == 200, response.content
+            body = response.json()
+            seen.update({r["value"]: r["status"] for r in body["records"]})
+            state["cursor"] = body["cursor"]
+            if not body["has_more"]:
+                return seen
+
+    return fetch
+
+
+def stopncii_page(key, secret, start, token="", page_size=1):
+    response = Client().get(reverse("api:stopncii_fetch_hashes"),
+                            {"startTimestamp": start, "pageSize": page_size, "nextPageToken": token},
+                            HTTP_OCP_APIM_SUBSCRIPTION_KEY=key.public_id, HTTP_X_FUNCTIONS_KEY=secret)
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def past_retention(case, settings):
+    long_ago = timezone.now() - timedelta(days=settings.RETENTION_WITHDRAWN_DAYS + 1)
+    Case.objects.filter(pk=case.pk).update(withdrawn_at=long_ago, ended_at=long_ago)
+    BankHash.objects.filter(status=BankHash.Status.WITHDRAWN).update(changed=long_ago)
+
+
+def test_a_suspended_partner_keeps_withdrawn_hashes_in_the_bank_until_it_has_heard(caseworker, settings):
+    partner = live_partner()
+    fetch = native_reader(partner)
+    case = open_case(caseworker)
+    submit(issue_code(case, caseworker), [image(1), video(2)])
+    assert fetch() == {image(1)["pdq"]: "active", image(1)["md5"]: "active", image(1)["phash"]: "active",
+                       video(2)["md5"]: "active"}
+
+    actions.move_partner(partner, "suspend", **ACTOR)
+    cases.withdraw_case(case)
+    # The caller's status page does not count the suspended partner as told: it still holds the hashes.
+    summary = withdrawals.summary(case)
+    assert summary["partners"] == 1 and summary["told"] == 0
+    actions.move_partner(partner, "resume", **ACTOR)
+    assert withdrawals.summary(case)["told"] == 0  # back, not yet fetched
+    actions.move_partner(partner, "suspend", **ACTOR)
+    past_retention(case, settings)
+    assert retention.apply()["bank_hashes"] == 0  # it still blocks them: they wait for it
+
+    actions.move_partner(partner, "resume", **ACTOR)
+    assert set(fetch().values()) == {"withdrawn"}
+    assert retention.apply()["bank_hashes"] == 4
+
+
+def test_an_offboarded_partner_is_not_waited_for(caseworker, settings):
+    partner = live_partner()
+    fetch = native_reader(partner)
+    case = open_case(caseworker)
+    submit(issue_code(case, caseworker), [video(2)])
+    fetch()
+    actions.move_partner(partner, "offboard", **ACTOR)
+    cases.withdraw_case(case)
+    past_retention(case, settings)
+    assert retention.apply()["bank_hashes"] == 1
+
+
+def same_second_changes(caseworker, count):
+    """`count` cases of one video each, their bank changes all within one whole second (retried, with new cases,
+    if the clock ticks over meanwhile); returns those cases."""
+    for _attempt in range(5):
+        time.sleep(1 - time.time() % 1 + 0.01)  # the start of a second
+        made = []
+        for n in range(count):
+            case = open_case(caseworker)
+            submit(issue_code(case, caseworker), [video(100 + n + 10 * _attempt)])
+            made.append(case)
+        seconds = {int(c.timestamp()) for c in BankChange.objects.filter(
+            bank_hash__items__case__in=made).values_list("at", flat=True)}
+        if len(seconds) == 1:
+            return made
+    pytest.fail("could not write the changes within one second")
+
+
+def test_a_stopncii_sync_cut_off_midway_still_hears_of_a_withdrawal_in_its_last_second(caseworker):
+    partner = live_partner()
+    key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    same_second_changes(caseworker, 3)
+    time.sleep(1.05)  # that second is handed out only once it can receive no more changes
+
+    # The sync's first two pages (one record each), then it stops (a 429, a timeout, a deploy). The client keeps
+    # the last page's checkpoint: the second those records were changed in.
+    page = stopncii_page(key, secret, 0)
+    page = stopncii_page(key, secret, 0, token=page["nextPageToken"])
+    had = {r["hashValue"]: r["hashStatus"] for r in page["hashRecords"]}
+    assert page["hasMoreRecords"] and list(had.values()) == ["Active"]
+    checkpoint = page["nextSetTimestamp"]
+
+    for case in Case.objects.all():  # whichever it was handed, it is withdrawn now
+        cases.withdraw_case(case)
+    time.sleep(1.05)
+    told, token = {}, ""
+    while True:
+        page = stopncii_page(key, secret, checkpoint, token=token, page_size=10)
+        told.update({r["hashValue"]: r["hashStatus"] for r in page["hashRecords"]})
+        token = page["nextPageToken"]
+        if not page["hasMoreRecords"]:
+            break
+    assert {value: told.get(value) for value in had} == {value: "Withdrawn" for value in had}
+
+
+def test_undelivered_batches_of_an_offboarded_partner_are_dropped(caseworker, receiver, push_settings):
+    partner_server = receiver(answers=[503])
+    partner = live_partner()
+    actions.set_webhook(partner, partner_server.url, **ACTOR)
+    submit(issue_code(open_case(caseworker), caseworker), [image(1)])
+    push.run(partner.pk)
+    assert Delivery.objects.filter(partner=partner, state=Delivery.State.PENDING).exists()
+    actions.move_partner(partner, "offboard", **ACTOR)
+    assert not Delivery.objects.filter(partner=partner).exclude(state=Delivery.State.TEST).exists()
+
+
+def test_retention_drops_old_undelivered_batches_of_a_suspended_partner_and_it_is_sent_them_again(
+        caseworker, receiver, push_settings):
+    partner_server = receiver(answers=[200])
+    partner = live_partner()
+    secret = actions.set_webhook(partner, partner_server.url, **ACTOR)
+    had, never_had = open_case(caseworker), open_case(caseworker)
+    submit(issue_code(had, caseworker), [video(1)])
+    push.run(partner.pk)
+    assert partner_server.records(secret) == {("md5", video(1)["md5"]): "active"}
+
+    partner_server.answers[:] = [503]  # from now on its endpoint fails
+    submit(issue_code(never_had, caseworker), [video(2)])
+    cases.withdraw_case(had)
+    push.run(partner.pk)
+    waiting = Delivery.objects.get(partner=partner, state=Delivery.State.PENDING)
+    assert video(1)["md5"] in waiting.body and video(2)["md5"] in waiting.body
+
+    actions.move_partner(partner, "suspend", **ACTOR)
+    days = push_settings.RETENTION_DELIVERY_DAYS
+    assert retention.apply()["undelivered_batches"] == 0  # not old enough yet
+    Delivery.objects.filter(pk=waiting.pk).update(created=timezone.now() - timedelta(days=days + 1))
+    assert retention.apply()["undelivered_batches"] == 1
+    assert not Delivery.objects.filter(partner=partner).exclude(state=Delivery.State.DELIVERED).exists()
+
+    # Back: it is sent the bank as it is now, from where its deliveries really reached: the withdrawal of what
+    # it had, and the hash it never received; a hash withdrawn before it ever had it is not mentioned.
+    cases.withdraw_case(never_had)
+    actions.move_partner(partner, "resume", **ACTOR)
+    partner_server.calls.clear()
+    partner_server.answers[:] = [200]
+    while push.run(partner.pk) == 0:
+        pass
+    assert partner_server.records(secret) == {("md5", video(1)["md5"]): "withdrawn"}
+    assert withdrawals.summary(had)["told"] == 1
+
+
+def test_a_live_partner_keeps_its_parked_batches(caseworker, receiver, push_settings):
+    partner_server = receiver(answers=[503])
+    partner = live_partner()
+    actions.set_webhook(partner, partner_server.url, **ACTOR)
+    submit(issue_code(open_case(caseworker), caseworker), [image(1)])
+    push.run(partner.pk)
+    Delivery.objects.update(state=Delivery.State.PARKED, created=datetime(2020, 1, 1, tzinfo=UTC))
+    assert retention.apply()["undelivered_batches"] == 0
+    assert Delivery.objects.filter(partner=partner, state=Delivery.State.PARKED).count() == 1

@@ -1,7 +1,6 @@
 """The partner API, native flavour (/api/v1/). Thin: authentication, parameters and errors here, the work in
 partners.feed and partners.actions. Errors are JSON {"error", "field"}."""
 
-import ipaddress
 import json
 import time
 from datetime import UTC, datetime, timedelta
@@ -15,7 +14,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from hashing import signals
-from ncii_portal.clientip import client_ip
+from ncii_portal.clientip import client_ip, quota_keys
 from partners import actions, feed, sandbox, stopncii
 from partners.models import ApiKey, FeedPosition, Outcome
 
@@ -140,22 +139,10 @@ def over_rate(key):
 AUTH_FAILURE_WINDOW = 3600  # seconds from an address's first failed authentication
 
 
-def client_key(request):
-    """The address failed authentications are counted for: an IPv6 client by its /64, which one subscriber
-    holds whole and can walk through freely; an IPv4 client (also one written as IPv6) by itself."""
-    ip = client_ip(request)
-    if ip is None:
-        return "unknown"
-    address = ipaddress.ip_address(ip)
-    if address.version == 4:
-        return ip
-    if address.ipv4_mapped:
-        return str(address.ipv4_mapped)
-    return str(ipaddress.ip_network(f"{ip}/64", strict=False))
-
-
 def auth_failure_keys(request):
-    client = client_key(request)
+    """Failures count against the client as the caller quotas see it: an IPv4 address, an IPv6 /64 (which one
+    subscriber holds whole and can walk through freely)."""
+    client, _share = quota_keys(client_ip(request))[0]
     return f"partner-api-auth:{client}", f"partner-api-auth-since:{client}"
 
 

@@ -4,7 +4,7 @@ same transaction. `actor_label` names a non-person actor (e.g. "command:partner_
 from datetime import timedelta
 
 from django.db import transaction
-from django.db.models import Min, Q
+from django.db.models import Min
 from django.utils import timezone
 
 from audit.actions import record
@@ -231,14 +231,9 @@ def first_delivery(partner, first):
     that covered that change. Statistics date "shared" the same way, for every pair at once (stats/sharing.py; a
     test holds the two to the same answer)."""
     handovers = Handover.objects.filter(partner=partner)
-    # A native page or a pushed batch covers every change up to its position in (transaction, change) order.
-    times = [handovers.exclude(feed=FeedPosition.Feed.STOPNCII).filter(
-        Q(txid__gt=first.txid) | Q(txid=first.txid, change_id__gte=first.id)).aggregate(at=Min("at"))["at"]]
+    times = [handovers.covering_position(first.txid, first.id).aggregate(at=Min("at"))["at"]]
     if BankChange.objects.filter(stopncii.carried(), pk=first.pk).exists():
-        # A StopNCII page covers, in (time, change) order, from its sync's start up to its last change.
-        times.append(handovers.filter(feed=FeedPosition.Feed.STOPNCII).filter(
-            Q(change_from=None) | Q(change_from__lte=first.at)).filter(
-            Q(change_at__gt=first.at) | Q(change_at=first.at, change_id__gte=first.id)).aggregate(at=Min("at"))["at"])
+        times.append(handovers.covering_time(first.at, first.id).aggregate(at=Min("at"))["at"])
     return min((t for t in times if t is not None), default=None)
 
 

@@ -38,13 +38,14 @@ def was_shared():
             & (reliable | ~Q(bank_hash__signal_type=signals.PDQ.code)))
 
 
-def page(partner, position=START, limit=1000):
+def page(partner, position=START, limit=1000, seen=START):
     """(records, next position, has_more) for `partner` after `position`.
 
     Each record is the hash as it is now: active while it may be shared, withdrawn once it may not (paused,
     withdrawn by its cases). A withdrawal is told only to a reader that could have received the hash, i.e. it
-    was shareable before this page's starting position; a hash never shareable (e.g. a PDQ of low quality) is
-    never mentioned, and a partner starting fresh is not told of hashes withdrawn before it arrived.
+    was shareable before this page's starting position, or before `seen` (how far the reader may have been sent
+    before, when it starts again from further back); a hash never shareable (e.g. a PDQ of low quality) is never
+    mentioned, and a partner starting fresh is not told of hashes withdrawn before it arrived.
     """
     changes = BankChange.objects.settled().after(*position)
     if partner.signal_types:
@@ -59,7 +60,7 @@ def page(partner, position=START, limit=1000):
     unshareable = {row[3] for row, shared in zip(rows, flags, strict=True) if not shared}
     once_shared = set(BankChange.objects.filter(was_shared(), bank_hash_id__any=unshareable)
                       .extra(where=["(hashing_bankchange.txid, hashing_bankchange.id) <= (%s, %s)"],  # noqa: S610
-                             params=list(position))
+                             params=list(max(position, tuple(seen))))
                       .values_list("bank_hash_id", flat=True).distinct()) if unshareable else set()
     latest = {}
     for (_txid, _id, updated, hash_id, signal_type, value, _status, _review, quality, video), shared in zip(

@@ -277,6 +277,11 @@ class Webhook(models.Model):
     ack_on_2xx = models.BooleanField(default=False)
     cursor_txid = models.BigIntegerField(default=0)
     cursor_change_id = models.BigIntegerField(default=0)
+    # How far batches were ever sent, delivered or not: after undelivered batches are dropped (partners.push.
+    # drop_undelivered) the cursor goes back, and what the partner may have seen in a batch it answered with an
+    # error is still counted as had, so its withdrawals are told.
+    sent_txid = models.BigIntegerField(default=0)
+    sent_change_id = models.BigIntegerField(default=0)
     lease_until = models.DateTimeField(null=True, blank=True)  # a worker is sending for this partner until then
     lease_owner = models.CharField(max_length=16, blank=True)  # that round's token
     degraded_at = models.DateTimeField(null=True, blank=True)  # retries ran out; managers were alerted
@@ -350,6 +355,23 @@ class DeliveryAttempt(models.Model):
         return self.status_code is not None and 200 <= self.status_code < 300
 
 
+class HandoverQuerySet(models.QuerySet):
+    """Which handovers covered a change of the bank's log (values, or OuterRefs for a subquery per change)."""
+
+    def covering_position(self, txid, change_id):
+        """Native pages and pushed batches: each covers every change up to its end in (transaction, change)
+        order."""
+        return self.exclude(feed=FeedPosition.Feed.STOPNCII).filter(
+            models.Q(txid__gt=txid) | models.Q(txid=txid, change_id__gte=change_id))
+
+    def covering_time(self, at, change_id):
+        """StopNCII pages: each covers, in (time, change) order, from its sync's start up to its last change. Only
+        for changes that feed carries (partners.stopncii.carried)."""
+        return self.filter(feed=FeedPosition.Feed.STOPNCII).filter(
+            models.Q(change_from=None) | models.Q(change_from__lte=at)).filter(
+            models.Q(change_at__gt=at) | models.Q(change_at=at, change_id__gte=change_id))
+
+
 class Handover(models.Model):
     """A feed page or pushed batch reaching a partner: when, and how far into the bank's change log. Statistics
     take a hash's "shared with this partner" time from the first handover that covered the change that made it
@@ -364,6 +386,8 @@ class Handover(models.Model):
     change_from = models.DateTimeField(null=True, blank=True)
     change_at = models.DateTimeField(null=True, blank=True)
     change_id = models.BigIntegerField()
+
+    objects = HandoverQuerySet.as_manager()
 
     class Meta:
         indexes = [models.Index(fields=["partner", "feed", "txid", "change_id"]),

@@ -219,7 +219,8 @@ def cut(webhook):
         with transaction.atomic():
             locked = Webhook.objects.select_for_update().select_related("partner").get(pk=webhook.pk)
             position = (locked.cursor_txid, locked.cursor_change_id)
-            records, end, has_more = feed.page(locked.partner, position, settings.PUSH_BATCH_SIZE)
+            records, end, has_more = feed.page(locked.partner, position, settings.PUSH_BATCH_SIZE,
+                                               seen=(locked.sent_txid, locked.sent_change_id))
             if end == position:
                 return made
             if records:
@@ -369,14 +370,22 @@ def queue(partner):
 def drop_undelivered(partner):
     """Drop the partner's batches not yet delivered (their bodies hold hash values), for a partner that is not
     live: offboarded, or suspended for longer than deliveries are kept. Its webhook's cursor goes back to what was
-    really delivered, so that should it push again it is cut afresh from there, from the bank as it is then (what
-    was withdrawn meanwhile it is told of; what it never had it is not). Returns how many were dropped."""
+    really delivered, so that should it push again it is cut afresh from there, from the bank as it is then: it
+    is told of what was withdrawn meanwhile, also of what it was sent in a batch it answered with an error (it may
+    have applied it), and not of what it never had. Returns how many were dropped."""
     with transaction.atomic():
-        Webhook.objects.select_for_update().filter(partner=partner).first()  # no round cuts meanwhile
+        webhook = Webhook.objects.select_for_update().filter(partner=partner).first()  # no round cuts meanwhile
+        sent = queue(partner).filter(attempts__gt=0).order_by("-txid", "-change_id").first()
         dropped = queue(partner).delete()[1].get(Delivery._meta.label, 0)  # not counting their attempts
+        if webhook is None:
+            return dropped
+        # A batch it answered with an error it may have applied all the same: its withdrawals are still told.
+        if sent is not None and (sent.txid, sent.change_id) > (webhook.sent_txid, webhook.sent_change_id):
+            webhook.sent_txid, webhook.sent_change_id = sent.txid, sent.change_id
         reached = FeedPosition.objects.filter(partner=partner, feed=FeedPosition.Feed.PUSH).first()
-        Webhook.objects.filter(partner=partner).update(cursor_txid=(reached and reached.txid) or 0,
-                                                      cursor_change_id=(reached and reached.change_id) or 0)
+        webhook.cursor_txid = (reached and reached.txid) or 0
+        webhook.cursor_change_id = (reached and reached.change_id) or 0
+        webhook.save(update_fields=["sent_txid", "sent_change_id", "cursor_txid", "cursor_change_id"])
     return dropped
 
 

@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import connection
-from django.db.models import BigIntegerField, F, Func, Q
+from django.db.models import BigIntegerField, Exists, F, Func, OuterRef, Q
 
 from cases.models import Case, Item
 from hashing import signals
 from hashing.models import BankChange
 from partners import feed
-from partners.models import Outcome
+from partners.models import Handover, Outcome
 
 TOKEN_SALT = "partners.stopncii.page"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -102,13 +102,6 @@ def fetch(partner, *, start, page_size, token=""):
     }, last
 
 
-# A change this partner was handed by an earlier FetchHashes page: within the span of one of its StopNCII
-# handovers (from the time its sync started to the page's last change).
-HANDED = """EXISTS (SELECT 1 FROM partners_handover h WHERE h.partner_id = %s AND h.feed = 'stopncii'
-                    AND h.change_from <= hashing_bankchange.at
-                    AND (hashing_bankchange.at, hashing_bankchange.id) <= (h.change_at, h.change_id))"""
-
-
 def could_have(partner, hash_ids, *, start_at, after=None):
     """Of these bank hashes, those this partner could have been handed as active before this page: shareable
     before where this page starts (the sync's start time, or the previous page's last change), or handed to it
@@ -122,7 +115,8 @@ def could_have(partner, hash_ids, *, start_at, after=None):
     else:
         earlier = shared.extra(where=["(hashing_bankchange.at, hashing_bankchange.id) <= (%s, %s)"],  # noqa: S610
                                params=list(after))
-    handed = shared.extra(where=[HANDED], params=[partner.pk])  # noqa: S610
+    handed = shared.filter(Exists(Handover.objects.filter(partner=partner).covering_time(OuterRef("at"),
+                                                                                       OuterRef("id"))))
     return {*earlier.values_list("bank_hash_id", flat=True), *handed.values_list("bank_hash_id", flat=True)}
 
 

@@ -163,6 +163,14 @@ def lock_case_and_links(case_id, link_ids=None):
     return case, links
 
 
+def lock_cases_holding(bank_hashes):
+    """Lock every case holding any of these bank hashes, by id, for an action that then writes rows pointing at
+    the hashes and at those cases (a partner's feedback: outcomes, timeline events): the one order above, cases
+    before hashes, so it queues behind a withdrawal of one of them instead of deadlocking with it."""
+    holding = Item.objects.filter(signals__in=bank_hashes).values("case_id")
+    return list(Case.objects.filter(pk__in=holding).order_by("pk").select_for_update())
+
+
 # --- The one-time hashing link ------------------------------------------------------------------------------
 
 

@@ -8,7 +8,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from audit.actions import record
-from cases.actions import log_event
+from cases.actions import lock_cases_holding, log_event
 from cases.models import Case, CaseEvent, Notification
 from hashing import actions as bank
 from hashing.models import BankChange, BankHash
@@ -260,6 +260,7 @@ def record_feedback(partner, reports, *, via):
         if bank_hash is None:
             raise PartnerError("Unknown hash: it was never sent to you.", status=404, field=f"[{n}].value")
         resolved.append((bank_hash, report))
+    lock_cases_holding([bank_hash for bank_hash, _report in resolved])  # before writing outcomes of their hashes
     recorded = duplicates = 0
     for bank_hash, report in resolved:
         if report["outcome"] in Outcome.ACKNOWLEDGED:

@@ -105,3 +105,23 @@ def test_a_revocation_racing_a_withdrawal_waits_for_it(monkeypatch, caseworker):
     assert revocation.error is None, revocation.error
     link.refresh_from_db()
     assert link.revoked_at is not None and Case.objects.get(pk=case.pk).is_withdrawn
+
+
+def test_a_partners_feedback_racing_a_withdrawal_waits_for_it(monkeypatch, caseworker):
+    """Feedback writes outcomes (pointing at hashes) and the cases' timelines (pointing at cases): under the old
+    order it held a hash and waited for the case a withdrawal held, which waited for the hash."""
+    from partners import actions as partners
+    from tests.test_partners import live_partner
+
+    case = open_case(caseworker)
+    assert submit(issue_code(case, caseworker), [image(1)]).status_code == 200
+    partner = live_partner()
+    report = {"signal_type": "pdq", "value": image(1)["pdq"], "outcome": "Blocked", "tags": [], "acted_at": None}
+
+    withdrawal, feedback = race(
+        monkeypatch, lambda: actions.withdraw_case(case, by=caseworker, reason="caller_asked"),
+        lambda: partners.record_feedback(partner, [report], via="native"))
+    assert withdrawal.error is None, withdrawal.error
+    assert feedback.error is None, feedback.error
+    assert feedback.result == (1, 0)
+    assert Case.objects.get(pk=case.pk).is_withdrawn

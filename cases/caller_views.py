@@ -21,6 +21,7 @@ from cases.consent import CONSENT_ITEMS, CONSENT_VERSION
 from cases.forms import CodeForm, SelfServiceForm, StatusForm
 from cases.models import Case, Item, normalise_code
 from cases.quotas import exceeded
+from hashing import signals
 from partners import withdrawals
 
 HOUR = 3600
@@ -72,6 +73,7 @@ def hash_files(request, code):
         "consent_items": CONSENT_ITEMS,
         "consent_version": CONSENT_VERSION,
         "max_items": settings.CALLER_MAX_ITEMS_PER_SUBMISSION,
+        "pdq_min_quality": signals.PDQ_MIN_QUALITY,
         "texts": caller_texts(),
     })
 

@@ -24,6 +24,36 @@ class ClockTime(models.Func):
         super().__init__()
 
 
+# --- Shareable (design rule 9): the one definition, in the three forms the code needs ---------------------------
+#
+# A bank hash, or a change of it, is shareable with partners when it is active (a case holds it), not under
+# review, and not a PDQ of known low quality. A PDQ with no quality came from a partner (callers' items always
+# carry one) and is shared only after a person approved it, which the review field already requires.
+
+
+def shareable(signal_type, status, review, quality):
+    """The rule on plain values: a bank row's, or a change's own (its signal type is its hash's)."""
+    low = signal_type == signals.PDQ.code and quality is not None and signals.is_low_quality(quality)
+    return status == BankHash.Status.ACTIVE and review == BankHash.Review.NONE and not low
+
+
+def shareable_q(state="", kind=""):
+    """The rule as a filter: `state` prefixes the status, review and quality fields, `kind` the signal type (a
+    BankChange's is its bank_hash's)."""
+    reliable = (~models.Q(**{f"{kind}signal_type": signals.PDQ.code})
+                | models.Q(**{f"{state}quality__gte": signals.PDQ_MIN_QUALITY})
+                | models.Q(**{f"{state}quality": None}))
+    return models.Q(**{f"{state}status": BankHash.Status.ACTIVE, f"{state}review": BankHash.Review.NONE}) & reliable
+
+
+def shareable_sql(state, kind):
+    """The rule as SQL, for queries that must be raw (statistics' walk): `state` is the alias of the row holding
+    status, review and quality (hashing_bankhash or hashing_bankchange), `kind` of the one holding signal_type."""
+    return (f"{state}.status = '{BankHash.Status.ACTIVE}' AND {state}.review = '{BankHash.Review.NONE}' "
+            f"AND ({kind}.signal_type <> '{signals.PDQ.code}' OR {state}.quality IS NULL "
+            f"OR {state}.quality >= {signals.PDQ_MIN_QUALITY:d})")
+
+
 class BankHashQuerySet(models.QuerySet):
     def active(self):
         return self.filter(status=BankHash.Status.ACTIVE)
@@ -33,8 +63,8 @@ class BankHashQuerySet(models.QuerySet):
         return self.filter(review=BankHash.Review.QUARANTINED)
 
     def shareable(self):
-        """What may go to partners: held by a case, not under review, and for PDQ of reliable quality (rule 9)."""
-        return self.filter(BankHash.shareable_q())
+        """What may go to partners now (shareable_q)."""
+        return self.filter(shareable_q())
 
 
 class BankHash(models.Model):
@@ -84,33 +114,20 @@ class BankHash(models.Model):
     def __str__(self):
         return f"{self.signal_type}:{self.value[:12]}…"
 
-    @staticmethod
-    def shareable_q(prefix=""):
-        # A PDQ with no quality came from a partner (callers' items always carry one) and is shared only after a
-        # person approved it, which the review field already requires.
-        reliable = models.Q(**{f"{prefix}signal_type": signals.PDQ.code,
-                               f"{prefix}quality__gte": signals.PDQ_MIN_QUALITY}) | models.Q(
-            **{f"{prefix}signal_type": signals.PDQ.code, f"{prefix}quality": None})
-        return (models.Q(**{f"{prefix}status": BankHash.Status.ACTIVE, f"{prefix}review": BankHash.Review.NONE})
-                & (reliable | ~models.Q(**{f"{prefix}signal_type": signals.PDQ.code})))
-
     @property
     def type(self):
         return signals.get(self.signal_type)
 
     @property
-    def is_low_quality(self):
-        """A PDQ whose quality is known and below the limit (unknown: a partner's, judged by a person)."""
-        return (self.signal_type == signals.PDQ.code and self.quality is not None
-                and signals.is_low_quality(self.quality))
-
-    @property
     def is_shareable(self):
-        return (self.status == self.Status.ACTIVE and self.review == self.Review.NONE
-                and not self.is_low_quality)
+        return shareable(self.signal_type, self.status, self.review, self.quality)
 
 
 class BankChangeQuerySet(models.QuerySet):
+    def shareable(self):
+        """Changes that left their hash shareable (shareable_q, on the change's own state)."""
+        return self.filter(shareable_q(kind="bank_hash__"))
+
     def settled(self):
         """Changes no running transaction can still slip beneath: written by transactions older than the oldest
         one still running (PostgreSQL's snapshot xmin). Read the watermark, then the rows: every transaction
@@ -159,9 +176,3 @@ class BankChange(models.Model):
 
     def __str__(self):
         return f"change {self.pk} of {self.bank_hash_id}"
-
-    @property
-    def is_shareable(self):
-        low = (self.bank_hash.signal_type == signals.PDQ.code and self.quality is not None
-               and signals.is_low_quality(self.quality))
-        return self.status == BankHash.Status.ACTIVE and self.review == BankHash.Review.NONE and not low

@@ -7,6 +7,7 @@ print them (see docs/hashing.md).
 import re
 from dataclasses import dataclass
 
+from django.db import models
 from django.utils.translation import gettext as _
 
 PDQ_MATCH_DISTANCE = 31  # Hamming distance at or below which two PDQ hashes match
@@ -71,6 +72,25 @@ def get(code):
     if isinstance(code, str) and code in BY_CODE:
         return BY_CODE[code]
     raise InvalidSignal(f"Unknown signal type {code!r}; expected one of {', '.join(BY_CODE)}.")
+
+
+# --- Carried by StopNCII: the one definition, in the three forms the code needs -------------------------------
+# The StopNCII exchange carries PDQ, and MD5 only as VideoMD5: where a video holds it (BankHash.video).
+
+
+def carried_by_stopncii(signal_type, video):
+    return signal_type == PDQ.code or (signal_type == MD5.code and bool(video))
+
+
+def carried_by_stopncii_q(prefix=""):
+    """As a filter on bank hashes (`prefix` "bank_hash__" from their changes)."""
+    return models.Q(**{f"{prefix}signal_type": PDQ.code}) | models.Q(**{f"{prefix}signal_type": MD5.code,
+                                                                       f"{prefix}video": True})
+
+
+def carried_by_stopncii_sql(alias):
+    """As SQL on a hashing_bankhash row under `alias`."""
+    return f"({alias}.signal_type = '{PDQ.code}' OR ({alias}.signal_type = '{MD5.code}' AND {alias}.video))"
 
 
 def from_stopncii(name):

@@ -11,10 +11,10 @@ from audit.actions import record
 from cases.actions import lock_cases_holding, log_event
 from cases.models import Case, CaseEvent, Notification
 from hashing import actions as bank
+from hashing import signals
 from hashing.models import BankChange, BankHash
 from ncii_portal.clientip import client_ip
-from partners import sandbox, stopncii
-from partners.feed import was_shared
+from partners import sandbox
 from partners.models import (
     ApiKey,
     Delivery,
@@ -214,16 +214,16 @@ def find_served_hash(partner, signal_type, value, *, stopncii=False):
     if not partner.wants(signal_type):
         return None
     bank_hash = BankHash.objects.filter(signal_type=signal_type, value=value).first()
-    if bank_hash is None or (stopncii and signal_type == "md5" and not bank_hash.video):
+    if bank_hash is None or (stopncii and not signals.carried_by_stopncii(signal_type, bank_hash.video)):
         return None
-    if not BankChange.objects.filter(was_shared(), bank_hash=bank_hash).exists():
+    if not BankChange.objects.shareable().filter(bank_hash=bank_hash).exists():
         return None
     return bank_hash
 
 
 def first_shared(bank_hash):
     """The change that first made `bank_hash` shareable (in feed order), or None."""
-    return BankChange.objects.filter(was_shared(), bank_hash=bank_hash).order_by("txid", "id").first()
+    return BankChange.objects.shareable().filter(bank_hash=bank_hash).order_by("txid", "id").first()
 
 
 def first_delivery(partner, first):
@@ -232,7 +232,7 @@ def first_delivery(partner, first):
     test holds the two to the same answer)."""
     handovers = Handover.objects.filter(partner=partner)
     times = [handovers.covering_position(first.txid, first.id).aggregate(at=Min("at"))["at"]]
-    if BankChange.objects.filter(stopncii.carried(), pk=first.pk).exists():
+    if signals.carried_by_stopncii(first.bank_hash.signal_type, first.bank_hash.video):
         times.append(handovers.covering_time(first.at, first.id).aggregate(at=Min("at"))["at"])
     return min((t for t in times if t is not None), default=None)
 

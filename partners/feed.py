@@ -2,11 +2,11 @@
 have. Reads hashing; hashing knows nothing of partners."""
 
 from django.core import signing
-from django.db.models import CharField, F, Func, Q
+from django.db.models import CharField, F, Func
 
 from hashing import signals
-from hashing.models import BankChange, BankHash
-from partners.models import Partner
+from hashing.models import BankChange, shareable
+from partners.models import FeedPosition, Outcome, Partner
 
 CURSOR_SALT = "partners.feed.cursor"
 # A change's time as ISO 8601 in UTC, e.g. 2026-11-27T10:00:00.123456+00:00.
@@ -30,14 +30,6 @@ def decode_cursor(cursor):
         raise ValueError("This cursor was not issued by this feed; start again without one.") from None
 
 
-def was_shared():
-    """A change that left the hash shareable (checked on the change's own columns)."""
-    reliable = Q(bank_hash__signal_type=signals.PDQ.code, quality__gte=signals.PDQ_MIN_QUALITY) | Q(
-        bank_hash__signal_type=signals.PDQ.code, quality=None)  # a partner's, approved by a person
-    return (Q(status=BankHash.Status.ACTIVE, review=BankHash.Review.NONE)
-            & (reliable | ~Q(bank_hash__signal_type=signals.PDQ.code)))
-
-
 def page(partner, position=START, limit=1000, seen=START):
     """(records, next position, has_more) for `partner` after `position`.
 
@@ -48,22 +40,21 @@ def page(partner, position=START, limit=1000, seen=START):
     mentioned, and a partner starting fresh is not told of hashes withdrawn before it arrived.
     """
     changes = BankChange.objects.settled().after(*position)
-    if partner.signal_types:
-        changes = changes.filter(bank_hash__signal_type__in=partner.signal_types)
+    changes = changes.filter(partner.wants_q("bank_hash__"))
     # Plain tuples, not model instances, and times as ISO text from the database: a full sync reads every change
     # once, and objects and datetimes cost most of it.
     rows = list(changes.annotate(updated=ISO_UTC).values_list(
         "txid", "id", "updated", "bank_hash_id", *(f"bank_hash__{f}" for f in FIELDS))[:limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
-    flags = [shareable(*row[4:]) for row in rows]
+    flags = [shareable(*row[4:8]) for row in rows]
     unshareable = {row[3] for row, shared in zip(rows, flags, strict=True) if not shared}
-    once_shared = set(BankChange.objects.filter(was_shared(), bank_hash_id__any=unshareable)
+    once_shared = set(BankChange.objects.shareable().filter(bank_hash_id__any=unshareable)
                       .extra(where=["(hashing_bankchange.txid, hashing_bankchange.id) <= (%s, %s)"],  # noqa: S610
                              params=list(max(position, tuple(seen))))
                       .values_list("bank_hash_id", flat=True).distinct()) if unshareable else set()
     latest = {}
-    for (_txid, _id, updated, hash_id, signal_type, value, _status, _review, quality, video), shared in zip(
+    for (_txid, _id, updated, hash_id, signal_type, _status, _review, quality, value, video), shared in zip(
             rows, flags, strict=True):
         if shared:
             told = "active"
@@ -84,43 +75,60 @@ def page(partner, position=START, limit=1000, seen=START):
     return list(latest.values()), next_position, has_more
 
 
-FIELDS = ("signal_type", "value", "status", "review", "quality", "video")
-
-
-def shareable(signal_type, _value, status, review, quality, _video):
-    """BankHash.is_shareable, on the row's values."""
-    low = signal_type == signals.PDQ.code and quality is not None and signals.is_low_quality(quality)
-    return status == BankHash.Status.ACTIVE and review == BankHash.Review.NONE and not low
+# A bank row's fields as the feeds read them: the first four are hashing.models.shareable's arguments.
+FIELDS = ("signal_type", "status", "review", "quality", "value", "video")
 
 
 def behind(partner, position):
     """How many settled changes of the types this partner takes lie after `position`: its records still to fetch
     (a hash changed twice counts twice)."""
     changes = BankChange.objects.settled().after(*position)
-    if partner.signal_types:
-        changes = changes.filter(bank_hash__signal_type__in=partner.signal_types)
+    changes = changes.filter(partner.wants_q("bank_hash__"))
     return changes.count()
 
 
-# A bank hash some partner owed withdrawals (not offboarded: Partner.objects.owed_withdrawals; a suspended one
-# counts) has not been told of as it is now: a change of it lies beyond that partner's stored position (native
-# cursor or what push delivered; StopNCII checkpoint, for hashes that feed carries), of a type the partner takes,
-# and the partner has not acknowledged this withdrawal (an earlier one's acknowledgement predates the row's last
-# change). A partner that never fetched was never sent it; one set to push is counted from its webhook's creation.
-# (Tables: partners.FeedPosition, Partner, Outcome; BankChange.)
-UNHEARD = f"""EXISTS (
-    SELECT 1 FROM partners_feedposition p JOIN partners_partner pa ON pa.id = p.partner_id
-      AND pa.state <> '{Partner.State.OFFBOARDED}'
-    WHERE (pa.signal_types = '[]'::jsonb OR jsonb_exists(pa.signal_types, hashing_bankhash.signal_type))
-      AND (p.feed IN ('native', 'push')
-           OR (p.feed = 'stopncii' AND (hashing_bankhash.signal_type = 'pdq' OR hashing_bankhash.video)))
-      AND EXISTS (SELECT 1 FROM hashing_bankchange c WHERE c.bank_hash_id = hashing_bankhash.id
-                  AND CASE WHEN p.feed IN ('native', 'push')
-                           THEN p.txid IS NULL OR (c.txid, c.id) > (p.txid, p.change_id)
-                           ELSE p.checkpoint IS NULL OR c.at >= p.checkpoint END)
-      AND NOT EXISTS (SELECT 1 FROM partners_outcome o WHERE o.partner_id = p.partner_id
-                      AND o.bank_hash_id = hashing_bankhash.id AND o.value IN ('Withdrawn', 'Deleted')
-                      AND o.acted_at >= hashing_bankhash.changed))"""  # noqa: S608 (a constant)
+# --- Told of a withdrawal: the one definition, as SQL on a hashing_bankhash row ----------------------------------
+#
+# A partner (a partners_partner row under `pa`) has been told of a bank hash as it is now unless it takes the
+# hash's type, one of its feeds that carries the hash stands before the hash's last change (native cursor or what
+# push delivered, in (transaction, change) order; StopNCII checkpoint, in time), and it has not acknowledged this
+# withdrawal (an earlier one's acknowledgement predates the row's last change). A partner that never fetched was
+# never sent it; one set to push is counted from its webhook's creation. Retention waits on it for every partner
+# owed withdrawals; the case page and the caller's status page show it per partner.
+
+
+def acknowledged_sql(partner):
+    """`partner` (an SQL expression for its id) acknowledged this withdrawal of the hash."""
+    values = ", ".join(f"'{value}'" for value in Outcome.ACKNOWLEDGED)
+    return f"""EXISTS (SELECT 1 FROM partners_outcome o WHERE o.partner_id = {partner}
+        AND o.bank_hash_id = hashing_bankhash.id AND o.value IN ({values})
+        AND o.acted_at >= hashing_bankhash.changed)"""  # noqa: S608 (constants)
+
+
+UNTOLD = f"""{Partner.wants_sql("pa")}
+    AND EXISTS (SELECT 1 FROM partners_feedposition p WHERE p.partner_id = pa.id
+        AND (p.feed IN ('{FeedPosition.Feed.NATIVE}', '{FeedPosition.Feed.PUSH}')
+             OR (p.feed = '{FeedPosition.Feed.STOPNCII}' AND {signals.carried_by_stopncii_sql("hashing_bankhash")}))
+        AND EXISTS (SELECT 1 FROM hashing_bankchange c WHERE c.bank_hash_id = hashing_bankhash.id
+                    AND CASE WHEN p.feed = '{FeedPosition.Feed.STOPNCII}'
+                             THEN p.checkpoint IS NULL OR c.at >= p.checkpoint
+                             ELSE p.txid IS NULL OR (c.txid, c.id) > (p.txid, p.change_id) END))
+    AND NOT {acknowledged_sql("pa.id")}"""  # noqa: S608 (constants)
+# Some partner owed withdrawals (not offboarded: Partner.objects.owed_withdrawals) has not been told.
+UNHEARD = f"""EXISTS (SELECT 1 FROM partners_partner pa
+    WHERE pa.state <> '{Partner.State.OFFBOARDED}' AND {UNTOLD})"""  # noqa: S608 (constants)
+# The partner whose id is the query's parameter has not been told.
+UNTOLD_BY = f"EXISTS (SELECT 1 FROM partners_partner pa WHERE pa.id = %s AND {UNTOLD})"  # noqa: S608
+
+
+def told_by(partner, bank_hashes):
+    """Of these bank hashes (a queryset), those `partner` has been told of as they are now."""
+    return bank_hashes.extra(where=[f"NOT {UNTOLD_BY}"], params=[partner.pk])  # noqa: S610
+
+
+def acknowledged_by(partner, bank_hashes):
+    """Of these bank hashes, those whose withdrawal `partner` acknowledged."""
+    return bank_hashes.extra(where=[acknowledged_sql("%s")], params=[partner.pk])  # noqa: S610
 
 
 def heard_by_every_partner(bank_hashes):

@@ -83,7 +83,18 @@ class Partner(models.Model):
         return all(getattr(self, field) for field, _label in self.CHECKLIST)
 
     def wants(self, signal_type):
+        """It takes this signal type (no list: every type)."""
         return not self.signal_types or signal_type in self.signal_types
+
+    def wants_q(self, prefix=""):
+        """`wants` as a filter on bank hashes (`prefix` "bank_hash__" from their changes)."""
+        return models.Q(**{f"{prefix}signal_type__in": self.signal_types}) if self.signal_types else models.Q()
+
+    @staticmethod
+    def wants_sql(alias):
+        """`wants` as SQL, for a partners_partner row under `alias` and a hashing_bankhash row."""
+        return (f"({alias}.signal_types = '[]'::jsonb "
+                f"OR jsonb_exists({alias}.signal_types, hashing_bankhash.signal_type))")
 
 
 class PartnerContact(models.Model):
@@ -366,7 +377,7 @@ class HandoverQuerySet(models.QuerySet):
 
     def covering_time(self, at, change_id):
         """StopNCII pages: each covers, in (time, change) order, from its sync's start up to its last change. Only
-        for changes that feed carries (partners.stopncii.carried)."""
+        for changes that feed carries (hashing.signals.carried_by_stopncii)."""
         return self.filter(feed=FeedPosition.Feed.STOPNCII).filter(
             models.Q(change_from=None) | models.Q(change_from__lte=at)).filter(
             models.Q(change_at__gt=at) | models.Q(change_at=at, change_id__gte=change_id))

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.core import signing
 from django.db import connection
-from django.db.models import BigIntegerField, Exists, F, Func, OuterRef, Q
+from django.db.models import BigIntegerField, Exists, F, Func, OuterRef
 
 from cases.models import Case, Item
 from hashing import signals
-from hashing.models import BankChange
+from hashing.models import BankChange, shareable
 from partners import feed
 from partners.models import Handover, Outcome
 
@@ -45,12 +45,6 @@ def horizon():
     return int(min(now, oldest or now).timestamp())
 
 
-def carried():
-    """Bank hashes this API carries: PDQ, and MD5 held by a video."""
-    return Q(bank_hash__signal_type=signals.PDQ.code) | Q(bank_hash__signal_type=signals.MD5.code,
-                                                           bank_hash__video=True)
-
-
 def pseudonym(partner, case_id):
     """A case number for this partner only: stable, and useless anywhere else (never the case reference)."""
     key = settings.CASE_PSEUDONYM_SECRET.encode()
@@ -77,9 +71,9 @@ def fetch(partner, *, start, page_size, token=""):
         limit_second, after_at, after_id = horizon(), None, 0
     start_at = datetime.fromtimestamp(start, UTC)
     end_at = datetime.fromtimestamp(limit_second, UTC)
-    changes = BankChange.objects.filter(carried(), at__gte=start_at, at__lt=end_at).order_by("at", "id")
-    if partner.signal_types:
-        changes = changes.filter(bank_hash__signal_type__in=partner.signal_types)
+    changes = BankChange.objects.filter(signals.carried_by_stopncii_q("bank_hash__"), at__gte=start_at,
+                                        at__lt=end_at).order_by("at", "id")
+    changes = changes.filter(partner.wants_q("bank_hash__"))
     if after_at is not None:
         changes = changes.after_time(after_at, after_id)
     # Plain tuples, not model instances, and times as whole microseconds (datetimes cost more to load than the
@@ -109,7 +103,7 @@ def could_have(partner, hash_ids, *, start_at, after=None):
     handed in that second, and withdrawn since, is told as withdrawn however the restart's start compares."""
     if not hash_ids:
         return set()
-    shared = BankChange.objects.filter(feed.was_shared(), bank_hash_id__any=hash_ids)
+    shared = BankChange.objects.shareable().filter(bank_hash_id__any=hash_ids)
     if after is None:
         earlier = shared.filter(at__lt=start_at)
     else:
@@ -123,7 +117,7 @@ def could_have(partner, hash_ids, *, start_at, after=None):
 def records_for(partner, rows, *, start_at, after=None):
     """Records for (microseconds, change id, bank hash id, *feed.FIELDS) rows: each hash once, as it is now."""
     hash_ids = {row[2] for row in rows}
-    unshareable = {row[2] for row in rows if not feed.shareable(*row[3:])}
+    unshareable = {row[2] for row in rows if not shareable(*row[3:7])}
     # A withdrawal is told only to a reader that could have had the hash.
     once_shared = could_have(partner, unshareable, start_at=start_at, after=after)
     own = {}  # the requesting partner's own latest report per hash, and no one else's
@@ -139,8 +133,8 @@ def records_for(partner, rows, *, start_at, after=None):
             names[case_id] = pseudonym(partner, case_id)
         cases.setdefault(hash_id, {})[names[case_id]] = STATUS[status in Case.HOLDING]
     latest = {}
-    for micros, _id, hash_id, signal_type, value, status, review, quality, video in rows:
-        shared = feed.shareable(signal_type, value, status, review, quality, video)
+    for micros, _id, hash_id, signal_type, status, review, quality, value, _video in rows:
+        shared = shareable(signal_type, status, review, quality)
         if not shared and hash_id not in once_shared:
             continue  # never shared (e.g. PDQ of low quality): nothing to tell
         latest.pop(hash_id, None)
@@ -157,7 +151,6 @@ def records_for(partner, rows, *, start_at, after=None):
 
 def behind(partner, checkpoint):
     """How many changes this API carries are timed at or after the partner's stored checkpoint."""
-    changes = BankChange.objects.filter(carried(), at__gte=checkpoint)
-    if partner.signal_types:
-        changes = changes.filter(bank_hash__signal_type__in=partner.signal_types)
+    changes = BankChange.objects.filter(signals.carried_by_stopncii_q("bank_hash__"), at__gte=checkpoint)
+    changes = changes.filter(partner.wants_q("bank_hash__"))
     return changes.count()

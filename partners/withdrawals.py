@@ -1,57 +1,34 @@
 """Whether a case's withdrawal has reached each partner that must hear of it (live, or suspended after it
 received hashes): for the case page and the caller's status page.
 
-"Told": the partner has had every withdrawn hash of the case as it is now, by push (delivered) or by a fetch
-(native cursor, or StopNCII checkpoint for the hashes that feed carries) past the withdrawal, or it acknowledged.
-"Acknowledged": it confirmed applying the withdrawal (native acknowledgement, StopNCII Withdrawn/Deleted
-feedback, or a 2xx to a withdrawal webhook where it counts so). A partner that never fetched nor was pushed to
-never had the hashes, so has nothing to drop.
+"Told" and "acknowledged" are partners.feed's definitions (the ones retention waits on). A partner that never
+fetched nor was pushed to never had the hashes, so has nothing to drop.
 """
 
-from hashing.models import BankChange, BankHash
-from partners.models import FeedPosition, Outcome, Partner
-
-
-def carried_by_stopncii(bank_hash):
-    return bank_hash.signal_type == "pdq" or (bank_hash.signal_type == "md5" and bank_hash.video)
-
-
-def told(bank_hash, last, positions):
-    for feed in (FeedPosition.Feed.NATIVE, FeedPosition.Feed.PUSH):
-        position = positions.get(feed)
-        if position and position.txid is not None and (position.txid, position.change_id) >= (last.txid, last.id):
-            return True
-    position = positions.get(FeedPosition.Feed.STOPNCII)
-    return bool(position and position.checkpoint and carried_by_stopncii(bank_hash) and position.checkpoint > last.at)
+from hashing.models import BankHash, shareable_q
+from partners.feed import acknowledged_by, told_by
+from partners.models import FeedPosition, Partner
 
 
 def reach(case):
     """[{"partner", "state", "hashes", "told", "acknowledged", "receives"}] per partner owed withdrawals that is
     live or received hashes, for the case's hashes that are withdrawn now (a hash another case still holds stays
     shared: there is nothing to tell of it). A suspended partner is told when it comes back."""
-    withdrawn = [h for h in BankHash.objects.filter(items__case=case).distinct() if not h.is_shareable]
-    if not withdrawn:
+    withdrawn = BankHash.objects.filter(pk__in=BankHash.objects.filter(items__case=case).exclude(shareable_q()))
+    if not withdrawn.exists():
         return []
-    last = {}
-    for change in BankChange.objects.filter(bank_hash__in=withdrawn).order_by("bank_hash_id", "txid", "id"):
-        last[change.bank_hash_id] = change
-    changed = {h.pk: h.changed for h in withdrawn}  # an acknowledgement of this withdrawal, not an earlier one
-    acknowledged = {(partner_id, hash_id) for partner_id, hash_id, acted_at in Outcome.objects.filter(
-        bank_hash__in=withdrawn, value__in=Outcome.ACKNOWLEDGED).values_list("partner_id", "bank_hash_id", "acted_at")
-        if acted_at >= changed[hash_id]}
     rows = []
     for partner in Partner.objects.owed_withdrawals().prefetch_related("feed_positions").order_by("name"):
-        positions = {p.feed: p for p in partner.feed_positions.all() if p.feed != FeedPosition.Feed.SANDBOX}
+        positions = [p for p in partner.feed_positions.all() if p.feed != FeedPosition.Feed.SANDBOX]
         if not positions and partner.state != Partner.State.LIVE:
             continue  # never received anything, and is not live: not a partner of this helpline's hashes yet
-        hashes = [h for h in withdrawn if partner.wants(h.signal_type)]
-        acks = [h for h in hashes if (partner.pk, h.pk) in acknowledged]
+        hashes = withdrawn.filter(partner.wants_q())
         rows.append({
             "partner": partner.name,
             "state": partner.get_state_display(),
-            "hashes": len(hashes),
-            "told": sum(1 for h in hashes if (partner.pk, h.pk) in acknowledged or told(h, last[h.pk], positions)),
-            "acknowledged": len(acks),
+            "hashes": hashes.count(),
+            "told": told_by(partner, hashes).count(),
+            "acknowledged": acknowledged_by(partner, hashes).count(),
             "receives": bool(positions),
         })
     return rows

@@ -13,7 +13,6 @@ from django.db.models import Count, Min, Q
 
 from cases.models import Case, Contact, Item, Referral
 from hashing.models import BankChange, BankHash
-from partners.feed import was_shared
 from partners.models import FeedPosition, Handover, Outcome, Partner
 from stats import bins
 
@@ -79,7 +78,7 @@ def first_reports(partner_ids):
 def first_shareable_changes():
     """{bank hash: its first change that left it shareable} (the change a feed hands over as "active")."""
     first = {}
-    for change in BankChange.objects.filter(was_shared()).select_related("bank_hash").order_by("txid", "id"):
+    for change in BankChange.objects.shareable().select_related("bank_hash").order_by("txid", "id"):
         first.setdefault(change.bank_hash_id, change)
     return first
 

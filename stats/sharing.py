@@ -23,6 +23,7 @@ from django.db import connection
 from django.utils import timezone
 
 from hashing import signals
+from hashing.models import shareable_sql
 from partners.models import FeedPosition, Handover
 from stats.models import HandoverShare
 
@@ -31,11 +32,10 @@ START_OF_TIME = (datetime.min.replace(tzinfo=UTC), 0)  # before every (time, cha
 
 First = namedtuple("First", "hash_id position key signal_type carried")
 
-SHAREABLE = f"""c.status = 'active' AND c.review = ''
-    AND (h.signal_type <> 'pdq' OR c.quality IS NULL OR c.quality >= {signals.PDQ_MIN_QUALITY})"""
+SHAREABLE = shareable_sql("c", "h")  # noqa: S608 (constant SQL)
 FIRSTS = f"""
     SELECT c.bank_hash_id, c.txid, c.id, c.at, h.signal_type,
-           (h.signal_type = 'pdq' OR (h.signal_type = 'md5' AND h.video))
+           {signals.carried_by_stopncii_sql("h")}
     FROM hashing_bankchange c JOIN hashing_bankhash h ON h.id = c.bank_hash_id
     WHERE {SHAREABLE} AND {{where}}
       AND NOT EXISTS (SELECT 1 FROM hashing_bankchange e WHERE e.bank_hash_id = c.bank_hash_id

@@ -75,8 +75,31 @@ def test_low_quality_pdq_is_never_shareable(db):
     paused = actions.set_review(actions.bank_signal("md5", "e" * 32), BankHash.Review.PAUSED)
     shareable = set(BankHash.objects.shareable())
     assert shareable == {good, md5}
-    assert low.is_low_quality and low not in shareable and withdrawn not in shareable and paused not in shareable
+    assert low not in shareable and withdrawn not in shareable and paused not in shareable
     assert [h.is_shareable for h in (low, good, md5, withdrawn, paused)] == [False, True, True, False, False]
+
+
+def test_the_shareable_rule_gives_one_answer_in_each_of_its_forms(db):
+    """hashing.models.shareable: the predicate, the filter (on bank rows and on changes) and the SQL."""
+    from django.db import connection
+
+    from hashing.models import BankChange, shareable, shareable_sql
+
+    rows = [actions.bank_signal("pdq", f"{n:064x}", quality=quality) for n, quality in
+            enumerate((None, 0, 49, 50, 100), start=1)]
+    rows += [actions.bank_signal("md5", "c" * 32), actions.bank_signal("phash", "d" * 16)]
+    rows.append(actions.set_status(actions.bank_signal("md5", "e" * 32), BankHash.Status.WITHDRAWN))
+    for review in BankHash.Review.values[1:]:
+        rows.append(actions.set_review(actions.bank_signal("md5", f"{len(rows):032x}"), review))
+    predicate = {h.pk for h in rows if shareable(h.signal_type, h.status, h.review, h.quality)}
+    assert {h.pk for h in rows if h.quality is not None and h.quality < 50} & predicate == set()
+    assert set(BankHash.objects.shareable().values_list("pk", flat=True)) == predicate
+    latest = {c.bank_hash_id: c.pk for c in BankChange.objects.order_by("txid", "id")}
+    assert {c.bank_hash_id for c in BankChange.objects.shareable() if latest[c.bank_hash_id] == c.pk} == predicate
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT h.id FROM hashing_bankhash h WHERE {shareable_sql('h', 'h')}")  # noqa: S608
+        assert {pk for (pk,) in cursor.fetchall()} == predicate
+    assert len(predicate) == 5  # quality unknown, 50, 100, an MD5, a pHash
 
 
 def run_in_thread(target):

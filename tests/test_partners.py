@@ -345,17 +345,6 @@ def test_each_key_is_rate_limited_with_retry_after(db, settings):
     assert fine.status_code == 200  # per key
 
 
-def test_the_feeds_shareable_rule_is_the_banks():
-    from itertools import product
-
-    from partners.feed import shareable
-
-    for signal_type, status, review, quality in product(["pdq", "md5", "phash"], BankHash.Status.values,
-                                                        BankHash.Review.values, [None, 10, 49, 50, 90]):
-        row = BankHash(signal_type=signal_type, value="a", status=status, review=review, quality=quality)
-        assert shareable(signal_type, "a", status, review, quality, False) == row.is_shareable
-
-
 @pytest.mark.parametrize(("method", "path", "status"), [
     ("post", "/api/v1/hashes", 405),
     ("get", "/api/v1/feedback", 405),

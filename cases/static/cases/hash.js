@@ -11,6 +11,7 @@ const send = document.getElementById("send");
 const status = document.getElementById("files-status");
 const sendError = document.getElementById("send-error");
 const maxItems = Number(root.dataset.maxItems);
+const pdqMinQuality = Number(root.dataset.pdqMinQuality); // hashing.signals.PDQ_MIN_QUALITY: weaker is not shared
 const csrfToken = document.querySelector("#csrf input[name=csrfmiddlewaretoken]").value;
 const english = document.documentElement.lang.startsWith("en");
 
@@ -66,7 +67,7 @@ function describe(entry) {
   const { result } = entry;
   const kind = texts[`kind_${result.kind}`] || result.kind;
   if (result.warning) return { text: `${kind}: ${english ? result.warning : texts.unreadable}`, warn: true };
-  if (result.kind === "image" && result.pdqQuality < 50) {
+  if (result.kind === "image" && result.pdqQuality < pdqMinQuality) {
     return { text: `${kind}: ${fmt(texts.low_quality, { quality: result.pdqQuality })}`, warn: true };
   }
   return { text: `${kind}: ${texts.ready}`, warn: false };

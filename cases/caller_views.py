@@ -22,7 +22,6 @@ from cases.forms import CodeForm, SelfServiceForm, StatusForm
 from cases.models import Case, Item, normalise_code
 from cases.quotas import exceeded
 from hashing import signals
-from partners import withdrawals
 
 HOUR = 3600
 STATUS_SESSION_KEY = "caller_case"
@@ -204,8 +203,6 @@ def case_status(request):
     if case is None:
         return redirect("caller:status")
     return render(request, "caller/case.html", {"case": case, "counts": case.item_counts(),
-                                                "partners": case.partner_counts(),
-                                                "withdrawal": withdrawals.summary(case) if case.is_withdrawn else None,
                                                 "items": case.items.with_sharing(), "kinds": Item.Kind})
 
 

@@ -182,23 +182,6 @@ class Case(models.Model):
     def is_locked(self, now=None):
         return self.locked_until is not None and self.locked_until > (now or timezone.now())
 
-    def partner_reports(self):
-        """[(partner name, outcome value, reports)] on this case's hashes, in one query."""
-        from partners.models import Outcome
-
-        return list(Outcome.objects.filter(bank_hash__items__case=self).values_list("partner__name", "value")
-                    .annotate(n=models.Count("id", distinct=True)).order_by("partner__name", "value"))
-
-    def partner_counts(self):
-        """{"matched": partners that matched any of its hashes, "removed": partners that blocked or removed}."""
-        from partners.models import Outcome
-
-        reports = Outcome.objects.filter(bank_hash__items__case=self)
-        return {
-            "matched": reports.filter(value__in=Outcome.MATCHED).values("partner").distinct().count(),
-            "removed": reports.filter(value__in=Outcome.ACTIONED).values("partner").distinct().count(),
-        }
-
     def item_counts(self):
         """{kind: count} of this case's items, with every kind present."""
         counts = dict.fromkeys(Item.Kind.values, 0)

@@ -31,7 +31,6 @@ from cases.models import (
     grouped,
     normalise_code,
 )
-from partners import withdrawals
 from staff import roles
 from staff.decorators import passive, role_required
 from staff.models import User
@@ -198,8 +197,6 @@ def case_page(request, case, *, status=200, error=None, new_link=None):
         "evidence_states": CaseEvidence.State.choices,
         "notes": case.notes.select_related("author"),
         "events": case.events.select_related("actor", "note"),
-        "partner_reports": case.partner_reports(),
-        "withdrawal_reach": withdrawals.reach(case) if case.is_withdrawn else [],
         "links": case.links.all()[:10],
         "moves": [(move, Case.MOVE_REASONS.get(move, [])) for move, sources in Case.MOVES.items()
                   if case.status in sources],

@@ -5,6 +5,7 @@ change status lock the row first (select_for_update), so concurrent changes seri
 """
 
 from django.db import IntegrityError, transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from hashing import signals
@@ -71,19 +72,13 @@ def record_change(bank_hash, **fields):
     log_change(bank_hash)
 
 
-# Called once a transaction that changed the bank has committed. Partners' push registers here (PartnersConfig);
-# hashing knows nothing of partners. Listeners only ask for work to be done: the log itself is the record.
-AFTER_COMMIT = []
-
-
-def changes_committed():
-    for listener in AFTER_COMMIT:
-        listener()
+# Sent once a transaction that changed the bank has committed (once per change: receivers collapse repeats).
+# Partners' push receives it (PartnersConfig.ready); hashing knows nothing of partners. Receivers only ask for
+# work to be done: the change log itself is the record, and beat re-drives whatever a receiver misses.
+bank_changed = Signal()
 
 
 def log_change(bank_hash):
-    connection = transaction.get_connection()
-    if not any(entry[1] is changes_committed for entry in connection.run_on_commit):  # once per transaction
-        transaction.on_commit(changes_committed, robust=True)
+    transaction.on_commit(lambda: bank_changed.send(sender=BankHash), robust=True)
     return BankChange.objects.create(bank_hash=bank_hash, status=bank_hash.status, review=bank_hash.review,
                                      quality=bank_hash.quality, video=bank_hash.video)

@@ -465,6 +465,11 @@ def ask(task, *args, countdown=0):
 SOON = "partners.push.soon"  # set while a round is asked for and has not started yet
 
 
+def on_bank_changed(sender, **kwargs):
+    """hashing.actions.bank_changed: a change to the bank has committed."""
+    soon()
+
+
 def soon():
     """After a bank change commits: ask for a push round in PUSH_BATCH_WAIT, once however many changes commit
     meanwhile (the round clears the mark as it starts, so a later commit asks again). The change is safe in the

@@ -1,13 +1,31 @@
-"""Whether a case's withdrawal has reached each partner that must hear of it (live, or suspended after it
-received hashes): for the case page and the caller's status page.
+"""A case as partners saw it, for the case page and the caller's status page (through partners' template tags,
+so that cases never reads partners): what they reported on its hashes, and whether its withdrawal has reached
+each partner that must hear of it (live, or suspended after it received hashes).
 
 "Told" and "acknowledged" are partners.feed's definitions (the ones retention waits on). A partner that never
 fetched nor was pushed to never had the hashes, so has nothing to drop.
 """
 
+from django.db.models import Count
+
 from hashing.models import BankHash, shareable_q
 from partners.feed import acknowledged_by, told_by
-from partners.models import FeedPosition, Partner
+from partners.models import FeedPosition, Outcome, Partner
+
+
+def reports(case):
+    """[(partner name, outcome value, reports)] on this case's hashes, in one query."""
+    return list(Outcome.objects.filter(bank_hash__items__case=case).values_list("partner__name", "value")
+                .annotate(n=Count("id", distinct=True)).order_by("partner__name", "value"))
+
+
+def counts(case):
+    """{"matched": partners that matched any of its hashes, "removed": partners that blocked or removed}."""
+    outcomes = Outcome.objects.filter(bank_hash__items__case=case)
+    return {
+        "matched": outcomes.filter(value__in=Outcome.MATCHED).values("partner").distinct().count(),
+        "removed": outcomes.filter(value__in=Outcome.ACTIONED).values("partner").distinct().count(),
+    }
 
 
 def reach(case):

@@ -157,7 +157,7 @@ class Case(models.Model):
     consented_at = models.DateTimeField(null=True, blank=True)
     created = models.DateTimeField(default=timezone.now, db_index=True)
     withdrawn_at = models.DateTimeField(null=True, blank=True)
-    # When it was withdrawn or closed (cleared on reopening): retention counts from here (cases.retention).
+    # When it was withdrawn or closed (cleared on reopening): retention counts from here (ncii_portal.retention).
     ended_at = models.DateTimeField(null=True, blank=True, db_index=True)
 
     class Meta:

@@ -166,9 +166,10 @@ if CELERY_BROKER_URL.startswith("filesystem") and not OFFLINE_COMMAND:
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TIMEZONE = os.environ.get("TIME_ZONE", "Europe/London")
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
+CELERY_IMPORTS = ["ncii_portal.tasks"]  # the project's own jobs (autodiscovery looks only in the apps)
 CELERY_BEAT_SCHEDULE = {
-    "apply-retention": {"task": "cases.tasks.apply_retention", "schedule": 24 * 3600},
-    "clear-expired-sessions": {"task": "cases.tasks.clear_expired_sessions", "schedule": 24 * 3600},
+    "apply-retention": {"task": "ncii_portal.tasks.apply_retention", "schedule": 24 * 3600},
+    "clear-expired-sessions": {"task": "ncii_portal.tasks.clear_expired_sessions", "schedule": 24 * 3600},
 }
 # Purging audit rows needs DELETE, which only the owner role has in production (docs/operations.md): there the
 # operator schedules `manage.py purge_audit` as the owner, and beat would only fail. In development one role owns
@@ -285,7 +286,7 @@ WEBHOOK_ALLOW_LOOPBACK = env_bool("WEBHOOK_ALLOW_LOOPBACK", DEBUG)
 # Where the caller pages' quick-exit button leaves to: a neutral, everyday site.
 QUICK_EXIT_URL = os.environ.get("QUICK_EXIT_URL", "https://www.bbc.co.uk/weather")
 
-# Retention per data class (docs/privacy.md), carried out daily by cases.tasks.apply_retention.
+# Retention per data class (docs/privacy.md), carried out daily by ncii_portal.tasks.apply_retention.
 RETENTION_NOTES_DAYS = int(os.environ.get("RETENTION_NOTES_DAYS", 365))  # free text, after the case ends
 RETENTION_CONTACT_ANSWERS_DAYS = int(os.environ.get("RETENTION_CONTACT_ANSWERS_DAYS", 730))
 # A withdrawn case's items, and bank hashes no case holds: long enough for every partner to hear of it.

@@ -24,10 +24,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from cases import actions as cases
-from cases import retention
 from cases.models import Case
 from hashing import actions as bank
 from hashing.models import BankHash
+from ncii_portal import retention
 from partners import actions, push, withdrawals
 from partners.feed import heard_by_every_partner
 from partners.models import Delivery, Partner

@@ -224,8 +224,8 @@ def test_retention_waits_for_a_push_partner_whose_batches_are_parked(transaction
     from django.utils import timezone
 
     from cases import actions as cases
-    from cases import retention
     from hashing.models import BankHash
+    from ncii_portal import retention
 
     partner_server = receiver(answers=[503])
     partner = live_partner()

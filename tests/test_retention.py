@@ -11,10 +11,11 @@ from audit.actions import record
 from audit.models import AuditClientIP, AuditEvent, AuditNote
 from audit.purge import purge_expired_events
 from audit.tasks import purge_expired_events as purge_task
-from cases import actions, retention
+from cases import actions
 from cases.models import Case, CaseEvent, CaseEvidence, CaseNote, Contact, Item, Referral
-from cases.tasks import apply_retention
 from hashing.models import BankHash
+from ncii_portal import retention
+from ncii_portal.tasks import apply_retention
 from tests.calls import ensure_checklist, image, issue_code, open_case, submit, video
 from tests.conftest import make_staff, wait_for
 

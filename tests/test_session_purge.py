@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from cases.access import GRANTS_SESSION_KEY
 from cases.caller_views import STATUS_SESSION_KEY
-from cases.tasks import clear_expired_sessions
+from ncii_portal.tasks import clear_expired_sessions
 from tests.calls import image, issue_code, open_case, submit
 from tests.conftest import make_staff, signed_in_client, wait_for
 

@@ -1,8 +1,10 @@
+"""Beat's daily jobs that span every app: thin, the work is in ncii_portal.retention."""
+
 import logging
 
 from celery import shared_task
 
-from cases import retention
+from ncii_portal import retention
 
 logger = logging.getLogger(__name__)
 

@@ -1,9 +1,10 @@
 """Retention, per data class (docs/privacy.md): what is removed, when, and what survives as anonymous counts.
 
-Run daily by beat (cases.tasks.apply_retention) under the runtime role: nothing here deletes audit rows, which
-only the owner's `purge_audit` may do. What survives every purge, for statistics: case rows (status, abuse type,
-dates), contact rows (channel, outcome, dates) and their referrals (service, status), and the timeline's events,
-which hold counts and codes, never free text.
+A policy over every app (cases, the bank, partners' deliveries, audit notes, sessions), so it lives in the project
+package, which may see them all; no app imports it. Run daily by beat (ncii_portal.tasks.apply_retention) under
+the runtime role: nothing here deletes audit rows, which only the owner's `purge_audit` may do. What survives
+every purge, for statistics: case rows (status, abuse type, dates), contact rows (channel, outcome, dates) and
+their referrals (service, status), and the timeline's events, which hold counts and codes, never free text.
 """
 
 from datetime import timedelta
@@ -85,5 +86,5 @@ def apply(now=None):
 def clear_expired_sessions():
     """Sessions past their expiry date, removed as Django's `clearsessions` does, for whichever SESSION_ENGINE is
     configured. An expired session still holds what it held: a caller's "unlocked case" pointer, a caseworker's
-    grants to cases opened by reference. Run daily by beat (cases.tasks.clear_expired_sessions)."""
+    grants to cases opened by reference. Run daily by beat (ncii_portal.tasks.clear_expired_sessions)."""
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()

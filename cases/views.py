@@ -372,7 +372,7 @@ def evidence_template_item(request, pk):
 
 
 def dashboard_panels(user):
-    """What the dashboard shows a caseworker or supervisor (staff.views.dashboard)."""
+    """What the dashboard shows a caseworker or supervisor (ncii_portal.dashboard)."""
     open_statuses = (Case.Status.OPEN, Case.Status.HASHES_SUBMITTED, Case.Status.ACTIVE)
     mine = Case.objects.filter(caseworker=user, status__in=open_statuses).order_by("-created")
     panels = {

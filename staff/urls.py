@@ -1,9 +1,9 @@
 from django.urls import path
 
-from staff import views
+from staff import audit_log, views
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
+    path("audit/", audit_log.event_list, name="audit_log"),
     path("staff/", views.staff_list, name="staff_list"),
     path("staff/invite/", views.staff_invite, name="staff_invite"),
     path("staff/<int:pk>/", views.staff_detail, name="staff_detail"),

@@ -8,23 +8,6 @@ from staff.forms import InviteForm, RolesForm
 from staff.models import User
 
 
-@role_required(roles.ANY)
-def dashboard(request):
-    """Every role lands here; the page shows the panels for the roles the person holds."""
-    from cases.views import dashboard_panels
-    from hashing.models import BankHash
-
-    casework = dashboard_panels(request.user) if request.user.has_role(roles.CASEWORKER, roles.SUPERVISOR) else {}
-    return render(request, "staff/dashboard.html", {
-        "roles": request.user.roles,
-        "notifications": request.user.notifications.filter(read_at=None).select_related("case")[:20],
-        # The flood quarantine's batch, for those who release or reject it, for as long as it waits.
-        "quarantined": (BankHash.objects.quarantined().count()
-                        if request.user.has_role(*roles.QUARANTINE_REVIEWERS) else 0),
-        **casework,
-    })
-
-
 @role_required(roles.ADMINISTRATOR)
 def staff_list(request):
     people = User.objects.prefetch_related("groups").order_by("-is_active", "email")

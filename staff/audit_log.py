@@ -1,9 +1,12 @@
+"""The audit log's page, for supervisors and administrators: a staff page over the audit app's rows (audit itself
+knows nothing of staff, so every app may record into it)."""
+
 from django.core.paginator import Paginator
 from django.shortcuts import render
 
-from audit.forms import AuditFilterForm
 from audit.models import AuditEvent
 from staff import roles
+from staff.audit_forms import AuditFilterForm
 from staff.decorators import role_required
 
 

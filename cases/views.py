@@ -31,6 +31,7 @@ from cases.models import (
     grouped,
     normalise_code,
 )
+from ncii_portal.errors import Refusal
 from partners import withdrawals
 from staff import roles
 from staff.decorators import passive, role_required
@@ -81,7 +82,7 @@ def contact_open_case(request, pk):
                                                        "can open its case."}, status=403)
     try:
         case = actions.open_case(contact, by=request.user)
-    except actions.CallerError as error:
+    except Refusal as error:
         messages.error(request, error.message)
         return redirect("contact_detail", contact.pk)
     return redirect("case_detail", case.reference)
@@ -266,7 +267,7 @@ def case_action(view):
             return render(request, "403.html", {"message": NOT_YOURS}, status=403)
         try:
             result = view(request, case)
-        except actions.CallerError as error:
+        except Refusal as error:
             return case_page(request, case, status=error.status, error=error.message)
         return result or redirect("case_detail", case.reference)
 
@@ -307,11 +308,11 @@ def case_move(request, case):
 @case_action
 def case_assign(request, case):
     if not access.sees_all(request.user):
-        raise actions.CallerError("Only supervisors assign cases.", status=403)
+        raise Refusal("Only supervisors assign cases.", status=403)
     pk = request.POST.get("caseworker", "")
     caseworker = User.objects.filter(pk=int(pk)).first() if NUMBER.fullmatch(pk) else None
     if pk and caseworker is None:
-        raise actions.CallerError("Choose a caseworker from the list.")
+        raise Refusal("Choose a caseworker from the list.")
     actions.assign_case(case, caseworker, by=request.user)
 
 
@@ -320,9 +321,9 @@ def case_checklist(request, case):
     """The whole checklist in one form: each line's state and note; only changed lines are recorded."""
     ids = {key.split("-", 1)[1] for key in request.POST if key.startswith("state-")}
     if not ids:
-        raise actions.CallerError("Nothing to save: the form had no checklist items.")
+        raise Refusal("Nothing to save: the form had no checklist items.")
     if not all(NUMBER.fullmatch(i) for i in ids):
-        raise actions.CallerError("That checklist item is not on this case.", status=404)
+        raise Refusal("That checklist item is not on this case.", status=404)
     actions.answer_checklist(case, {
         int(i): (request.POST.get(f"state-{i}", ""), request.POST.get(f"note-{i}", "")) for i in ids
     }, by=request.user)

@@ -13,6 +13,7 @@ from cases.models import Case, CaseEvent, Notification
 from hashing import actions as bank
 from hashing.models import BankChange, BankHash
 from ncii_portal.clientip import client_ip
+from ncii_portal.errors import Refusal
 from partners import sandbox, stopncii
 from partners.feed import was_shared
 from partners.models import (
@@ -30,20 +31,12 @@ from partners.models import (
 RESERVED_SLUGS = {"review"}  # /partners/review/ is the review queue
 
 
-class PartnerError(Exception):
-    """A refusal with a message for a person or a partner's engineer, and the HTTP status for it."""
-
-    def __init__(self, message, status=400, field=None):
-        super().__init__(message)
-        self.message, self.status, self.field = message, status, field
-
-
 @transaction.atomic
 def create_partner(*, name, slug, by=None, actor_label="", **fields):
     if slug in RESERVED_SLUGS:
-        raise PartnerError(f"{slug!r} names a page of the portal; choose another slug.", field="slug")
+        raise Refusal(f"{slug!r} names a page of the portal; choose another slug.", field="slug")
     if Partner.objects.filter(slug=slug).exists():
-        raise PartnerError(f"A partner with the slug {slug!r} already exists.", field="slug")
+        raise Refusal(f"A partner with the slug {slug!r} already exists.", field="slug")
     partner = Partner.objects.create(name=name, slug=slug, **fields)
     record("partner.created", actor=by, actor_label=actor_label, target=partner, details={"slug": slug})
     return partner
@@ -56,7 +49,7 @@ def set_checklist(partner, *, by=None, actor_label="", **answers):
     changed = {}
     for field, value in answers.items():
         if field not in known:
-            raise PartnerError(f"Unknown checklist item {field!r}.", field=field)
+            raise Refusal(f"Unknown checklist item {field!r}.", field=field)
         if getattr(partner, field) != bool(value):
             setattr(partner, field, bool(value))
             changed[field] = bool(value)
@@ -68,19 +61,19 @@ def set_checklist(partner, *, by=None, actor_label="", **answers):
 
 @transaction.atomic
 def move_partner(partner, move, *, by=None, actor_label=""):
-    """A named onboarding move within its rule; PartnerError (409) otherwise. Suspending or offboarding stops
+    """A named onboarding move within its rule; Refusal (409) otherwise. Suspending or offboarding stops
     the partner's keys at once (authenticate checks the state on every request); offboarding also drops the push
     batches it was never delivered."""
     if move not in Partner.MOVES:
-        raise PartnerError(f"Unknown move {move!r}.")
+        raise Refusal(f"Unknown move {move!r}.")
     partner = Partner.objects.select_for_update().get(pk=partner.pk)
     sources, target = Partner.MOVES[move]
     if partner.state not in sources:
-        raise PartnerError(f"A partner in state {partner.get_state_display()!r} cannot {move.replace('_', ' ')}.",
+        raise Refusal(f"A partner in state {partner.get_state_display()!r} cannot {move.replace('_', ' ')}.",
                            status=409)
     if target == Partner.State.LIVE and not partner.checklist_complete:
         missing = [label for field, label in Partner.CHECKLIST if not getattr(partner, field)]
-        raise PartnerError("Not live until the onboarding checklist is complete: " + "; ".join(missing) + ".",
+        raise Refusal("Not live until the onboarding checklist is complete: " + "; ".join(missing) + ".",
                            status=409)
     before, partner.state = partner.state, target
     partner.save(update_fields=["state"])
@@ -109,7 +102,7 @@ def remove_contact(contact, *, by):
 def check_scopes(scopes):
     unknown = set(scopes) - set(ApiKey.Scope.values)
     if not scopes or unknown:
-        raise PartnerError(f"Scopes must be among {', '.join(ApiKey.Scope.values)}.", field="scopes")
+        raise Refusal(f"Scopes must be among {', '.join(ApiKey.Scope.values)}.", field="scopes")
     return sorted(set(scopes))
 
 
@@ -118,7 +111,7 @@ def issue_key(partner, *, scopes, by=None, actor_label="", label="", expires_at=
     """A new key: returns (key, secret). The secret exists only in this return value."""
     scopes = check_scopes(scopes)
     if partner.state == Partner.State.OFFBOARDED:
-        raise PartnerError("An offboarded partner gets no keys.", status=409)
+        raise Refusal("An offboarded partner gets no keys.", status=409)
     public_id, secret = ApiKey.new_credentials()
     key = ApiKey(partner=partner, public_id=public_id, scopes=scopes, label=label, expires_at=expires_at,
                  created_by_label=str(by) if by else actor_label)
@@ -145,7 +138,7 @@ def rotate_key(key, *, overlap_hours=24, by=None, actor_label=""):
     """A new key with the same scopes; the old one keeps working for the overlap, then expires."""
     key = ApiKey.objects.select_for_update().get(pk=key.pk)
     if not key.is_working():
-        raise PartnerError("Only a working key can be rotated; issue a new key instead.", status=409)
+        raise Refusal("Only a working key can be rotated; issue a new key instead.", status=409)
     new, secret = issue_key(key.partner, scopes=key.scopes, by=by, actor_label=actor_label, label=key.label)
     ends = timezone.now() + timedelta(hours=overlap_hours)
     key.expires_at = min(key.expires_at, ends) if key.expires_at else ends
@@ -158,22 +151,22 @@ def rotate_key(key, *, overlap_hours=24, by=None, actor_label=""):
 
 def authenticate(public_id, secret, *, scope, request=None, sandbox=False):
     """The working key for these credentials, allowed `scope`, of a partner whose state lets it in (live; for the
-    sandbox, also in integration); otherwise PartnerError: 401 for unknown or wrong credentials, 403 for a key
+    sandbox, also in integration); otherwise Refusal: 401 for unknown or wrong credentials, 403 for a key
     that is revoked, expired, out of scope or of a partner whose state keeps it out."""
     if not public_id or not secret:
-        raise PartnerError("Send your API key (see the API documentation for the headers).", status=401)
+        raise Refusal("Send your API key (see the API documentation for the headers).", status=401)
     key = ApiKey.objects.select_related("partner").filter(public_id=str(public_id)[:40]).first()
     if not (key or ApiKey.decoy()).matches(str(secret)) or key is None:
-        raise PartnerError("Unknown API key or wrong secret.", status=401)
+        raise Refusal("Unknown API key or wrong secret.", status=401)
     if not key.is_working():
-        raise PartnerError("This API key was revoked or has expired. Ask the helpline for a new one.", status=403)
+        raise Refusal("This API key was revoked or has expired. Ask the helpline for a new one.", status=403)
     if scope not in key.scopes:
-        raise PartnerError(f"This API key does not have the {scope!r} scope.", status=403)
+        raise Refusal(f"This API key does not have the {scope!r} scope.", status=403)
     if sandbox and key.partner.state not in (Partner.State.INTEGRATION, Partner.State.LIVE):
-        raise PartnerError("The sandbox is for partners in integration or live; this partner is neither.",
+        raise Refusal("The sandbox is for partners in integration or live; this partner is neither.",
                            status=403)
     if not sandbox and key.partner.state != Partner.State.LIVE:
-        raise PartnerError("This partner is not live: its keys do not reach real hashes. Partners in integration "
+        raise Refusal("This partner is not live: its keys do not reach real hashes. Partners in integration "
                            "test against the sandbox (/api/sandbox/).", status=403)
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at > timedelta(minutes=1):  # not a write per request
@@ -258,7 +251,7 @@ def record_feedback(partner, reports, *, via):
     for n, report in enumerate(reports):
         bank_hash = find_served_hash(partner, report["signal_type"], report["value"], stopncii=via == "stopncii")
         if bank_hash is None:
-            raise PartnerError("Unknown hash: it was never sent to you.", status=404, field=f"[{n}].value")
+            raise Refusal("Unknown hash: it was never sent to you.", status=404, field=f"[{n}].value")
         resolved.append((bank_hash, report))
     lock_cases_holding([bank_hash for bank_hash, _report in resolved])  # before writing outcomes of their hashes
     recorded = duplicates = 0
@@ -320,9 +313,9 @@ def acknowledge(partner, hashes):
     for n, (signal_type, value) in enumerate(hashes):
         bank_hash = find_served_hash(partner, signal_type, value)
         if bank_hash is None:
-            raise PartnerError("Unknown hash: it was never sent to you.", status=404, field=f"[{n}].value")
+            raise Refusal("Unknown hash: it was never sent to you.", status=404, field=f"[{n}].value")
         if bank_hash.is_shareable:
-            raise PartnerError("This hash is active: there is no withdrawal to acknowledge.", status=409,
+            raise Refusal("This hash is active: there is no withdrawal to acknowledge.", status=409,
                                field=f"[{n}].value")
         resolved.append(bank_hash)
     recorded = duplicates = 0
@@ -373,7 +366,7 @@ def decide(row, decision):
         elif row.review == BankHash.Review.QUARANTINED:
             bank.set_review(row, BankHash.Review.REJECTED)
     else:
-        raise PartnerError("Decide approve or reject.")
+        raise Refusal("Decide approve or reject.")
 
 
 @transaction.atomic
@@ -381,7 +374,7 @@ def review_hash(bank_hash, decision, *, by):
     """Staff decide on one held, paused or quarantined hash (see decide)."""
     row = BankHash.objects.select_for_update().get(pk=bank_hash.pk)
     if row.review not in WAITING:
-        raise PartnerError("This hash is not waiting for review.", status=409)
+        raise Refusal("This hash is not waiting for review.", status=409)
     review = row.review
     decide(row, decision)
     record(f"bank.review_{decision}", actor=by, target=row, details={"review": review})
@@ -393,7 +386,7 @@ def review_quarantined(decision, *, by):
     """A supervisor releases (approve) or rejects the whole batch the flood quarantine holds, in one decision.
     Returns how many hashes it covered."""
     if decision not in ("approve", "reject"):
-        raise PartnerError("Decide approve or reject.")
+        raise Refusal("Decide approve or reject.")
     rows = list(BankHash.objects.quarantined().select_for_update().order_by("signal_type", "value"))
     for row in rows:
         decide(row, decision)
@@ -406,7 +399,7 @@ def record_sandbox_feedback(partner, reports, *, via):
     """Reports on sandbox hashes, kept as SandboxReports for the partner manager; all recorded, or none."""
     for n, report in enumerate(reports):
         if not sandbox.knows(report["signal_type"], report["value"]):
-            raise PartnerError("Unknown hash: it is not one of the sandbox's.", status=404, field=f"[{n}].value")
+            raise Refusal("Unknown hash: it is not one of the sandbox's.", status=404, field=f"[{n}].value")
     SandboxReport.objects.bulk_create(
         SandboxReport(partner=partner, signal_type=r["signal_type"], value=r["value"], outcome=r["outcome"],
                       tags=sorted(r["tags"]), via=via) for r in reports)
@@ -426,11 +419,11 @@ def set_webhook(partner, url, *, by=None, actor_label="", ack_on_2xx=False):
     from partners import push
 
     if partner.state != Partner.State.LIVE:
-        raise PartnerError("Only a live partner receives pushed hashes.", status=409)
+        raise Refusal("Only a live partner receives pushed hashes.", status=409)
     try:
         push.resolve(url)
     except push.UnsafeURL as refusal:
-        raise PartnerError(str(refusal), field="url") from None
+        raise Refusal(str(refusal), field="url") from None
     if partner.delivery == Partner.Delivery.PULL:
         Partner.objects.filter(pk=partner.pk).update(delivery=Partner.Delivery.BOTH)
         partner.delivery = Partner.Delivery.BOTH
@@ -453,7 +446,7 @@ def the_webhook(partner, lock=False):
     webhooks = Webhook.objects.select_for_update() if lock else Webhook.objects
     webhook = webhooks.filter(partner=partner).first()
     if webhook is None:
-        raise PartnerError("This partner has no webhook yet: set one first.", status=409)
+        raise Refusal("This partner has no webhook yet: set one first.", status=409)
     return webhook
 
 

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from ncii_portal.errors import Refusal
 from partners import actions, feed, push, sandbox, stopncii
 from partners.forms import ChecklistForm, ContactForm, KeyForm, PartnerForm, WebhookForm
 from partners.models import ApiKey, FeedPosition, Partner, PartnerContact, Webhook
@@ -22,7 +23,7 @@ def partner_list(request):
     if request.method == "POST" and form.is_valid():
         try:
             partner = actions.create_partner(by=request.user, **form.cleaned_data)
-        except actions.PartnerError as error:
+        except Refusal as error:
             form.add_error(error.field or None, error.message)
         else:
             return redirect("partner_detail", partner.slug)
@@ -84,7 +85,7 @@ def partner_action(view):
         partner = get_object_or_404(Partner, slug=slug)
         try:
             result = view(request, partner, **kwargs)
-        except actions.PartnerError as error:
+        except Refusal as error:
             return detail_page(request, partner, status=error.status, error=error.message)
         return result or redirect("partner_detail", partner.slug)
 
@@ -158,7 +159,7 @@ def partner_webhook_test(request, partner):
 def partner_key_issue(request, partner):
     form = KeyForm(request.POST)
     if not form.is_valid():
-        raise actions.PartnerError("Choose at least one scope; expiry is 1 to 3650 days or empty.")
+        raise Refusal("Choose at least one scope; expiry is 1 to 3650 days or empty.")
     days = form.cleaned_data["expires_in_days"]
     key, secret = actions.issue_key(partner, scopes=form.cleaned_data["scopes"], by=request.user,
                                     label=form.cleaned_data["label"],
@@ -218,7 +219,7 @@ def review_decide(request, pk):
         return redirect("review_queue")
     try:
         actions.review_hash(bank_hash, request.POST.get("decision", ""), by=request.user)
-    except actions.PartnerError as error:
+    except Refusal as error:
         messages.error(request, error.message)
         return redirect("review_queue")
     messages.success(request, "Decision recorded.")
@@ -232,7 +233,7 @@ def review_quarantine(request):
     decision = request.POST.get("decision", "")
     try:
         count = actions.review_quarantined(decision, by=request.user)
-    except actions.PartnerError as error:
+    except Refusal as error:
         messages.error(request, error.message)
         return redirect("review_queue")
     done = "released: shared as the usual rules allow" if decision == "approve" else "rejected: never shared"

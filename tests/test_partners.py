@@ -15,6 +15,7 @@ from audit.models import AuditEvent
 from cases import actions as cases
 from hashing import actions as bank
 from hashing.models import BankHash
+from ncii_portal.errors import Refusal
 from partners import actions
 from partners.models import ApiKey, Partner
 from tests.calls import image, issue_code, open_case, submit, video
@@ -35,12 +36,12 @@ def live_partner(slug="tiktak", **fields):
 
 def test_onboarding_moves_follow_their_rules(db):
     partner = actions.create_partner(name="Pixshare", slug="pixshare", **ACTOR)
-    with pytest.raises(actions.PartnerError, match="cannot go live"):
+    with pytest.raises(Refusal, match="cannot go live"):
         actions.move_partner(partner, "go_live", **ACTOR)
     for move in ("start_vetting", "sign_agreement", "start_integration"):
         actions.move_partner(partner, move, **ACTOR)
     actions.set_checklist(partner, agreement_signed=True, security_review=True, **ACTOR)
-    with pytest.raises(actions.PartnerError, match="Technical contact named; Sandbox test passed") as refused:
+    with pytest.raises(Refusal, match="Technical contact named; Sandbox test passed") as refused:
         actions.move_partner(partner, "go_live", **ACTOR)
     assert refused.value.status == 409
     actions.set_checklist(partner, technical_contact=True, sandbox_test_passed=True, **ACTOR)
@@ -48,9 +49,9 @@ def test_onboarding_moves_follow_their_rules(db):
     assert actions.move_partner(partner, "suspend", **ACTOR).state == "suspended"
     assert actions.move_partner(partner, "resume", **ACTOR).state == "live"
     assert actions.move_partner(partner, "offboard", **ACTOR).state == "offboarded"
-    with pytest.raises(actions.PartnerError):
+    with pytest.raises(Refusal):
         actions.move_partner(partner, "resume", **ACTOR)
-    with pytest.raises(actions.PartnerError, match="Unknown checklist item"):
+    with pytest.raises(Refusal, match="Unknown checklist item"):
         actions.set_checklist(partner, vibes=True, **ACTOR)
     moves = list(AuditEvent.objects.filter(target_type="Partner").values_list("action", flat=True))
     assert moves.count("partner.checklist") == 2 and "partner.go_live" in moves and "partner.offboard" in moves
@@ -65,7 +66,7 @@ def test_keys_are_stored_as_digests_only(db):
     stored = ApiKey.objects.filter(pk=key.pk).values().get()
     assert secret not in json.dumps(stored, default=str)
     assert key.matches(secret) and not key.matches(secret + "x")
-    with pytest.raises(actions.PartnerError, match="Scopes must be among"):
+    with pytest.raises(Refusal, match="Scopes must be among"):
         actions.issue_key(partner, scopes=["admin"], **ACTOR)
 
 
@@ -95,7 +96,7 @@ def test_keys_that_must_not_work(db, case, status):
         actions.move_partner(partner, "suspend", **ACTOR)
     else:
         actions.move_partner(partner, "offboard", **ACTOR)
-    with pytest.raises(actions.PartnerError) as refused:
+    with pytest.raises(Refusal) as refused:
         actions.authenticate(public_id, secret, scope=scope)
     assert refused.value.status == status
 
@@ -109,7 +110,7 @@ def test_rotation_keeps_the_old_key_for_the_overlap(db):
     old.refresh_from_db()
     assert old.replaced_by == new and timezone.now() < old.expires_at <= timezone.now() + timezone.timedelta(hours=2)
     ApiKey.objects.filter(pk=old.pk).update(expires_at=timezone.now())
-    with pytest.raises(actions.PartnerError):
+    with pytest.raises(Refusal):
         authenticate(old, old_secret)
 
 
@@ -121,7 +122,7 @@ def test_the_server_secret_can_be_rotated(db, settings):
     newer, newer_secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
     assert newer.server_secret_id != key.server_secret_id
     settings.API_KEY_SECRETS = settings.API_KEY_SECRETS[:1]  # the old one retired: its keys stop
-    with pytest.raises(actions.PartnerError):
+    with pytest.raises(Refusal):
         authenticate(key, secret)
     assert authenticate(newer, newer_secret)
 
@@ -151,7 +152,7 @@ def test_an_unknown_key_id_costs_what_a_wrong_secret_costs(db, monkeypatch):
 
     def work(public_id, presented):
         calls.clear()
-        with pytest.raises(actions.PartnerError) as refused:
+        with pytest.raises(Refusal) as refused:
             actions.authenticate(public_id, presented, scope="fetch")
         assert refused.value.status == 401
         return sorted(calls)

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from standardwebhooks.webhooks import Webhook as Verifier
 
+from ncii_portal.errors import Refusal
 from partners import actions, push
 from partners.models import Delivery, Partner, Webhook
 from tests.calls import image, issue_code, open_case, submit, video
@@ -68,7 +69,7 @@ def test_webhooks_only_go_to_public_https_addresses(db, settings, monkeypatch, u
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", dns)
-    with pytest.raises(actions.PartnerError, match=why):
+    with pytest.raises(Refusal, match=why):
         actions.set_webhook(live_partner(), url, **ACTOR)
     assert not Webhook.objects.exists()
     assert push.post(url, b"{}", {})[0] is None  # and at send, should it have changed since

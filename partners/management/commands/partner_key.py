@@ -3,6 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from ncii_portal.errors import Refusal
 from partners import actions
 from partners.models import Partner
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
                         raise CommandError(f"No partner {slug!r}; add --create to make one.")
                     partner = self.create_live(slug)
                 key, secret = actions.issue_key(partner, scopes=scopes, actor_label=ACTOR, label="partner_key")
-        except actions.PartnerError as error:
+        except Refusal as error:
             raise CommandError(error.message)
         self.stdout.write(json.dumps({
             "partner": partner.slug,

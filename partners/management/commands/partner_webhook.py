@@ -2,6 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from ncii_portal.errors import Refusal
 from partners import actions
 from partners.models import Partner
 
@@ -23,6 +24,6 @@ class Command(BaseCommand):
             raise CommandError(f"No partner {slug!r}.")
         try:
             secret = actions.set_webhook(partner, url, actor_label=ACTOR)
-        except actions.PartnerError as error:
+        except Refusal as error:
             raise CommandError(error.message)
         self.stdout.write(json.dumps({"partner": partner.slug, "url": url, "secret": secret}))

@@ -34,7 +34,7 @@ from cases.models import (
 from ncii_portal.errors import Refusal
 from partners import withdrawals
 from staff import roles
-from staff.decorators import passive, role_required
+from staff.decorators import object_action, passive, role_required
 from staff.models import User
 
 CASE_ROLES = (roles.CASEWORKER, roles.SUPERVISOR)
@@ -256,24 +256,14 @@ def case_open_by_reference(request, reference):
 NOT_YOURS = "This case is not yours: open it by its reference, with a reason, before changing it."
 
 
-def case_action(view):
-    """A POST on a case page: the case must be workable; a refusal re-renders the page with its message."""
+def workable(request, reference):
+    """The case, if this person may work on it; otherwise the page that says so."""
+    case, allowed = workable_case(request, reference)
+    return case if allowed else render(request, "403.html", {"message": NOT_YOURS}, status=403)
 
-    @require_POST
-    @role_required(*CASE_ROLES)
-    def wrapped(request, reference):
-        case, allowed = workable_case(request, reference)
-        if not allowed:
-            return render(request, "403.html", {"message": NOT_YOURS}, status=403)
-        try:
-            result = view(request, case)
-        except Refusal as error:
-            return case_page(request, case, status=error.status, error=error.message)
-        return result or redirect("case_detail", case.reference)
 
-    wrapped.allowed_roles = frozenset(CASE_ROLES)
-    wrapped.__name__ = view.__name__
-    return wrapped
+case_action = object_action(*CASE_ROLES, key="reference", find=workable, page=case_page,
+                            back=lambda case: redirect("case_detail", case.reference))
 
 
 @case_action
@@ -287,16 +277,10 @@ def case_issue_link(request, case):
     })
 
 
-@require_POST
-@role_required(*CASE_ROLES)
-def link_revoke(request, reference, pk):
-    case, allowed = workable_case(request, reference)
-    if not allowed:
-        return render(request, "403.html", {"message": NOT_YOURS}, status=403)
-    link = get_object_or_404(HashingLink, pk=pk, case=case)
-    actions.revoke_link(link, by=request.user)
+@case_action
+def link_revoke(request, case, pk):
+    actions.revoke_link(get_object_or_404(HashingLink, pk=pk, case=case), by=request.user)
     messages.success(request, "The link was cancelled.")
-    return redirect("case_detail", case.reference)
 
 
 @case_action

@@ -12,7 +12,7 @@ from partners import actions, feed, push, sandbox, stopncii
 from partners.forms import ChecklistForm, ContactForm, KeyForm, PartnerForm, WebhookForm
 from partners.models import ApiKey, FeedPosition, Partner, PartnerContact, Webhook
 from staff import roles
-from staff.decorators import role_required
+from staff.decorators import object_action, role_required
 
 MANAGERS = (roles.PARTNER_MANAGER, roles.ADMINISTRATOR)
 
@@ -78,20 +78,8 @@ def partner_detail(request, slug):
     return detail_page(request, get_object_or_404(Partner, slug=slug))
 
 
-def partner_action(view):
-    @require_POST
-    @role_required(*MANAGERS)
-    def wrapped(request, slug, **kwargs):
-        partner = get_object_or_404(Partner, slug=slug)
-        try:
-            result = view(request, partner, **kwargs)
-        except Refusal as error:
-            return detail_page(request, partner, status=error.status, error=error.message)
-        return result or redirect("partner_detail", partner.slug)
-
-    wrapped.allowed_roles = frozenset(MANAGERS)
-    wrapped.__name__ = view.__name__
-    return wrapped
+partner_action = object_action(*MANAGERS, key="slug", find=lambda request, slug: get_object_or_404(Partner, slug=slug),
+                               page=detail_page, back=lambda partner: redirect("partner_detail", partner.slug))
 
 
 @partner_action

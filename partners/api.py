@@ -1,5 +1,6 @@
-"""The partner API, native flavour (/api/v1/). Thin: authentication, parameters and errors here, the work in
-partners.feed and partners.actions. Errors are JSON {"error", "field"}."""
+"""The partner API (/api/v1/, its StopNCII flavour, the sandbox). Thin: authentication, parameters and errors
+here, the work in partners.feed and partners.stopncii (the feeds), partners.handovers, partners.onboarding (keys)
+and partners.outcomes. Errors are JSON {"error", "field"}."""
 
 import json
 import time
@@ -17,7 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from hashing import signals
 from ncii_portal.clientip import client_ip, quota_keys
 from ncii_portal.errors import Refusal, fields_under
-from partners import actions, feed, sandbox, stopncii
+from partners import feed, handovers, onboarding, outcomes, sandbox, stopncii
 from partners.models import ApiKey, FeedPosition, Outcome
 
 MAX_LIMIT = 5000
@@ -177,7 +178,7 @@ def keyed(scope, credentials=bearer, sandbox=False):
                                 f"({settings.PARTNER_API_AUTH_FAILURES_PER_IP_PER_HOUR} an hour).", wait)
             presented = credentials(request)
             try:
-                key = actions.authenticate(*presented, scope=scope, request=request, sandbox=sandbox)
+                key = onboarding.authenticate(*presented, scope=scope, request=request, sandbox=sandbox)
             except Refusal as refusal:
                 if refusal.status == 401 and all(presented):  # a key that was tried, not one left out
                     note_auth_failure(request)
@@ -232,8 +233,8 @@ def hashes(request, key):
         position = feed.decode_cursor(request.GET.get("cursor", ""))
     start = position
     records, position, has_more = feed.page(key.partner, position, limit)
-    actions.note_fetch(key.partner, FeedPosition.Feed.NATIVE, txid=position[0], change_id=position[1],
-                       moved=position != start)
+    handovers.note_fetch(key.partner, FeedPosition.Feed.NATIVE, txid=position[0], change_id=position[1],
+                         moved=position != start)
     return JsonResponse({"records": records, "cursor": feed.encode_cursor(position), "has_more": has_more})
 
 
@@ -245,9 +246,9 @@ def stopncii_fetch_hashes(request, key):
     with only_ours("nextPageToken"):
         body, last = stopncii.fetch(key.partner, start=start, page_size=page_size,
                                     token=request.GET.get("nextPageToken", ""))
-    actions.note_fetch(key.partner, FeedPosition.Feed.STOPNCII, last=last,
-                       start=datetime.fromtimestamp(start, UTC),
-                       checkpoint=datetime.fromtimestamp(body["nextSetTimestamp"], UTC))
+    handovers.note_fetch(key.partner, FeedPosition.Feed.STOPNCII, last=last,
+                         start=datetime.fromtimestamp(start, UTC),
+                         checkpoint=datetime.fromtimestamp(body["nextSetTimestamp"], UTC))
     return JsonResponse(body)
 
 
@@ -285,7 +286,7 @@ def feedback(request, key):
     """POST /api/v1/feedback — {"feedback": [{signal_type, value, outcome, tags?, acted_at?}]}; idempotent."""
     reports = [clean_native_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "feedback"))]
     with fields_under("feedback"):
-        count, duplicates = actions.record_feedback(key.partner, reports, via="native")
+        count, duplicates = outcomes.record_feedback(key.partner, reports, via="native")
     return JsonResponse({"recorded": count, "duplicates": duplicates})
 
 
@@ -317,7 +318,7 @@ def stopncii_submit_feedback(request, key):
     """POST /api/stopncii/v1/SubmitFeedback — {"count", "hashFeedbacks": [{hashValue, feedbackValue, tags}]}."""
     reports = [clean_stopncii_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "hashFeedbacks"))]
     with fields_under("hashFeedbacks"):
-        count, _duplicates = actions.record_feedback(key.partner, reports, via="stopncii")
+        count, _duplicates = outcomes.record_feedback(key.partner, reports, via="stopncii")
     return JsonResponse({"count": count})
 
 
@@ -357,7 +358,7 @@ def acknowledgements(request, key):
     """POST /api/v1/acknowledgements — {"acknowledgements": [{signal_type, value}]}: withdrawals applied."""
     hashes = [clean_hash_ref(n, raw, "acknowledgements")
               for n, raw in enumerate(report_list(json_body(request), "acknowledgements"))]
-    count, duplicates = actions.acknowledge(key.partner, hashes)
+    count, duplicates = outcomes.acknowledge(key.partner, hashes)
     return JsonResponse({"recorded": count, "duplicates": duplicates})
 
 
@@ -393,7 +394,7 @@ def contributions(request, key):
     partner found itself, held for staff review."""
     hashes = [clean_native_contribution(n, raw)
               for n, raw in enumerate(report_list(json_body(request), "contributions"))]
-    actions.contribute(key.partner, hashes)
+    outcomes.contribute(key.partner, hashes)
     # The same answer whether or not the bank had a hash: a partner learns nothing of what others sent.
     return JsonResponse({"received": len(hashes)})
 
@@ -429,7 +430,7 @@ def clean_contribution(n, raw):
 def stopncii_submit_hashes(request, key):
     """POST /api/stopncii/v1/SubmitHashes — hashes the partner found itself: held for staff review."""
     hashes = [clean_contribution(n, raw) for n, raw in enumerate(report_list(json_body(request), "hashRecords"))]
-    actions.contribute(key.partner, hashes)
+    outcomes.contribute(key.partner, hashes)
     return JsonResponse({"count": len(hashes)})  # the same whether or not the bank had them
 
 
@@ -443,7 +444,7 @@ def sandbox_hashes(request, key):
     with only_ours("cursor"):
         position = sandbox.decode_position(request.GET.get("cursor", ""))
     records, position, has_more = sandbox.page(key.partner, position, limit)
-    actions.note_fetch(key.partner, FeedPosition.Feed.SANDBOX)
+    handovers.note_fetch(key.partner, FeedPosition.Feed.SANDBOX)
     return JsonResponse({"records": records, "cursor": sandbox.encode_position(position), "has_more": has_more})
 
 
@@ -454,7 +455,7 @@ def sandbox_fetch_hashes(request, key):
     start, page_size = start_param(request), limit_param(request, "pageSize", 800)
     with only_ours("nextPageToken"):
         body = sandbox.fetch(key.partner, start=start, page_size=page_size, token=request.GET.get("nextPageToken", ""))
-    actions.note_fetch(key.partner, FeedPosition.Feed.SANDBOX)
+    handovers.note_fetch(key.partner, FeedPosition.Feed.SANDBOX)
     return JsonResponse(body)
 
 
@@ -464,7 +465,7 @@ def sandbox_feedback(request, key):
     """POST /api/sandbox/v1/feedback — as /api/v1/feedback, about sandbox hashes; recorded for the helpline."""
     reports = [clean_native_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "feedback"))]
     with fields_under("feedback"):
-        count = actions.record_sandbox_feedback(key.partner, reports, via="native")
+        count = sandbox.record_feedback(key.partner, reports, via="native")
     return JsonResponse({"recorded": count, "duplicates": 0})
 
 
@@ -474,7 +475,7 @@ def sandbox_submit_feedback(request, key):
     """POST /api/sandbox/stopncii/v1/SubmitFeedback — as SubmitFeedback, about sandbox hashes."""
     reports = [clean_stopncii_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "hashFeedbacks"))]
     with fields_under("hashFeedbacks"):
-        count = actions.record_sandbox_feedback(key.partner, reports, via="stopncii")
+        count = sandbox.record_feedback(key.partner, reports, via="stopncii")
     return JsonResponse({"count": count})
 
 

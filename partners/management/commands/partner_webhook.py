@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 
 from ncii_portal.errors import Refusal
-from partners import actions
+from partners import webhooks
 from partners.models import Partner
 
 ACTOR = "command:partner_webhook"
@@ -23,7 +23,7 @@ class Command(BaseCommand):
         if partner is None:
             raise CommandError(f"No partner {slug!r}.")
         try:
-            secret = actions.set_webhook(partner, url, actor_label=ACTOR)
+            secret = webhooks.set_webhook(partner, url, actor_label=ACTOR)
         except Refusal as error:
             raise CommandError(error.message)
         self.stdout.write(json.dumps({"partner": partner.slug, "url": url, "secret": secret}))

@@ -10,7 +10,9 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
@@ -91,9 +93,6 @@ def allow(method):
 def not_found(request, path=""):
     """Any other path under /api/: a JSON 404, not the staff site's login page. A page that exists with a
     trailing slash (/api/docs) is redirected there, as APPEND_SLASH would have."""
-    from django.http import HttpResponsePermanentRedirect
-    from django.urls import Resolver404, resolve
-
     if not request.path.endswith("/") and request.method in ("GET", "HEAD"):
         try:
             if resolve(request.path + "/").url_name != "not_found":
@@ -322,26 +321,6 @@ def stopncii_submit_feedback(request, key):
     return JsonResponse({"count": count})
 
 
-@allow("GET")
-def schema(request):
-    """GET /api/schema/ — the OpenAPI 3 description of this API."""
-    from partners.openapi import SCHEMA
-
-    return JsonResponse(SCHEMA)
-
-
-@allow("GET")
-def docs(request):
-    """GET /api/docs/ — the same description as a page, served by the portal (no CDN, no script)."""
-    from django.shortcuts import render
-
-    from partners.openapi import SCHEMA
-
-    operations = [(path, method.upper(), operation) for path, methods in SCHEMA["paths"].items()
-                  for method, operation in methods.items()]
-    return render(request, "partners/api_docs.html", {"schema": SCHEMA, "operations": operations})
-
-
 def clean_hash_ref(n, raw, field):
     if not isinstance(raw, dict):
         raise Refusal("Each entry is an object with signal_type and value.", field=f"{field}[{n}]")
@@ -483,16 +462,12 @@ def sandbox_submit_feedback(request, key):
 def sandbox_page(request):
     """GET /api/sandbox/ — the sandbox's photos to download, with the hashes the sandbox feeds serve for them.
     Open without a key: the photos are synthetic and say so."""
-    from django.shortcuts import render
-
     return render(request, "partners/sandbox.html", {"photos": sandbox.photos()})
 
 
 @allow("GET")
 def sandbox_photo(request, n):
     """GET /api/sandbox/photos/<n>.jpg — one sandbox photo, the bytes its MD5 and PDQ were computed from."""
-    from django.http import HttpResponse
-
     if not 1 <= n <= sandbox.PHOTOS:
         return error(f"The sandbox has photos 1 to {sandbox.PHOTOS}.", 404)
     response = HttpResponse(sandbox.photo(n), content_type="image/jpeg")

@@ -7,6 +7,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from hashing.models import BankHash
 from ncii_portal.errors import Refusal
 from partners import feed, onboarding, outcomes, push, sandbox, stopncii, webhooks
 from partners.forms import ChecklistForm, ContactForm, KeyForm, PartnerForm, WebhookForm
@@ -174,8 +175,6 @@ REVIEWERS = (*MANAGERS, roles.SUPERVISOR)
 
 
 def may_decide(user, review):
-    from hashing.models import BankHash
-
     return user.has_role(*(QUARANTINE_REVIEWERS if review == BankHash.Review.QUARANTINED else MANAGERS))
 
 
@@ -183,8 +182,6 @@ def may_decide(user, review):
 def review_queue(request):
     """Hashes waiting for a person: contributed by partners (held), reported not NCII by several (paused), or
     brought by a self-service flood (quarantined). Each person sees the ones their role decides."""
-    from hashing.models import BankHash
-
     waiting = [bank_hash for bank_hash in (BankHash.objects.filter(review__in=outcomes.WAITING)
                                            .prefetch_related("outcomes__partner").order_by("changed", "id"))
                if may_decide(request.user, bank_hash.review)]
@@ -199,8 +196,6 @@ def review_queue(request):
 @require_POST
 @role_required(*REVIEWERS)
 def review_decide(request, pk):
-    from hashing.models import BankHash
-
     bank_hash = get_object_or_404(BankHash, pk=pk)
     if not may_decide(request.user, bank_hash.review):
         messages.error(request, "Your role does not decide on this hash.")

@@ -89,7 +89,7 @@ def resume_push(partner, *, by):
     webhook.paused, webhook.degraded_at = False, None
     webhook.save(update_fields=["paused", "degraded_at"])
     record("partner.push_resumed", actor=by, target=partner, details={"parked": parked})
-    transaction.on_commit(lambda: push.ask(tasks.push_partner, partner.pk))
+    transaction.on_commit(lambda: tasks.ask(tasks.push_partner, partner.pk))
     return parked
 
 

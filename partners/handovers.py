@@ -19,8 +19,14 @@ def note_fetch(partner, feed, *, moved=False, last=None, start=None, **position)
             position = {}  # a gap: keep the position it really reached
     FeedPosition.objects.update_or_create(partner=partner, feed=feed, defaults={"fetched_at": now, **position})
     if moved:
-        Handover.objects.create(partner=partner, feed=feed, at=now, txid=position["txid"],
-                                change_id=position["change_id"])
+        handed_over(partner, feed, now, txid=position["txid"], change_id=position["change_id"])
     elif last is not None:
-        Handover.objects.create(partner=partner, feed=feed, at=now, change_from=start, change_at=last[0],
-                                change_id=last[1])
+        handed_over(partner, feed, now, change_from=start, change_at=last[0], change_id=last[1])
+
+
+def handed_over(partner, feed, at, *, change_id, txid=None, change_from=None, change_at=None):
+    """Changes reached `partner` through `feed` at `at`: up to a place in the change log (txid, change_id) for a
+    native page or a pushed batch; for a StopNCII page, those from `change_from` up to its last change (change_at,
+    change_id). Statistics date "shared" by these, and a partner's reports are dated no earlier."""
+    Handover.objects.create(partner=partner, feed=feed, at=at, txid=txid, change_from=change_from,
+                            change_at=change_at, change_id=change_id)

@@ -76,24 +76,25 @@ def record_feedback(partner, reports, *, via):
     recorded = duplicates = 0
     for bank_hash, report in resolved:
         if report["outcome"] in Outcome.ACKNOWLEDGED:
-            # One acknowledgement per withdrawal, whichever API it came through.
-            report = {**report, "acted_at": bank_hash.changed}
-        elif report.get("acted_at") is None:
-            # No time of its own (StopNCII sends none): a repeat of the partner's latest report is a retry.
-            latest = Outcome.objects.filter(partner=partner, bank_hash=bank_hash).order_by("received", "id").last()
-            if latest and (latest.value, latest.tags) == (report["outcome"], sorted(report["tags"])):
-                duplicates += 1
-                continue
-            report = {**report, "acted_at": timezone.now()}
+            outcome, created = acknowledge_withdrawal(partner, bank_hash, via=via, value=report["outcome"],
+                                                      tags=report["tags"])
         else:
-            # Its own time, never before the hash reached it (or a retry of such a report lands on the same one).
-            earliest = earliest_action(partner, bank_hash)
-            if report["acted_at"] < earliest:
-                report = {**report, "acted_at": earliest, "reported_acted_at": report["acted_at"]}
-        outcome, created = Outcome.objects.get_or_create(
-            partner=partner, bank_hash=bank_hash, value=report["outcome"], acted_at=report["acted_at"],
-            defaults={"signal_type": bank_hash.signal_type, "tags": sorted(report["tags"]), "via": via,
-                      "reported_acted_at": report.get("reported_acted_at")})
+            if report.get("acted_at") is None:
+                # No time of its own (StopNCII sends none): a repeat of the partner's latest report is a retry.
+                latest = Outcome.objects.filter(partner=partner, bank_hash=bank_hash).order_by("received", "id").last()
+                if latest and (latest.value, latest.tags) == (report["outcome"], sorted(report["tags"])):
+                    duplicates += 1
+                    continue
+                report = {**report, "acted_at": timezone.now()}
+            else:
+                # Its own time, never before the hash reached it (or a retry of such a report lands on the same one).
+                earliest = earliest_action(partner, bank_hash)
+                if report["acted_at"] < earliest:
+                    report = {**report, "acted_at": earliest, "reported_acted_at": report["acted_at"]}
+            outcome, created = Outcome.objects.get_or_create(
+                partner=partner, bank_hash=bank_hash, value=report["outcome"], acted_at=report["acted_at"],
+                defaults={"signal_type": bank_hash.signal_type, "tags": sorted(report["tags"]), "via": via,
+                          "reported_acted_at": report.get("reported_acted_at")})
         if not created:
             duplicates += 1
             continue
@@ -124,6 +125,15 @@ def pause_on_consensus(bank_hash):
         record("bank.paused_by_consensus", actor_label="system", target=row, details={"partners": sorted(latest)})
 
 
+def acknowledge_withdrawal(partner, bank_hash, *, via, value=Outcome.Value.WITHDRAWN, tags=()):
+    """The partner applied the withdrawal of `bank_hash`: one acknowledgement per withdrawal, however it came (a
+    Withdrawn or Deleted report, the acknowledgements endpoint, a pushed batch its 2xx applies), dated at the
+    withdrawal, so a repeat finds the same row. Returns (outcome, created)."""
+    return Outcome.objects.get_or_create(
+        partner=partner, bank_hash=bank_hash, value=value, acted_at=bank_hash.changed,
+        defaults={"signal_type": bank_hash.signal_type, "tags": sorted(tags), "via": via})
+
+
 @transaction.atomic
 def acknowledge(partner, hashes):
     """The partner confirms it applied withdrawals: one acknowledgement per withdrawal (repeats change nothing).
@@ -139,9 +149,7 @@ def acknowledge(partner, hashes):
         resolved.append(bank_hash)
     recorded = duplicates = 0
     for bank_hash in resolved:
-        _outcome, created = Outcome.objects.get_or_create(
-            partner=partner, bank_hash=bank_hash, value=Outcome.Value.WITHDRAWN, acted_at=bank_hash.changed,
-            defaults={"signal_type": bank_hash.signal_type, "via": "native"})
+        _outcome, created = acknowledge_withdrawal(partner, bank_hash, via="native")
         recorded, duplicates = recorded + created, duplicates + (not created)
     record("partner.acknowledged", actor_label=f"partner:{partner.slug}", target=partner,
            details={"recorded": recorded, "duplicates": duplicates})

@@ -29,8 +29,8 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from hashing.models import BankChange, BankHash
-from partners import alerts, feed
-from partners.models import Delivery, DeliveryAttempt, FeedPosition, Handover, Outcome, Partner, Webhook
+from partners import alerts, feed, handovers, outcomes
+from partners.models import Delivery, DeliveryAttempt, FeedPosition, Partner, Webhook
 
 logger = logging.getLogger(__name__)
 
@@ -304,8 +304,7 @@ def delivered(delivery, webhook):
     if delivery.txid is not None:
         position = (delivery.txid, delivery.change_id)
         reached(webhook.partner, position, now)
-        Handover.objects.create(partner=webhook.partner, feed=FeedPosition.Feed.PUSH, at=now,
-                                txid=position[0], change_id=position[1])
+        handovers.handed_over(webhook.partner, FeedPosition.Feed.PUSH, now, txid=position[0], change_id=position[1])
     if webhook.ack_on_2xx and delivery.withdrawals:
         acknowledge_withdrawals(delivery, webhook.partner)
 
@@ -329,9 +328,7 @@ def acknowledge_withdrawals(delivery, partner):
         query |= Q(signal_type=signal_type, value=value)
     for bank_hash in BankHash.objects.filter(query):
         if not bank_hash.is_shareable:
-            Outcome.objects.get_or_create(
-                partner=partner, bank_hash=bank_hash, value=Outcome.Value.WITHDRAWN, acted_at=bank_hash.changed,
-                defaults={"signal_type": bank_hash.signal_type, "via": "push"})
+            outcomes.acknowledge_withdrawal(partner, bank_hash, via="push")
 
 
 def failed(delivery, webhook):

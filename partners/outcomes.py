@@ -1,6 +1,5 @@
 """What partners report back and what staff decide on it: feedback on hashes (with the NotBlocked consensus pause),
-acknowledgements of withdrawals, hashes partners contribute, and the review queue's decisions. Each is audited in
-the same transaction."""
+acknowledgements of withdrawals, hashes partners contribute, and the review queue's decisions."""
 
 from django.db import transaction
 from django.db.models import Min

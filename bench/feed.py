@@ -137,7 +137,7 @@ def main():
     django.setup()
     from django.core.management import call_command
 
-    from partners import actions
+    from partners import onboarding
 
     server = None
     try:
@@ -145,13 +145,13 @@ def main():
         started = time.perf_counter()
         seed(args.hashes)
         print(f"seeded {args.hashes:,} hashes in {time.perf_counter() - started:.1f} s")
-        partner = actions.create_partner(name="Bench", slug="bench", actor_label="bench")
+        partner = onboarding.create_partner(name="Bench", slug="bench", actor_label="bench")
         for move in ("start_vetting", "sign_agreement", "start_integration"):
-            actions.move_partner(partner, move, actor_label="bench")
-        actions.set_checklist(partner, actor_label="bench", agreement_signed=True, security_review=True,
-                              technical_contact=True, sandbox_test_passed=True)
-        actions.move_partner(partner, "go_live", actor_label="bench")
-        key, secret = actions.issue_key(partner, scopes=["fetch"], actor_label="bench")
+            onboarding.move_partner(partner, move, actor_label="bench")
+        onboarding.set_checklist(partner, actor_label="bench", agreement_signed=True, security_review=True,
+                                 technical_contact=True, sandbox_test_passed=True)
+        onboarding.move_partner(partner, "go_live", actor_label="bench")
+        key, secret = onboarding.issue_key(partner, scopes=["fetch"], actor_label="bench")
 
         port = free_port()
         env = {**os.environ, "PARTNER_API_REQUESTS_PER_MINUTE": "100000"}

@@ -6,7 +6,7 @@ in the same run (the same POSTs, same bodies and signatures, sent from a plain l
 Builds a scratch database (ncii_bench_push on the test PostgreSQL, dropped at the end), bulk-seeds bank hashes
 and their change log with COPY, starts one webhook server per partner on 127.0.0.1 (each in its own process,
 asyncio, answering 200 at once, counting messages by webhook-id and the hashes in their data.records), creates
-the partners live through partners.actions with a webhook each, and starts a real worker
+the partners live through partners.onboarding, with a webhook each (partners.webhooks), and starts a real worker
 (`celery worker --concurrency 2`, broker on Redis db 9).
 
 Each run then enqueues partners.tasks.push_due once and times until every server has received every hash and
@@ -153,15 +153,15 @@ def received(servers, slot):
 # --- Partners, worker, runs ---------------------------------------------------------------------------------
 
 def make_partner(n, url):
-    from partners import actions
+    from partners import onboarding, webhooks
 
-    partner = actions.create_partner(name=f"Bench {n}", slug=f"bench-{n}", actor_label="bench")
+    partner = onboarding.create_partner(name=f"Bench {n}", slug=f"bench-{n}", actor_label="bench")
     for move in ("start_vetting", "sign_agreement", "start_integration"):
-        partner = actions.move_partner(partner, move, actor_label="bench")
-    actions.set_checklist(partner, actor_label="bench", agreement_signed=True, security_review=True,
-                          technical_contact=True, sandbox_test_passed=True)
-    partner = actions.move_partner(partner, "go_live", actor_label="bench")
-    return partner, actions.set_webhook(partner, url, actor_label="bench")
+        partner = onboarding.move_partner(partner, move, actor_label="bench")
+    onboarding.set_checklist(partner, actor_label="bench", agreement_signed=True, security_review=True,
+                             technical_contact=True, sandbox_test_passed=True)
+    partner = onboarding.move_partner(partner, "go_live", actor_label="bench")
+    return partner, webhooks.set_webhook(partner, url, actor_label="bench")
 
 
 def start_worker(env, log):

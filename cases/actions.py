@@ -36,16 +36,7 @@ from cases.models import (
 from hashing import actions as bank
 from hashing import signals
 from hashing.models import BankHash
-
-
-class CallerError(Exception):
-    """A refusal a person can act on: `message` is for them, `status` for the HTTP response."""
-
-    def __init__(self, message, status=400):
-        super().__init__(message)
-        self.message = message
-        self.status = status
-
+from ncii_portal.errors import Refusal
 
 # Each risk flag prompts its referral; immediate danger also shows the emergency route on the contact page.
 RISK_REFERRALS = {
@@ -117,10 +108,10 @@ def open_case(contact, *, by):
     """Open the case an eligible contact asks for; the contact's referrals follow it."""
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
     if contact.case_id:
-        raise CallerError("This contact already has a case.")
+        raise Refusal("This contact already has a case.")
     problem = contact.ineligible_because()
     if problem:
-        raise CallerError(f"No case can be opened: {problem}")
+        raise Refusal(f"No case can be opened: {problem}")
     case = Case.objects.create(reference=new_reference(), abuse_type=contact.abuse_type,
                                language=contact.language, opened_by=by, caseworker=by)
     contact.case = case
@@ -178,7 +169,7 @@ def lock_cases_holding(bank_hashes):
 def issue_link(case, *, by):
     """A new link for the caller's device. Returns (link, code): the code exists only in this response."""
     if case.is_withdrawn:
-        raise CallerError("This case was withdrawn: no new link can be sent.", status=409)
+        raise Refusal("This case was withdrawn: no new link can be sent.", status=409)
     code = HashingLink.new_code()
     link = HashingLink.objects.create(case=case, code_digest=digest_code(code), created_by=by,
                                       expires_at=link_expiry())
@@ -218,7 +209,7 @@ def link_refusal_ignoring_use(link):
 
 
 def find_link(code, *, retry_of=None):
-    """The usable link for a code, or CallerError (404 unknown, 410 revoked, used or expired). Not locked: to
+    """The usable link for a code, or Refusal (404 unknown, 410 revoked, used or expired). Not locked: to
     change it, lock it with its case (lock_case_and_links) and check it again (check_link).
 
     `retry_of`: (submission id, items digest) of a submission; a link used up by that very submission (same id,
@@ -226,21 +217,21 @@ def find_link(code, *, retry_of=None):
     """
     link = HashingLink.objects.select_related("case").filter(code_digest=digest_code(code)).first()
     if link is None:
-        raise CallerError(_("We could not find this link. Check the code, or ask the helpline for a new link."),
+        raise Refusal(_("We could not find this link. Check the code, or ask the helpline for a new link."),
                           status=404)
     return check_link(link, retry_of=retry_of)
 
 
 def check_link(link, *, retry_of=None):
-    """The link if it may be used now (see find_link), or CallerError (410)."""
+    """The link if it may be used now (see find_link), or Refusal (410)."""
     if retry_of and link.used_at and (link.submission_id, link.submission_digest) == retry_of:
         refusal = link_refusal_ignoring_use(link)
         if refusal is None:
             return link
-        raise CallerError(refusal, status=410)
+        raise Refusal(refusal, status=410)
     refusal = link_refusal(link)
     if refusal:
-        raise CallerError(refusal, status=410)
+        raise Refusal(refusal, status=410)
     return link
 
 
@@ -258,18 +249,18 @@ def note_link_opened(link):
 
 def clean_consent(consent):
     if not isinstance(consent, dict) or consent.get("version") != CONSENT_VERSION:
-        raise CallerError(_("The consent text has changed. Please reload the page and confirm it again."))
+        raise Refusal(_("The consent text has changed. Please reload the page and confirm it again."))
     confirmed = consent.get("confirmed")
     if (not isinstance(confirmed, list) or not all(isinstance(key, str) for key in confirmed)
             or set(CONSENT_KEYS) - set(confirmed)):
-        raise CallerError(_("Please confirm each statement before sending."))
+        raise Refusal(_("Please confirm each statement before sending."))
 
 
 def clean_item(number, raw):
-    """One submitted item as {kind, md5, pdq, pdq_quality, phash, unreadable}; CallerError says what is wrong."""
+    """One submitted item as {kind, md5, pdq, pdq_quality, phash, unreadable}; Refusal says what is wrong."""
 
     def problem(text):
-        return CallerError(_("File %(number)s: %(problem)s") % {"number": number, "problem": text})
+        return Refusal(_("File %(number)s: %(problem)s") % {"number": number, "problem": text})
 
     if not isinstance(raw, dict):
         raise problem(_("expected an object with kind and hashes."))
@@ -298,9 +289,9 @@ def clean_item(number, raw):
 
 def clean_items(raw_items):
     if not isinstance(raw_items, list) or not raw_items:
-        raise CallerError(_("Please choose at least one file."))
+        raise Refusal(_("Please choose at least one file."))
     if len(raw_items) > settings.CALLER_MAX_ITEMS_PER_SUBMISSION:
-        raise CallerError(_("Please send at most %(limit)s files at a time.")
+        raise Refusal(_("Please send at most %(limit)s files at a time.")
                           % {"limit": settings.CALLER_MAX_ITEMS_PER_SUBMISSION}, status=413)
     cleaned, numbers = {}, {}
     for number, raw in enumerate(raw_items, start=1):
@@ -308,7 +299,7 @@ def clean_items(raw_items):
         first = cleaned.setdefault(item["md5"], item)  # the same file chosen twice is one item...
         numbers.setdefault(item["md5"], number)
         if first != item:  # ... but one file cannot give two sets of fingerprints
-            raise CallerError(_("Files %(first)s and %(number)s are the same file with different fingerprints. "
+            raise Refusal(_("Files %(first)s and %(number)s are the same file with different fingerprints. "
                                 "Please reload the page and choose your files again.")
                               % {"first": numbers[item["md5"]], "number": number})
     return list(cleaned.values())
@@ -378,7 +369,7 @@ def submit_items(code, *, submission_id, consent, items):
     since the first answer may never have arrived.
     """
     if not isinstance(submission_id, str) or not 8 <= len(submission_id) <= 64:
-        raise CallerError(_("This page is out of date. Please reload it and try again."))
+        raise Refusal(_("This page is out of date. Please reload it and try again."))
     clean_consent(consent)
     cleaned = clean_items(items)
     digest = items_digest(cleaned)
@@ -389,7 +380,7 @@ def submit_items(code, *, submission_id, consent, items):
     known = set(case.items.values_list("md5", flat=True))
     new = [item for item in cleaned if item["md5"] not in known]
     if len(known) + len(new) > settings.CALLER_MAX_ITEMS_PER_CASE:
-        raise CallerError(_("This case cannot take more files. Please contact the helpline."), status=429)
+        raise Refusal(_("This case cannot take more files. Please contact the helpline."), status=429)
 
     quarantine = bool(new) and flood.holds(link)
     if quarantine:
@@ -435,9 +426,9 @@ def format_pin(pin):
 
 
 def unlock_case(reference, pin):
-    """The case for a reference and PIN, or CallerError with one message for every failure (unknown reference,
+    """The case for a reference and PIN, or Refusal with one message for every failure (unknown reference,
     wrong PIN, locked), so the answer tells a guesser nothing. PIN_LOCK_AFTER wrong PINs lock it for an hour."""
-    refused = CallerError(_("We could not find a case with that reference and PIN. Please check both and try "
+    refused = Refusal(_("We could not find a case with that reference and PIN. Please check both and try "
                             "again. After several wrong tries, a case is locked for an hour."), status=403)
     pin = "".join(str(pin or "").split())
     with transaction.atomic():
@@ -518,9 +509,9 @@ def start_self_service(*, language, **answers):
 
 def check_reason(move, reason, note=""):
     if reason not in dict(Case.MOVE_REASONS.get(move, ())):
-        raise CallerError("Choose a reason from the list.")
+        raise Refusal("Choose a reason from the list.")
     if len(note) > CaseNote.MAX_LENGTH:
-        raise CallerError(f"The note is too long: at most {CaseNote.MAX_LENGTH} characters.", status=413)
+        raise Refusal(f"The note is too long: at most {CaseNote.MAX_LENGTH} characters.", status=413)
 
 
 def holds_shareable_hash(case):
@@ -529,7 +520,7 @@ def holds_shareable_hash(case):
 
 @transaction.atomic
 def move_case(case, move, *, by, reason="", note=""):
-    """A person moves a case's status by a named move, within its rule; raises CallerError (409) otherwise.
+    """A person moves a case's status by a named move, within its rule; raises Refusal (409) otherwise.
 
     activate: hashes submitted → active, only with a shareable hash; close: open, hashes submitted or active →
     closed, with a reason; reopen: closed → where its items put it, with a reason; withdraw (on the caller's
@@ -537,19 +528,19 @@ def move_case(case, move, *, by, reason="", note=""):
     """
     allowed_from = Case.MOVES.get(move)
     if allowed_from is None:
-        raise CallerError(f"Unknown status move {move!r}.")
+        raise Refusal(f"Unknown status move {move!r}.")
     if move in Case.MOVE_REASONS:
         check_reason(move, reason, note)
     elif reason or note:  # nothing free-form rides along into the audit row or the timeline
-        raise CallerError("This move takes no reason or note.")
+        raise Refusal("This move takes no reason or note.")
     case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status not in allowed_from:
-        raise CallerError(f"A case that is {case.get_status_display().lower()} cannot be moved that way.", 409)
+        raise Refusal(f"A case that is {case.get_status_display().lower()} cannot be moved that way.", 409)
     if move == "withdraw":
         return withdraw_case(case, by=by, reason=reason, note=note)
     if move == "activate":
         if not holds_shareable_hash(case):
-            raise CallerError("The case has no hash that may be shared yet (a PDQ of quality 50 or more, or an "
+            raise Refusal("The case has no hash that may be shared yet (a PDQ of quality 50 or more, or an "
                               "MD5), so it cannot be active.", 409)
         target = Case.Status.ACTIVE
     elif move == "close":
@@ -571,7 +562,7 @@ def assign_case(case, caseworker, *, by):
     from staff import roles
 
     if caseworker is not None and not caseworker.has_role(roles.CASEWORKER, roles.SUPERVISOR):
-        raise CallerError("Cases can be assigned only to active caseworkers or supervisors.")
+        raise Refusal("Cases can be assigned only to active caseworkers or supervisors.")
     case = Case.objects.select_for_update().get(pk=case.pk)
     before = case.caseworker_id
     if before == getattr(caseworker, "pk", None):
@@ -597,12 +588,12 @@ def answer_checklist(case, answers, *, by):
 def answer_evidence(case, evidence_id, *, state, note="", by):
     evidence = CaseEvidence.objects.select_for_update().filter(case=case, pk=evidence_id).first()
     if evidence is None:
-        raise CallerError("That checklist item is not on this case.", status=404)
+        raise Refusal("That checklist item is not on this case.", status=404)
     if state not in CaseEvidence.State.values:
-        raise CallerError("Choose done, not done or not applicable.")
+        raise Refusal("Choose done, not done or not applicable.")
     note = note.strip()
     if len(note) > CaseEvidence.NOTE_LENGTH:
-        raise CallerError(f"The checklist note is too long: at most {CaseEvidence.NOTE_LENGTH} characters.", 413)
+        raise Refusal(f"The checklist note is too long: at most {CaseEvidence.NOTE_LENGTH} characters.", 413)
     if (evidence.state, evidence.note) == (state, note):
         return evidence
     evidence.state, evidence.note, evidence.changed_by, evidence.changed_at = state, note, by, timezone.now()
@@ -615,12 +606,12 @@ def answer_evidence(case, evidence_id, *, state, note="", by):
 def refer(case, to, *, status=Referral.Status.SUGGESTED, outcome="", by):
     """Add a referral to the case (and its first contact), or update the one already made to that service."""
     if to not in Referral.To.values:
-        raise CallerError("Choose a service from the list.")
+        raise Refusal("Choose a service from the list.")
     if status not in Referral.Status.values:
-        raise CallerError("Choose suggested, made or declined.")
+        raise Refusal("Choose suggested, made or declined.")
     outcome = outcome.strip()
     if len(outcome) > 200:
-        raise CallerError("The outcome is too long: at most 200 characters.", 413)
+        raise Refusal("The outcome is too long: at most 200 characters.", 413)
     Case.objects.select_for_update().get(pk=case.pk)  # one referral change per case at a time
     contact = case.contacts.order_by("created", "id").first()
     referral = Referral.objects.filter(case=case, to=to).first()
@@ -640,9 +631,9 @@ def refer(case, to, *, status=Referral.Status.SUGGESTED, outcome="", by):
 def add_note(case, text, *, by):
     text = text.strip()
     if not text:
-        raise CallerError("The note is empty.")
+        raise Refusal("The note is empty.")
     if len(text) > CaseNote.MAX_LENGTH:
-        raise CallerError(f"The note is too long: at most {CaseNote.MAX_LENGTH} characters.", status=413)
+        raise Refusal(f"The note is too long: at most {CaseNote.MAX_LENGTH} characters.", status=413)
     note = CaseNote.objects.create(case=case, author=by, text=text)
     log_event(case, CaseEvent.Kind.NOTE, by=by, note=note)
     return note

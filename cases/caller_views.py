@@ -22,6 +22,7 @@ from cases.forms import CodeForm, SelfServiceForm, StatusForm
 from cases.models import Case, Item, normalise_code
 from cases.quotas import exceeded
 from hashing import signals
+from ncii_portal.errors import Refusal
 
 HOUR = 3600
 STATUS_SESSION_KEY = "caller_case"
@@ -46,7 +47,7 @@ def enter_code(request):
             code = normalise_code(form.cleaned_data["code"])
             try:
                 actions.find_link(code)
-            except actions.CallerError as error:
+            except Refusal as error:
                 form.add_error("code", error.message)
                 status = error.status
             else:
@@ -64,7 +65,7 @@ def hash_files(request, code):
                                                                     "wait an hour.")}, status=429)
     try:
         link = actions.find_link(code)
-    except actions.CallerError as error:
+    except Refusal as error:
         return refusal(request, error)
     actions.note_link_opened(link)
     return render(request, "caller/hash.html", {
@@ -132,7 +133,7 @@ def submit(request, code):
     try:
         case, pin = actions.submit_items(code, submission_id=payload.get("submission_id"),
                                          consent=payload.get("consent"), items=payload.get("items"))
-    except actions.CallerError as error:
+    except Refusal as error:
         return json_error(error.message, error.status)
     return JsonResponse({
         "reference": case.display_reference,
@@ -185,7 +186,7 @@ def status(request):
         else:
             try:
                 case = actions.unlock_case(form.cleaned_data["reference"], form.cleaned_data["pin"])
-            except actions.CallerError as error:
+            except Refusal as error:
                 form.add_error(None, error.message)
                 code = error.status
             else:

@@ -4,7 +4,7 @@ Quotas stop one client; a flood from many (a botnet, a coordinated group) passes
 submissions arrive in the sliding window than SELF_SERVICE_FLOOD_LIMIT, or than SELF_SERVICE_FLOOD_FACTOR times
 the usual number (once above SELF_SERVICE_FLOOD_FLOOR), the hashes they bring are held for review: the bank's
 review field says so, and the one shareable rule keeps them from every partner until a supervisor releases
-them (partners.actions.review_quarantined). A link a caseworker issued is never held by it.
+them (partners.outcomes.review_quarantined). A link a caseworker issued is never held by it.
 """
 
 from datetime import timedelta

@@ -31,8 +31,9 @@ from cases.models import (
     grouped,
     normalise_code,
 )
+from ncii_portal.errors import Refusal
 from staff import roles
-from staff.decorators import passive, role_required
+from staff.decorators import object_action, passive, role_required
 from staff.models import User
 
 CASE_ROLES = (roles.CASEWORKER, roles.SUPERVISOR)
@@ -80,7 +81,7 @@ def contact_open_case(request, pk):
                                                        "can open its case."}, status=403)
     try:
         case = actions.open_case(contact, by=request.user)
-    except actions.CallerError as error:
+    except Refusal as error:
         messages.error(request, error.message)
         return redirect("contact_detail", contact.pk)
     return redirect("case_detail", case.reference)
@@ -252,24 +253,14 @@ def case_open_by_reference(request, reference):
 NOT_YOURS = "This case is not yours: open it by its reference, with a reason, before changing it."
 
 
-def case_action(view):
-    """A POST on a case page: the case must be workable; a refusal re-renders the page with its message."""
+def workable(request, reference):
+    """The case, if this person may work on it; otherwise the page that says so."""
+    case, allowed = workable_case(request, reference)
+    return case if allowed else render(request, "403.html", {"message": NOT_YOURS}, status=403)
 
-    @require_POST
-    @role_required(*CASE_ROLES)
-    def wrapped(request, reference):
-        case, allowed = workable_case(request, reference)
-        if not allowed:
-            return render(request, "403.html", {"message": NOT_YOURS}, status=403)
-        try:
-            result = view(request, case)
-        except actions.CallerError as error:
-            return case_page(request, case, status=error.status, error=error.message)
-        return result or redirect("case_detail", case.reference)
 
-    wrapped.allowed_roles = frozenset(CASE_ROLES)
-    wrapped.__name__ = view.__name__
-    return wrapped
+case_action = object_action(*CASE_ROLES, key="reference", find=workable, page=case_page,
+                            back=lambda case: redirect("case_detail", case.reference))
 
 
 @case_action
@@ -283,16 +274,10 @@ def case_issue_link(request, case):
     })
 
 
-@require_POST
-@role_required(*CASE_ROLES)
-def link_revoke(request, reference, pk):
-    case, allowed = workable_case(request, reference)
-    if not allowed:
-        return render(request, "403.html", {"message": NOT_YOURS}, status=403)
-    link = get_object_or_404(HashingLink, pk=pk, case=case)
-    actions.revoke_link(link, by=request.user)
+@case_action
+def link_revoke(request, case, pk):
+    actions.revoke_link(get_object_or_404(HashingLink, pk=pk, case=case), by=request.user)
     messages.success(request, "The link was cancelled.")
-    return redirect("case_detail", case.reference)
 
 
 @case_action
@@ -304,11 +289,11 @@ def case_move(request, case):
 @case_action
 def case_assign(request, case):
     if not access.sees_all(request.user):
-        raise actions.CallerError("Only supervisors assign cases.", status=403)
+        raise Refusal("Only supervisors assign cases.", status=403)
     pk = request.POST.get("caseworker", "")
     caseworker = User.objects.filter(pk=int(pk)).first() if NUMBER.fullmatch(pk) else None
     if pk and caseworker is None:
-        raise actions.CallerError("Choose a caseworker from the list.")
+        raise Refusal("Choose a caseworker from the list.")
     actions.assign_case(case, caseworker, by=request.user)
 
 
@@ -317,9 +302,9 @@ def case_checklist(request, case):
     """The whole checklist in one form: each line's state and note; only changed lines are recorded."""
     ids = {key.split("-", 1)[1] for key in request.POST if key.startswith("state-")}
     if not ids:
-        raise actions.CallerError("Nothing to save: the form had no checklist items.")
+        raise Refusal("Nothing to save: the form had no checklist items.")
     if not all(NUMBER.fullmatch(i) for i in ids):
-        raise actions.CallerError("That checklist item is not on this case.", status=404)
+        raise Refusal("That checklist item is not on this case.", status=404)
     actions.answer_checklist(case, {
         int(i): (request.POST.get(f"state-{i}", ""), request.POST.get(f"note-{i}", "")) for i in ids
     }, by=request.user)

@@ -1,21 +1,26 @@
-"""The partner API, native flavour (/api/v1/). Thin: authentication, parameters and errors here, the work in
-partners.feed and partners.actions. Errors are JSON {"error", "field"}."""
+"""The partner API (/api/v1/, its StopNCII flavour, the sandbox). Thin: authentication, parameters and errors
+here, the work in partners.feed and partners.stopncii (the feeds), partners.handovers, partners.onboarding (keys)
+and partners.outcomes. Errors are JSON {"error", "field"}."""
 
 import json
 import time
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import JsonResponse
+from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
 from hashing import signals
 from ncii_portal.clientip import client_ip, quota_keys
-from partners import actions, feed, sandbox, stopncii
+from ncii_portal.errors import Refusal, fields_under
+from partners import feed, handovers, onboarding, outcomes, sandbox, stopncii
 from partners.models import ApiKey, FeedPosition, Outcome
 
 MAX_LIMIT = 5000
@@ -25,26 +30,20 @@ NATIVE_OUTCOMES = {Outcome.Value.PENDING_REVIEW, Outcome.Value.BLOCKED, Outcome.
                    Outcome.Value.REMOVED}
 
 
-class BadRequest(Exception):
-    def __init__(self, message, field=None, status=400):
-        super().__init__(message)
-        self.message, self.field, self.status = message, field, status
-
-
 def json_body(request):
     if request.content_type != "application/json":
-        raise BadRequest("Send JSON with Content-Type: application/json.", status=415)
+        raise Refusal("Send JSON with Content-Type: application/json.", status=415)
     try:
         length = int(request.headers.get("Content-Length") or 0)
     except ValueError:
         length = 0
     body = request.read(MAX_BODY + 1)
     if length > MAX_BODY or len(body) > MAX_BODY:
-        raise BadRequest(f"The body is over {MAX_BODY // 1024} kB; send fewer reports per request.", status=413)
+        raise Refusal(f"The body is over {MAX_BODY // 1024} kB; send fewer reports per request.", status=413)
     try:
         return json.loads(body)
     except (ValueError, UnicodeDecodeError, RecursionError):
-        raise BadRequest("The body is not valid JSON.") from None
+        raise Refusal("The body is not valid JSON.") from None
 
 
 def clean_tags(tags, field):
@@ -52,16 +51,16 @@ def clean_tags(tags, field):
         return []
     if not isinstance(tags, list) or len(tags) > 20 or not all(
             isinstance(t, str) and len(t) <= 100 and t.isprintable() for t in tags):
-        raise BadRequest("tags must be a list of at most 20 printable strings of up to 100 characters.", field)
+        raise Refusal("tags must be a list of at most 20 printable strings of up to 100 characters.", field=field)
     return tags
 
 
 def report_list(payload, key):
     reports = payload.get(key) if isinstance(payload, dict) else None
     if not isinstance(reports, list) or not reports:
-        raise BadRequest(f"Send a non-empty list in {key!r}.", key)
+        raise Refusal(f"Send a non-empty list in {key!r}.", field=key)
     if len(reports) > MAX_REPORTS:
-        raise BadRequest(f"At most {MAX_REPORTS} reports per request.", key, status=413)
+        raise Refusal(f"At most {MAX_REPORTS} reports per request.", status=413, field=key)
     return reports
 
 
@@ -70,8 +69,8 @@ def error(message, status, field=None):
 
 
 def allow(method):
-    """Only `method`; anything else a JSON 405 naming the one that works. (Not even HEAD for GET: a feed page
-    read moves the partner's position.)"""
+    """Every endpoint's: only `method`, anything else a JSON 405 naming the one that works (not even HEAD for
+    GET: a feed page read moves the partner's position); a Refusal the endpoint raises is its JSON error."""
 
     def decorator(view):
         @wraps(view)
@@ -80,7 +79,10 @@ def allow(method):
                 response = error(f"{request.method} is not allowed here; use {method}.", 405)
                 response["Allow"] = method
                 return response
-            return view(request, *args, **kwargs)
+            try:
+                return view(request, *args, **kwargs)
+            except Refusal as refusal:
+                return error(refusal.message, refusal.status, refusal.field)
 
         return csrf_exempt(wrapped)
 
@@ -91,9 +93,6 @@ def allow(method):
 def not_found(request, path=""):
     """Any other path under /api/: a JSON 404, not the staff site's login page. A page that exists with a
     trailing slash (/api/docs) is redirected there, as APPEND_SLASH would have."""
-    from django.http import HttpResponsePermanentRedirect
-    from django.urls import Resolver404, resolve
-
     if not request.path.endswith("/") and request.method in ("GET", "HEAD"):
         try:
             if resolve(request.path + "/").url_name != "not_found":
@@ -178,11 +177,11 @@ def keyed(scope, credentials=bearer, sandbox=False):
                                 f"({settings.PARTNER_API_AUTH_FAILURES_PER_IP_PER_HOUR} an hour).", wait)
             presented = credentials(request)
             try:
-                key = actions.authenticate(*presented, scope=scope, request=request, sandbox=sandbox)
-            except actions.PartnerError as refusal:
+                key = onboarding.authenticate(*presented, scope=scope, request=request, sandbox=sandbox)
+            except Refusal as refusal:
                 if refusal.status == 401 and all(presented):  # a key that was tried, not one left out
                     note_auth_failure(request)
-                return error(refusal.message, refusal.status)
+                raise
             wait = over_rate(key)
             if wait:
                 return too_many(f"Rate limit: {settings.PARTNER_API_REQUESTS_PER_MINUTE} requests a minute per "
@@ -195,13 +194,22 @@ def keyed(scope, credentials=bearer, sandbox=False):
     return decorator
 
 
+@contextmanager
+def only_ours(field):
+    """A cursor or page token we did not hand out (its decoder's ValueError): a refusal naming the parameter."""
+    try:
+        yield
+    except ValueError as bad:
+        raise Refusal(str(bad), field=field) from None
+
+
 def limit_param(request, name="limit", default=1000):
     try:
         limit = int(request.GET.get(name, default))
     except ValueError:
-        raise BadRequest(f"{name} must be a whole number.", name) from None
+        raise Refusal(f"{name} must be a whole number.", field=name) from None
     if not 1 <= limit <= MAX_LIMIT:
-        raise BadRequest(f"{name} must be from 1 to {MAX_LIMIT}.", name)
+        raise Refusal(f"{name} must be from 1 to {MAX_LIMIT}.", field=name)
     return limit
 
 
@@ -209,9 +217,9 @@ def start_param(request):
     try:
         start = int(request.GET.get("startTimestamp", 0))
     except ValueError:
-        raise BadRequest("startTimestamp must be whole unix seconds.", "startTimestamp") from None
+        raise Refusal("startTimestamp must be whole unix seconds.", field="startTimestamp") from None
     if not 0 <= start <= 2**33:
-        raise BadRequest("startTimestamp is out of range.", "startTimestamp")
+        raise Refusal("startTimestamp is out of range.", field="startTimestamp")
     return start
 
 
@@ -219,17 +227,13 @@ def start_param(request):
 @keyed(ApiKey.Scope.FETCH)
 def hashes(request, key):
     """GET /api/v1/hashes?cursor=&limit= — the delta feed in the bank's change order."""
-    try:
-        limit = limit_param(request)
+    limit = limit_param(request)
+    with only_ours("cursor"):
         position = feed.decode_cursor(request.GET.get("cursor", ""))
-    except BadRequest as bad:
-        return error(bad.message, bad.status, bad.field)
-    except ValueError as bad:
-        return error(str(bad), 400, "cursor")
     start = position
     records, position, has_more = feed.page(key.partner, position, limit)
-    actions.note_fetch(key.partner, FeedPosition.Feed.NATIVE, txid=position[0], change_id=position[1],
-                       moved=position != start)
+    handovers.note_fetch(key.partner, FeedPosition.Feed.NATIVE, txid=position[0], change_id=position[1],
+                         moved=position != start)
     return JsonResponse({"records": records, "cursor": feed.encode_cursor(position), "has_more": has_more})
 
 
@@ -237,39 +241,27 @@ def hashes(request, key):
 @keyed(ApiKey.Scope.FETCH, credentials=stopncii_headers)
 def stopncii_fetch_hashes(request, key):
     """GET /api/stopncii/v1/FetchHashes?startTimestamp=&pageSize=&nextPageToken= — as StopNCII answers it."""
-    try:
-        start, page_size = start_param(request), limit_param(request, "pageSize", 800)
+    start, page_size = start_param(request), limit_param(request, "pageSize", 800)
+    with only_ours("nextPageToken"):
         body, last = stopncii.fetch(key.partner, start=start, page_size=page_size,
                                     token=request.GET.get("nextPageToken", ""))
-    except BadRequest as bad:
-        return error(bad.message, bad.status, bad.field)
-    except ValueError as bad:
-        return error(str(bad), 400, "nextPageToken")
-    actions.note_fetch(key.partner, FeedPosition.Feed.STOPNCII, last=last,
-                       start=datetime.fromtimestamp(start, UTC),
-                       checkpoint=datetime.fromtimestamp(body["nextSetTimestamp"], UTC))
+    handovers.note_fetch(key.partner, FeedPosition.Feed.STOPNCII, last=last,
+                         start=datetime.fromtimestamp(start, UTC),
+                         checkpoint=datetime.fromtimestamp(body["nextSetTimestamp"], UTC))
     return JsonResponse(body)
-
-
-def recorded(partner, reports, list_name, via, answer):
-    try:
-        count, duplicates = actions.record_feedback(partner, reports, via=via)
-    except actions.PartnerError as refusal:
-        return error(refusal.message, refusal.status, f"{list_name}{refusal.field or ''}")
-    return JsonResponse(answer(count, duplicates))
 
 
 def clean_native_report(n, raw):
     field = f"feedback[{n}]"
     if not isinstance(raw, dict):
-        raise BadRequest("Each report is an object.", field)
+        raise Refusal("Each report is an object.", field=field)
     try:
         kind = signals.get(raw.get("signal_type"))
         value = kind.normalise(raw.get("value"))
     except signals.InvalidSignal as bad:
-        raise BadRequest(str(bad), f"{field}.value") from None
+        raise Refusal(str(bad), field=f"{field}.value") from None
     if not isinstance(raw.get("outcome"), str) or raw["outcome"] not in NATIVE_OUTCOMES:
-        raise BadRequest(f"outcome must be one of {', '.join(sorted(NATIVE_OUTCOMES))}.", f"{field}.outcome")
+        raise Refusal(f"outcome must be one of {', '.join(sorted(NATIVE_OUTCOMES))}.", field=f"{field}.outcome")
     acted_at = None  # without a time of its own, a repeat of the latest report is taken as a retry
     if raw.get("acted_at") is not None:
         try:
@@ -279,10 +271,10 @@ def clean_native_report(n, raw):
         except (ValueError, OverflowError):
             acted_at = None
         if acted_at is None or acted_at.tzinfo is None or acted_at.year < 2000:
-            raise BadRequest("acted_at must be an ISO 8601 time with its offset since 2000, e.g. "
-                             "2026-11-27T10:00:00Z.", f"{field}.acted_at")
+            raise Refusal("acted_at must be an ISO 8601 time with its offset since 2000, e.g. "
+                          "2026-11-27T10:00:00Z.", field=f"{field}.acted_at")
         if acted_at > timezone.now() + timedelta(minutes=5):
-            raise BadRequest("acted_at is in the future.", f"{field}.acted_at")
+            raise Refusal("acted_at is in the future.", field=f"{field}.acted_at")
     return {"signal_type": kind.code, "value": value, "outcome": raw["outcome"],
             "tags": clean_tags(raw.get("tags"), f"{field}.tags"), "acted_at": acted_at}
 
@@ -291,12 +283,10 @@ def clean_native_report(n, raw):
 @keyed(ApiKey.Scope.FEEDBACK)
 def feedback(request, key):
     """POST /api/v1/feedback — {"feedback": [{signal_type, value, outcome, tags?, acted_at?}]}; idempotent."""
-    try:
-        reports = [clean_native_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "feedback"))]
-    except BadRequest as bad:
-        return error(bad.message, bad.status, bad.field)
-    return recorded(key.partner, reports, "feedback", "native",
-                    lambda count, dup: {"recorded": count, "duplicates": dup})
+    reports = [clean_native_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "feedback"))]
+    with fields_under("feedback"):
+        count, duplicates = outcomes.record_feedback(key.partner, reports, via="native")
+    return JsonResponse({"recorded": count, "duplicates": duplicates})
 
 
 STOPNCII_TYPES = {64: signals.PDQ, 32: signals.MD5}  # SubmitFeedback sends no type: the length tells
@@ -305,18 +295,18 @@ STOPNCII_TYPES = {64: signals.PDQ, 32: signals.MD5}  # SubmitFeedback sends no t
 def clean_stopncii_report(n, raw):
     field = f"hashFeedbacks[{n}]"
     if not isinstance(raw, dict) or not isinstance(raw.get("hashValue"), str):
-        raise BadRequest("Each feedback is an object with a hashValue.", field)
+        raise Refusal("Each feedback is an object with a hashValue.", field=field)
     kind = STOPNCII_TYPES.get(len(raw["hashValue"].strip()))
     if kind is None:
-        raise BadRequest("hashValue must be a PDQ (64 hex characters) or an MD5 (32).", f"{field}.hashValue")
+        raise Refusal("hashValue must be a PDQ (64 hex characters) or an MD5 (32).", field=f"{field}.hashValue")
     try:
         value = kind.normalise(raw["hashValue"])
     except signals.InvalidSignal as bad:
-        raise BadRequest(str(bad), f"{field}.hashValue") from None
+        raise Refusal(str(bad), field=f"{field}.hashValue") from None
     reported = raw.get("feedbackValue")
     if not isinstance(reported, str) or reported not in Outcome.Value.values or reported == Outcome.Value.REMOVED:
-        raise BadRequest("feedbackValue must be one of None, QualityUnknown, PendingReview, Blocked, NotBlocked, "
-                         "Withdrawn, Deleted.", f"{field}.feedbackValue")
+        raise Refusal("feedbackValue must be one of None, QualityUnknown, PendingReview, Blocked, NotBlocked, "
+                      "Withdrawn, Deleted.", field=f"{field}.feedbackValue")
     return {"signal_type": kind.code, "value": value, "outcome": raw["feedbackValue"],
             "tags": clean_tags(raw.get("tags"), f"{field}.tags"), "acted_at": None}
 
@@ -325,57 +315,30 @@ def clean_stopncii_report(n, raw):
 @keyed(ApiKey.Scope.FEEDBACK, credentials=stopncii_headers)
 def stopncii_submit_feedback(request, key):
     """POST /api/stopncii/v1/SubmitFeedback — {"count", "hashFeedbacks": [{hashValue, feedbackValue, tags}]}."""
-    try:
-        reports = [clean_stopncii_report(n, raw)
-                   for n, raw in enumerate(report_list(json_body(request), "hashFeedbacks"))]
-    except BadRequest as bad:
-        return error(bad.message, bad.status, bad.field)
-    return recorded(key.partner, reports, "hashFeedbacks", "stopncii", lambda count, _dup: {"count": count})
-
-
-@allow("GET")
-def schema(request):
-    """GET /api/schema/ — the OpenAPI 3 description of this API."""
-    from partners.openapi import SCHEMA
-
-    return JsonResponse(SCHEMA)
-
-
-@allow("GET")
-def docs(request):
-    """GET /api/docs/ — the same description as a page, served by the portal (no CDN, no script)."""
-    from django.shortcuts import render
-
-    from partners.openapi import SCHEMA
-
-    operations = [(path, method.upper(), operation) for path, methods in SCHEMA["paths"].items()
-                  for method, operation in methods.items()]
-    return render(request, "partners/api_docs.html", {"schema": SCHEMA, "operations": operations})
+    reports = [clean_stopncii_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "hashFeedbacks"))]
+    with fields_under("hashFeedbacks"):
+        count, _duplicates = outcomes.record_feedback(key.partner, reports, via="stopncii")
+    return JsonResponse({"count": count})
 
 
 def clean_hash_ref(n, raw, field):
     if not isinstance(raw, dict):
-        raise BadRequest("Each entry is an object with signal_type and value.", f"{field}[{n}]")
+        raise Refusal("Each entry is an object with signal_type and value.", field=f"{field}[{n}]")
     try:
         kind = signals.get(raw.get("signal_type"))
         return kind.code, kind.normalise(raw.get("value"))
     except signals.InvalidSignal as bad:
-        raise BadRequest(str(bad), f"{field}[{n}].value") from None
+        raise Refusal(str(bad), field=f"{field}[{n}].value") from None
 
 
 @allow("POST")
 @keyed(ApiKey.Scope.FEEDBACK)
 def acknowledgements(request, key):
     """POST /api/v1/acknowledgements — {"acknowledgements": [{signal_type, value}]}: withdrawals applied."""
-    try:
-        hashes = [clean_hash_ref(n, raw, "acknowledgements")
-                  for n, raw in enumerate(report_list(json_body(request), "acknowledgements"))]
-        recorded_count, duplicates = actions.acknowledge(key.partner, hashes)
-    except BadRequest as bad:
-        return error(bad.message, bad.status, bad.field)
-    except actions.PartnerError as refusal:
-        return error(refusal.message, refusal.status, refusal.field)
-    return JsonResponse({"recorded": recorded_count, "duplicates": duplicates})
+    hashes = [clean_hash_ref(n, raw, "acknowledgements")
+              for n, raw in enumerate(report_list(json_body(request), "acknowledgements"))]
+    count, duplicates = outcomes.acknowledge(key.partner, hashes)
+    return JsonResponse({"recorded": count, "duplicates": duplicates})
 
 
 CONTRIBUTED_TYPES = (signals.PDQ, signals.MD5)
@@ -384,21 +347,21 @@ CONTRIBUTED_TYPES = (signals.PDQ, signals.MD5)
 def clean_native_contribution(n, raw):
     field = f"contributions[{n}]"
     if not isinstance(raw, dict):
-        raise BadRequest("Each contribution is an object.", field)
+        raise Refusal("Each contribution is an object.", field=field)
     kind = next((t for t in CONTRIBUTED_TYPES if t.code == raw.get("signal_type")), None)
     if kind is None:
-        raise BadRequest("signal_type must be pdq or md5.", f"{field}.signal_type")
+        raise Refusal("signal_type must be pdq or md5.", field=f"{field}.signal_type")
     try:
         value = kind.normalise(raw.get("value"))
     except signals.InvalidSignal as bad:
-        raise BadRequest(str(bad), f"{field}.value") from None
+        raise Refusal(str(bad), field=f"{field}.value") from None
     video = raw.get("video", False)
     if not isinstance(video, bool) or (video and kind != signals.MD5):
-        raise BadRequest("video is true or false, and true only for an md5.", f"{field}.video")
+        raise Refusal("video is true or false, and true only for an md5.", field=f"{field}.video")
     outcome = raw.get("outcome", Outcome.Value.NONE)
     if not isinstance(outcome, str) or (outcome != Outcome.Value.NONE and outcome not in NATIVE_OUTCOMES):
-        raise BadRequest(f"outcome must be one of {', '.join(sorted(NATIVE_OUTCOMES))}, or left out.",
-                         f"{field}.outcome")
+        raise Refusal(f"outcome must be one of {', '.join(sorted(NATIVE_OUTCOMES))}, or left out.",
+                      field=f"{field}.outcome")
     return {"signal_type": kind.code, "value": value, "video": video, "outcome": outcome,
             "tags": clean_tags(raw.get("tags"), f"{field}.tags"), "acted_at": timezone.now(), "via": "native"}
 
@@ -408,12 +371,9 @@ def clean_native_contribution(n, raw):
 def contributions(request, key):
     """POST /api/v1/contributions — {"contributions": [{signal_type, value, video?, outcome?, tags?}]}: hashes the
     partner found itself, held for staff review."""
-    try:
-        hashes = [clean_native_contribution(n, raw)
-                  for n, raw in enumerate(report_list(json_body(request), "contributions"))]
-    except BadRequest as bad:
-        return error(bad.message, bad.status, bad.field)
-    actions.contribute(key.partner, hashes)
+    hashes = [clean_native_contribution(n, raw)
+              for n, raw in enumerate(report_list(json_body(request), "contributions"))]
+    outcomes.contribute(key.partner, hashes)
     # The same answer whether or not the bank had a hash: a partner learns nothing of what others sent.
     return JsonResponse({"received": len(hashes)})
 
@@ -425,20 +385,20 @@ STOPNCII_SIGNAL_NAMES = {"ImagePDQ": signals.PDQ, "StopNCIISignalType.ImagePDQ":
 def clean_contribution(n, raw):
     field = f"hashRecords[{n}]"
     if not isinstance(raw, dict):
-        raise BadRequest("Each record is an object.", field)
+        raise Refusal("Each record is an object.", field=field)
     kind = STOPNCII_SIGNAL_NAMES.get(raw["signalType"]) if isinstance(raw.get("signalType"), str) else None
     if kind is None:
-        raise BadRequest("signalType must be ImagePDQ or VideoMD5.", f"{field}.signalType")
+        raise Refusal("signalType must be ImagePDQ or VideoMD5.", field=f"{field}.signalType")
     try:
         value = kind.normalise(raw.get("hashValue"))
     except signals.InvalidSignal as bad:
-        raise BadRequest(str(bad), f"{field}.hashValue") from None
+        raise Refusal(str(bad), field=f"{field}.hashValue") from None
     feedbacks = raw.get("CSPFeedbacks") or [{"feedbackValue": "None"}]
     if not isinstance(feedbacks, list) or not isinstance(feedbacks[0], dict):
-        raise BadRequest("CSPFeedbacks must be a list of objects.", f"{field}.CSPFeedbacks")
+        raise Refusal("CSPFeedbacks must be a list of objects.", field=f"{field}.CSPFeedbacks")
     outcome = feedbacks[0].get("feedbackValue", "None")
     if not isinstance(outcome, str) or outcome not in Outcome.Value.values or outcome == Outcome.Value.REMOVED:
-        raise BadRequest("feedbackValue is not one StopNCII knows.", f"{field}.CSPFeedbacks[0].feedbackValue")
+        raise Refusal("feedbackValue is not one StopNCII knows.", field=f"{field}.CSPFeedbacks[0].feedbackValue")
     return {"signal_type": kind.code, "value": value, "video": kind == signals.MD5, "outcome": outcome,
             "tags": clean_tags(feedbacks[0].get("tags"), f"{field}.CSPFeedbacks[0].tags"),
             "acted_at": timezone.now(), "via": "stopncii"}
@@ -448,12 +408,8 @@ def clean_contribution(n, raw):
 @keyed(ApiKey.Scope.SUBMIT, credentials=stopncii_headers)
 def stopncii_submit_hashes(request, key):
     """POST /api/stopncii/v1/SubmitHashes — hashes the partner found itself: held for staff review."""
-    try:
-        hashes = [clean_contribution(n, raw)
-                  for n, raw in enumerate(report_list(json_body(request), "hashRecords"))]
-    except BadRequest as bad:
-        return error(bad.message, bad.status, bad.field)
-    actions.contribute(key.partner, hashes)
+    hashes = [clean_contribution(n, raw) for n, raw in enumerate(report_list(json_body(request), "hashRecords"))]
+    outcomes.contribute(key.partner, hashes)
     return JsonResponse({"count": len(hashes)})  # the same whether or not the bank had them
 
 
@@ -463,15 +419,11 @@ def stopncii_submit_hashes(request, key):
 @keyed(ApiKey.Scope.FETCH, sandbox=True)
 def sandbox_hashes(request, key):
     """GET /api/sandbox/v1/hashes?cursor=&limit= — the native feed's shape, over the sandbox's photos."""
-    try:
-        limit = limit_param(request)
+    limit = limit_param(request)
+    with only_ours("cursor"):
         position = sandbox.decode_position(request.GET.get("cursor", ""))
-    except BadRequest as bad:
-        return error(bad.message, bad.status, bad.field)
-    except ValueError as bad:
-        return error(str(bad), 400, "cursor")
     records, position, has_more = sandbox.page(key.partner, position, limit)
-    actions.note_fetch(key.partner, FeedPosition.Feed.SANDBOX)
+    handovers.note_fetch(key.partner, FeedPosition.Feed.SANDBOX)
     return JsonResponse({"records": records, "cursor": sandbox.encode_position(position), "has_more": has_more})
 
 
@@ -479,64 +431,43 @@ def sandbox_hashes(request, key):
 @keyed(ApiKey.Scope.FETCH, credentials=stopncii_headers, sandbox=True)
 def sandbox_fetch_hashes(request, key):
     """GET /api/sandbox/stopncii/v1/FetchHashes — FetchHashes over the sandbox's photos."""
-    try:
-        start, page_size = start_param(request), limit_param(request, "pageSize", 800)
-        body = sandbox.fetch(key.partner, start=start, page_size=page_size,
-                             token=request.GET.get("nextPageToken", ""))
-    except BadRequest as bad:
-        return error(bad.message, bad.status, bad.field)
-    except ValueError as bad:
-        return error(str(bad), 400, "nextPageToken")
-    actions.note_fetch(key.partner, FeedPosition.Feed.SANDBOX)
+    start, page_size = start_param(request), limit_param(request, "pageSize", 800)
+    with only_ours("nextPageToken"):
+        body = sandbox.fetch(key.partner, start=start, page_size=page_size, token=request.GET.get("nextPageToken", ""))
+    handovers.note_fetch(key.partner, FeedPosition.Feed.SANDBOX)
     return JsonResponse(body)
-
-
-def sandbox_recorded(partner, reports, list_name, via, answer):
-    try:
-        count = actions.record_sandbox_feedback(partner, reports, via=via)
-    except actions.PartnerError as refusal:
-        return error(refusal.message, refusal.status, f"{list_name}{refusal.field or ''}")
-    return JsonResponse(answer(count))
 
 
 @allow("POST")
 @keyed(ApiKey.Scope.FEEDBACK, sandbox=True)
 def sandbox_feedback(request, key):
     """POST /api/sandbox/v1/feedback — as /api/v1/feedback, about sandbox hashes; recorded for the helpline."""
-    try:
-        reports = [clean_native_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "feedback"))]
-    except BadRequest as bad:
-        return error(bad.message, bad.status, bad.field)
-    return sandbox_recorded(key.partner, reports, "feedback", "native",
-                            lambda count: {"recorded": count, "duplicates": 0})
+    reports = [clean_native_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "feedback"))]
+    with fields_under("feedback"):
+        count = sandbox.record_feedback(key.partner, reports, via="native")
+    return JsonResponse({"recorded": count, "duplicates": 0})
 
 
 @allow("POST")
 @keyed(ApiKey.Scope.FEEDBACK, credentials=stopncii_headers, sandbox=True)
 def sandbox_submit_feedback(request, key):
     """POST /api/sandbox/stopncii/v1/SubmitFeedback — as SubmitFeedback, about sandbox hashes."""
-    try:
-        reports = [clean_stopncii_report(n, raw)
-                   for n, raw in enumerate(report_list(json_body(request), "hashFeedbacks"))]
-    except BadRequest as bad:
-        return error(bad.message, bad.status, bad.field)
-    return sandbox_recorded(key.partner, reports, "hashFeedbacks", "stopncii", lambda count: {"count": count})
+    reports = [clean_stopncii_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "hashFeedbacks"))]
+    with fields_under("hashFeedbacks"):
+        count = sandbox.record_feedback(key.partner, reports, via="stopncii")
+    return JsonResponse({"count": count})
 
 
 @allow("GET")
 def sandbox_page(request):
     """GET /api/sandbox/ — the sandbox's photos to download, with the hashes the sandbox feeds serve for them.
     Open without a key: the photos are synthetic and say so."""
-    from django.shortcuts import render
-
     return render(request, "partners/sandbox.html", {"photos": sandbox.photos()})
 
 
 @allow("GET")
 def sandbox_photo(request, n):
     """GET /api/sandbox/photos/<n>.jpg — one sandbox photo, the bytes its MD5 and PDQ were computed from."""
-    from django.http import HttpResponse
-
     if not 1 <= n <= sandbox.PHOTOS:
         return error(f"The sandbox has photos 1 to {sandbox.PHOTOS}.", 404)
     response = HttpResponse(sandbox.photo(n), content_type="image/jpeg")

@@ -2,13 +2,13 @@
 
 from django.urls import path, re_path
 
-from partners import api
+from partners import api, openapi
 
 app_name = "api"
 
 urlpatterns = [
-    path("schema/", api.schema, name="schema"),
-    path("docs/", api.docs, name="docs"),
+    path("schema/", openapi.schema, name="schema"),
+    path("docs/", openapi.docs, name="docs"),
     path("v1/hashes", api.hashes, name="hashes"),
     path("v1/feedback", api.feedback, name="feedback"),
     path("v1/contributions", api.contributions, name="contributions"),

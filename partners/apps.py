@@ -5,9 +5,9 @@ class PartnersConfig(AppConfig):
     name = "partners"
 
     def ready(self):
-        # Imported here, as Django asks of code that needs the app registry ready.
+        # Imported once the app registry is ready (hashing.actions and partners.tasks import models), not for a cycle.
         import ncii_portal.lookups  # noqa: F401 (registers field__any, which the feeds use)
         from hashing.actions import bank_changed
-        from partners import push
+        from partners import tasks
 
-        bank_changed.connect(push.on_bank_changed, dispatch_uid="partners.push.on_bank_changed")
+        bank_changed.connect(tasks.on_bank_changed, dispatch_uid="partners.tasks.on_bank_changed")

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from hashing.models import BankHash
-from partners import actions, sandbox
+from partners import handovers, onboarding, sandbox, webhooks
 from partners.models import FeedPosition, Outcome, Partner
 
 DEMO = {"actor_label": "command:seed_demo"}
@@ -32,17 +32,17 @@ def seed():
         return []
     made = {}
     for name, slug, state, steps in PARTNERS:
-        partner = actions.create_partner(name=name, slug=slug, **DEMO)
+        partner = onboarding.create_partner(name=name, slug=slug, **DEMO)
         if steps >= 3:
-            actions.set_checklist(partner, **DEMO, **{field: True for field, _label in Partner.CHECKLIST})
+            onboarding.set_checklist(partner, **DEMO, **{field: True for field, _label in Partner.CHECKLIST})
         for move in PATH[:steps]:
-            actions.move_partner(partner, move, **DEMO)
+            onboarding.move_partner(partner, move, **DEMO)
         if state == "suspended":
-            actions.move_partner(partner, "suspend", **DEMO)
+            onboarding.move_partner(partner, "suspend", **DEMO)
         elif state == "offboarded":
-            actions.move_partner(partner, "offboard", **DEMO)
+            onboarding.move_partner(partner, "offboard", **DEMO)
         if state in ("live", "suspended", "integration"):
-            actions.issue_key(partner, scopes=["fetch", "feedback"], label="demo", **DEMO)
+            onboarding.issue_key(partner, scopes=["fetch", "feedback"], label="demo", **DEMO)
         made[slug] = partner
     # Outcomes of every value on the shared demo hashes, as if the live partners had reported them.
     shared = list(BankHash.objects.shareable().filter(signal_type="pdq").order_by("pk")[:2])
@@ -56,13 +56,13 @@ def seed():
     # Photogram also takes pushes, at the receiver `make run` starts (bin/demo_receiver.py), which verifies
     # signatures with the secret written here.
     if settings.WEBHOOK_ALLOW_LOOPBACK:
-        secret = actions.set_webhook(Partner.objects.get(slug="demo-photogram"), DEMO_WEBHOOK, **DEMO)
+        secret = webhooks.set_webhook(Partner.objects.get(slug="demo-photogram"), DEMO_WEBHOOK, **DEMO)
         settings.DATA_DIR.mkdir(parents=True, exist_ok=True)
         (settings.DATA_DIR / "demo-webhook-secret").write_text(secret)
     # The partner in integration has tested matching in the sandbox.
     fanpage = made["demo-fanpage"]
-    actions.note_fetch(fanpage, FeedPosition.Feed.SANDBOX)
-    actions.record_sandbox_feedback(fanpage, [
+    handovers.note_fetch(fanpage, FeedPosition.Feed.SANDBOX)
+    sandbox.record_feedback(fanpage, [
         {"signal_type": "pdq", "value": photo["pdq"], "outcome": Outcome.Value.BLOCKED, "tags": []}
         for photo in sandbox.photos()[:8]], via="native")
     return []

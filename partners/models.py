@@ -38,7 +38,7 @@ class Partner(models.Model):
         PUSH = "push", "Push (webhooks)"
         BOTH = "both", "Pull and push"
 
-    # Named moves (partners.actions.move_partner): from which states, to which. "go_live" and "resume" also need
+    # Named moves (partners.onboarding.move_partner): from which states, to which. "go_live" and "resume" also need
     # the onboarding checklist complete.
     MOVES = {
         "start_vetting": ((State.PROSPECT,), State.VETTING),
@@ -208,7 +208,7 @@ class Outcome(models.Model):
     value = models.CharField(max_length=20, choices=Value.choices)
     tags = models.JSONField(default=list, blank=True)
     acted_at = models.DateTimeField()  # when the partner acted, by its own clock, but never before it had the hash
-    # The partner's own time when it lay before the hash first reached it (partners.actions.earliest_action), and
+    # The partner's own time when it lay before the hash first reached it (partners.outcomes.earliest_action), and
     # acted_at was clamped to that: a report dated before its hash would flatter the time to action.
     reported_acted_at = models.DateTimeField(null=True, blank=True)
     received = models.DateTimeField(default=timezone.now)

@@ -1,10 +1,13 @@
-"""The partner API's OpenAPI 3 description, served at /api/schema/ and rendered at /api/docs/.
+"""The partner API's OpenAPI 3 description, and the two endpoints that serve it: /api/schema/ and /api/docs/.
 
 Written by hand next to the views it describes; tests/test_api_schema.py fails when a route of the "api"
 namespace is missing from it.
 """
 
-from partners.api import MAX_LIMIT, MAX_REPORTS, NATIVE_OUTCOMES, STOPNCII_SIGNAL_NAMES
+from django.http import JsonResponse
+from django.shortcuts import render
+
+from partners.api import MAX_LIMIT, MAX_REPORTS, NATIVE_OUTCOMES, STOPNCII_SIGNAL_NAMES, allow
 from partners.models import Outcome
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -255,3 +258,17 @@ SCHEMA["paths"].update({
     "/api/sandbox/stopncii/v1/SubmitFeedback": in_sandbox("/api/stopncii/v1/SubmitFeedback",
                                                           "Sandbox: SubmitFeedback"),
 })
+
+
+@allow("GET")
+def schema(request):
+    """GET /api/schema/ — the OpenAPI 3 description of this API."""
+    return JsonResponse(SCHEMA)
+
+
+@allow("GET")
+def docs(request):
+    """GET /api/docs/ — the same description as a page, served by the portal (no CDN, no script)."""
+    operations = [(path, method.upper(), operation) for path, methods in SCHEMA["paths"].items()
+                  for method, operation in methods.items()]
+    return render(request, "partners/api_docs.html", {"schema": SCHEMA, "operations": operations})

@@ -2,9 +2,10 @@
 delivered, parked (never dropped) when retries run out.
 
 The route: a bank change is written with its BankChange row (the outbox) in one transaction; after commit a push
-round is asked for (`soon`), and beat asks every PUSH_REDRIVE_SECONDS anyway, so a lost broker message or a dead
-worker delays a delivery but never loses it. A round (`run`) takes a partner's lease, cuts its new changes into
-Deliveries (fixed bodies, one webhook-id each) and sends them oldest first until one fails or the time is up.
+round is asked for (partners.tasks.soon), and beat asks every PUSH_REDRIVE_SECONDS anyway, so a lost broker
+message or a dead worker delays a delivery but never loses it. A round (`run`) takes a partner's lease, cuts its
+new changes into Deliveries (fixed bodies, one webhook-id each) and sends them oldest first until one fails or the
+time is up.
 """
 
 import base64
@@ -13,7 +14,6 @@ import hmac
 import ipaddress
 import json
 import logging
-import math
 import random
 import secrets
 import socket
@@ -24,14 +24,13 @@ from urllib.parse import urlsplit
 import urllib3
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
 from hashing.models import BankChange, BankHash
-from partners import feed
-from partners.models import Delivery, DeliveryAttempt, FeedPosition, Handover, Outcome, Partner, Webhook
+from partners import alerts, feed, handovers, outcomes
+from partners.models import Delivery, DeliveryAttempt, FeedPosition, Partner, Webhook
 
 logger = logging.getLogger(__name__)
 
@@ -305,8 +304,7 @@ def delivered(delivery, webhook):
     if delivery.txid is not None:
         position = (delivery.txid, delivery.change_id)
         reached(webhook.partner, position, now)
-        Handover.objects.create(partner=webhook.partner, feed=FeedPosition.Feed.PUSH, at=now,
-                                txid=position[0], change_id=position[1])
+        handovers.handed_over(webhook.partner, FeedPosition.Feed.PUSH, now, txid=position[0], change_id=position[1])
     if webhook.ack_on_2xx and delivery.withdrawals:
         acknowledge_withdrawals(delivery, webhook.partner)
 
@@ -330,9 +328,7 @@ def acknowledge_withdrawals(delivery, partner):
         query |= Q(signal_type=signal_type, value=value)
     for bank_hash in BankHash.objects.filter(query):
         if not bank_hash.is_shareable:
-            Outcome.objects.get_or_create(
-                partner=partner, bank_hash=bank_hash, value=Outcome.Value.WITHDRAWN, acted_at=bank_hash.changed,
-                defaults={"signal_type": bank_hash.signal_type, "via": "push"})
+            outcomes.acknowledge_withdrawal(partner, bank_hash, via="push")
 
 
 def failed(delivery, webhook):
@@ -346,8 +342,6 @@ def failed(delivery, webhook):
 
 
 def alert_parked(partner, delivery):
-    from partners import alerts
-
     try:
         alerts.push_parked(partner, delivery)
     except Exception:  # noqa: BLE001 (the banner on the partner page still shows it)
@@ -445,41 +439,6 @@ def run(partner_id):
         return 0
     finally:
         Webhook.objects.filter(partner_id=partner_id, lease_owner=token).update(lease_until=None, lease_owner="")
-
-
-def ask(task, *args, countdown=0):
-    """Queue a push task now, or say it could not be: a broker that is down fails at once rather than holding a
-    caller's request through kombu's retries (beat's re-drive covers what this misses)."""
-    from ncii_portal.celery import app
-
-    try:
-        with app.connection_for_write() as connection:
-            connection.ensure_connection(max_retries=0, timeout=2)
-            task.apply_async(args, countdown=countdown, retry=False, connection=connection)
-        return True
-    except Exception:  # noqa: BLE001 (any broker failure)
-        logger.warning("could not ask for a push round (broker unreachable?); beat will re-drive it")
-        return False
-
-
-SOON = "partners.push.soon"  # set while a round is asked for and has not started yet
-
-
-def on_bank_changed(sender, **kwargs):
-    """hashing.actions.bank_changed: a change to the bank has committed."""
-    soon()
-
-
-def soon():
-    """After a bank change commits: ask for a push round in PUSH_BATCH_WAIT, once however many changes commit
-    meanwhile (the round clears the mark as it starts, so a later commit asks again). The change is safe in the
-    log whatever happens here; beat re-drives what this misses."""
-    from partners import tasks
-
-    # The mark outlives the wait a little: should the round be lost, a commit a few seconds later asks again.
-    asked = cache.add(SOON, 1, timeout=math.ceil(settings.PUSH_BATCH_WAIT) + 5)
-    if asked and not ask(tasks.push_due, countdown=settings.PUSH_BATCH_WAIT):
-        cache.delete(SOON)
 
 
 # --- Health, for the partner page -----------------------------------------------------------------------------

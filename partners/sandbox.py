@@ -14,9 +14,14 @@ from functools import cache
 
 import numpy
 from django.core import signing
+from django.db import transaction
 from PIL import Image, ImageDraw
 
+from audit.actions import record
 from hashing import reference, signals
+from ncii_portal.errors import Refusal
+from partners.models import SandboxReport
+from partners.stopncii import FEEDBACK_NAME
 
 PHOTOS = 12
 WITHDRAWN = (11, 12)  # withdrawn after being shared: a partner tests dropping a hash it holds
@@ -118,8 +123,6 @@ def page(partner, position=0, limit=1000):
 
 def own_reports(partner):
     """{PDQ: [this partner's latest sandbox feedback on it]}, in StopNCII's words (our Removed is its Blocked)."""
-    from partners.stopncii import FEEDBACK_NAME
-
     own = {}
     for value, outcome, tags in partner.sandbox_reports.filter(signal_type=signals.PDQ.code).order_by(
             "received", "id").values_list("value", "outcome", "tags"):
@@ -162,3 +165,17 @@ def summary(partner):
         report.photo = numbers.get(report.value)
     return {"reports": len(reports), "photos": len({r.photo for r in reports}), "of": PHOTOS,
             "latest": reports[:10]}
+
+
+@transaction.atomic
+def record_feedback(partner, reports, *, via):
+    """Reports on sandbox hashes, kept as SandboxReports for the partner manager; all recorded, or none."""
+    for n, report in enumerate(reports):
+        if not knows(report["signal_type"], report["value"]):
+            raise Refusal("Unknown hash: it is not one of the sandbox's.", status=404, field=f"[{n}].value")
+    SandboxReport.objects.bulk_create(
+        SandboxReport(partner=partner, signal_type=r["signal_type"], value=r["value"], outcome=r["outcome"],
+                      tags=sorted(r["tags"]), via=via) for r in reports)
+    record("partner.sandbox_feedback", actor_label=f"partner:{partner.slug}", target=partner,
+           details={"recorded": len(reports), "via": via})
+    return len(reports)

@@ -1,15 +1,24 @@
-"""Push delivery's Celery tasks: thin, the work is in partners.push."""
+"""Push delivery's Celery tasks, and asking for them: thin, the work is in partners.push."""
+
+import logging
+import math
 
 from celery import shared_task
+from django.conf import settings
 from django.core.cache import cache
 
+from ncii_portal.celery import app
 from partners import push
+
+logger = logging.getLogger(__name__)
+
+SOON = "partners.push.soon"  # set while a round is asked for and has not started yet
 
 
 @shared_task
 def push_due():
     """Beat, and after bank changes commit: a round for every partner with something to send."""
-    cache.delete(push.SOON)  # a change committed from now on asks for another round
+    cache.delete(SOON)  # a change committed from now on asks for another round
     for partner_id in push.due_partner_ids():
         push_partner.delay(partner_id)
 
@@ -19,3 +28,31 @@ def push_partner(partner_id):
     wait = push.run(partner_id)
     if wait is not None:  # more to send now, or a retry due: come back then (beat would too, later)
         push_partner.apply_async((partner_id,), countdown=wait)
+
+
+def ask(task, *args, countdown=0):
+    """Queue a push task now, or say it could not be: a broker that is down fails at once rather than holding a
+    caller's request through kombu's retries (beat's re-drive covers what this misses)."""
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=0, timeout=2)
+            task.apply_async(args, countdown=countdown, retry=False, connection=connection)
+        return True
+    except Exception:  # noqa: BLE001 (any broker failure)
+        logger.warning("could not ask for a push round (broker unreachable?); beat will re-drive it")
+        return False
+
+
+def on_bank_changed(sender, **kwargs):
+    """hashing.actions.bank_changed: a change to the bank has committed."""
+    soon()
+
+
+def soon():
+    """After a bank change commits: ask for a push round in PUSH_BATCH_WAIT, once however many changes commit
+    meanwhile (the round clears the mark as it starts, so a later commit asks again). The change is safe in the
+    log whatever happens here; beat re-drives what this misses."""
+    # The mark outlives the wait a little: should the round be lost, a commit a few seconds later asks again.
+    asked = cache.add(SOON, 1, timeout=math.ceil(settings.PUSH_BATCH_WAIT) + 5)
+    if asked and not ask(push_due, countdown=settings.PUSH_BATCH_WAIT):
+        cache.delete(SOON)

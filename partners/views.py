@@ -7,11 +7,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from partners import actions, feed, push, sandbox, stopncii
+from hashing.models import BankHash
+from ncii_portal.errors import Refusal
+from partners import feed, onboarding, outcomes, push, sandbox, stopncii, webhooks
 from partners.forms import ChecklistForm, ContactForm, KeyForm, PartnerForm, WebhookForm
 from partners.models import ApiKey, FeedPosition, Partner, PartnerContact, Webhook
 from staff import roles
-from staff.decorators import role_required
+from staff.decorators import object_action, role_required
 
 MANAGERS = (roles.PARTNER_MANAGER, roles.ADMINISTRATOR)
 
@@ -21,8 +23,8 @@ def partner_list(request):
     form = PartnerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            partner = actions.create_partner(by=request.user, **form.cleaned_data)
-        except actions.PartnerError as error:
+            partner = onboarding.create_partner(by=request.user, **form.cleaned_data)
+        except Refusal as error:
             form.add_error(error.field or None, error.message)
         else:
             return redirect("partner_detail", partner.slug)
@@ -77,32 +79,20 @@ def partner_detail(request, slug):
     return detail_page(request, get_object_or_404(Partner, slug=slug))
 
 
-def partner_action(view):
-    @require_POST
-    @role_required(*MANAGERS)
-    def wrapped(request, slug, **kwargs):
-        partner = get_object_or_404(Partner, slug=slug)
-        try:
-            result = view(request, partner, **kwargs)
-        except actions.PartnerError as error:
-            return detail_page(request, partner, status=error.status, error=error.message)
-        return result or redirect("partner_detail", partner.slug)
-
-    wrapped.allowed_roles = frozenset(MANAGERS)
-    wrapped.__name__ = view.__name__
-    return wrapped
+partner_action = object_action(*MANAGERS, key="slug", find=lambda request, slug: get_object_or_404(Partner, slug=slug),
+                               page=detail_page, back=lambda partner: redirect("partner_detail", partner.slug))
 
 
 @partner_action
 def partner_move(request, partner):
-    actions.move_partner(partner, request.POST.get("move", ""), by=request.user)
+    onboarding.move_partner(partner, request.POST.get("move", ""), by=request.user)
 
 
 @partner_action
 def partner_checklist(request, partner):
     form = ChecklistForm(request.POST, instance=Partner.objects.get(pk=partner.pk))
     form.is_valid()  # booleans: always valid
-    actions.set_checklist(partner, by=request.user, **form.cleaned_data)
+    onboarding.set_checklist(partner, by=request.user, **form.cleaned_data)
 
 
 @partner_action
@@ -110,13 +100,13 @@ def partner_contact_add(request, partner):
     form = ContactForm(request.POST)
     if not form.is_valid():
         return detail_page(request, partner, status=400, contact_form=form)
-    actions.add_contact(partner, by=request.user, **form.cleaned_data)
+    onboarding.add_contact(partner, by=request.user, **form.cleaned_data)
     messages.success(request, "Contact added.")
 
 
 @partner_action
 def partner_contact_remove(request, partner, pk):
-    actions.remove_contact(get_object_or_404(PartnerContact, pk=pk, partner=partner), by=request.user)
+    onboarding.remove_contact(get_object_or_404(PartnerContact, pk=pk, partner=partner), by=request.user)
     messages.success(request, "Contact removed.")
 
 
@@ -125,32 +115,32 @@ def partner_webhook_set(request, partner):
     form = WebhookForm(request.POST)
     if not form.is_valid():
         return detail_page(request, partner, status=400, webhook_form=form)
-    secret = actions.set_webhook(partner, form.cleaned_data["url"], by=request.user,
-                                 ack_on_2xx=form.cleaned_data["ack_on_2xx"])
+    secret = webhooks.set_webhook(partner, form.cleaned_data["url"], by=request.user,
+                                  ack_on_2xx=form.cleaned_data["ack_on_2xx"])
     return detail_page(request, Partner.objects.get(pk=partner.pk), new_webhook_secret=secret)
 
 
 @partner_action
 def partner_webhook_rotate(request, partner):
-    secret = actions.rotate_webhook_secret(partner, by=request.user)
+    secret = webhooks.rotate_webhook_secret(partner, by=request.user)
     return detail_page(request, partner, new_webhook_secret=secret)
 
 
 @partner_action
 def partner_push_pause(request, partner):
-    actions.pause_push(partner, by=request.user)
+    webhooks.pause_push(partner, by=request.user)
     messages.success(request, "Push is paused: changes wait, in order, until it is resumed.")
 
 
 @partner_action
 def partner_push_resume(request, partner):
-    parked = actions.resume_push(partner, by=request.user)
+    parked = webhooks.resume_push(partner, by=request.user)
     messages.success(request, f"Push resumed; {parked} parked batch{'es' if parked != 1 else ''} will be sent again.")
 
 
 @partner_action
 def partner_webhook_test(request, partner):
-    attempt = actions.send_test_event(partner, by=request.user)
+    attempt = webhooks.send_test_event(partner, by=request.user)
     return detail_page(request, partner, test_attempt=attempt)
 
 
@@ -158,23 +148,23 @@ def partner_webhook_test(request, partner):
 def partner_key_issue(request, partner):
     form = KeyForm(request.POST)
     if not form.is_valid():
-        raise actions.PartnerError("Choose at least one scope; expiry is 1 to 3650 days or empty.")
+        raise Refusal("Choose at least one scope; expiry is 1 to 3650 days or empty.")
     days = form.cleaned_data["expires_in_days"]
-    key, secret = actions.issue_key(partner, scopes=form.cleaned_data["scopes"], by=request.user,
-                                    label=form.cleaned_data["label"],
-                                    expires_at=timezone.now() + timedelta(days=days) if days else None)
+    key, secret = onboarding.issue_key(partner, scopes=form.cleaned_data["scopes"], by=request.user,
+                                       label=form.cleaned_data["label"],
+                                       expires_at=timezone.now() + timedelta(days=days) if days else None)
     return detail_page(request, Partner.objects.get(pk=partner.pk), new_key={"key": key, "secret": secret})
 
 
 @partner_action
 def partner_key_revoke(request, partner, pk):
-    actions.revoke_key(get_object_or_404(ApiKey, pk=pk, partner=partner), by=request.user)
+    onboarding.revoke_key(get_object_or_404(ApiKey, pk=pk, partner=partner), by=request.user)
     messages.success(request, "The key was revoked; it stopped working at once.")
 
 
 @partner_action
 def partner_key_rotate(request, partner, pk):
-    key, secret = actions.rotate_key(get_object_or_404(ApiKey, pk=pk, partner=partner), by=request.user)
+    key, secret = onboarding.rotate_key(get_object_or_404(ApiKey, pk=pk, partner=partner), by=request.user)
     return detail_page(request, Partner.objects.get(pk=partner.pk), new_key={"key": key, "secret": secret})
 
 
@@ -185,8 +175,6 @@ REVIEWERS = (*MANAGERS, roles.SUPERVISOR)
 
 
 def may_decide(user, review):
-    from hashing.models import BankHash
-
     return user.has_role(*(QUARANTINE_REVIEWERS if review == BankHash.Review.QUARANTINED else MANAGERS))
 
 
@@ -194,9 +182,7 @@ def may_decide(user, review):
 def review_queue(request):
     """Hashes waiting for a person: contributed by partners (held), reported not NCII by several (paused), or
     brought by a self-service flood (quarantined). Each person sees the ones their role decides."""
-    from hashing.models import BankHash
-
-    waiting = [bank_hash for bank_hash in (BankHash.objects.filter(review__in=actions.WAITING)
+    waiting = [bank_hash for bank_hash in (BankHash.objects.filter(review__in=outcomes.WAITING)
                                            .prefetch_related("outcomes__partner").order_by("changed", "id"))
                if may_decide(request.user, bank_hash.review)]
     quarantined = [h for h in waiting if h.review == BankHash.Review.QUARANTINED]
@@ -210,15 +196,13 @@ def review_queue(request):
 @require_POST
 @role_required(*REVIEWERS)
 def review_decide(request, pk):
-    from hashing.models import BankHash
-
     bank_hash = get_object_or_404(BankHash, pk=pk)
     if not may_decide(request.user, bank_hash.review):
         messages.error(request, "Your role does not decide on this hash.")
         return redirect("review_queue")
     try:
-        actions.review_hash(bank_hash, request.POST.get("decision", ""), by=request.user)
-    except actions.PartnerError as error:
+        outcomes.review_hash(bank_hash, request.POST.get("decision", ""), by=request.user)
+    except Refusal as error:
         messages.error(request, error.message)
         return redirect("review_queue")
     messages.success(request, "Decision recorded.")
@@ -231,8 +215,8 @@ def review_quarantine(request):
     """Release or reject, in one decision, the whole batch the flood quarantine holds."""
     decision = request.POST.get("decision", "")
     try:
-        count = actions.review_quarantined(decision, by=request.user)
-    except actions.PartnerError as error:
+        count = outcomes.review_quarantined(decision, by=request.user)
+    except Refusal as error:
         messages.error(request, error.message)
         return redirect("review_queue")
     done = "released: shared as the usual rules allow" if decision == "approve" else "rejected: never shared"

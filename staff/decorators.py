@@ -1,6 +1,10 @@
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseBase
+from django.views.decorators.http import require_POST
+
+from ncii_portal.errors import Refusal
 
 
 def role_required(*allowed):
@@ -20,6 +24,31 @@ def role_required(*allowed):
             return view(request, *args, **kwargs)
 
         wrapped.allowed_roles = frozenset(allowed)
+        return wrapped
+
+    return decorator
+
+
+def object_action(*allowed, key, find, page, back):
+    """A POST on an object's page (a case's, a partner's), by these roles. `find(request, <the URL's key>)` gives
+    the object, or a response refusing it; the view gets the object (and the URL's other arguments) and returns a
+    response, or None to go `back(object)`; a Refusal it raises shows the page again, `page(request, object,
+    status=, error=)`, with its message."""
+
+    def decorator(view):
+        @require_POST
+        @role_required(*allowed)
+        @wraps(view)
+        def wrapped(request, **arguments):
+            found = find(request, arguments.pop(key))
+            if isinstance(found, HttpResponseBase):
+                return found
+            try:
+                result = view(request, found, **arguments)
+            except Refusal as refusal:
+                return page(request, found, status=refusal.status, error=refusal.message)
+            return result or back(found)
+
         return wrapped
 
     return decorator

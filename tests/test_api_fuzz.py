@@ -6,7 +6,7 @@ import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis import checks
 
-from partners import actions
+from partners import onboarding
 from partners.openapi import SCHEMA
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import make_staff
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def key_headers(transactional_db):
     caseworker = make_staff("casey@helpline.test", "caseworker")
     submit(issue_code(open_case(caseworker), caseworker), [image(1), video(2)])
-    key, secret = actions.issue_key(live_partner(), scopes=["fetch", "feedback", "submit"], **ACTOR)
+    key, secret = onboarding.issue_key(live_partner(), scopes=["fetch", "feedback", "submit"], **ACTOR)
     # Both ways of sending the key, so every operation is tried authenticated.
     return {"Authorization": f"Bearer {key.public_id}.{secret}", "Ocp-Apim-Subscription-Key": key.public_id,
             "x-functions-key": secret}

@@ -10,7 +10,7 @@ from django.test import Client
 from django.urls import reverse
 
 from cases.models import Case, CaseEvent, CaseEvidence, CaseNote, Referral
-from partners import actions
+from partners import onboarding
 from tests.calls import image, issue_code, open_case, payload
 from tests.test_partners import ACTOR, live_partner
 
@@ -19,7 +19,7 @@ NUL = "\x00"
 
 @pytest.fixture
 def api_headers(db):
-    key, secret = actions.issue_key(live_partner(), scopes=["fetch", "feedback", "submit"], **ACTOR)
+    key, secret = onboarding.issue_key(live_partner(), scopes=["fetch", "feedback", "submit"], **ACTOR)
     return {"HTTP_AUTHORIZATION": f"Bearer {key.public_id}.{secret}"}
 
 

@@ -28,7 +28,7 @@ from cases.models import Case
 from hashing import actions as bank
 from hashing.models import BankHash
 from ncii_portal import retention
-from partners import actions, push, withdrawals
+from partners import onboarding, push, webhooks, withdrawals
 from partners.feed import heard_by_every_partner
 from partners.models import Delivery, Partner
 from tests.calls import ensure_checklist, image, issue_code, open_case, submit, video
@@ -63,7 +63,7 @@ class Reader:
 class NativeReader(Reader):
     def __init__(self, partner):
         super().__init__(partner)
-        key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+        key, secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)
         self.auth, self.cursor = f"Bearer {key.public_id}.{secret}", ""
 
     def step(self, rng, cut_off=True):
@@ -86,7 +86,7 @@ class StopNCIIReader(Reader):
 
     def __init__(self, partner):
         super().__init__(partner)
-        key, self.secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+        key, self.secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)
         self.key, self.checkpoint = key.public_id, 0
 
     def step(self, rng, cut_off=True):
@@ -113,7 +113,7 @@ class PushReceiver(Reader):
     def __init__(self, partner, server):
         super().__init__(partner)
         self.server, self.seen, self.batches = server, 0, 0
-        self.secret = actions.set_webhook(partner, server.url, **ACTOR)
+        self.secret = webhooks.set_webhook(partner, server.url, **ACTOR)
 
     def step(self, rng, cut_off=True):
         self.server.answers[:] = [rng.choice([200, 503]) if cut_off else 200]
@@ -187,12 +187,12 @@ class World:
             move = "resume"
         else:
             return
-        actions.move_partner(reader.partner, move, **ACTOR)
+        onboarding.move_partner(reader.partner, move, **ACTOR)
 
     def resume_push(self):
         pusher = self.readers[2]
         if pusher.refresh().state == Partner.State.LIVE:
-            actions.resume_push(pusher.partner, by=None)
+            webhooks.resume_push(pusher.partner, by=None)
 
     def retention(self):
         """Retention as if long enough had passed for everything withdrawn, and for every waiting batch."""
@@ -255,7 +255,7 @@ def test_every_partner_that_had_a_hash_hears_of_its_withdrawal_before_it_leaves_
     # retention removes every withdrawn hash (the promise is kept without holding hashes forever).
     for reader in world.readers:
         if reader.refresh().state == Partner.State.SUSPENDED:
-            actions.move_partner(reader.partner, "resume", **ACTOR)
+            onboarding.move_partner(reader.partner, "resume", **ACTOR)
     world.resume_push()
     for case in world.cases:
         cases.withdraw_case(case)

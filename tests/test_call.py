@@ -14,6 +14,7 @@ from audit.models import AuditEvent
 from cases import actions
 from cases.models import ALPHABET, Case, Contact, HashingLink, Item, Notification, Referral
 from hashing.models import BankHash
+from ncii_portal.errors import Refusal
 from tests.calls import image, issue_code, open_case, payload, submit, video
 
 # --- Intake -------------------------------------------------------------------------------------------------
@@ -165,7 +166,7 @@ def test_a_repeated_submission_adds_nothing_twice(case, caseworker):
     # The retry answered with a fresh PIN (the first answer may have been lost): only the newest one works.
     case.refresh_from_db()
     assert actions.unlock_case(case.reference, retry.json()["pin"]) == case
-    with pytest.raises(actions.CallerError):
+    with pytest.raises(Refusal):
         actions.unlock_case(case.reference, first.json()["pin"])
 
 

@@ -15,7 +15,7 @@ from threatexchange.exchanges.clients.stopncii.api import (
 
 from cases import actions as cases
 from hashing.models import BankHash
-from partners import actions
+from partners import onboarding
 from partners.models import Outcome
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import make_staff, signed_in_client
@@ -27,7 +27,7 @@ FOUND = "f0" * 32
 @pytest.fixture
 def partner_client(live_server, transactional_db):
     partner = live_partner()
-    key, secret = actions.issue_key(partner, scopes=["fetch", "feedback", "submit"], **ACTOR)
+    key, secret = onboarding.issue_key(partner, scopes=["fetch", "feedback", "submit"], **ACTOR)
     base = live_server.url + reverse("api:stopncii_fetch_hashes").rsplit("/", 1)[0]
     api = StopNCIIAPI(key.public_id, secret, base_url_override=base, additional_function_keys={
         StopNCIIEndpoint.SubmitHashes: secret, StopNCIIEndpoint.SubmitFeedback: secret})
@@ -116,7 +116,7 @@ def test_the_native_api_takes_contributions_for_review_too(partner_client):
                        ({"signal_type": "md5", "value": "a" * 32, "outcome": "Deleted"}, "contributions[0].outcome")]:
         response = send({"contributions": [bad]})
         assert response.status_code == 400 and response.json()["field"] == field
-    without_scope, other_secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    without_scope, other_secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)
     refused = Client().post(reverse("api:contributions"), json.dumps(found), content_type="application/json",
                             HTTP_AUTHORIZATION=f"Bearer {without_scope.public_id}.{other_secret}")
     assert refused.status_code == 403

@@ -17,7 +17,7 @@ from threatexchange.exchanges.clients.stopncii.api import (
 
 from cases.models import CaseEvent, Notification
 from hashing.models import BankHash
-from partners import actions
+from partners import handovers, onboarding, outcomes
 from partners.models import Outcome
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import make_staff
@@ -36,7 +36,7 @@ def shared(transactional_db):
     pin = submit(code, [image(1), image(2, quality=10), video(3)]).json()["pin"]
     keys = {}
     for slug in ("tiktak", "photogram"):
-        key, secret = actions.issue_key(live_partner(slug), scopes=["fetch", "feedback"], **ACTOR)
+        key, secret = onboarding.issue_key(live_partner(slug), scopes=["fetch", "feedback"], **ACTOR)
         keys[slug] = (key, secret)
     return case, pin, keys
 
@@ -98,7 +98,7 @@ def test_bad_feedback_is_refused_and_nothing_recorded(shared, reports, status, f
 
 def test_feedback_needs_its_scope(shared):
     _case, _pin, keys = shared
-    key, secret = actions.issue_key(keys["tiktak"][0].partner, scopes=["fetch"], **ACTOR)
+    key, secret = onboarding.issue_key(keys["tiktak"][0].partner, scopes=["fetch"], **ACTOR)
     response = Client().post(reverse("api:feedback"), "{}", content_type="application/json",
                              HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
     assert response.status_code == 403
@@ -215,22 +215,22 @@ def test_the_first_delivery_is_the_time_statistics_call_shared(shared):
     by_time = sorted(changes, key=lambda c: (c.at, c.id))
     native, stopncii, both = live_partner("native"), live_partner("stopncii"), live_partner("both")
     for partner in (native, both):
-        actions.note_fetch(partner, FeedPosition.Feed.NATIVE, moved=True, txid=middle.txid, change_id=middle.id)
+        handovers.note_fetch(partner, FeedPosition.Feed.NATIVE, moved=True, txid=middle.txid, change_id=middle.id)
     for partner in (stopncii, both):
         one = by_time[3]
-        actions.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=None, last=(one.at, one.id - 1))
-        actions.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=by_time[-2].at + timedelta(microseconds=1),
-                           last=(by_time[-1].at, by_time[-1].id))  # skipped ahead: covers the last change only
-        actions.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=one.at, last=(by_time[-3].at, by_time[-3].id))
+        handovers.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=None, last=(one.at, one.id - 1))
+        handovers.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=by_time[-2].at + timedelta(microseconds=1),
+                             last=(by_time[-1].at, by_time[-1].id))  # skipped ahead: covers the last change only
+        handovers.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=one.at, last=(by_time[-3].at, by_time[-3].id))
     last = changes[-1]
-    actions.note_fetch(native, FeedPosition.Feed.NATIVE, moved=True, txid=last.txid, change_id=last.id)
+    handovers.note_fetch(native, FeedPosition.Feed.NATIVE, moved=True, txid=last.txid, change_id=last.id)
 
     reference = shared_times([native, stopncii, both])
     compared = 0
     for partner in (native, stopncii, both):
         for bank_hash in BankHash.objects.all():
-            first = actions.first_shared(bank_hash)
-            ours = actions.first_delivery(partner, first) if first else None
+            first = outcomes.first_shared(bank_hash)
+            ours = outcomes.first_delivery(partner, first) if first else None
             assert ours == reference.get((partner.pk, bank_hash.pk)), (partner, bank_hash)
             compared += ours is not None
     assert compared > 10 and len({t for t in reference.values()}) >= 4  # several distinct handovers give hashes

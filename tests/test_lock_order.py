@@ -110,7 +110,7 @@ def test_a_revocation_racing_a_withdrawal_waits_for_it(monkeypatch, caseworker):
 def test_a_partners_feedback_racing_a_withdrawal_waits_for_it(monkeypatch, caseworker):
     """Feedback writes outcomes (pointing at hashes) and the cases' timelines (pointing at cases): under the old
     order it held a hash and waited for the case a withdrawal held, which waited for the hash."""
-    from partners import actions as partners
+    from partners import outcomes
     from tests.test_partners import live_partner
 
     case = open_case(caseworker)
@@ -120,7 +120,7 @@ def test_a_partners_feedback_racing_a_withdrawal_waits_for_it(monkeypatch, casew
 
     withdrawal, feedback = race(
         monkeypatch, lambda: actions.withdraw_case(case, by=caseworker, reason="caller_asked"),
-        lambda: partners.record_feedback(partner, [report], via="native"))
+        lambda: outcomes.record_feedback(partner, [report], via="native"))
     assert withdrawal.error is None, withdrawal.error
     assert feedback.error is None, feedback.error
     assert feedback.result == (1, 0)

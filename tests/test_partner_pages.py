@@ -55,7 +55,7 @@ def test_caseworkers_cannot_touch_partners(login_as, caseworker):
 
 def test_the_partner_page_keeps_contacts_and_shows_the_feed_position(transactional_db, login_as, partner_manager,
                                                                       caseworker):
-    from partners import actions as partner_actions
+    from partners import onboarding
     from tests.calls import image, issue_code, open_case, submit
     from tests.test_partners import ACTOR, live_partner
 
@@ -74,7 +74,7 @@ def test_the_partner_page_keeps_contacts_and_shows_the_feed_position(transaction
     assert {"partner.contact_added", "partner.contact_removed"} <= set(
         AuditEvent.objects.filter(actor=partner_manager).values_list("action", flat=True))
 
-    key, secret = partner_actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    key, secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key.public_id}.{secret}"}
     submit(issue_code(open_case(caseworker), caseworker), [image(1)])  # three hashes: pdq, phash, md5
     first = Client().get(reverse("api:hashes"), {"limit": 1}, **auth).json()

@@ -15,7 +15,8 @@ from audit.models import AuditEvent
 from cases import actions as cases
 from hashing import actions as bank
 from hashing.models import BankHash
-from partners import actions
+from ncii_portal.errors import Refusal
+from partners import handovers, onboarding
 from partners.models import ApiKey, Partner
 from tests.calls import image, issue_code, open_case, submit, video
 
@@ -23,35 +24,35 @@ ACTOR = {"actor_label": "test"}
 
 
 def live_partner(slug="tiktak", **fields):
-    partner = actions.create_partner(name=slug.title(), slug=slug, **ACTOR, **fields)
+    partner = onboarding.create_partner(name=slug.title(), slug=slug, **ACTOR, **fields)
     for move in ("start_vetting", "sign_agreement", "start_integration"):
-        actions.move_partner(partner, move, **ACTOR)
-    actions.set_checklist(partner, **ACTOR, **{field: True for field, _label in Partner.CHECKLIST})
-    return actions.move_partner(partner, "go_live", **ACTOR)
+        onboarding.move_partner(partner, move, **ACTOR)
+    onboarding.set_checklist(partner, **ACTOR, **{field: True for field, _label in Partner.CHECKLIST})
+    return onboarding.move_partner(partner, "go_live", **ACTOR)
 
 
 # --- Onboarding ---------------------------------------------------------------------------------------------
 
 
 def test_onboarding_moves_follow_their_rules(db):
-    partner = actions.create_partner(name="Pixshare", slug="pixshare", **ACTOR)
-    with pytest.raises(actions.PartnerError, match="cannot go live"):
-        actions.move_partner(partner, "go_live", **ACTOR)
+    partner = onboarding.create_partner(name="Pixshare", slug="pixshare", **ACTOR)
+    with pytest.raises(Refusal, match="cannot go live"):
+        onboarding.move_partner(partner, "go_live", **ACTOR)
     for move in ("start_vetting", "sign_agreement", "start_integration"):
-        actions.move_partner(partner, move, **ACTOR)
-    actions.set_checklist(partner, agreement_signed=True, security_review=True, **ACTOR)
-    with pytest.raises(actions.PartnerError, match="Technical contact named; Sandbox test passed") as refused:
-        actions.move_partner(partner, "go_live", **ACTOR)
+        onboarding.move_partner(partner, move, **ACTOR)
+    onboarding.set_checklist(partner, agreement_signed=True, security_review=True, **ACTOR)
+    with pytest.raises(Refusal, match="Technical contact named; Sandbox test passed") as refused:
+        onboarding.move_partner(partner, "go_live", **ACTOR)
     assert refused.value.status == 409
-    actions.set_checklist(partner, technical_contact=True, sandbox_test_passed=True, **ACTOR)
-    assert actions.move_partner(partner, "go_live", **ACTOR).state == "live"
-    assert actions.move_partner(partner, "suspend", **ACTOR).state == "suspended"
-    assert actions.move_partner(partner, "resume", **ACTOR).state == "live"
-    assert actions.move_partner(partner, "offboard", **ACTOR).state == "offboarded"
-    with pytest.raises(actions.PartnerError):
-        actions.move_partner(partner, "resume", **ACTOR)
-    with pytest.raises(actions.PartnerError, match="Unknown checklist item"):
-        actions.set_checklist(partner, vibes=True, **ACTOR)
+    onboarding.set_checklist(partner, technical_contact=True, sandbox_test_passed=True, **ACTOR)
+    assert onboarding.move_partner(partner, "go_live", **ACTOR).state == "live"
+    assert onboarding.move_partner(partner, "suspend", **ACTOR).state == "suspended"
+    assert onboarding.move_partner(partner, "resume", **ACTOR).state == "live"
+    assert onboarding.move_partner(partner, "offboard", **ACTOR).state == "offboarded"
+    with pytest.raises(Refusal):
+        onboarding.move_partner(partner, "resume", **ACTOR)
+    with pytest.raises(Refusal, match="Unknown checklist item"):
+        onboarding.set_checklist(partner, vibes=True, **ACTOR)
     moves = list(AuditEvent.objects.filter(target_type="Partner").values_list("action", flat=True))
     assert moves.count("partner.checklist") == 2 and "partner.go_live" in moves and "partner.offboard" in moves
 
@@ -61,16 +62,16 @@ def test_onboarding_moves_follow_their_rules(db):
 
 def test_keys_are_stored_as_digests_only(db):
     partner = live_partner()
-    key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    key, secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)
     stored = ApiKey.objects.filter(pk=key.pk).values().get()
     assert secret not in json.dumps(stored, default=str)
     assert key.matches(secret) and not key.matches(secret + "x")
-    with pytest.raises(actions.PartnerError, match="Scopes must be among"):
-        actions.issue_key(partner, scopes=["admin"], **ACTOR)
+    with pytest.raises(Refusal, match="Scopes must be among"):
+        onboarding.issue_key(partner, scopes=["admin"], **ACTOR)
 
 
 def authenticate(key, secret, scope="fetch"):
-    return actions.authenticate(key.public_id, secret, scope=scope)
+    return onboarding.authenticate(key.public_id, secret, scope=scope)
 
 
 @pytest.mark.parametrize(("case", "status"), [
@@ -79,55 +80,55 @@ def authenticate(key, secret, scope="fetch"):
 ])
 def test_keys_that_must_not_work(db, case, status):
     partner = live_partner()
-    key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    key, secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)
     public_id, scope = key.public_id, "fetch"
     if case == "wrong secret":
         secret = secret[:-1] + ("A" if secret[-1] != "A" else "B")
     elif case == "unknown key":
         public_id = "pk" + "0" * 20
     elif case == "revoked":
-        actions.revoke_key(key, **ACTOR)
+        onboarding.revoke_key(key, **ACTOR)
     elif case == "expired":
         ApiKey.objects.filter(pk=key.pk).update(expires_at=timezone.now())
     elif case == "out of scope":
         scope = "feedback"
     elif case == "suspended partner":
-        actions.move_partner(partner, "suspend", **ACTOR)
+        onboarding.move_partner(partner, "suspend", **ACTOR)
     else:
-        actions.move_partner(partner, "offboard", **ACTOR)
-    with pytest.raises(actions.PartnerError) as refused:
-        actions.authenticate(public_id, secret, scope=scope)
+        onboarding.move_partner(partner, "offboard", **ACTOR)
+    with pytest.raises(Refusal) as refused:
+        onboarding.authenticate(public_id, secret, scope=scope)
     assert refused.value.status == status
 
 
 def test_rotation_keeps_the_old_key_for_the_overlap(db):
     partner = live_partner()
-    old, old_secret = actions.issue_key(partner, scopes=["fetch", "feedback"], **ACTOR)
-    new, new_secret = actions.rotate_key(old, overlap_hours=2, **ACTOR)
+    old, old_secret = onboarding.issue_key(partner, scopes=["fetch", "feedback"], **ACTOR)
+    new, new_secret = onboarding.rotate_key(old, overlap_hours=2, **ACTOR)
     assert new.scopes == ["feedback", "fetch"] and authenticate(new, new_secret)
     assert authenticate(old, old_secret)  # still, during the overlap
     old.refresh_from_db()
     assert old.replaced_by == new and timezone.now() < old.expires_at <= timezone.now() + timezone.timedelta(hours=2)
     ApiKey.objects.filter(pk=old.pk).update(expires_at=timezone.now())
-    with pytest.raises(actions.PartnerError):
+    with pytest.raises(Refusal):
         authenticate(old, old_secret)
 
 
 def test_the_server_secret_can_be_rotated(db, settings):
     partner = live_partner()
-    key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    key, secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)
     settings.API_KEY_SECRETS = ["a brand new server secret", *settings.API_KEY_SECRETS]
     assert authenticate(key, secret)  # made under the old one, still listed
-    newer, newer_secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    newer, newer_secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)
     assert newer.server_secret_id != key.server_secret_id
     settings.API_KEY_SECRETS = settings.API_KEY_SECRETS[:1]  # the old one retired: its keys stop
-    with pytest.raises(actions.PartnerError):
+    with pytest.raises(Refusal):
         authenticate(key, secret)
     assert authenticate(newer, newer_secret)
 
 
 def test_last_use_is_recorded(db):
-    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    key, secret = onboarding.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
     Client(REMOTE_ADDR="198.51.100.30").get(reverse("api:hashes"),
                                             HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
     key.refresh_from_db()
@@ -139,7 +140,7 @@ def test_an_unknown_key_id_costs_what_a_wrong_secret_costs(db, monkeypatch):
     a wrong secret, telling a guesser which ids exist."""
     from partners import models
 
-    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    key, secret = onboarding.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
     calls = []
 
     def counted(name, real):
@@ -151,8 +152,8 @@ def test_an_unknown_key_id_costs_what_a_wrong_secret_costs(db, monkeypatch):
 
     def work(public_id, presented):
         calls.clear()
-        with pytest.raises(actions.PartnerError) as refused:
-            actions.authenticate(public_id, presented, scope="fetch")
+        with pytest.raises(Refusal) as refused:
+            onboarding.authenticate(public_id, presented, scope="fetch")
         assert refused.value.status == 401
         return sorted(calls)
 
@@ -178,9 +179,9 @@ def test_failed_authentications_are_limited_per_address(db, settings, flavour):
     settings.PARTNER_API_AUTH_FAILURES_PER_IP_PER_HOUR = 3
     settings.TRUSTED_CLIENT_IP_HEADER = ""
     url, headers = FLAVOURS[flavour]
-    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
-    revoked, revoked_secret = actions.issue_key(key.partner, scopes=["fetch"], **ACTOR)
-    actions.revoke_key(revoked, **ACTOR)
+    key, secret = onboarding.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    revoked, revoked_secret = onboarding.issue_key(key.partner, scopes=["fetch"], **ACTOR)
+    onboarding.revoke_key(revoked, **ACTOR)
 
     def get(ip, public_id, presented):
         return Client(REMOTE_ADDR=ip).get(reverse(url), **headers(public_id, presented))
@@ -203,7 +204,7 @@ def test_failed_authentications_are_limited_per_address(db, settings, flavour):
 def test_an_ipv6_client_is_counted_by_its_64(db, settings):
     settings.PARTNER_API_AUTH_FAILURES_PER_IP_PER_HOUR = 2
     settings.TRUSTED_CLIENT_IP_HEADER = ""
-    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    key, secret = onboarding.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
 
     def get(ip, presented):
         return Client(REMOTE_ADDR=ip).get(reverse("api:hashes"), **native_key(key.public_id, presented))
@@ -273,7 +274,7 @@ def caseworker(transactional_db):
 
 
 def test_the_native_feed_serves_what_may_be_shared_and_tells_of_withdrawals(caseworker):
-    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    key, secret = onboarding.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
     first = open_case(caseworker)
     submit(issue_code(first, caseworker), [image(1), image(2, quality=20), video(3)])
     records, cursor = fetch_all(key, secret)
@@ -290,12 +291,12 @@ def test_the_native_feed_serves_what_may_be_shared_and_tells_of_withdrawals(case
     assert set(later.values()) == {"withdrawn"} and len(later) == 6
     assert ("pdq", image(2)["pdq"]) not in later  # never shared, so no withdrawal to tell of
     # A partner starting afresh in one page is not told of hashes withdrawn before it arrived.
-    newcomer, newcomer_secret = actions.issue_key(live_partner("newcomer"), scopes=["fetch"], **ACTOR)
+    newcomer, newcomer_secret = onboarding.issue_key(live_partner("newcomer"), scopes=["fetch"], **ACTOR)
     assert fetch_all(newcomer, newcomer_secret, limit=100)[0] == []
 
 
 def test_a_paused_hash_is_told_as_withdrawn(caseworker):
-    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    key, secret = onboarding.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
     submit(issue_code(open_case(caseworker), caseworker), [video(4)])
     _records, cursor = fetch_all(key, secret)
     row = BankHash.objects.get()
@@ -314,7 +315,7 @@ def test_a_paused_hash_is_told_as_withdrawn(caseworker):
     ({"limit": "999999"}, "ok", 400, "limit"),
 ])
 def test_feed_errors_are_json_a_partner_can_act_on(db, params, auth, status, field):
-    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    key, secret = onboarding.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
     header = f"Bearer {key.public_id}.{secret}" if auth == "ok" else auth
     response = Client().get(reverse("api:hashes"), params, HTTP_AUTHORIZATION=header)
     assert response.status_code == status
@@ -322,18 +323,18 @@ def test_feed_errors_are_json_a_partner_can_act_on(db, params, auth, status, fie
 
 
 def test_integration_partners_get_no_real_hashes(db):
-    partner = actions.create_partner(name="Newbie", slug="newbie", **ACTOR)
+    partner = onboarding.create_partner(name="Newbie", slug="newbie", **ACTOR)
     for move in ("start_vetting", "sign_agreement", "start_integration"):
-        actions.move_partner(partner, move, **ACTOR)
-    key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+        onboarding.move_partner(partner, move, **ACTOR)
+    key, secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)
     response = Client().get(reverse("api:hashes"), HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
     assert response.status_code == 403 and "not live" in response.json()["error"]
 
 
 def test_each_key_is_rate_limited_with_retry_after(db, settings):
     settings.PARTNER_API_REQUESTS_PER_MINUTE = 3
-    key, secret = actions.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
-    other, other_secret = actions.issue_key(live_partner("other"), scopes=["fetch"], **ACTOR)
+    key, secret = onboarding.issue_key(live_partner(), scopes=["fetch"], **ACTOR)
+    other, other_secret = onboarding.issue_key(live_partner("other"), scopes=["fetch"], **ACTOR)
     limited = None
     for _ in range(8):  # 4 requests reach the limit; a minute boundary on the way may reset it once
         response = Client().get(reverse("api:hashes"), HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
@@ -376,8 +377,8 @@ def test_a_stopncii_client_that_skips_ahead_is_not_taken_to_have_heard_what_it_s
 
     partner = live_partner()
     early, late = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
-    actions.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=early, checkpoint=early)
-    actions.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=late, checkpoint=late)  # a gap
+    handovers.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=early, checkpoint=early)
+    handovers.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=late, checkpoint=late)  # a gap
     assert FeedPosition.objects.get(partner=partner, feed="stopncii").checkpoint == early
-    actions.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=early, checkpoint=late)  # a whole sync
+    handovers.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=early, checkpoint=late)  # a whole sync
     assert FeedPosition.objects.get(partner=partner, feed="stopncii").checkpoint == late

@@ -13,7 +13,8 @@ from django.test import Client
 from django.urls import reverse
 from standardwebhooks.webhooks import Webhook as Verifier
 
-from partners import actions, push
+from ncii_portal.errors import Refusal
+from partners import onboarding, push, webhooks
 from partners.models import Delivery, Partner, Webhook
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import signed_in_client, wait_for
@@ -28,7 +29,7 @@ def test_signatures_verify_with_standard_webhooks_also_during_a_rotation(db, pus
     headers = {"webhook-id": "msg_1", "webhook-timestamp": str(int(time.time()))}
     headers["webhook-signature"] = push.signatures(webhook, "msg_1", int(headers["webhook-timestamp"]), body)
     assert Verifier(old).verify(body, headers) == {"type": "webhook.test"}
-    new = actions.rotate_webhook_secret(partner, by=None)
+    new = webhooks.rotate_webhook_secret(partner, by=None)
     webhook.refresh_from_db()
     headers["webhook-signature"] = push.signatures(webhook, "msg_1", int(headers["webhook-timestamp"]), body)
     assert len(headers["webhook-signature"].split(" ")) == 2  # both, during the overlap
@@ -68,8 +69,8 @@ def test_webhooks_only_go_to_public_https_addresses(db, settings, monkeypatch, u
         return real(host, port, *args, **kwargs)
 
     monkeypatch.setattr(socket, "getaddrinfo", dns)
-    with pytest.raises(actions.PartnerError, match=why):
-        actions.set_webhook(live_partner(), url, **ACTOR)
+    with pytest.raises(Refusal, match=why):
+        webhooks.set_webhook(live_partner(), url, **ACTOR)
     assert not Webhook.objects.exists()
     assert push.post(url, b"{}", {})[0] is None  # and at send, should it have changed since
 
@@ -77,8 +78,8 @@ def test_webhooks_only_go_to_public_https_addresses(db, settings, monkeypatch, u
 def test_a_redirect_is_never_followed(db, push_settings, receiver):
     partner_server = receiver(answers=[302])
     partner = live_partner()
-    actions.set_webhook(partner, partner_server.url, **ACTOR)
-    attempt = actions.send_test_event(partner, by=None)
+    webhooks.set_webhook(partner, partner_server.url, **ACTOR)
+    attempt = webhooks.send_test_event(partner, by=None)
     assert attempt.status_code == 302 and "not followed" in attempt.error and len(partner_server.calls) == 1
 
 
@@ -99,8 +100,8 @@ def test_a_callers_hashes_reach_the_partner_signed_and_its_feedback_comes_back(
         transactional_db, celery_worker, push_settings, receiver, caseworker):
     partner_server = receiver()
     partner = live_partner()
-    secret = actions.set_webhook(partner, partner_server.url, **ACTOR)
-    key, key_secret = actions.issue_key(partner, scopes=["feedback"], **ACTOR)
+    secret = webhooks.set_webhook(partner, partner_server.url, **ACTOR)
+    key, key_secret = onboarding.issue_key(partner, scopes=["feedback"], **ACTOR)
     case = open_case(caseworker)
     assert submit(issue_code(case, caseworker), [image(1), image(2), video(3)]).status_code == 200
 
@@ -133,9 +134,9 @@ def test_a_withdrawal_reaches_every_live_partner_and_the_case_shows_it(
     ensure_checklist()
     pushed_to = receiver()
     pushed = live_partner("pushed")
-    secret = actions.set_webhook(pushed, pushed_to.url, ack_on_2xx=True, **ACTOR)
+    secret = webhooks.set_webhook(pushed, pushed_to.url, ack_on_2xx=True, **ACTOR)
     fetcher, _idle = live_partner("fetcher"), live_partner("idle")
-    key, key_secret = actions.issue_key(fetcher, scopes=["fetch", "feedback"], **ACTOR)
+    key, key_secret = onboarding.issue_key(fetcher, scopes=["fetch", "feedback"], **ACTOR)
     auth = {"HTTP_AUTHORIZATION": f"Bearer {key.public_id}.{key_secret}"}
     case = open_case(caseworker)
     pin = submit(issue_code(case, caseworker), [video(7)]).json()["pin"]
@@ -189,7 +190,7 @@ def test_an_unstorable_answer_or_an_unreadable_secret_is_a_failed_attempt_not_a_
 
     partner_server = receiver(answers=["nul"])
     partner = live_partner()
-    actions.set_webhook(partner, partner_server.url, **ACTOR)
+    webhooks.set_webhook(partner, partner_server.url, **ACTOR)
     submit(issue_code(open_case(caseworker), caseworker), [image(1)])
     Webhook.objects.filter(partner=partner).update(secret="not-a-sealed-secret")  # its key was lost
     rounds_until_quiet(partner)
@@ -198,7 +199,7 @@ def test_an_unstorable_answer_or_an_unreadable_secret_is_a_failed_attempt_not_a_
     delivery = Delivery.objects.get(partner=partner)
     assert delivery.attempts == 1 and delivery.state == "pending" and delivery.due_at > attempt.at  # backs off
 
-    new_secret = actions.rotate_webhook_secret(partner, by=None)  # the unreadable one is dropped, not kept
+    new_secret = webhooks.rotate_webhook_secret(partner, by=None)  # the unreadable one is dropped, not kept
     assert Webhook.objects.get(partner=partner).previous_secret == ""
     Delivery.objects.filter(pk=delivery.pk).update(due_at=attempt.at)
     rounds_until_quiet(partner)
@@ -209,8 +210,8 @@ def test_an_unstorable_answer_or_an_unreadable_secret_is_a_failed_attempt_not_a_
 def test_a_failing_test_event_never_holds_up_batches(transactional_db, push_settings, receiver, caseworker):
     partner_server = receiver(answers=[400, 200])
     partner = live_partner()
-    secret = actions.set_webhook(partner, partner_server.url, **ACTOR)
-    assert actions.send_test_event(partner, by=None).status_code == 400
+    secret = webhooks.set_webhook(partner, partner_server.url, **ACTOR)
+    assert webhooks.send_test_event(partner, by=None).status_code == 400
     submit(issue_code(open_case(caseworker), caseworker), [image(1)])
     rounds_until_quiet(partner)
     assert ("pdq", image(1)["pdq"]) in partner_server.records(secret)
@@ -229,7 +230,7 @@ def test_retention_waits_for_a_push_partner_whose_batches_are_parked(transaction
 
     partner_server = receiver(answers=[503])
     partner = live_partner()
-    actions.set_webhook(partner, partner_server.url, **ACTOR)
+    webhooks.set_webhook(partner, partner_server.url, **ACTOR)
     case = open_case(caseworker)
     submit(issue_code(case, caseworker), [video(1)])
     rounds_until_quiet(partner)

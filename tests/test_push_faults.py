@@ -21,7 +21,7 @@ import pytest
 from django.urls import reverse
 
 from hashing.models import BankHash
-from partners import actions
+from partners import webhooks
 from partners.models import Delivery, Webhook
 from tests.calls import image, issue_code, open_case, submit
 from tests.conftest import PUSH_ENV, server_env, signed_in_client, wait_for
@@ -58,7 +58,7 @@ def test_a_partner_failing_for_a_while_gets_everything_once(transactional_db, ce
     # 500 twice, then two answers slower than PUSH_TIMEOUT (the partner got them; we gave up), then fine.
     partner_server = receiver(answers=[500, 500, "slow", "slow", 200])
     partner = live_partner()
-    secret = actions.set_webhook(partner, partner_server.url, **ACTOR)
+    secret = webhooks.set_webhook(partner, partner_server.url, **ACTOR)
     submit(issue_code(open_case(caseworker), caseworker), many_items(30))  # 90 hashes: two batches of 50
     assert wait_for(lambda: len(partner_server.records(secret)) >= 90 and not Delivery.objects.exclude(
         state="delivered").exists(), timeout=60)
@@ -70,8 +70,8 @@ def test_a_slow_partner_does_not_hold_up_the_others(transactional_db, celery_wor
                                                     caseworker):
     stuck_server, quick_server = receiver(answers=["hold"]), receiver()  # the stuck one never answers in time
     stuck, quick = live_partner("stuck"), live_partner("quick")
-    actions.set_webhook(stuck, stuck_server.url, **ACTOR)
-    secret = actions.set_webhook(quick, quick_server.url, **ACTOR)
+    webhooks.set_webhook(stuck, stuck_server.url, **ACTOR)
+    secret = webhooks.set_webhook(quick, quick_server.url, **ACTOR)
     started = time.monotonic()
     submit(issue_code(open_case(caseworker), caseworker), many_items(30))  # two batches each
     assert wait_for(lambda: not Delivery.objects.filter(partner=quick).exclude(state="delivered").exists()
@@ -84,7 +84,7 @@ def test_spent_retries_park_the_batch_alert_and_resume(transactional_db, celery_
                                                        caseworker, partner_manager, tmp_path):
     partner_server = receiver(answers=[503])
     partner = live_partner()
-    secret = actions.set_webhook(partner, partner_server.url, **ACTOR)
+    secret = webhooks.set_webhook(partner, partner_server.url, **ACTOR)
     submit(issue_code(open_case(caseworker), caseworker), many_items(2))
     assert wait_for(lambda: Delivery.objects.filter(partner=partner, state="parked").exists(), timeout=60)
     webhook = Webhook.objects.get(partner=partner)
@@ -98,7 +98,7 @@ def test_spent_retries_park_the_batch_alert_and_resume(transactional_db, celery_
     partner_server.answers = [200]
     time.sleep(1.5)  # parked stays parked: nothing is retried behind a person's back
     assert Delivery.objects.get(partner=partner).state == "parked"
-    actions.resume_push(partner, by=partner_manager)
+    webhooks.resume_push(partner, by=partner_manager)
     assert wait_for(lambda: not Delivery.objects.exclude(state="delivered").exists(), timeout=30)
     check_counts(partner, partner_server, secret)
     assert Webhook.objects.get(partner=partner).degraded_at is None
@@ -177,7 +177,7 @@ def test_a_change_committed_while_the_broker_is_down_is_delivered_when_it_return
         transactional_db, stack, push_settings, receiver, caseworker):
     partner_server = receiver()
     partner = live_partner()
-    secret = actions.set_webhook(partner, partner_server.url, **ACTOR)
+    secret = webhooks.set_webhook(partner, partner_server.url, **ACTOR)
     case = open_case(caseworker)
     done = stack.run(SUBMIT.format(reference=case.reference, first=1, last=6))  # no redis on that port yet
     assert done.returncode == 0 and done.stdout.strip().endswith("200"), done.stderr
@@ -196,7 +196,7 @@ def test_a_worker_killed_mid_delivery_is_replaced_and_the_batch_sent_again(
     slow = {"PUSH_TIMEOUT": "5", "PUSH_LEASE_SECONDS": "12"}  # the call outlives the kill; the lease, both
     partner_server = receiver(answers=["hold", 200])
     partner = live_partner()
-    secret = actions.set_webhook(partner, partner_server.url, **ACTOR)
+    secret = webhooks.set_webhook(partner, partner_server.url, **ACTOR)
     stack.start_redis()
     first = stack.start("worker", **slow)
     stack.start("beat", **slow)

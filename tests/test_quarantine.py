@@ -16,7 +16,7 @@ from audit.models import AuditEvent
 from cases import actions as cases
 from cases.models import Case, CaseEvent, Contact, HashingLink
 from hashing.models import BankHash
-from partners import actions, feed
+from partners import feed, onboarding
 from tests.calls import ELIGIBLE, image, issue_code, open_case, submit
 from tests.conftest import make_staff, signed_in_client
 from tests.test_partners import ACTOR, fetch_all, live_partner
@@ -31,7 +31,7 @@ def people(transactional_db):
 @pytest.fixture
 def partner(transactional_db):
     partner = live_partner()
-    key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    key, secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)
     return partner, key, secret
 
 

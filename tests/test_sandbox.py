@@ -16,20 +16,20 @@ from threatexchange.exchanges.clients.stopncii.api import (
 
 from hashing.models import BankChange, BankHash
 from hashing.reference import hash_file
-from partners import actions, sandbox
+from partners import onboarding, sandbox
 from partners.models import FeedPosition, Outcome, SandboxReport
 from tests.test_partners import ACTOR, live_partner
 
 
 def integration_partner(slug="newbie"):
-    partner = actions.create_partner(name=slug.title(), slug=slug, **ACTOR)
+    partner = onboarding.create_partner(name=slug.title(), slug=slug, **ACTOR)
     for move in ("start_vetting", "sign_agreement", "start_integration"):
-        actions.move_partner(partner, move, **ACTOR)
+        onboarding.move_partner(partner, move, **ACTOR)
     return partner
 
 
 def bearer(partner, scopes=("fetch", "feedback")):
-    key, secret = actions.issue_key(partner, scopes=list(scopes), **ACTOR)
+    key, secret = onboarding.issue_key(partner, scopes=list(scopes), **ACTOR)
     return {"HTTP_AUTHORIZATION": f"Bearer {key.public_id}.{secret}"}
 
 
@@ -57,10 +57,10 @@ def test_an_integration_partner_is_sent_to_the_sandbox(db):
 
 @pytest.mark.parametrize("state", ["prospect", "suspended", "offboarded"])
 def test_the_sandbox_refuses_partners_outside_integration_and_live(db, state):
-    partner = live_partner() if state != "prospect" else actions.create_partner(name="P", slug="p", **ACTOR)
+    partner = live_partner() if state != "prospect" else onboarding.create_partner(name="P", slug="p", **ACTOR)
     auth = bearer(partner)
     if state != "prospect":
-        actions.move_partner(partner, "suspend" if state == "suspended" else "offboard", **ACTOR)
+        onboarding.move_partner(partner, "suspend" if state == "suspended" else "offboard", **ACTOR)
     response = Client().get(reverse("api:sandbox_hashes"), **auth)
     assert response.status_code == 403 and response.json()["error"]
 
@@ -92,7 +92,7 @@ def test_the_native_sandbox_feed_shares_then_withdraws(db):
 
 def test_the_stopncii_client_tests_against_the_sandbox(live_server, transactional_db):
     partner = integration_partner()
-    key, secret = actions.issue_key(partner, scopes=["fetch", "feedback"], **ACTOR)
+    key, secret = onboarding.issue_key(partner, scopes=["fetch", "feedback"], **ACTOR)
     base = live_server.url + reverse("api:sandbox_fetch_hashes").rsplit("/", 1)[0]
     api = StopNCIIAPI(key.public_id, secret, base_url_override=base,
                       additional_function_keys={StopNCIIEndpoint.SubmitFeedback: secret})
@@ -144,7 +144,7 @@ def test_the_partner_page_shows_the_sandbox_test(login_as, partner_manager):
 
 def test_a_removed_report_comes_back_as_stopnciis_blocked(live_server, transactional_db):
     partner = integration_partner()
-    key, secret = actions.issue_key(partner, scopes=["fetch", "feedback"], **ACTOR)
+    key, secret = onboarding.issue_key(partner, scopes=["fetch", "feedback"], **ACTOR)
     photo = sandbox.photos()[0]
     Client().post(reverse("api:sandbox_feedback"), json.dumps({"feedback": [
         {"signal_type": "pdq", "value": photo["pdq"], "outcome": "Removed"}]}), content_type="application/json",

@@ -11,7 +11,7 @@ from threatexchange.exchanges.clients.stopncii.api import StopNCIIAPI
 
 from cases import actions as cases
 from cases.models import Case
-from partners import actions
+from partners import onboarding
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import make_staff
 from tests.test_partners import ACTOR, live_partner
@@ -20,7 +20,7 @@ from tests.test_partners import ACTOR, live_partner
 @pytest.fixture
 def client_for(live_server, transactional_db):
     def make(partner, scopes=("fetch",)):
-        key, secret = actions.issue_key(partner, scopes=list(scopes), **ACTOR)
+        key, secret = onboarding.issue_key(partner, scopes=list(scopes), **ACTOR)
         base = live_server.url + reverse("api:stopncii_fetch_hashes").rsplit("/", 1)[0]
         return StopNCIIAPI(key.public_id, secret, base_url_override=base), key, secret
 

@@ -21,7 +21,7 @@ from django.urls import reverse
 from PIL import Image, ImageDraw, ImageFilter
 
 from hashing.reference import hash_file
-from partners import actions
+from partners import onboarding
 from staff import roles
 from tests.calls import issue_code, open_case, submit
 from tests.conftest import make_staff
@@ -65,7 +65,7 @@ def resaved_smaller(source, path):
 @pytest.fixture
 def threatexchange(live_server, transactional_db, tmp_path):
     """Runs the installed CLI with a live partner's fetch+feedback key and an empty state folder."""
-    key, secret = actions.issue_key(live_partner(), scopes=["fetch", "feedback"], **ACTOR)
+    key, secret = onboarding.issue_key(live_partner(), scopes=["fetch", "feedback"], **ACTOR)
     base = live_server.url + reverse("api:stopncii_fetch_hashes").rsplit("/", 1)[0]
     home = tmp_path / "home"
     home.mkdir()

@@ -14,7 +14,7 @@ from cases import actions as cases
 from cases.models import Case
 from hashing.models import BankChange, BankHash
 from ncii_portal import retention
-from partners import actions, push, withdrawals
+from partners import onboarding, push, webhooks, withdrawals
 from partners.models import Delivery
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.test_partners import ACTOR, live_partner
@@ -24,7 +24,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 def native_reader(partner):
     """A partner fetching the native feed: fetch() reads every page from its cursor, returns {value: status}."""
-    _key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    _key, secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)
     state = {"cursor": "", "auth": f"Bearer {_key.public_id}.{secret}"}
 
     def fetch():
@@ -64,18 +64,18 @@ def test_a_suspended_partner_keeps_withdrawn_hashes_in_the_bank_until_it_has_hea
     assert fetch() == {image(1)["pdq"]: "active", image(1)["md5"]: "active", image(1)["phash"]: "active",
                        video(2)["md5"]: "active"}
 
-    actions.move_partner(partner, "suspend", **ACTOR)
+    onboarding.move_partner(partner, "suspend", **ACTOR)
     cases.withdraw_case(case)
     # The caller's status page does not count the suspended partner as told: it still holds the hashes.
     summary = withdrawals.summary(case)
     assert summary["partners"] == 1 and summary["told"] == 0
-    actions.move_partner(partner, "resume", **ACTOR)
+    onboarding.move_partner(partner, "resume", **ACTOR)
     assert withdrawals.summary(case)["told"] == 0  # back, not yet fetched
-    actions.move_partner(partner, "suspend", **ACTOR)
+    onboarding.move_partner(partner, "suspend", **ACTOR)
     past_retention(case, settings)
     assert retention.apply()["bank_hashes"] == 0  # it still blocks them: they wait for it
 
-    actions.move_partner(partner, "resume", **ACTOR)
+    onboarding.move_partner(partner, "resume", **ACTOR)
     assert set(fetch().values()) == {"withdrawn"}
     assert retention.apply()["bank_hashes"] == 4
 
@@ -86,7 +86,7 @@ def test_an_offboarded_partner_is_not_waited_for(caseworker, settings):
     case = open_case(caseworker)
     submit(issue_code(case, caseworker), [video(2)])
     fetch()
-    actions.move_partner(partner, "offboard", **ACTOR)
+    onboarding.move_partner(partner, "offboard", **ACTOR)
     cases.withdraw_case(case)
     past_retention(case, settings)
     assert retention.apply()["bank_hashes"] == 1
@@ -94,7 +94,7 @@ def test_an_offboarded_partner_is_not_waited_for(caseworker, settings):
 
 def test_a_stopncii_sync_cut_off_midway_still_hears_of_a_withdrawal_in_its_last_second(caseworker):
     partner = live_partner()
-    key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
+    key, secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)
     handed, later = open_case(caseworker), open_case(caseworker)
     submit(issue_code(handed, caseworker), [video(1)])
     submit(issue_code(later, caseworker), [video(2)])
@@ -122,11 +122,11 @@ def test_a_stopncii_sync_cut_off_midway_still_hears_of_a_withdrawal_in_its_last_
 def test_undelivered_batches_of_an_offboarded_partner_are_dropped(caseworker, receiver, push_settings):
     partner_server = receiver(answers=[503])
     partner = live_partner()
-    actions.set_webhook(partner, partner_server.url, **ACTOR)
+    webhooks.set_webhook(partner, partner_server.url, **ACTOR)
     submit(issue_code(open_case(caseworker), caseworker), [image(1)])
     push.run(partner.pk)
     assert Delivery.objects.filter(partner=partner, state=Delivery.State.PENDING).exists()
-    actions.move_partner(partner, "offboard", **ACTOR)
+    onboarding.move_partner(partner, "offboard", **ACTOR)
     assert not Delivery.objects.filter(partner=partner).exclude(state=Delivery.State.TEST).exists()
 
 
@@ -134,7 +134,7 @@ def test_retention_drops_old_undelivered_batches_of_a_suspended_partner_and_it_i
         caseworker, receiver, push_settings):
     partner_server = receiver(answers=[200])
     partner = live_partner()
-    secret = actions.set_webhook(partner, partner_server.url, **ACTOR)
+    secret = webhooks.set_webhook(partner, partner_server.url, **ACTOR)
     had, maybe_had, never_had = open_case(caseworker), open_case(caseworker), open_case(caseworker)
     submit(issue_code(had, caseworker), [video(1)])
     push.run(partner.pk)
@@ -147,7 +147,7 @@ def test_retention_drops_old_undelivered_batches_of_a_suspended_partner_and_it_i
     waiting = Delivery.objects.get(partner=partner, state=Delivery.State.PENDING)
     assert video(1)["md5"] in waiting.body and video(2)["md5"] in waiting.body and waiting.attempts == 1
 
-    actions.move_partner(partner, "suspend", **ACTOR)
+    onboarding.move_partner(partner, "suspend", **ACTOR)
     submit(issue_code(never_had, caseworker), [video(3)])  # while it is suspended nothing is cut for it
     days = push_settings.RETENTION_DELIVERY_DAYS
     assert retention.apply()["undelivered_batches"] == 0  # not old enough yet
@@ -160,7 +160,7 @@ def test_retention_drops_old_undelivered_batches_of_a_suspended_partner_and_it_i
     # ever sent it is not mentioned.
     cases.withdraw_case(maybe_had)
     cases.withdraw_case(never_had)
-    actions.move_partner(partner, "resume", **ACTOR)
+    onboarding.move_partner(partner, "resume", **ACTOR)
     partner_server.calls.clear()
     partner_server.answers[:] = [200]
     while push.run(partner.pk) == 0:
@@ -173,7 +173,7 @@ def test_retention_drops_old_undelivered_batches_of_a_suspended_partner_and_it_i
 def test_a_live_partner_keeps_its_parked_batches(caseworker, receiver, push_settings):
     partner_server = receiver(answers=[503])
     partner = live_partner()
-    actions.set_webhook(partner, partner_server.url, **ACTOR)
+    webhooks.set_webhook(partner, partner_server.url, **ACTOR)
     submit(issue_code(open_case(caseworker), caseworker), [image(1)])
     push.run(partner.pk)
     Delivery.objects.update(state=Delivery.State.PARKED, created=datetime(2020, 1, 1, tzinfo=UTC))

@@ -3,7 +3,8 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from partners import actions
+from ncii_portal.errors import Refusal
+from partners import onboarding
 from partners.models import Partner
 
 ACTOR = "command:partner_key"
@@ -28,8 +29,8 @@ class Command(BaseCommand):
                     if not create:
                         raise CommandError(f"No partner {slug!r}; add --create to make one.")
                     partner = self.create_live(slug)
-                key, secret = actions.issue_key(partner, scopes=scopes, actor_label=ACTOR, label="partner_key")
-        except actions.PartnerError as error:
+                key, secret = onboarding.issue_key(partner, scopes=scopes, actor_label=ACTOR, label="partner_key")
+        except Refusal as error:
             raise CommandError(error.message)
         self.stdout.write(json.dumps({
             "partner": partner.slug,
@@ -38,9 +39,9 @@ class Command(BaseCommand):
         }))
 
     def create_live(self, slug):
-        partner = actions.create_partner(name=slug.replace("-", " ").title(), slug=slug, actor_label=ACTOR)
-        actions.move_partner(partner, "start_vetting", actor_label=ACTOR)
-        actions.move_partner(partner, "sign_agreement", actor_label=ACTOR)
-        actions.move_partner(partner, "start_integration", actor_label=ACTOR)
-        actions.set_checklist(partner, actor_label=ACTOR, **{field: True for field, _label in Partner.CHECKLIST})
-        return actions.move_partner(partner, "go_live", actor_label=ACTOR)
+        partner = onboarding.create_partner(name=slug.replace("-", " ").title(), slug=slug, actor_label=ACTOR)
+        onboarding.move_partner(partner, "start_vetting", actor_label=ACTOR)
+        onboarding.move_partner(partner, "sign_agreement", actor_label=ACTOR)
+        onboarding.move_partner(partner, "start_integration", actor_label=ACTOR)
+        onboarding.set_checklist(partner, actor_label=ACTOR, **{field: True for field, _label in Partner.CHECKLIST})
+        return onboarding.move_partner(partner, "go_live", actor_label=ACTOR)

@@ -2,7 +2,8 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from partners import actions
+from ncii_portal.errors import Refusal
+from partners import webhooks
 from partners.models import Partner
 
 ACTOR = "command:partner_webhook"
@@ -22,7 +23,7 @@ class Command(BaseCommand):
         if partner is None:
             raise CommandError(f"No partner {slug!r}.")
         try:
-            secret = actions.set_webhook(partner, url, actor_label=ACTOR)
-        except actions.PartnerError as error:
+            secret = webhooks.set_webhook(partner, url, actor_label=ACTOR)
+        except Refusal as error:
             raise CommandError(error.message)
         self.stdout.write(json.dumps({"partner": partner.slug, "url": url, "secret": secret}))

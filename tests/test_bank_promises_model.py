@@ -241,7 +241,7 @@ STEPS = {"submit": 3, "withdraw": 3, "fetch": 6, "sync": 6, "review": 2, "move":
 
 @pytest.mark.parametrize("seed", [int(s) for s in os.environ.get("MODEL_SEEDS", "1,2,3,9").split(",")])
 def test_every_partner_that_had_a_hash_hears_of_its_withdrawal_before_it_leaves_the_bank(
-        seed, caseworker, receiver, push_settings):
+        seed, caseworker, receiver, push_settings, push_by_hand):
     push_settings.PUSH_RETRY_SCHEDULE = [0, 0]  # parked after the third failure: resume_push re-drives it
     push_settings.CALLER_SUBMISSIONS_PER_IP_PER_HOUR = 10_000  # every caller here shares the test client's address
     ensure_checklist()

@@ -185,7 +185,7 @@ def rounds_until_quiet(partner, limit=20):
 
 
 def test_an_unstorable_answer_or_an_unreadable_secret_is_a_failed_attempt_not_a_loop(
-        transactional_db, push_settings, receiver, caseworker):
+        transactional_db, push_settings, push_by_hand, receiver, caseworker):
     from partners.models import DeliveryAttempt
 
     partner_server = receiver(answers=["nul"])
@@ -207,7 +207,8 @@ def test_an_unstorable_answer_or_an_unreadable_secret_is_a_failed_attempt_not_a_
     assert Verifier(new_secret).verify(*reversed(partner_server.calls[-1]))
 
 
-def test_a_failing_test_event_never_holds_up_batches(transactional_db, push_settings, receiver, caseworker):
+def test_a_failing_test_event_never_holds_up_batches(transactional_db, push_settings, push_by_hand, receiver,
+                                                     caseworker):
     partner_server = receiver(answers=[400, 200])
     partner = live_partner()
     secret = webhooks.set_webhook(partner, partner_server.url, **ACTOR)
@@ -218,8 +219,8 @@ def test_a_failing_test_event_never_holds_up_batches(transactional_db, push_sett
     assert push.health(partner)["failure_streak"] == 0 and push.health(partner)["backlog"] == 0
 
 
-def test_retention_waits_for_a_push_partner_whose_batches_are_parked(transactional_db, push_settings, receiver,
-                                                                     caseworker, settings):
+def test_retention_waits_for_a_push_partner_whose_batches_are_parked(
+        transactional_db, push_settings, push_by_hand, receiver, caseworker, settings):
     from datetime import timedelta
 
     from django.utils import timezone

@@ -119,7 +119,7 @@ def test_a_stopncii_sync_cut_off_midway_still_hears_of_a_withdrawal_in_its_last_
     assert told == {video(1)["md5"]: "Withdrawn", video(2)["md5"]: "Active"}
 
 
-def test_undelivered_batches_of_an_offboarded_partner_are_dropped(caseworker, receiver, push_settings):
+def test_undelivered_batches_of_an_offboarded_partner_are_dropped(caseworker, receiver, push_settings, push_by_hand):
     partner_server = receiver(answers=[503])
     partner = live_partner()
     webhooks.set_webhook(partner, partner_server.url, **ACTOR)
@@ -131,7 +131,7 @@ def test_undelivered_batches_of_an_offboarded_partner_are_dropped(caseworker, re
 
 
 def test_retention_drops_old_undelivered_batches_of_a_suspended_partner_and_it_is_sent_them_again(
-        caseworker, receiver, push_settings):
+        caseworker, receiver, push_settings, push_by_hand):
     partner_server = receiver(answers=[200])
     partner = live_partner()
     secret = webhooks.set_webhook(partner, partner_server.url, **ACTOR)
@@ -170,7 +170,7 @@ def test_retention_drops_old_undelivered_batches_of_a_suspended_partner_and_it_i
     assert withdrawals.summary(had)["told"] == 1
 
 
-def test_a_live_partner_keeps_its_parked_batches(caseworker, receiver, push_settings):
+def test_a_live_partner_keeps_its_parked_batches(caseworker, receiver, push_settings, push_by_hand):
     partner_server = receiver(answers=[503])
     partner = live_partner()
     webhooks.set_webhook(partner, partner_server.url, **ACTOR)

@@ -10,7 +10,7 @@ from partners import actions
 from partners.openapi import SCHEMA
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import make_staff
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

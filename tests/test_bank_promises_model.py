@@ -32,7 +32,7 @@ from partners import actions, push, withdrawals
 from partners.feed import heard_by_every_partner
 from partners.models import Delivery, Partner
 from tests.calls import ensure_checklist, image, issue_code, open_case, submit, video
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

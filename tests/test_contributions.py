@@ -19,7 +19,7 @@ from partners import actions
 from partners.models import Outcome
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import make_staff, signed_in_client
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner
 
 FOUND = "f0" * 32
 

@@ -21,7 +21,7 @@ from partners import actions
 from partners.models import Outcome
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import make_staff
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner
 
 PDQ = image(1)["pdq"]
 HOUR_AHEAD = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
@@ -167,7 +167,7 @@ def test_a_report_dated_before_its_hash_reached_the_partner_is_clamped_and_says_
 
     from hashing.models import BankChange
     from partners.models import Handover
-    from tests.test_partners import fetch_all
+    from tests.helpers import fetch_all
 
     case, _pin, keys = shared
     fetch_all(*keys["tiktak"], limit=100)  # one page: one handover
@@ -204,7 +204,7 @@ def test_the_first_delivery_is_the_time_statistics_call_shared(shared):
     from partners.models import FeedPosition
     from stats.metrics import shared_times
     from tests.calls import issue_code, open_case, submit
-    from tests.test_partners import live_partner
+    from tests.helpers import live_partner
 
     case, _pin, _keys = shared
     caseworker = case.caseworker or make_staff("other@helpline.test", "caseworker")

@@ -25,7 +25,7 @@ from partners import actions
 from partners.models import Delivery, Webhook
 from tests.calls import image, issue_code, open_case, submit
 from tests.conftest import PUSH_ENV, server_env, signed_in_client, wait_for
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.worker

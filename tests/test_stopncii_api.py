@@ -14,7 +14,7 @@ from cases.models import Case
 from partners import actions
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import make_staff
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from partners import actions
 from staff import roles
 from tests.calls import issue_code, open_case, submit
 from tests.conftest import make_staff
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner
 
 COLLAB = "helpline"
 

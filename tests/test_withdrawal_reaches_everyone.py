@@ -17,7 +17,7 @@ from hashing.models import BankChange, BankHash
 from partners import actions, push, withdrawals
 from partners.models import Delivery
 from tests.calls import image, issue_code, open_case, submit, video
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

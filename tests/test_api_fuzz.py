@@ -12,7 +12,7 @@ from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import make_staff
 from tests.helpers import ACTOR, live_partner
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture

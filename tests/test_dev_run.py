@@ -22,6 +22,7 @@ from tests.conftest import wait_for
 from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
 
 
 def bare_env(**extra):

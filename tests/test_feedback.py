@@ -2,7 +2,6 @@
 to the caller; a hash two partners call NotBlocked is paused for review; one partner never sees another's."""
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +20,7 @@ from partners import actions
 from partners.models import Outcome
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import make_staff
-from tests.helpers import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner, wait_for_the_stopncii_horizon
 
 PDQ = image(1)["pdq"]
 HOUR_AHEAD = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
@@ -128,7 +127,7 @@ def test_the_threatexchange_client_submits_feedback_and_sees_only_its_own(live_s
     photogram.submit_feedback(StopNCIISignalType.VideoMD5, video(3)["md5"], StopNCIICSPFeedbackValue.PendingReview)
     assert set(Outcome.objects.values_list("partner__slug", "value", "via")) == {
         ("tiktak", "Blocked", "stopncii"), ("photogram", "PendingReview", "stopncii")}
-    time.sleep(1.05)
+    wait_for_the_stopncii_horizon()
     records = {(r.signalType.value, r.hashValue): r for page in tiktak.fetch_hashes_iter() for r in page.hashRecords}
     (own,) = records[("ImagePDQ", PDQ)].CSPFeedbacks
     assert own.feedbackValue.value == "Blocked" and own.tags == {"csam-free"} and own.source == "Tiktak"

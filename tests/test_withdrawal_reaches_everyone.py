@@ -17,7 +17,7 @@ from hashing.models import BankChange, BankHash
 from partners import actions, push, withdrawals
 from partners.models import Delivery
 from tests.calls import image, issue_code, open_case, submit, video
-from tests.helpers import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner, wait_for_the_stopncii_horizon
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -113,7 +113,7 @@ def test_a_stopncii_sync_cut_off_midway_still_hears_of_a_withdrawal_in_its_last_
     partner = live_partner()
     key, secret = actions.issue_key(partner, scopes=["fetch"], **ACTOR)
     same_second_changes(caseworker, 3)
-    time.sleep(1.05)  # that second is handed out only once it can receive no more changes
+    wait_for_the_stopncii_horizon()  # that second is handed out only once it can receive no more changes
 
     # The sync's first two pages (one record each), then it stops (a 429, a timeout, a deploy). The client keeps
     # the last page's checkpoint: the second those records were changed in.
@@ -125,7 +125,7 @@ def test_a_stopncii_sync_cut_off_midway_still_hears_of_a_withdrawal_in_its_last_
 
     for case in Case.objects.all():  # whichever it was handed, it is withdrawn now
         cases.withdraw_case(case)
-    time.sleep(1.05)
+    wait_for_the_stopncii_horizon()
     told, token = {}, ""
     while True:
         page = stopncii_page(key, secret, checkpoint, token=token, page_size=10)

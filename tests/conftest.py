@@ -20,9 +20,9 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.hookimpl(tryfirst=True)  # before -m selects: `make test-fast` must see the mark
 def pytest_collection_modifyitems(items):
-    # A test that starts a Celery worker spawns processes: it is in the slow lane wherever it is written.
+    # A test that runs a Celery worker spawns processes: it is in the slow lane wherever it is written.
     for item in items:
-        if "celery_worker" in getattr(item, "fixturenames", ()):
+        if "celery_worker" in getattr(item, "fixturenames", ()) or item.get_closest_marker("worker"):
             item.add_marker(pytest.mark.slow)
 
 

@@ -132,6 +132,7 @@ def test_a_reader_paging_the_settled_log_ends_with_the_final_state():
     assert state == final
 
 
+@pytest.mark.slow  # thousands of random changes: a stress test, as the fuzzing
 def test_both_partner_feeds_end_with_the_final_set_under_concurrent_writers():
     """Thousands of changes from four writers in long, interleaved transactions, while one partner pages the
     native feed and another syncs FetchHashes from its stored checkpoints, sometimes stopping mid-sync and

@@ -138,6 +138,7 @@ MD5_INPUT_JS = """async () => {
 }"""
 
 
+@pytest.mark.slow  # the browser hasher at scale, as the parity corpus
 def test_a_2_gb_video_is_streamed_not_loaded_whole(tmp_path, page):
     import hashlib
     import threading

@@ -15,6 +15,7 @@ from tests.helpers import free_port
 from tests.tasks import log_visit
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # gunicorn and a Celery worker: processes of their own
 SECRET = "c7k4p0-0f3a9b2e71d84c55a6b0e1f2d3c4b5a6"
 KEY_PATH = f"/accounts/password/reset/key/2-{SECRET}/"
 

@@ -27,6 +27,7 @@ from tests.conftest import make_staff
 from tests.helpers import ACTOR, live_partner, wait_for_the_stopncii_horizon
 
 COLLAB = "helpline"
+pytestmark = pytest.mark.slow  # the threatexchange CLI, a process of its own
 
 
 def photo(path, seed, size=(800, 600)):

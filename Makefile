@@ -1,4 +1,5 @@
-# Two commands matter: `make run` and `make test` (see README.md). Everything else is installed from here.
+# Two commands matter: `make run` and `make test` (see README.md); `make test-fast` is the quick lane of the second.
+# Everything else is installed from here.
 PY := .venv/bin/python
 PIP := .venv/bin/pip
 SHELL := /bin/bash
@@ -7,7 +8,7 @@ SHELL := /bin/bash
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ncii
 TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test lint check install system-packages system-gettext messages
+.PHONY: run test test-fast lint check install system-packages system-gettext messages
 
 # Translations: compiled from the committed .po files, never committed themselves.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
@@ -49,10 +50,17 @@ run: .venv/installed $(MO_FILES)
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 bin/run
 
-test: .venv/installed-dev system-packages $(MO_FILES) node_modules/.installed
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL)/14 CACHE_URL=$(TEST_REDIS_URL)/15 \
+TEST_NEEDS := .venv/installed-dev system-packages $(MO_FILES) node_modules/.installed
+PYTEST := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL)/14 CACHE_URL=$(TEST_REDIS_URL)/15 \
 	  SECRET_KEY=test-secret-key-not-for-production DEBUG=0 DB_CONN_MAX_AGE=0 SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=* \
-	  $(PY) -m pytest $(PYTEST_ARGS)
+	  $(PY) -m pytest
+
+test: $(TEST_NEEDS)
+	$(PYTEST) $(PYTEST_ARGS)
+
+# The fast lane: all but the tests marked slow (pyproject.toml's markers; README.md, "Test lanes").
+test-fast: $(TEST_NEEDS)
+	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
 
 lint: .venv/installed-dev
 	.venv/bin/ruff check .

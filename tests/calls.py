@@ -57,3 +57,17 @@ def submit(code, items, client=None, **kwargs):
     client = client or Client()
     return client.post(reverse("caller:submit", args=[code]), json.dumps(payload(items, **kwargs)),
                        content_type="application/json")
+
+
+def self_service(n, items):
+    """A caller alone, from their own address: the start page, then the hashes."""
+    client = Client(REMOTE_ADDR=f"198.51.100.{n}")
+    started = client.post(reverse("caller:start"), {k: "yes" for k in ELIGIBLE if k != "abuse_type"})
+    assert started.status_code == 302
+    code = started["Location"].split("/")[2]
+    return submit(code, items, client=client)
+
+
+def values(*items):
+    """Every hash value of these items."""
+    return {item[field] for item in items for field in ("md5", "pdq", "phash")}

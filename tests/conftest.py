@@ -18,6 +18,14 @@ from tests.browser_hasher import CHROMIUM, CHROMIUM_ARGS
 PASSWORD = "correct horse battery staple"
 
 
+@pytest.hookimpl(tryfirst=True)  # before -m selects: `make test-fast` must see the mark
+def pytest_collection_modifyitems(items):
+    # A test that runs a Celery worker spawns processes: it is in the slow lane wherever it is written.
+    for item in items:
+        if "celery_worker" in getattr(item, "fixturenames", ()) or item.get_closest_marker("worker"):
+            item.add_marker(pytest.mark.slow)
+
+
 def make_staff(email, *role_names, mfa=True, name=""):
     roles.sync_groups(Group, Permission)  # a transactional test's flush removes what migrations created
     user = User.objects.create_user(email=email, password=PASSWORD, name=name)
@@ -27,6 +35,18 @@ def make_staff(email, *role_names, mfa=True, name=""):
         user.totp_secret = pyotp.random_base32()
         TOTP.activate(user, user.totp_secret)
     return user
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_password_hashing():
+    # Django's PBKDF2 (a million rounds) costs a third of a second for each staff member made or signed in, a few
+    # minutes a run; no test checks the hasher's cost. Production settings are untouched.
+    from django.conf import settings
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher",
+                                             *settings.PASSWORD_HASHERS]):
+        yield
 
 
 @pytest.fixture(autouse=True)

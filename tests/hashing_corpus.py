@@ -2,15 +2,25 @@
 
 Photographs come from scikit-image's bundled data (no download); everything else is derived from them, so
 the corpus is the same on every machine. Each entry is (file name, class).
+
+The Python reference's hashes of it take a minute to compute; ReferenceHashes keeps them between runs.
 """
 
+import hashlib
+import json
+import os
 import struct
 import zlib
+from importlib import metadata
 from pathlib import Path
 
 import numpy
 from PIL import Image
 from skimage import data
+
+# Change it whenever build() changes what it writes (the cache below is keyed by it).
+CORPUS_VERSION = 1
+CACHE_DIR = Path(__file__).resolve().parent.parent / ".cache" / "hasher-parity"  # git-ignored
 
 COLOUR = ["astronaut", "chelsea", "coffee", "rocket", "hubble_deep_field", "immunohistochemistry", "retina",
           "colorwheel", "cat"]
@@ -157,3 +167,50 @@ def build(directory):
     add("large", "phone-portrait-o6", Image.fromarray(scaled(colour[2][1], 4032, 3024)), "jpg", quality=90,
         exif=exif_with_orientation(6))
     return entries
+
+
+class ReferenceHashes:
+    """The Python reference's hashes of corpus files, kept in CACHE_DIR between runs. The file is named by the
+    corpus version, the reference hasher's code and the versions of the packages it hashes with, and each entry by
+    the file's own bytes: a change to any of them means computing afresh, never a stale hash."""
+
+    def __init__(self, directory=CACHE_DIR):
+        from hashing import reference, sniff
+
+        key = hashlib.sha256(f"corpus {CORPUS_VERSION}".encode())
+        for module in (reference, sniff):
+            key.update(Path(module.__file__).read_bytes())
+        for package in ("pillow", "numpy", "pdqhash", "imagehash"):
+            key.update(f"{package} {metadata.version(package)}".encode())
+        self.path = Path(directory) / f"reference-v{CORPUS_VERSION}-{key.hexdigest()[:20]}.json"
+        self.known = json.loads(self.path.read_text()) if self.path.exists() else {}
+        self.computed = 0
+
+    def _get(self, kind, path, compute):
+        name = f"{kind}:{hashlib.sha256(Path(path).read_bytes()).hexdigest()}"
+        if name not in self.known:
+            self.known[name] = compute()
+            self.computed += 1
+        return self.known[name]
+
+    def hash_file(self, path):
+        from hashing import reference
+
+        return self._get("file", path, lambda: reference.hash_file(path))
+
+    def hash_pixels(self, path, rgb):
+        """reference.hash_pixels(rgb) for the pixels the reference decodes from the file at path."""
+        from hashing import reference
+
+        return self._get("pixels", path, lambda: reference.hash_pixels(rgb))
+
+    def save(self):
+        if not self.computed:
+            return
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        partial = self.path.with_suffix(f".{os.getpid()}.tmp")
+        partial.write_text(json.dumps(self.known, sort_keys=True))
+        partial.replace(self.path)  # whole or not at all, should two runs save at once
+        for stale in self.path.parent.glob("reference-*.json"):  # earlier corpora, code or packages
+            if stale != self.path:
+                stale.unlink(missing_ok=True)

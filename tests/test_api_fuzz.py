@@ -10,9 +10,9 @@ from partners import onboarding
 from partners.openapi import SCHEMA
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import make_staff
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from django.utils import timezone
 from audit.actions import record
 from audit.models import AuditEvent, AuditNote
 from audit.purge import purge_expired_events
+from tests.helpers import beat_schedule
 
 
 @pytest.fixture
@@ -92,21 +93,6 @@ def test_audit_page_lists_and_filters(login_as, supervisor, event):
     bad = client.get(reverse("audit_log"), {"since": "2025-02-01", "until": "2025-01-01"})
     assert bad.status_code == 200
     assert "must be on or before" in bad.content.decode()
-
-
-def beat_schedule(**env):
-    import json
-    import os
-    import subprocess
-    import sys
-
-    code = "from django.conf import settings; import json; print(json.dumps(sorted(settings.CELERY_BEAT_SCHEDULE)))"
-    base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "AUDIT_PURGE_IN_BEAT")}
-    result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"],
-                            env={**base, "DJANGO_SETTINGS_MODULE": "ncii_portal.settings", **env},
-                            capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
 
 
 def test_beat_purges_audit_rows_only_where_it_may_delete_them():

@@ -12,7 +12,7 @@ from django.urls import reverse
 from cases.models import Case, CaseEvent, CaseEvidence, CaseNote, Referral
 from partners import onboarding
 from tests.calls import image, issue_code, open_case, payload
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner
 
 NUL = "\x00"
 

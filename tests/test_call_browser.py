@@ -19,7 +19,7 @@ from cases.models import Case, Item
 from hashing import reference
 from tests.conftest import axe_violations, make_staff, signed_in_context
 from tests.hashing_corpus import scaled
-from tests.test_hasher_page import carries_file_bytes
+from tests.helpers import carries_file_bytes
 
 pytestmark = pytest.mark.browser
 

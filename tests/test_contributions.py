@@ -1,7 +1,6 @@
 """Hashes partners contribute wait for a person; acknowledgements of withdrawals are recorded once each."""
 
 import json
-import time
 
 import pytest
 from django.test import Client
@@ -19,7 +18,7 @@ from partners import onboarding
 from partners.models import Outcome
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import make_staff, signed_in_client
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner, wait_for_the_stopncii_horizon
 
 FOUND = "f0" * 32
 
@@ -40,7 +39,7 @@ def test_contributed_hashes_wait_for_a_person(partner_client):
     row = BankHash.objects.get(value=FOUND)
     assert row.review == "held" and row not in BankHash.objects.shareable()
     assert Outcome.objects.get(bank_hash=row).value == "Blocked"
-    time.sleep(1.05)
+    wait_for_the_stopncii_horizon()
     fetched = {r.hashValue for page in api.fetch_hashes_iter() for r in page.hashRecords}
     assert FOUND not in fetched  # not redistributed, not even back to its contributor
 
@@ -51,7 +50,7 @@ def test_contributed_hashes_wait_for_a_person(partner_client):
     client.post(reverse("review_decide", args=[row.pk]), {"decision": "approve"})
     row.refresh_from_db()
     assert row.review == "" and row in BankHash.objects.shareable()
-    time.sleep(1.05)
+    wait_for_the_stopncii_horizon()
     assert FOUND in {r.hashValue for page in api.fetch_hashes_iter() for r in page.hashRecords}
 
 

@@ -19,9 +19,10 @@ import pyotp
 import pytest
 
 from tests.conftest import wait_for
-from tests.test_log_redaction import free_port
+from tests.helpers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow
 
 
 def bare_env(**extra):

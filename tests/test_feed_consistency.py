@@ -132,13 +132,14 @@ def test_a_reader_paging_the_settled_log_ends_with_the_final_state():
     assert state == final
 
 
+@pytest.mark.slow  # thousands of random changes: a stress test, as the fuzzing
 def test_both_partner_feeds_end_with_the_final_set_under_concurrent_writers():
     """Thousands of changes from four writers in long, interleaved transactions, while one partner pages the
     native feed and another syncs FetchHashes from its stored checkpoints, sometimes stopping mid-sync and
     starting again from the checkpoint it had (as the threatexchange client does). Each ends holding exactly
     the hashes it may use: every one that ends shareable, as active, and nothing else as active."""
     from partners import feed, stopncii
-    from tests.test_partners import live_partner
+    from tests.helpers import live_partner, wait_for_the_stopncii_horizon
 
     native_partner, stopncii_partner = live_partner("native"), live_partner("stop")
     pdqs = [f"{n:064x}" for n in range(1, 25)]
@@ -179,7 +180,7 @@ def test_both_partner_feeds_end_with_the_final_set_under_concurrent_writers():
         while True:
             finished = done.is_set()
             if finished:
-                time.sleep(1.05)  # the last second written must have passed before a sync hands it out
+                wait_for_the_stopncii_horizon()  # the last second written must have passed before a sync hands it out
             token = ""
             while True:
                 body, _last = stopncii.fetch(stopncii_partner, start=checkpoint, page_size=29, token=token)

@@ -2,7 +2,6 @@
 to the caller; a hash two partners call NotBlocked is paused for review; one partner never sees another's."""
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -21,7 +20,7 @@ from partners import handovers, onboarding, outcomes
 from partners.models import Outcome
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import make_staff
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner, wait_for_the_stopncii_horizon
 
 PDQ = image(1)["pdq"]
 HOUR_AHEAD = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
@@ -128,7 +127,7 @@ def test_the_threatexchange_client_submits_feedback_and_sees_only_its_own(live_s
     photogram.submit_feedback(StopNCIISignalType.VideoMD5, video(3)["md5"], StopNCIICSPFeedbackValue.PendingReview)
     assert set(Outcome.objects.values_list("partner__slug", "value", "via")) == {
         ("tiktak", "Blocked", "stopncii"), ("photogram", "PendingReview", "stopncii")}
-    time.sleep(1.05)
+    wait_for_the_stopncii_horizon()
     records = {(r.signalType.value, r.hashValue): r for page in tiktak.fetch_hashes_iter() for r in page.hashRecords}
     (own,) = records[("ImagePDQ", PDQ)].CSPFeedbacks
     assert own.feedbackValue.value == "Blocked" and own.tags == {"csam-free"} and own.source == "Tiktak"
@@ -167,7 +166,7 @@ def test_a_report_dated_before_its_hash_reached_the_partner_is_clamped_and_says_
 
     from hashing.models import BankChange
     from partners.models import Handover
-    from tests.test_partners import fetch_all
+    from tests.helpers import fetch_all
 
     case, _pin, keys = shared
     fetch_all(*keys["tiktak"], limit=100)  # one page: one handover
@@ -204,7 +203,7 @@ def test_the_first_delivery_is_the_time_statistics_call_shared(shared):
     from partners.models import FeedPosition
     from stats.metrics import shared_times
     from tests.calls import issue_code, open_case, submit
-    from tests.test_partners import live_partner
+    from tests.helpers import live_partner
 
     case, _pin, _keys = shared
     caseworker = case.caseworker or make_staff("other@helpline.test", "caseworker")

@@ -11,19 +11,9 @@ from hashing import reference
 from tests.browser_hasher import HarnessSite
 from tests.conftest import make_staff, signed_in_context
 from tests.hashing_corpus import scaled
+from tests.helpers import carries_file_bytes
 
 pytestmark = pytest.mark.browser
-
-WINDOW = 32
-
-
-def carries_file_bytes(payload, contents):
-    """True if any 32-byte window of `payload` is also found in `contents`, i.e. the payload carries at least
-    32 consecutive bytes of the file."""
-    if not payload or len(payload) < WINDOW:
-        return False
-    return any(payload[i:i + WINDOW] in contents for i in range(len(payload) - WINDOW + 1))
-
 
 @pytest.fixture
 def caller_files(tmp_path):
@@ -148,6 +138,7 @@ MD5_INPUT_JS = """async () => {
 }"""
 
 
+@pytest.mark.slow  # the browser hasher at scale, as the parity corpus
 def test_a_2_gb_video_is_streamed_not_loaded_whole(tmp_path, page):
     import hashlib
     import threading

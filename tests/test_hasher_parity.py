@@ -15,9 +15,9 @@ from PIL import Image
 from hashing import reference
 from hashing.signals import PDQ, PHASH
 from tests.browser_hasher import HASH_FILES_JS, HASH_PIXELS_JS, HarnessSite
-from tests.hashing_corpus import build
+from tests.hashing_corpus import ReferenceHashes, build
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")
@@ -25,6 +25,14 @@ def corpus(tmp_path_factory):
     root = tmp_path_factory.mktemp("hasher-site")
     entries = build(root / "corpus")
     return root, entries
+
+
+@pytest.fixture(scope="module")
+def reference_hashes():
+    """The reference's hashes of the corpus, computed once per corpus version and reference code (.cache/)."""
+    known = ReferenceHashes()
+    yield known
+    known.save()
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +56,7 @@ def summary(rows):
     return "\n".join(lines)
 
 
-def test_hash_file_matches_the_python_reference(corpus, harness):
+def test_hash_file_matches_the_python_reference(corpus, harness, reference_hashes):
     root, entries = corpus
     assert len(entries) >= 200
     classes = Counter(cls for _, cls in entries)
@@ -62,7 +70,7 @@ def test_hash_file_matches_the_python_reference(corpus, harness):
     rows = defaultdict(lambda: Counter(pdq_max=0))
     failures, pdq_same, phash_same, quality_same = [], 0, 0, 0
     for (name, cls), got in zip(entries, results, strict=True):
-        want = reference.hash_file(root / "corpus" / name)
+        want = reference_hashes.hash_file(root / "corpus" / name)
         stats = rows[cls]
         stats["n"] += 1
         if "error" in got:
@@ -92,7 +100,7 @@ def test_hash_file_matches_the_python_reference(corpus, harness):
     assert quality_same >= 0.99 * len(entries), report
 
 
-def test_hash_pixels_is_bit_identical_to_the_packages(corpus, harness):
+def test_hash_pixels_is_bit_identical_to_the_packages(corpus, harness, reference_hashes):
     root, entries = corpus
     pixel_dir = root / "pixels"
     pixel_dir.mkdir(exist_ok=True)
@@ -105,7 +113,7 @@ def test_hash_pixels_is_bit_identical_to_the_packages(corpus, harness):
         rgba = numpy.dstack([pixels, numpy.full((height, width), 255, numpy.uint8)])
         path = pixel_dir / f"{index}.rgba"
         path.write_bytes(rgba.tobytes())
-        want = reference.hash_pixels(rgb)
+        want = reference_hashes.hash_pixels(root / "corpus" / name, rgb)
         got = harness.evaluate(HASH_PIXELS_JS, [f"/pixels/{index}.rgba", width, height])
         path.unlink()
         if (got["pdq"], got["pdqQuality"], got["phash"]) != (want["pdq"], want["pdq_quality"], want["phash"]):
@@ -199,7 +207,7 @@ STRIP_FILES_JS = """async (urls) => {
 }"""
 
 
-def test_strip_decoding_gives_the_same_hashes(corpus, harness):
+def test_strip_decoding_gives_the_same_hashes(corpus, harness, reference_hashes):
     """Very large photos are decoded strip by strip to bound memory; force that path on one file per class."""
     root, entries = corpus
     first_of_class = {}
@@ -208,5 +216,20 @@ def test_strip_decoding_gives_the_same_hashes(corpus, harness):
     names = sorted(first_of_class.values())
     results = harness.evaluate(STRIP_FILES_JS, [f"/corpus/{name}" for name in names])
     for name, got in zip(names, results, strict=True):
-        want = reference.hash_file(root / "corpus" / name)
+        want = reference_hashes.hash_file(root / "corpus" / name)
         assert (got["pdq"], got["pdqQuality"], got["phash"]) == (want["pdq"], want["pdq_quality"], want["phash"]), name
+
+
+def test_the_cached_reference_hashes_are_the_references(corpus, reference_hashes):
+    """The cache (.cache/, by corpus version and reference code) holds what the reference computes now: checked
+    afresh on one file of each class, the whole image hashed and its pixels."""
+    root, entries = corpus
+    first_of_class = {}
+    for name, cls in entries:
+        first_of_class.setdefault(cls, name)
+    for name in sorted(first_of_class.values()):
+        path = root / "corpus" / name
+        assert reference_hashes.hash_file(path) == reference.hash_file(path), name
+        with Image.open(path) as img:
+            rgb = reference.decode(img)
+        assert reference_hashes.hash_pixels(path, rgb) == reference.hash_pixels(rgb), name

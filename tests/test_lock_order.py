@@ -111,7 +111,7 @@ def test_a_partners_feedback_racing_a_withdrawal_waits_for_it(monkeypatch, casew
     """Feedback writes outcomes (pointing at hashes) and the cases' timelines (pointing at cases): under the old
     order it held a hash and waited for the case a withdrawal held, which waited for the hash."""
     from partners import outcomes
-    from tests.test_partners import live_partner
+    from tests.helpers import live_partner
 
     case = open_case(caseworker)
     assert submit(issue_code(case, caseworker), [image(1)]).status_code == 200

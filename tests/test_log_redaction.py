@@ -3,7 +3,6 @@
 The set-password key of an invitation or reset link is in its path; so will be the caller's one-time link token.
 """
 
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -12,17 +11,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import server_env, wait_for
+from tests.helpers import free_port
 from tests.tasks import log_visit
 
 ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow  # gunicorn and a Celery worker: processes of their own
 SECRET = "c7k4p0-0f3a9b2e71d84c55a6b0e1f2d3c4b5a6"
 KEY_PATH = f"/accounts/password/reset/key/2-{SECRET}/"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -57,7 +57,7 @@ def test_the_partner_page_keeps_contacts_and_shows_the_feed_position(transaction
                                                                       caseworker):
     from partners import onboarding
     from tests.calls import image, issue_code, open_case, submit
-    from tests.test_partners import ACTOR, live_partner
+    from tests.helpers import ACTOR, live_partner
 
     partner = live_partner()
     client = login_as(partner_manager)
@@ -94,7 +94,7 @@ def test_the_partner_page_keeps_contacts_and_shows_the_feed_position(transaction
 
 def test_a_partner_manager_sets_up_push_tests_pauses_and_rotates(login_as, partner_manager, push_settings, receiver):
     from partners.models import Webhook
-    from tests.test_partners import live_partner
+    from tests.helpers import live_partner
 
     partner = live_partner()
     partner_server = receiver()

@@ -19,17 +19,7 @@ from ncii_portal.errors import Refusal
 from partners import handovers, onboarding
 from partners.models import ApiKey, Partner
 from tests.calls import image, issue_code, open_case, submit, video
-
-ACTOR = {"actor_label": "test"}
-
-
-def live_partner(slug="tiktak", **fields):
-    partner = onboarding.create_partner(name=slug.title(), slug=slug, **ACTOR, **fields)
-    for move in ("start_vetting", "sign_agreement", "start_integration"):
-        onboarding.move_partner(partner, move, **ACTOR)
-    onboarding.set_checklist(partner, **ACTOR, **{field: True for field, _label in Partner.CHECKLIST})
-    return onboarding.move_partner(partner, "go_live", **ACTOR)
-
+from tests.helpers import ACTOR, fetch_all, live_partner
 
 # --- Onboarding ---------------------------------------------------------------------------------------------
 
@@ -247,19 +237,6 @@ def test_partner_key_command_creates_a_live_partner_and_prints_the_contract(db):
 
 
 # --- The native feed ----------------------------------------------------------------------------------------
-
-
-def fetch_all(key, secret, limit=3):
-    records, cursor = [], ""
-    while True:
-        response = Client().get(reverse("api:hashes"), {"cursor": cursor, "limit": limit},
-                                HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
-        assert response.status_code == 200, response.content
-        body = response.json()
-        records += body["records"]
-        cursor = body["cursor"]
-        if not body["has_more"]:
-            return records, cursor
 
 
 # Feed tests commit, as requests do: a change is served once no running transaction can slip beneath it, and

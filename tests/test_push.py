@@ -18,7 +18,7 @@ from partners import onboarding, push, webhooks
 from partners.models import Delivery, Partner, Webhook
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import signed_in_client, wait_for
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner
 
 
 def test_signatures_verify_with_standard_webhooks_also_during_a_rotation(db, push_settings):

@@ -17,9 +17,9 @@ from cases import actions as cases
 from cases.models import Case, CaseEvent, Contact, HashingLink
 from hashing.models import BankHash
 from partners import feed, onboarding
-from tests.calls import ELIGIBLE, image, issue_code, open_case, submit
+from tests.calls import image, issue_code, open_case, self_service, submit, values
 from tests.conftest import make_staff, signed_in_client
-from tests.test_partners import ACTOR, fetch_all, live_partner
+from tests.helpers import ACTOR, fetch_all, live_partner
 
 
 @pytest.fixture
@@ -35,15 +35,6 @@ def partner(transactional_db):
     return partner, key, secret
 
 
-def self_service(n, items):
-    """A caller alone, from their own address: the start page, then the hashes."""
-    client = Client(REMOTE_ADDR=f"198.51.100.{n}")
-    started = client.post(reverse("caller:start"), {k: "yes" for k in ELIGIBLE if k != "abuse_type"})
-    assert started.status_code == 302
-    code = started["Location"].split("/")[2]
-    return submit(code, items, client=client)
-
-
 def in_feed(partner):
     """What the partner's native feed and its push (the same pages, partners.feed.page) hand out as active."""
     _partner, key, secret = partner
@@ -52,10 +43,6 @@ def in_feed(partner):
     assert {(r["signal_type"], r["value"], r["status"]) for r in pushed} == {
         (r["signal_type"], r["value"], r["status"]) for r in records}
     return {r["value"] for r in records if r["status"] == "active"}
-
-
-def values(*items):
-    return {item[field] for item in items for field in ("md5", "pdq", "phash")}
 
 
 def test_a_flood_is_held_until_a_supervisor_releases_it(people, partner, settings):

@@ -6,9 +6,8 @@ from playwright.sync_api import expect
 
 from audit.models import AuditEvent
 from hashing.models import BankHash
-from tests.calls import image
+from tests.calls import image, self_service, values
 from tests.conftest import axe_violations, make_staff, signed_in_context
-from tests.test_quarantine import self_service, values
 
 pytestmark = pytest.mark.browser
 

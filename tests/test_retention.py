@@ -116,7 +116,7 @@ def test_retention_does_not_wait_two_years_for_a_withdrawn_case(caseworker, sett
 
 
 def test_staff_session_records_are_purged(caseworker, settings):
-    from tests.test_staff_lifecycle import sign_in_fully
+    from tests.helpers import sign_in_fully
 
     sign_in_fully(caseworker)
     UserSession.objects.update(last_seen_at=timezone.now() - timedelta(days=settings.AUDIT_IP_RETENTION_DAYS + 1))
@@ -148,7 +148,7 @@ def test_the_daily_jobs_run_in_a_real_worker(transactional_db, celery_worker, se
 
 
 def test_beat_runs_retention_everywhere():
-    from tests.test_audit_log import beat_schedule
+    from tests.helpers import beat_schedule
 
     assert "apply-retention" in beat_schedule(DEBUG="0")
 
@@ -156,7 +156,7 @@ def test_beat_runs_retention_everywhere():
 def test_a_withdrawn_hash_stays_until_every_live_partner_has_heard(caseworker, settings):
     from partners import handovers
     from partners.models import FeedPosition, Outcome
-    from tests.test_partners import live_partner
+    from tests.helpers import live_partner
 
     case = open_case(caseworker)
     submit(issue_code(case, caseworker), [video(1)])
@@ -181,7 +181,7 @@ def test_a_withdrawn_hash_stays_until_every_live_partner_has_heard(caseworker, s
 
 def test_pushed_batches_go_a_month_after_delivery_but_never_before(caseworker, settings):
     from partners.models import Delivery, DeliveryAttempt
-    from tests.test_partners import live_partner
+    from tests.helpers import live_partner
 
     partner = live_partner()
     old = timezone.now() - timedelta(days=settings.RETENTION_DELIVERY_DAYS + 1)

@@ -18,7 +18,7 @@ from hashing.models import BankChange, BankHash
 from hashing.reference import hash_file
 from partners import onboarding, sandbox
 from partners.models import FeedPosition, Outcome, SandboxReport
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner
 
 
 def integration_partner(slug="newbie"):

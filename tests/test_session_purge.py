@@ -21,7 +21,7 @@ def session_of(client):
 
 
 def test_beat_clears_expired_sessions_daily():
-    from tests.test_audit_log import beat_schedule
+    from tests.helpers import beat_schedule
 
     assert "clear-expired-sessions" in beat_schedule(DEBUG="0")
 

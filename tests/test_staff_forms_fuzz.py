@@ -20,6 +20,8 @@ from cases.models import Case, CaseEvidence, CaseNote, Contact, Referral
 from tests.calls import open_case
 from tests.conftest import make_staff
 
+pytestmark = pytest.mark.slow
+
 SPECIAL = ["\x00", "a\x00b", "\ud800", "x\udfffy", "\u202e\u200f", "\x1b[31m", "\r\n\t\x0b\x0c", "\ufeff", "𝔘ñíçødé",
            "<script>alert(1)</script>", "%00", "'; DROP TABLE cases_case; --", " ", ""]
 ODD = st.one_of(

@@ -15,15 +15,8 @@ from audit.models import AuditEvent
 from staff import actions
 from staff.middleware import SEEN, STARTED
 from staff.models import User
-from tests.conftest import PASSWORD, totp_now
-
-
-def sign_in_fully(user):
-    client = Client()
-    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
-    client.post(reverse("mfa_authenticate"), {"code": totp_now(user)})
-    assert client.get(reverse("dashboard")).status_code == 200
-    return client
+from tests.conftest import PASSWORD
+from tests.helpers import sign_in_fully
 
 
 def test_invitation_sets_a_password_then_requires_mfa(login_as, administrator, django_capture_on_commit_callbacks):

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from stats import rollups
 from tests.conftest import axe_violations, make_staff, signed_in_context
-from tests.test_stats import scenario
+from tests.stats_scenario import scenario
 
 MARCH = {"first": "2026-03-01", "last": "2026-03-31", "bucket": "week"}
 

@@ -24,7 +24,7 @@ from stats import rollups, suppression
 from stats.metrics import Period
 from tests.calls import image
 from tests.conftest import make_staff
-from tests.test_stats import at, scenario
+from tests.stats_scenario import at, scenario
 
 COUNTS = ("shared", "matched", "reviewed", "actioned")
 

@@ -13,8 +13,8 @@ from cases import actions as cases
 from cases.models import Case
 from partners import onboarding
 from tests.calls import image, issue_code, open_case, submit, video
-from tests.conftest import make_staff
-from tests.test_partners import ACTOR, live_partner
+from tests.conftest import make_staff, wait_for
+from tests.helpers import ACTOR, database_second, live_partner, wait_for_the_stopncii_horizon
 
 
 @pytest.fixture
@@ -27,11 +27,13 @@ def client_for(live_server, transactional_db):
     return make
 
 
-def fetch_everything(api, start=StopNCIIAPI.DEFAULT_START_TIME):
+def fetch_everything(api, start=StopNCIIAPI.DEFAULT_START_TIME, wait=True):
     """Every record the client parsed, the raw count the portal sent, and the checkpoint it would store.
 
-    Waits out the current second first: a sync never hands out a second that may still receive changes."""
-    time.sleep(1.05)
+    Waits first (unless told not to) until the seconds changes were written in have passed: a sync never hands
+    out a second that may still receive changes."""
+    if wait:
+        wait_for_the_stopncii_horizon()
     parsed, sent, checkpoint = {}, 0, start
     for page in api.fetch_hashes_iter(start_timestamp=start):
         sent += page.count
@@ -126,9 +128,10 @@ def test_a_checkpoint_never_passes_a_change_still_to_commit(client_for):
     writer = threading.Thread(target=slow_writer)
     writer.start()
     written.wait(10)
-    bank.bank_signal("pdq", "cd" * 32, quality=90)  # committed at once, after the slow one began
-    time.sleep(1.1)
-    first, _sent, checkpoint = fetch_everything(api)
+    committed = bank.bank_signal("pdq", "cd" * 32, quality=90)  # committed at once, after the slow one began
+    # Until its second has passed: without the open transaction, the sync would hand it out now.
+    assert wait_for(lambda: database_second() > committed.changes.get().at.timestamp())
+    first, _sent, checkpoint = fetch_everything(api, wait=False)
     assert ("ImagePDQ", "ab" * 32) not in first and ("ImagePDQ", "cd" * 32) not in first
     assert checkpoint <= began  # held back by the open transaction
     release.set()
@@ -147,7 +150,7 @@ def test_each_page_carries_a_checkpoint_a_stopped_sync_can_resume_from(client_fo
     for n, second in enumerate((1_700_000_000, 1_700_000_100, 1_700_000_200)):
         change = bank.bank_signal("pdq", f"{n + 1:064x}", quality=90).changes.get()
         BankChange.objects.filter(pk=change.pk).update(at=datetime.fromtimestamp(second, UTC))
-    time.sleep(1.05)
+    wait_for_the_stopncii_horizon()
     first = api.fetch_hashes(page_size=1, start_timestamp=10)
     assert first.hasMoreRecords and first.nextSetTimestamp == 1_700_000_000  # not the end of the whole sync
     resumed, _sent, _checkpoint = fetch_everything(api, start=first.nextSetTimestamp)

@@ -13,7 +13,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import numpy
 import pytest
@@ -25,9 +24,10 @@ from partners import onboarding
 from staff import roles
 from tests.calls import issue_code, open_case, submit
 from tests.conftest import make_staff
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner, wait_for_the_stopncii_horizon
 
 COLLAB = "helpline"
+pytestmark = pytest.mark.slow  # the threatexchange CLI, a process of its own
 
 
 def photo(path, seed, size=(800, 600)):
@@ -98,7 +98,7 @@ def test_the_cli_matches_a_real_photo_the_portal_shared(threatexchange, tmp_path
 
     threatexchange("config", "collab", "edit", "stop_ncii", COLLAB, "--create")
     assert threatexchange("config", "collab", "list").split() == ["stop_ncii", COLLAB]
-    time.sleep(1.05)  # a sync never hands out the current second
+    wait_for_the_stopncii_horizon()  # a sync never hands out a second that may still change
     threatexchange("fetch")
     fetched = threatexchange("dataset", "--print-signals", "--print-signals-only").split()
     assert sorted(fetched) == sorted(["pdq"] * 2 + [item["pdq"] for item in items])

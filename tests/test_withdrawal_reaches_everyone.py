@@ -2,7 +2,6 @@
 withdrawal before the hash leaves the bank (design rule 9), whatever happens meanwhile: a partner suspended for a
 while, a StopNCII sync cut off midway, push batches that wait."""
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,7 +16,7 @@ from ncii_portal import retention
 from partners import onboarding, push, webhooks, withdrawals
 from partners.models import Delivery
 from tests.calls import image, issue_code, open_case, submit, video
-from tests.test_partners import ACTOR, live_partner
+from tests.helpers import ACTOR, live_partner, wait_for_the_stopncii_horizon
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -98,7 +97,7 @@ def test_a_stopncii_sync_cut_off_midway_still_hears_of_a_withdrawal_in_its_last_
     handed, later = open_case(caseworker), open_case(caseworker)
     submit(issue_code(handed, caseworker), [video(1)])
     submit(issue_code(later, caseworker), [video(2)])
-    time.sleep(1.05)  # a second is handed out only once it can receive no more changes
+    wait_for_the_stopncii_horizon()  # a second is handed out only once it can receive no more changes
 
     # The sync's first page (one record), then it stops (a 429, a timeout, a deploy). The client keeps the page's
     # checkpoint: the whole second that record was changed in, which the next sync starts from.
@@ -108,7 +107,7 @@ def test_a_stopncii_sync_cut_off_midway_still_hears_of_a_withdrawal_in_its_last_
     assert checkpoint <= BankChange.objects.get(bank_hash__value=video(1)["md5"]).at.timestamp()
 
     cases.withdraw_case(handed)
-    time.sleep(1.05)
+    wait_for_the_stopncii_horizon()
     told, token = {}, ""
     while True:
         page = stopncii_page(key, secret, checkpoint, token=token, page_size=10)

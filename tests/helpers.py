@@ -1,0 +1,100 @@
+"""Helpers more than one test module uses. Test modules import from here (or tests/calls.py, tests/conftest.py),
+never from one another."""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+
+from django.test import Client
+from django.urls import reverse
+
+from partners import onboarding
+from partners.models import Partner
+from tests.conftest import PASSWORD, totp_now, wait_for
+
+ACTOR = {"actor_label": "test"}
+
+
+def live_partner(slug="tiktak", **fields):
+    partner = onboarding.create_partner(name=slug.title(), slug=slug, **ACTOR, **fields)
+    for move in ("start_vetting", "sign_agreement", "start_integration"):
+        onboarding.move_partner(partner, move, **ACTOR)
+    onboarding.set_checklist(partner, **ACTOR, **{field: True for field, _label in Partner.CHECKLIST})
+    return onboarding.move_partner(partner, "go_live", **ACTOR)
+
+
+def fetch_all(key, secret, limit=3):
+    """Every record of the native feed, page by page, and the cursor it ended at."""
+    records, cursor = [], ""
+    while True:
+        response = Client().get(reverse("api:hashes"), {"cursor": cursor, "limit": limit},
+                                HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
+        assert response.status_code == 200, response.content
+        body = response.json()
+        records += body["records"]
+        cursor = body["cursor"]
+        if not body["has_more"]:
+            return records, cursor
+
+
+def wait_for_the_stopncii_horizon():
+    """Wait until a StopNCII sync may hand out every change written so far: its horizon (the real one, see
+    partners.stopncii.horizon) past the second of the newest change. Usually well under a second, and at once
+    when that second has passed already; a fixed sleep always paid a whole one."""
+    from django.db.models import Max
+
+    from hashing.models import BankChange
+    from partners import stopncii
+
+    newest = BankChange.objects.aggregate(newest=Max("at"))["newest"]
+    if newest is not None:
+        assert wait_for(lambda: stopncii.horizon() > newest.timestamp(), interval=0.02), \
+            "StopNCII's horizon did not pass the newest change (a transaction left open?)"
+
+
+def database_second():
+    """The database clock's whole second (bank changes are timed by it)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT extract(epoch from clock_timestamp())::float8")
+        return int(cursor.fetchone()[0])
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def beat_schedule(**env):
+    """The names in CELERY_BEAT_SCHEDULE as settings compute them under this environment (a fresh process)."""
+    code = "from django.conf import settings; import json; print(json.dumps(sorted(settings.CELERY_BEAT_SCHEDULE)))"
+    base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "AUDIT_PURGE_IN_BEAT")}
+    result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"],
+                            env={**base, "DJANGO_SETTINGS_MODULE": "ncii_portal.settings", **env},
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def sign_in_fully(user):
+    """A client signed in through the login and MFA pages, as a person does."""
+    client = Client()
+    client.post(reverse("account_login"), {"login": user.email, "password": PASSWORD})
+    client.post(reverse("mfa_authenticate"), {"code": totp_now(user)})
+    assert client.get(reverse("dashboard")).status_code == 200
+    return client
+
+
+FILE_BYTES_WINDOW = 32
+
+
+def carries_file_bytes(payload, contents):
+    """True if any 32-byte window of `payload` is also found in `contents`, i.e. the payload carries at least
+    32 consecutive bytes of the file."""
+    if not payload or len(payload) < FILE_BYTES_WINDOW:
+        return False
+    return any(payload[i:i + FILE_BYTES_WINDOW] in contents for i in range(len(payload) - FILE_BYTES_WINDOW + 1))

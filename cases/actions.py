@@ -37,6 +37,7 @@ from hashing import actions as bank
 from hashing import signals
 from hashing.models import BankHash
 from ncii_portal.errors import Refusal
+from staff import roles
 
 # Each risk flag prompts its referral; immediate danger also shows the emergency route on the contact page.
 RISK_REFERRALS = {
@@ -559,8 +560,6 @@ def move_case(case, move, *, by, reason="", note=""):
 @transaction.atomic
 def assign_case(case, caseworker, *, by):
     """A supervisor assigns (or reassigns) a case; the new caseworker is told in the portal."""
-    from staff import roles
-
     if caseworker is not None and not caseworker.has_role(roles.CASEWORKER, roles.SUPERVISOR):
         raise Refusal("Cases can be assigned only to active caseworkers or supervisors.")
     case = Case.objects.select_for_update().get(pk=case.pk)

@@ -17,6 +17,8 @@ from django.utils import timezone
 
 from cases.models import HashingLink
 from hashing.models import BankHash
+from staff import roles
+from staff.models import User
 
 # pg_advisory_xact_lock key: self-service submissions take their turn to count, so a burst in parallel cannot
 # slip under the budget together.
@@ -65,9 +67,6 @@ def alert_if_first():
 
 
 def mail_supervisors():
-    from staff import roles
-    from staff.models import User
-
     recipients = list(User.objects.filter(groups__name=roles.SUPERVISOR, is_active=True)
                       .values_list("email", flat=True).distinct())
     if not recipients:

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hashing.models import BankHash
+from hashing.signals import is_low_quality
 
 # Crockford's base32: no I, L, O or U, so a reference or code read over the phone cannot be misheard as another.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -285,8 +286,6 @@ class Item(models.Model):
 
     @property
     def is_low_quality(self):
-        from hashing.signals import is_low_quality
-
         return self.kind == self.Kind.IMAGE and not self.unreadable and is_low_quality(self.pdq_quality)
 
 

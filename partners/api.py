@@ -378,15 +378,12 @@ def contributions(request, key):
     return JsonResponse({"received": len(hashes)})
 
 
-STOPNCII_SIGNAL_NAMES = {"ImagePDQ": signals.PDQ, "StopNCIISignalType.ImagePDQ": signals.PDQ,
-                         "VideoMD5": signals.MD5, "StopNCIISignalType.VideoMD5": signals.MD5}
-
 
 def clean_contribution(n, raw):
     field = f"hashRecords[{n}]"
     if not isinstance(raw, dict):
         raise Refusal("Each record is an object.", field=field)
-    kind = STOPNCII_SIGNAL_NAMES.get(raw["signalType"]) if isinstance(raw.get("signalType"), str) else None
+    kind = signals.BY_STOPNCII_NAME.get(raw["signalType"]) if isinstance(raw.get("signalType"), str) else None
     if kind is None:
         raise Refusal("signalType must be ImagePDQ or VideoMD5.", field=f"{field}.signalType")
     try:

@@ -7,7 +7,8 @@ namespace is missing from it.
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from partners.api import MAX_LIMIT, MAX_REPORTS, NATIVE_OUTCOMES, STOPNCII_SIGNAL_NAMES, allow
+from hashing import signals
+from partners.api import MAX_LIMIT, MAX_REPORTS, NATIVE_OUTCOMES, allow
 from partners.models import Outcome
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -198,7 +199,7 @@ SCHEMA = {
                     "hashRecords": {"type": "array", "minItems": 1, "maxItems": MAX_REPORTS, "items": {
                         "type": "object", "required": ["signalType", "hashValue"], "properties": {
                             "lastModtimestamp": {"type": "integer"},
-                            "signalType": {"type": "string", "enum": sorted(STOPNCII_SIGNAL_NAMES)},
+                            "signalType": {"type": "string", "enum": sorted(signals.BY_STOPNCII_NAME)},
                             "hashValue": {"type": "string"},
                             "CSPFeedbacks": {"type": "array", "items": {"type": "object"}}}}}}}}}},
             "responses": responses(json_ok("Received.", {

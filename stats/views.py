@@ -1,12 +1,14 @@
 """The supervisors' statistics: the dashboard (numbers, funnel, charts with their data tables, per-partner
 table) and CSV exports with small numbers suppressed (design rule 10). Numbers come from stats.rollups."""
 
+import calendar
 import csv
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 
+from audit.actions import record
 from partners.models import Partner
 from staff import roles
 from staff.decorators import role_required
@@ -144,10 +146,6 @@ DRILLABLE = {"matched": "Matched", "reviewed": "Reviewed", "actioned": "Blocked 
 @role_required(roles.SUPERVISOR)
 def drill_down(request, slug, number):
     """The cases behind one partner's number: supervisors only (they see every case), and audited."""
-    from django.shortcuts import get_object_or_404
-
-    from audit.actions import record
-
     if number not in DRILLABLE:
         return HttpResponse("Choose matched, reviewed or actioned.", status=404, content_type="text/plain")
     partner = get_object_or_404(Partner, slug=slug)
@@ -163,9 +161,6 @@ def drill_down(request, slug, number):
 def monthly_report(request, year, month):
     """A month on one printable page, fit to leave the portal: small numbers suppressed so that none can be worked
     back out (design rule 10, stats.suppression)."""
-    import calendar
-    from datetime import date
-
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
         return HttpResponse("No such month.", status=404, content_type="text/plain")
     period = Period(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))

@@ -155,6 +155,16 @@ def lock_case_and_links(case_id, link_ids=None):
     return case, links
 
 
+def note_partner_report(bank_hash, *, partner, value):
+    """A partner reported `value` on a bank hash: it goes on the timeline of every case holding the hash, and each
+    case's caseworker is told in the portal. (Partners tell cases through this, never write their timeline.)"""
+    for case in Case.objects.filter(items__signals=bank_hash).distinct():
+        log_event(case, CaseEvent.Kind.FEEDBACK, by=None, partner=partner, value=value,
+                  signal_type=bank_hash.signal_type)
+        if case.caseworker_id:
+            Notification.objects.create(recipient_id=case.caseworker_id, case=case, kind=Notification.Kind.OUTCOME)
+
+
 def lock_cases_holding(bank_hashes):
     """Lock every case holding any of these bank hashes, by id, for an action that then writes rows pointing at
     the hashes and at those cases (a partner's feedback: outcomes, timeline events): the one order above, cases

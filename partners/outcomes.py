@@ -6,8 +6,7 @@ from django.db.models import Min
 from django.utils import timezone
 
 from audit.actions import record
-from cases.actions import lock_cases_holding, log_event
-from cases.models import Case, CaseEvent, Notification
+from cases.actions import lock_cases_holding, note_partner_report
 from hashing import actions as bank
 from hashing import signals
 from hashing.models import BankChange, BankHash
@@ -97,13 +96,7 @@ def record_feedback(partner, reports, *, via):
             duplicates += 1
             continue
         recorded += 1
-        cases = Case.objects.filter(items__signals=bank_hash).distinct().select_related("caseworker")
-        for case in cases:
-            log_event(case, CaseEvent.Kind.FEEDBACK, by=None, partner=partner.name, value=outcome.value,
-                      signal_type=bank_hash.signal_type)
-            if case.caseworker_id:
-                Notification.objects.create(recipient_id=case.caseworker_id, case=case,
-                                            kind=Notification.Kind.OUTCOME)
+        note_partner_report(bank_hash, partner=partner.name, value=outcome.value)
         if outcome.value == Outcome.Value.NOT_BLOCKED:
             pause_on_consensus(bank_hash)
     record("partner.feedback", actor_label=f"partner:{partner.slug}", target=partner,

@@ -9,7 +9,7 @@ fetched nor was pushed to never had the hashes, so has nothing to drop.
 from django.db.models import Count
 
 from hashing.models import BankHash, shareable_q
-from partners.feed import acknowledged_by, told_by
+from partners import feed
 from partners.models import FeedPosition, Outcome, Partner
 
 
@@ -32,23 +32,18 @@ def reach(case):
     """[{"partner", "state", "hashes", "told", "acknowledged", "receives"}] per partner owed withdrawals that is
     live or received hashes, for the case's hashes that are withdrawn now (a hash another case still holds stays
     shared: there is nothing to tell of it). A suspended partner is told when it comes back."""
-    withdrawn = BankHash.objects.filter(pk__in=BankHash.objects.filter(items__case=case).exclude(shareable_q()))
-    if not withdrawn.exists():
+    withdrawn = set(BankHash.objects.filter(items__case=case).exclude(shareable_q()).values_list("pk", flat=True))
+    if not withdrawn:
         return []
+    counts = feed.reach(withdrawn)
     rows = []
     for partner in Partner.objects.owed_withdrawals().prefetch_related("feed_positions").order_by("name"):
         positions = [p for p in partner.feed_positions.all() if p.feed != FeedPosition.Feed.SANDBOX]
         if not positions and partner.state != Partner.State.LIVE:
             continue  # never received anything, and is not live: not a partner of this helpline's hashes yet
-        hashes = withdrawn.filter(partner.wants_q())
-        rows.append({
-            "partner": partner.name,
-            "state": partner.get_state_display(),
-            "hashes": hashes.count(),
-            "told": told_by(partner, hashes).count(),
-            "acknowledged": acknowledged_by(partner, hashes).count(),
-            "receives": bool(positions),
-        })
+        hashes, told, acknowledged = counts.get(partner.pk, (0, 0, 0))
+        rows.append({"partner": partner.name, "state": partner.get_state_display(), "hashes": hashes,
+                     "told": told, "acknowledged": acknowledged, "receives": bool(positions)})
     return rows
 
 

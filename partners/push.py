@@ -376,9 +376,9 @@ def drop_undelivered(partner):
         # A batch it answered with an error it may have applied all the same: its withdrawals are still told.
         if sent is not None and (sent.txid, sent.change_id) > (webhook.sent_txid, webhook.sent_change_id):
             webhook.sent_txid, webhook.sent_change_id = sent.txid, sent.change_id
-        reached = FeedPosition.objects.filter(partner=partner, feed=FeedPosition.Feed.PUSH).first()
-        webhook.cursor_txid = (reached and reached.txid) or 0
-        webhook.cursor_change_id = (reached and reached.change_id) or 0
+        delivered_to = FeedPosition.objects.filter(partner=partner, feed=FeedPosition.Feed.PUSH).first()
+        webhook.cursor_txid = (delivered_to and delivered_to.txid) or 0
+        webhook.cursor_change_id = (delivered_to and delivered_to.change_id) or 0
         webhook.save(update_fields=["sent_txid", "sent_change_id", "cursor_txid", "cursor_change_id"])
     return dropped
 

@@ -1,6 +1,6 @@
 from audit.models import AuditClientIP, AuditEvent, AuditNote
-from ncii_portal.clientip import client_ip
-from ncii_portal.middleware import current_request
+from core.clientip import client_ip
+from core.middleware import current_request
 
 
 def record(action, *, actor=None, target=None, target_type="", target_id="", details=None, note="",

@@ -63,7 +63,7 @@ def seed(count):
                         SELECT (SELECT min(id) FROM cases_case) + (h.id - 1) / 4,
                                CASE WHEN h.video THEN 'video' ELSE 'image' END, md5(h.value), false, '2026-11-01'
                         FROM hashing_bankhash h ORDER BY h.id""")
-        conn.execute("""INSERT INTO cases_item_signals (item_id, bankhash_id)
+        conn.execute("""INSERT INTO cases_item_bank_hashes (item_id, bankhash_id)
                         SELECT i.id, h.id FROM cases_item i JOIN hashing_bankhash h ON md5(h.value) = i.md5""")
         conn.execute("ANALYZE")
 

@@ -110,7 +110,7 @@ def seed_bank(conn, count, start, now):
                     SELECT c.id, CASE WHEN h.video THEN 'video' ELSE 'image' END, md5(h.value), false, h.created
                     FROM hashing_bankhash h JOIN cases_case c ON c.reference = lpad(((h.id - 1) / 4)::text, 12, '0')
                     ORDER BY h.id""")
-    conn.execute("""INSERT INTO cases_item_signals (item_id, bankhash_id)
+    conn.execute("""INSERT INTO cases_item_bank_hashes (item_id, bankhash_id)
                     SELECT i.id, h.id FROM cases_item i JOIN hashing_bankhash h ON md5(h.value) = i.md5""")
     return conn.execute("SELECT id, signal_type, created FROM hashing_bankhash ORDER BY id").fetchall()
 

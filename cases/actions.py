@@ -33,10 +33,10 @@ from cases.models import (
     normalise_code,
     random_code,
 )
+from core.errors import Refusal
 from hashing import actions as bank
-from hashing import signals
+from hashing import signal_types
 from hashing.models import BankHash
-from ncii_portal.errors import Refusal
 from staff import roles
 
 # Each risk flag prompts its referral; immediate danger also shows the emergency route on the contact page.
@@ -158,7 +158,7 @@ def lock_case_and_links(case_id, link_ids=None):
 def note_partner_report(bank_hash, *, partner, value):
     """A partner reported `value` on a bank hash: it goes on the timeline of every case holding the hash, and each
     case's caseworker is told in the portal. (Partners tell cases through this, never write their timeline.)"""
-    for case in Case.objects.filter(items__signals=bank_hash).distinct():
+    for case in Case.objects.filter(items__bank_hashes=bank_hash).distinct():
         log_event(case, CaseEvent.Kind.FEEDBACK, by=None, partner=partner, value=value,
                   signal_type=bank_hash.signal_type)
         if case.caseworker_id:
@@ -169,7 +169,7 @@ def lock_cases_holding(bank_hashes):
     """Lock every case holding any of these bank hashes, by id, for an action that then writes rows pointing at
     the hashes and at those cases (a partner's feedback: outcomes, timeline events): the one order above, cases
     before hashes, so it queues behind a withdrawal of one of them instead of deadlocking with it."""
-    holding = Item.objects.filter(signals__in=bank_hashes).values("case_id")
+    holding = Item.objects.filter(bank_hashes__in=bank_hashes).values("case_id")
     return list(Case.objects.filter(pk__in=holding).order_by("pk").select_for_update())
 
 
@@ -283,17 +283,17 @@ def clean_item(number, raw):
     if kind not in Item.Kind.values:
         raise problem(_("kind must be image, video or file."))
     try:
-        item = {"kind": kind, "md5": signals.MD5.normalise(raw.get("md5")), "pdq": None, "pdq_quality": None,
+        item = {"kind": kind, "md5": signal_types.MD5.normalise(raw.get("md5")), "pdq": None, "pdq_quality": None,
                 "phash": None, "unreadable": raw.get("unreadable") is True}
         image_hashes = [raw.get(field) for field in ("pdq", "pdq_quality", "phash")]
         if kind == Item.Kind.IMAGE and not item["unreadable"]:
-            item["pdq"] = signals.PDQ.normalise(raw.get("pdq"))
-            item["pdq_quality"] = signals.check_quality(raw.get("pdq_quality"))
-            item["phash"] = signals.PHASH.normalise(raw.get("phash"))
-            signals.check_image(item["pdq"], item["pdq_quality"], item["phash"])
+            item["pdq"] = signal_types.PDQ.normalise(raw.get("pdq"))
+            item["pdq_quality"] = signal_types.check_quality(raw.get("pdq_quality"))
+            item["phash"] = signal_types.PHASH.normalise(raw.get("phash"))
+            signal_types.check_image(item["pdq"], item["pdq_quality"], item["phash"])
         elif any(value is not None for value in image_hashes):
             raise problem(_("only a readable image carries PDQ and pHash."))
-    except signals.InvalidSignal as exc:
+    except signal_types.InvalidSignal as exc:
         raise problem(str(exc))
     return item
 
@@ -318,10 +318,10 @@ def clean_items(raw_items):
 
 def item_signals(data):
     """(signal type, value, quality, video) of each signal one cleaned item carries."""
-    held = [(signals.MD5.code, data["md5"], None, data["kind"] == Item.Kind.VIDEO)]
+    held = [(signal_types.MD5.code, data["md5"], None, data["kind"] == Item.Kind.VIDEO)]
     if data["pdq"]:
-        held += [(signals.PDQ.code, data["pdq"], data["pdq_quality"], False),
-                 (signals.PHASH.code, data["phash"], None, False)]
+        held += [(signal_types.PDQ.code, data["pdq"], data["pdq_quality"], False),
+                 (signal_types.PHASH.code, data["phash"], None, False)]
     return held
 
 
@@ -401,7 +401,7 @@ def submit_items(code, *, submission_id, consent, items):
     for data in new:
         item = Item.objects.create(case=case, kind=data["kind"], md5=data["md5"], pdq_quality=data["pdq_quality"],
                                    unreadable=data["unreadable"])
-        item.signals.add(*(rows[(signal_type, value)] for signal_type, value, _q, _v in item_signals(data)))
+        item.bank_hashes.add(*(rows[(signal_type, value)] for signal_type, value, _q, _v in item_signals(data)))
 
     now = timezone.now()
     retry = link.used_at is not None
@@ -423,7 +423,7 @@ def submit_items(code, *, submission_id, consent, items):
     })
     if new:
         log_event(case, CaseEvent.Kind.ITEMS_ADDED, link=link.pk, kinds=kinds, held=held,
-                  low_quality=sum(1 for d in new if d["pdq"] and signals.is_low_quality(d["pdq_quality"])))
+                  low_quality=sum(1 for d in new if d["pdq"] and signal_types.is_low_quality(d["pdq_quality"])))
     if moved:
         log_event(case, CaseEvent.Kind.STATUS, to=case.status)
     return case, pin
@@ -480,10 +480,10 @@ def withdraw_case(case, *, by=None, reason="", note=""):
     case.links.filter(revoked_at=None).update(revoked_at=now)
 
     released = 0
-    held_here = BankHash.objects.select_for_update().filter(pk__in=case.items.values("signals")).order_by(
+    held_here = BankHash.objects.select_for_update().filter(pk__in=case.items.values("bank_hashes")).order_by(
         "signal_type", "value")  # the order hold_signals locks in
     for bank_hash in held_here:
-        held_elsewhere = Item.objects.filter(signals=bank_hash, case__status__in=Case.HOLDING).exists()
+        held_elsewhere = Item.objects.filter(bank_hashes=bank_hash, case__status__in=Case.HOLDING).exists()
         # Whatever its review: a paused hash no case holds is withdrawn too, so un-pausing cannot share it.
         if not held_elsewhere and bank_hash.status != BankHash.Status.WITHDRAWN:
             bank.set_status(bank_hash, BankHash.Status.WITHDRAWN)

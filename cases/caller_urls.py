@@ -1,4 +1,4 @@
-"""The caller's pages (namespace "caller"): public, declared so in ncii_portal/access.py.
+"""The caller's pages (namespace "caller"): public, declared so in core/access.py.
 
 The link's code is in the /h/ path; ncii_portal/logging.py redacts it there (tests/test_log_redaction.py).
 """

@@ -1,4 +1,4 @@
-"""The caller's pages: open without a staff login (ncii_portal/access.py), on a device someone else may hold.
+"""The caller's pages: open without a staff login (core/access.py), on a device someone else may hold.
 
 Each is wrapped by cases.caller.caller_page (language, no-store, noindex, referrer policy).
 """
@@ -21,8 +21,8 @@ from cases.consent import CONSENT_ITEMS, CONSENT_VERSION
 from cases.forms import CodeForm, SelfServiceForm, StatusForm
 from cases.models import Case, Item, normalise_code
 from cases.quotas import exceeded
-from hashing import signals
-from ncii_portal.errors import Refusal
+from core.errors import Refusal
+from hashing import signal_types
 
 HOUR = 3600
 STATUS_SESSION_KEY = "caller_case"
@@ -73,7 +73,7 @@ def hash_files(request, code):
         "consent_items": CONSENT_ITEMS,
         "consent_version": CONSENT_VERSION,
         "max_items": settings.CALLER_MAX_ITEMS_PER_SUBMISSION,
-        "pdq_min_quality": signals.PDQ_MIN_QUALITY,
+        "pdq_min_quality": signal_types.PDQ_MIN_QUALITY,
         "texts": caller_texts(),
     })
 

@@ -22,7 +22,7 @@ def fake(label, length):
 
 
 def image_fingerprint(label, length):
-    """Like fake, with half its bits set, as a real image's PDQ or pHash has at most (hashing.signals)."""
+    """Like fake, with half its bits set, as a real image's PDQ or pHash has at most (hashing.signal_types)."""
     half = fake(label, length // 2)
     return half + f"{int(half, 16) ^ (16 ** (length // 2) - 1):0{length // 2}x}"
 

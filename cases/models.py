@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from hashing.models import BankHash
-from hashing.signals import is_low_quality
+from hashing.signal_types import is_low_quality
 
 # Crockford's base32: no I, L, O or U, so a reference or code read over the phone cannot be misheard as another.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -269,7 +269,7 @@ class Item(models.Model):
     pdq_quality = models.PositiveSmallIntegerField(null=True, blank=True)
     # An image this browser could not decode faithfully: it came as MD5 only.
     unreadable = models.BooleanField(default=False)
-    signals = models.ManyToManyField(BankHash, related_name="items")
+    bank_hashes = models.ManyToManyField(BankHash, related_name="items")
     created = models.DateTimeField(default=timezone.now)
 
     objects = ItemQuerySet.as_manager()

@@ -1,12 +1,12 @@
 """Per-client quotas for the public caller pages (design rule 9), counted in the shared cache.
 
-A client is its IPv4 address, or its IPv6 /64 with wider tiers (ncii_portal.clientip.quota_keys; docs/caller.md
+A client is its IPv4 address, or its IPv6 /64 with wider tiers (core.clientip.quota_keys; docs/caller.md
 says why, and what carrier NAT costs).
 """
 
 from django.core.cache import cache
 
-from ncii_portal.clientip import client_ip, quota_keys
+from core.clientip import client_ip, quota_keys
 
 
 def count(key, seconds):

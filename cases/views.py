@@ -31,7 +31,7 @@ from cases.models import (
     grouped,
     normalise_code,
 )
-from ncii_portal.errors import Refusal
+from core.errors import Refusal
 from staff import roles
 from staff.decorators import object_action, passive, role_required
 from staff.models import User

@@ -8,7 +8,7 @@ from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
 
-from hashing import signals
+from hashing import signal_types
 from hashing.models import BankChange, BankHash
 
 
@@ -19,11 +19,11 @@ def bank_signal(signal_type, value, *, quality=None, video=False, review_if_new=
     the hash shareable, or shareable as VideoMD5). Quality never goes down. `review_if_new` puts a new row
     under review from its first logged state (a partner's contribution is never, even for a moment, shareable).
     """
-    kind = signals.get(signal_type)
+    kind = signal_types.get(signal_type)
     value = kind.normalise(value)
     if quality is not None:
-        signals.check_quality(quality)
-    video = video and kind == signals.MD5
+        signal_types.check_quality(quality)
+    video = video and kind == signal_types.MD5
     try:
         with transaction.atomic():  # the row and its first log entry commit together, or neither does
             bank_hash, created = BankHash.objects.get_or_create(

@@ -1,7 +1,7 @@
 from django.db import models
 from django.utils import timezone
 
-from hashing import signals
+from hashing import signal_types
 
 
 class TransactionId(models.Func):
@@ -33,15 +33,15 @@ class ClockTime(models.Func):
 
 def shareable(signal_type, status, review, quality):
     """The rule on plain values: a bank row's, or a change's own (its signal type is its hash's)."""
-    low = signal_type == signals.PDQ.code and quality is not None and signals.is_low_quality(quality)
+    low = signal_type == signal_types.PDQ.code and quality is not None and signal_types.is_low_quality(quality)
     return status == BankHash.Status.ACTIVE and review == BankHash.Review.NONE and not low
 
 
 def shareable_q(state="", kind=""):
     """The rule as a filter: `state` prefixes the status, review and quality fields, `kind` the signal type (a
     BankChange's is its bank_hash's)."""
-    reliable = (~models.Q(**{f"{kind}signal_type": signals.PDQ.code})
-                | models.Q(**{f"{state}quality__gte": signals.PDQ_MIN_QUALITY})
+    reliable = (~models.Q(**{f"{kind}signal_type": signal_types.PDQ.code})
+                | models.Q(**{f"{state}quality__gte": signal_types.PDQ_MIN_QUALITY})
                 | models.Q(**{f"{state}quality": None}))
     return models.Q(**{f"{state}status": BankHash.Status.ACTIVE, f"{state}review": BankHash.Review.NONE}) & reliable
 
@@ -50,8 +50,8 @@ def shareable_sql(state, kind):
     """The rule as SQL, for queries that must be raw (statistics' walk): `state` is the alias of the row holding
     status, review and quality (hashing_bankhash or hashing_bankchange), `kind` of the one holding signal_type."""
     return (f"{state}.status = '{BankHash.Status.ACTIVE}' AND {state}.review = '{BankHash.Review.NONE}' "
-            f"AND ({kind}.signal_type <> '{signals.PDQ.code}' OR {state}.quality IS NULL "
-            f"OR {state}.quality >= {signals.PDQ_MIN_QUALITY:d})")
+            f"AND ({kind}.signal_type <> '{signal_types.PDQ.code}' OR {state}.quality IS NULL "
+            f"OR {state}.quality >= {signal_types.PDQ_MIN_QUALITY:d})")
 
 
 class BankHashQuerySet(models.QuerySet):
@@ -88,7 +88,7 @@ class BankHash(models.Model):
         QUARANTINED = "quarantine", "Held: self-service flood, awaiting review"
         REJECTED = "rejected", "Rejected by staff: never shared"
 
-    signal_type = models.CharField(max_length=10, choices=signals.CHOICES)
+    signal_type = models.CharField(max_length=10, choices=signal_types.CHOICES)
     value = models.CharField(max_length=64)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     review = models.CharField(max_length=10, choices=Review.choices, default=Review.NONE, blank=True)
@@ -104,7 +104,7 @@ class BankHash(models.Model):
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["signal_type", "value"], name="bankhash_unique_signal"),
-            models.CheckConstraint(condition=models.Q(signal_type__in=list(signals.BY_CODE)),
+            models.CheckConstraint(condition=models.Q(signal_type__in=list(signal_types.BY_CODE)),
                                    name="bankhash_known_type"),
         ]
         # The review queue and the dashboard's quarantine count read the few rows under review, not the bank.
@@ -116,7 +116,7 @@ class BankHash(models.Model):
 
     @property
     def type(self):
-        return signals.get(self.signal_type)
+        return signal_types.get(self.signal_type)
 
     @property
     def is_shareable(self):

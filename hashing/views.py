@@ -1,6 +1,6 @@
 from django.shortcuts import render
 
-from hashing import signals
+from hashing import signal_types
 from staff import roles
 from staff.decorators import role_required
 
@@ -12,6 +12,6 @@ def hasher_check(request):
     For partners comparing their own hasher during onboarding, and for staff checking a caller's result.
     """
     return render(request, "hashing/check.html", {
-        "pdq_match_distance": signals.PDQ_MATCH_DISTANCE,
-        "pdq_min_quality": signals.PDQ_MIN_QUALITY,
+        "pdq_match_distance": signal_types.PDQ_MATCH_DISTANCE,
+        "pdq_min_quality": signal_types.PDQ_MIN_QUALITY,
     })

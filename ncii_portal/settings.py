@@ -46,7 +46,7 @@ elif not SECRET_KEY:
 SECRET_KEY_FALLBACKS = env_list("SECRET_KEY_FALLBACKS")
 
 # The header the reverse proxy sets to the client's address (e.g. X-Real-IP); unset: REMOTE_ADDR, headers ignored.
-# ncii_portal.clientip reads it for audit rows and every rate limit.
+# core.clientip reads it for audit rows and every rate limit.
 TRUSTED_CLIENT_IP_HEADER = os.environ.get("TRUSTED_CLIENT_IP_HEADER", "").strip()
 
 
@@ -68,6 +68,7 @@ CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 SITE_NAME = os.environ.get("SITE_NAME", "Helpline portal")
 
 INSTALLED_APPS = [
+    "core",
     "staff",
     "audit",
     "hashing",
@@ -89,11 +90,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "ncii_portal.middleware.RequestIdMiddleware",
+    "core.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "csp.middleware.CSPMiddleware",
-    "ncii_portal.middleware.RefuseBrokenTextMiddleware",  # before anything reads the session or the body
+    "core.middleware.RefuseBrokenTextMiddleware",  # before anything reads the session or the body
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -204,7 +205,7 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password_from_key": "20/m/ip",
     "change_password": "5/m/user",
 }
-# allauth reads the client IP through StaffAccountAdapter.get_client_ip (ncii_portal.clientip); this keeps its
+# allauth reads the client IP through StaffAccountAdapter.get_client_ip (core.clientip); this keeps its
 # own helpers in agreement.
 ALLAUTH_TRUSTED_CLIENT_IP_HEADER = TRUSTED_CLIENT_IP_HEADER or None
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]

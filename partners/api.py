@@ -17,9 +17,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.views.decorators.csrf import csrf_exempt
 
-from hashing import signals
-from ncii_portal.clientip import client_ip, quota_keys
-from ncii_portal.errors import Refusal, fields_under
+from core.clientip import client_ip, quota_keys
+from core.errors import Refusal, fields_under
+from hashing import signal_types
 from partners import feed, handovers, onboarding, outcomes, sandbox, stopncii
 from partners.models import ApiKey, FeedPosition, Outcome
 
@@ -256,9 +256,9 @@ def clean_native_report(n, raw):
     if not isinstance(raw, dict):
         raise Refusal("Each report is an object.", field=field)
     try:
-        kind = signals.get(raw.get("signal_type"))
+        kind = signal_types.get(raw.get("signal_type"))
         value = kind.normalise(raw.get("value"))
-    except signals.InvalidSignal as bad:
+    except signal_types.InvalidSignal as bad:
         raise Refusal(str(bad), field=f"{field}.value") from None
     if not isinstance(raw.get("outcome"), str) or raw["outcome"] not in NATIVE_OUTCOMES:
         raise Refusal(f"outcome must be one of {', '.join(sorted(NATIVE_OUTCOMES))}.", field=f"{field}.outcome")
@@ -289,7 +289,7 @@ def feedback(request, key):
     return JsonResponse({"recorded": count, "duplicates": duplicates})
 
 
-STOPNCII_TYPES = {64: signals.PDQ, 32: signals.MD5}  # SubmitFeedback sends no type: the length tells
+STOPNCII_TYPES = {64: signal_types.PDQ, 32: signal_types.MD5}  # SubmitFeedback sends no type: the length tells
 
 
 def clean_stopncii_report(n, raw):
@@ -301,7 +301,7 @@ def clean_stopncii_report(n, raw):
         raise Refusal("hashValue must be a PDQ (64 hex characters) or an MD5 (32).", field=f"{field}.hashValue")
     try:
         value = kind.normalise(raw["hashValue"])
-    except signals.InvalidSignal as bad:
+    except signal_types.InvalidSignal as bad:
         raise Refusal(str(bad), field=f"{field}.hashValue") from None
     reported = raw.get("feedbackValue")
     if not isinstance(reported, str) or reported not in Outcome.Value.values or reported == Outcome.Value.REMOVED:
@@ -325,9 +325,9 @@ def clean_hash_ref(n, raw, field):
     if not isinstance(raw, dict):
         raise Refusal("Each entry is an object with signal_type and value.", field=f"{field}[{n}]")
     try:
-        kind = signals.get(raw.get("signal_type"))
+        kind = signal_types.get(raw.get("signal_type"))
         return kind.code, kind.normalise(raw.get("value"))
-    except signals.InvalidSignal as bad:
+    except signal_types.InvalidSignal as bad:
         raise Refusal(str(bad), field=f"{field}[{n}].value") from None
 
 
@@ -341,7 +341,7 @@ def acknowledgements(request, key):
     return JsonResponse({"recorded": count, "duplicates": duplicates})
 
 
-CONTRIBUTED_TYPES = (signals.PDQ, signals.MD5)
+CONTRIBUTED_TYPES = (signal_types.PDQ, signal_types.MD5)
 
 
 def clean_native_contribution(n, raw):
@@ -353,10 +353,10 @@ def clean_native_contribution(n, raw):
         raise Refusal("signal_type must be pdq or md5.", field=f"{field}.signal_type")
     try:
         value = kind.normalise(raw.get("value"))
-    except signals.InvalidSignal as bad:
+    except signal_types.InvalidSignal as bad:
         raise Refusal(str(bad), field=f"{field}.value") from None
     video = raw.get("video", False)
-    if not isinstance(video, bool) or (video and kind != signals.MD5):
+    if not isinstance(video, bool) or (video and kind != signal_types.MD5):
         raise Refusal("video is true or false, and true only for an md5.", field=f"{field}.video")
     outcome = raw.get("outcome", Outcome.Value.NONE)
     if not isinstance(outcome, str) or (outcome != Outcome.Value.NONE and outcome not in NATIVE_OUTCOMES):
@@ -383,12 +383,12 @@ def clean_contribution(n, raw):
     field = f"hashRecords[{n}]"
     if not isinstance(raw, dict):
         raise Refusal("Each record is an object.", field=field)
-    kind = signals.BY_STOPNCII_NAME.get(raw["signalType"]) if isinstance(raw.get("signalType"), str) else None
+    kind = signal_types.BY_STOPNCII_NAME.get(raw["signalType"]) if isinstance(raw.get("signalType"), str) else None
     if kind is None:
         raise Refusal("signalType must be ImagePDQ or VideoMD5.", field=f"{field}.signalType")
     try:
         value = kind.normalise(raw.get("hashValue"))
-    except signals.InvalidSignal as bad:
+    except signal_types.InvalidSignal as bad:
         raise Refusal(str(bad), field=f"{field}.hashValue") from None
     feedbacks = raw.get("CSPFeedbacks") or [{"feedbackValue": "None"}]
     if not isinstance(feedbacks, list) or not isinstance(feedbacks[0], dict):
@@ -396,7 +396,7 @@ def clean_contribution(n, raw):
     outcome = feedbacks[0].get("feedbackValue", "None")
     if not isinstance(outcome, str) or outcome not in Outcome.Value.values or outcome == Outcome.Value.REMOVED:
         raise Refusal("feedbackValue is not one StopNCII knows.", field=f"{field}.CSPFeedbacks[0].feedbackValue")
-    return {"signal_type": kind.code, "value": value, "video": kind == signals.MD5, "outcome": outcome,
+    return {"signal_type": kind.code, "value": value, "video": kind == signal_types.MD5, "outcome": outcome,
             "tags": clean_tags(feedbacks[0].get("tags"), f"{field}.CSPFeedbacks[0].tags"),
             "acted_at": timezone.now(), "via": "stopncii"}
 

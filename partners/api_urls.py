@@ -1,4 +1,4 @@
-"""The partner API (namespace "api"): public routes in ncii_portal/access.py, with their own key auth."""
+"""The partner API (namespace "api"): public routes in core/access.py, with their own key auth."""
 
 from django.urls import path, re_path
 

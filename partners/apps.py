@@ -6,7 +6,6 @@ class PartnersConfig(AppConfig):
 
     def ready(self):
         # Imported once the app registry is ready (hashing.actions and partners.tasks import models), not for a cycle.
-        import ncii_portal.lookups  # noqa: F401 (registers field__any, which the feeds use)
         from hashing.actions import bank_changed
         from partners import tasks
 

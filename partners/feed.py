@@ -5,7 +5,7 @@ from django.core import signing
 from django.db import connection
 from django.db.models import CharField, F, Func
 
-from hashing import signals
+from hashing import signal_types
 from hashing.models import BankChange, shareable
 from partners.models import FeedPosition, Outcome, Partner
 
@@ -68,8 +68,8 @@ def page(partner, position=START, limit=1000, seen=START):
             "signal_type": signal_type,
             "value": value,
             "status": told,
-            "quality": quality if signal_type == signals.PDQ.code else None,
-            "video": video if signal_type == signals.MD5.code else None,
+            "quality": quality if signal_type == signal_types.PDQ.code else None,
+            "video": video if signal_type == signal_types.MD5.code else None,
             "updated": updated,
         }
     next_position = (rows[-1][0], rows[-1][1]) if rows else position
@@ -106,10 +106,11 @@ def acknowledged_sql(partner):
         AND o.acted_at >= hashing_bankhash.changed)"""  # noqa: S608 (constants)
 
 
+_CARRIED_BY_STOPNCII = signal_types.carried_by_stopncii_sql("hashing_bankhash")
 UNTOLD = f"""{Partner.wants_sql("pa")}
     AND EXISTS (SELECT 1 FROM partners_feedposition p WHERE p.partner_id = pa.id
         AND (p.feed IN ('{FeedPosition.Feed.NATIVE}', '{FeedPosition.Feed.PUSH}')
-             OR (p.feed = '{FeedPosition.Feed.STOPNCII}' AND {signals.carried_by_stopncii_sql("hashing_bankhash")}))
+             OR (p.feed = '{FeedPosition.Feed.STOPNCII}' AND {_CARRIED_BY_STOPNCII}))
         AND EXISTS (SELECT 1 FROM hashing_bankchange c WHERE c.bank_hash_id = hashing_bankhash.id
                     AND CASE WHEN p.feed = '{FeedPosition.Feed.STOPNCII}'
                              THEN p.checkpoint IS NULL OR c.at >= p.checkpoint

@@ -1,11 +1,11 @@
 from django import forms
 
-from hashing import signals
+from hashing import signal_types
 from partners.models import ApiKey, Partner, PartnerContact
 
 
 class PartnerForm(forms.ModelForm):
-    signal_types = forms.MultipleChoiceField(label="Signal types it matches", choices=signals.CHOICES,
+    signal_types = forms.MultipleChoiceField(label="Signal types it matches", choices=signal_types.CHOICES,
                                              widget=forms.CheckboxSelectMultiple, required=False,
                                              help_text="None ticked: every type.")
 

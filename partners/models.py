@@ -61,7 +61,7 @@ class Partner(models.Model):
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=60, unique=True)
     state = models.CharField(max_length=20, choices=State.choices, default=State.PROSPECT, db_index=True)
-    signal_types = models.JSONField(default=list, blank=True)  # codes from hashing.signals
+    signal_types = models.JSONField(default=list, blank=True)  # codes from hashing.signal_types
     delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.PULL)
     agreement_signed = models.BooleanField(default=False)
     security_review = models.BooleanField(default=False)
@@ -377,7 +377,7 @@ class HandoverQuerySet(models.QuerySet):
 
     def covering_time(self, at, change_id):
         """StopNCII pages: each covers, in (time, change) order, from its sync's start up to its last change. Only
-        for changes that feed carries (hashing.signals.carried_by_stopncii)."""
+        for changes that feed carries (hashing.signal_types.carried_by_stopncii)."""
         return self.filter(feed=FeedPosition.Feed.STOPNCII).filter(
             models.Q(change_from=None) | models.Q(change_from__lte=at)).filter(
             models.Q(change_at__gt=at) | models.Q(change_at=at, change_id__gte=change_id))

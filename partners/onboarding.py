@@ -9,8 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import record
-from ncii_portal.clientip import client_ip
-from ncii_portal.errors import Refusal
+from core.clientip import client_ip
+from core.errors import Refusal
 from partners import push
 from partners.models import ApiKey, Partner, PartnerContact
 

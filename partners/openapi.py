@@ -7,7 +7,7 @@ namespace is missing from it.
 from django.http import JsonResponse
 from django.shortcuts import render
 
-from hashing import signals
+from hashing import signal_types
 from partners.api import MAX_LIMIT, MAX_REPORTS, NATIVE_OUTCOMES, allow
 from partners.models import Outcome
 
@@ -199,7 +199,7 @@ SCHEMA = {
                     "hashRecords": {"type": "array", "minItems": 1, "maxItems": MAX_REPORTS, "items": {
                         "type": "object", "required": ["signalType", "hashValue"], "properties": {
                             "lastModtimestamp": {"type": "integer"},
-                            "signalType": {"type": "string", "enum": sorted(signals.BY_STOPNCII_NAME)},
+                            "signalType": {"type": "string", "enum": sorted(signal_types.BY_STOPNCII_NAME)},
                             "hashValue": {"type": "string"},
                             "CSPFeedbacks": {"type": "array", "items": {"type": "object"}}}}}}}}}},
             "responses": responses(json_ok("Received.", {

@@ -7,10 +7,10 @@ from django.utils import timezone
 
 from audit.actions import record
 from cases.actions import lock_cases_holding, note_partner_report
+from core.errors import Refusal
 from hashing import actions as bank
-from hashing import signals
+from hashing import signal_types
 from hashing.models import BankChange, BankHash
-from ncii_portal.errors import Refusal
 from partners.models import Handover, Outcome
 
 NOT_BLOCKED_CONSENSUS = 2  # partners independently reporting NotBlocked pause a hash for review (design rule 9)
@@ -23,7 +23,7 @@ def find_served_hash(partner, signal_type, value, *, stopncii=False):
     if not partner.wants(signal_type):
         return None
     bank_hash = BankHash.objects.filter(signal_type=signal_type, value=value).first()
-    if bank_hash is None or (stopncii and not signals.carried_by_stopncii(signal_type, bank_hash.video)):
+    if bank_hash is None or (stopncii and not signal_types.carried_by_stopncii(signal_type, bank_hash.video)):
         return None
     if not BankChange.objects.shareable().filter(bank_hash=bank_hash).exists():
         return None
@@ -41,7 +41,7 @@ def first_delivery(partner, first):
     test holds the two to the same answer)."""
     handovers = Handover.objects.filter(partner=partner)
     times = [handovers.covering_position(first.txid, first.id).aggregate(at=Min("at"))["at"]]
-    if signals.carried_by_stopncii(first.bank_hash.signal_type, first.bank_hash.video):
+    if signal_types.carried_by_stopncii(first.bank_hash.signal_type, first.bank_hash.video):
         times.append(handovers.covering_time(first.at, first.id).aggregate(at=Min("at"))["at"])
     return min((t for t in times if t is not None), default=None)
 

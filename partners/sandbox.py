@@ -18,8 +18,8 @@ from django.db import transaction
 from PIL import Image, ImageDraw
 
 from audit.actions import record
-from hashing import reference, signals
-from ncii_portal.errors import Refusal
+from core.errors import Refusal
+from hashing import reference, signal_types
 from partners.models import SandboxReport
 from partners.stopncii import FEEDBACK_NAME
 
@@ -72,12 +72,12 @@ def history():
     changes = []
     for item in photos():
         at = SHARED_AT + item["n"]
-        changes.append((at, signals.PDQ.code, item["pdq"], "active", item["pdq_quality"], item["n"]))
-        changes.append((at, signals.MD5.code, item["md5"], "active", None, item["n"]))
+        changes.append((at, signal_types.PDQ.code, item["pdq"], "active", item["pdq_quality"], item["n"]))
+        changes.append((at, signal_types.MD5.code, item["md5"], "active", None, item["n"]))
     for offset, item in enumerate(i for i in photos() if i["withdrawn"]):
         at = WITHDRAWN_AT + offset
-        changes.append((at, signals.PDQ.code, item["pdq"], "withdrawn", item["pdq_quality"], item["n"]))
-        changes.append((at, signals.MD5.code, item["md5"], "withdrawn", None, item["n"]))
+        changes.append((at, signal_types.PDQ.code, item["pdq"], "withdrawn", item["pdq_quality"], item["n"]))
+        changes.append((at, signal_types.MD5.code, item["md5"], "withdrawn", None, item["n"]))
     return changes
 
 
@@ -116,7 +116,7 @@ def page(partner, position=0, limit=1000):
     for at, signal_type, value, status, quality, _n in rows:
         latest.pop((signal_type, value), None)  # changed twice in one page: told once, as it is now
         latest[(signal_type, value)] = {"signal_type": signal_type, "value": value, "status": status,
-                                        "quality": quality, "video": False if signal_type == signals.MD5.code
+                                        "quality": quality, "video": False if signal_type == signal_types.MD5.code
                                         else None, "updated": iso(at)}
     return list(latest.values()), end, end < len(history())
 
@@ -124,7 +124,7 @@ def page(partner, position=0, limit=1000):
 def own_reports(partner):
     """{PDQ: [this partner's latest sandbox feedback on it]}, in StopNCII's words (our Removed is its Blocked)."""
     own = {}
-    for value, outcome, tags in partner.sandbox_reports.filter(signal_type=signals.PDQ.code).order_by(
+    for value, outcome, tags in partner.sandbox_reports.filter(signal_type=signal_types.PDQ.code).order_by(
             "received", "id").values_list("value", "outcome", "tags"):
         own[value] = [{"source": partner.name, "feedbackValue": FEEDBACK_NAME.get(outcome, outcome), "tags": tags}]
     return own
@@ -134,7 +134,7 @@ def fetch(partner, *, start, page_size, token=""):
     """A FetchHashes body over the sandbox history: PDQ only, since StopNCII carries an MD5 only for a video and
     the sandbox has photos."""
     position = decode_position(token)
-    changes = [c for c in history() if c[0] >= start and c[1] == signals.PDQ.code and partner.wants(c[1])]
+    changes = [c for c in history() if c[0] >= start and c[1] == signal_types.PDQ.code and partner.wants(c[1])]
     rows = changes[position:position + page_size]
     has_more = position + page_size < len(changes)
     own = own_reports(partner)

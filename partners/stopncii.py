@@ -15,7 +15,7 @@ from django.db import connection
 from django.db.models import BigIntegerField, Exists, F, Func, OuterRef
 
 from cases.models import Case, Item
-from hashing import signals
+from hashing import signal_types
 from hashing.models import BankChange, shareable
 from partners import feed
 from partners.models import Handover, Outcome
@@ -71,7 +71,7 @@ def fetch(partner, *, start, page_size, token=""):
         limit_second, after_at, after_id = horizon(), None, 0
     start_at = datetime.fromtimestamp(start, UTC)
     end_at = datetime.fromtimestamp(limit_second, UTC)
-    changes = BankChange.objects.filter(signals.carried_by_stopncii_q("bank_hash__"), at__gte=start_at,
+    changes = BankChange.objects.filter(signal_types.carried_by_stopncii_q("bank_hash__"), at__gte=start_at,
                                         at__lt=end_at).order_by("at", "id")
     changes = changes.filter(partner.wants_q("bank_hash__"))
     if after_at is not None:
@@ -125,7 +125,7 @@ def records_for(partner, rows, *, start_at, after=None):
                                  .order_by("received", "id").values_list("bank_hash_id", "value", "tags")):
         own[hash_id] = [{"source": partner.name, "feedbackValue": FEEDBACK_NAME.get(value, value), "tags": tags}]
     cases = {}
-    holders = Item.signals.through.objects.filter(bankhash_id__any=hash_ids).values_list(
+    holders = Item.bank_hashes.through.objects.filter(bankhash_id__any=hash_ids).values_list(
         "bankhash_id", "item__case_id", "item__case__status")
     names = {}
     for hash_id, case_id, status in holders:
@@ -140,7 +140,7 @@ def records_for(partner, rows, *, start_at, after=None):
         latest.pop(hash_id, None)
         latest[hash_id] = {
             "lastModtimestamp": micros // 1_000_000,
-            "signalType": "ImagePDQ" if signal_type == signals.PDQ.code else "VideoMD5",
+            "signalType": "ImagePDQ" if signal_type == signal_types.PDQ.code else "VideoMD5",
             "hashValue": value,
             "hashStatus": STATUS[shared],
             "caseNumbers": cases.get(hash_id, {}),
@@ -151,6 +151,6 @@ def records_for(partner, rows, *, start_at, after=None):
 
 def behind(partner, checkpoint):
     """How many changes this API carries are timed at or after the partner's stored checkpoint."""
-    changes = BankChange.objects.filter(signals.carried_by_stopncii_q("bank_hash__"), at__gte=checkpoint)
+    changes = BankChange.objects.filter(signal_types.carried_by_stopncii_q("bank_hash__"), at__gte=checkpoint)
     changes = changes.filter(partner.wants_q("bank_hash__"))
     return changes.count()

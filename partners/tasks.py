@@ -3,11 +3,10 @@
 import logging
 import math
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.conf import settings
 from django.core.cache import cache
 
-from ncii_portal.celery import app
 from partners import push
 
 logger = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ def ask(task, *args, countdown=0):
     """Queue a push task now, or say it could not be: a broker that is down fails at once rather than holding a
     caller's request through kombu's retries (beat's re-drive covers what this misses)."""
     try:
-        with app.connection_for_write() as connection:
+        with current_app.connection_for_write() as connection:
             connection.ensure_connection(max_retries=0, timeout=2)
             task.apply_async(args, countdown=countdown, retry=False, connection=connection)
         return True

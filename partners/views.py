@@ -7,8 +7,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from core.errors import Refusal
 from hashing.models import BankHash
-from ncii_portal.errors import Refusal
 from partners import feed, onboarding, outcomes, push, sandbox, stopncii, webhooks
 from partners.forms import ChecklistForm, ContactForm, KeyForm, PartnerForm, WebhookForm
 from partners.models import ApiKey, FeedPosition, Partner, PartnerContact, Webhook

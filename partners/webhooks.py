@@ -7,7 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from audit.actions import record
-from ncii_portal.errors import Refusal
+from core.errors import Refusal
 from partners import push, tasks
 from partners.models import Delivery, FeedPosition, Partner, Webhook
 

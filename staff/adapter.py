@@ -1,7 +1,7 @@
 from allauth.account.adapter import DefaultAccountAdapter
 from django.core.exceptions import PermissionDenied
 
-from ncii_portal.clientip import client_ip
+from core.clientip import client_ip
 
 
 class StaffAccountAdapter(DefaultAccountAdapter):

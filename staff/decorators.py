@@ -4,7 +4,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseBase
 from django.views.decorators.http import require_POST
 
-from ncii_portal.errors import Refusal
+from core.errors import Refusal
 
 
 def role_required(*allowed):

@@ -6,7 +6,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.shortcuts import redirect
 
-from ncii_portal import access
+from core import access
 
 STARTED = "staff_session_started"
 SEEN = "staff_session_seen"
@@ -39,7 +39,7 @@ class SessionLifetimeMiddleware:
 
 
 class StaffAccessMiddleware:
-    """Closes every route that ncii_portal.access does not declare public.
+    """Closes every route that core.access does not declare public.
 
     A closed route needs a signed-in staff member with an authenticator (TOTP or WebAuthn); one without is
     sent to set one up before any other page.

@@ -412,4 +412,4 @@ def cases_behind(period, partner, number):
     start, end = bounds(period.first)[0], bounds(period.last)[1]
     hash_ids = PairState.objects.filter(partner=partner, **{f"{number}_at__gte": start, f"{number}_at__lt": end}
                                         ).values_list("hash_id", flat=True)
-    return Case.objects.filter(items__signals__in=list(hash_ids)).distinct().order_by("created")
+    return Case.objects.filter(items__bank_hashes__in=list(hash_ids)).distinct().order_by("created")

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from hashing import signals
+from hashing import signal_types
 from hashing.models import shareable_sql
 from partners.models import FeedPosition, Handover
 from stats.models import HandoverShare
@@ -35,7 +35,7 @@ First = namedtuple("First", "hash_id position key signal_type carried")
 SHAREABLE = shareable_sql("c", "h")  # noqa: S608 (constant SQL)
 FIRSTS = f"""
     SELECT c.bank_hash_id, c.txid, c.id, c.at, h.signal_type,
-           {signals.carried_by_stopncii_sql("h")}
+           {signal_types.carried_by_stopncii_sql("h")}
     FROM hashing_bankchange c JOIN hashing_bankhash h ON h.id = c.bank_hash_id
     WHERE {SHAREABLE} AND {{where}}
       AND NOT EXISTS (SELECT 1 FROM hashing_bankchange e WHERE e.bank_hash_id = c.bank_hash_id

@@ -1,6 +1,6 @@
 """Bad input is a clear 4xx with a message, never a 500: odd JSON types in the partner API, and a NUL byte or a lone
 surrogate anywhere (path, query string, form or JSON body, cookie), which one middleware refuses for the whole
-site (ncii_portal.middleware.RefuseBrokenTextMiddleware)."""
+site (core.middleware.RefuseBrokenTextMiddleware)."""
 
 import json
 from urllib.parse import urlencode

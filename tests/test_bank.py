@@ -7,7 +7,7 @@ from django.db import IntegrityError, transaction
 
 from hashing import actions
 from hashing.models import BankHash
-from hashing.signals import InvalidSignal
+from hashing.signal_types import InvalidSignal
 
 PDQ = "ab" * 32
 

@@ -13,8 +13,8 @@ from django.utils import timezone
 from audit.models import AuditEvent
 from cases import actions
 from cases.models import ALPHABET, Case, Contact, HashingLink, Item, Notification, Referral
+from core.errors import Refusal
 from hashing.models import BankHash
-from ncii_portal.errors import Refusal
 from tests.calls import image, issue_code, open_case, payload, submit, video
 
 # --- Intake -------------------------------------------------------------------------------------------------

@@ -119,14 +119,14 @@ def test_the_call_end_to_end(browser, live_server, transactional_db, caller_file
     expect(desk.locator("[data-count=video]")).to_have_text("1")
     assert desk.locator("[data-field=status]").inner_text() == "Hashes submitted"
     images = Item.objects.filter(case=case, kind="image")
-    assert images.count() == 3 and all(item.signals.count() == 3 for item in images)
+    assert images.count() == 3 and all(item.bank_hashes.count() == 3 for item in images)
     (clip,) = Item.objects.filter(case=case, kind="video")
-    assert list(clip.signals.values_list("signal_type", flat=True)) == ["md5"]
+    assert list(clip.bank_hashes.values_list("signal_type", flat=True)) == ["md5"]
     for path in caller_files:  # exactly the reference hasher's values reached the bank
         want = reference.hash_file(path)
         item = Item.objects.get(case=case, md5=want["md5"])
         if want["kind"] == "image":
-            assert set(item.signals.values_list("value", flat=True)) == {want["md5"], want["pdq"], want["phash"]}
+            assert set(item.bank_hashes.values_list("value", flat=True)) == {want["md5"], want["pdq"], want["phash"]}
 
     # The caller checks the case with reference + PIN, and withdraws it.
     phone.get_by_role("link", name="Check your case").click()

@@ -1,6 +1,6 @@
 """The client IP comes from one trusted place: REMOTE_ADDR, or the proxy's header only when a setting names it.
 
-Audit rows and allauth's rate limits read it through ncii_portal.clientip; a malformed value never breaks a request.
+Audit rows and allauth's rate limits read it through core.clientip; a malformed value never breaks a request.
 """
 
 from django.test import Client

@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from hashing import reference
-from hashing.signals import PDQ, PHASH
+from hashing.signal_types import PDQ, PHASH
 from tests.browser_hasher import HASH_FILES_JS, HASH_PIXELS_JS, HarnessSite
 from tests.hashing_corpus import ReferenceHashes, build
 

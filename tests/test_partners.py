@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from cases import actions as cases
+from core.errors import Refusal
 from hashing import actions as bank
 from hashing.models import BankHash
-from ncii_portal.errors import Refusal
 from partners import handovers, onboarding
 from partners.models import ApiKey, Partner
 from tests.calls import image, issue_code, open_case, submit, video

@@ -13,7 +13,7 @@ from django.test import Client
 from django.urls import reverse
 from standardwebhooks.webhooks import Webhook as Verifier
 
-from ncii_portal.errors import Refusal
+from core.errors import Refusal
 from partners import onboarding, push, webhooks
 from partners.models import Delivery, Partner, Webhook
 from tests.calls import image, issue_code, open_case, submit, video

@@ -55,7 +55,7 @@ def test_ipv4_is_the_address_and_a_mapped_address_is_ipv4(db, settings):
 
 
 def test_the_tiers_are_a_setting():
-    from ncii_portal.clientip import quota_keys
+    from core.clientip import quota_keys
 
     assert quota_keys("2001:db8:1:2:3:4:5:6") == [("2001:db8:1:2::/64", 1), ("2001:db8:1::/56", 4),
                                                   ("2001:db8:1::/48", 16)]

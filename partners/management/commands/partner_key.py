@@ -3,7 +3,7 @@ import json
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from ncii_portal.errors import Refusal
+from core.errors import Refusal
 from partners import onboarding
 from partners.models import Partner
 

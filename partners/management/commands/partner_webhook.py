@@ -2,7 +2,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from ncii_portal.errors import Refusal
+from core.errors import Refusal
 from partners import webhooks
 from partners.models import Partner
 

@@ -2,8 +2,8 @@
 
 import pytest
 
-from hashing import signals
-from hashing.signals import MD5, PDQ, PHASH, InvalidSignal
+from hashing import signal_types
+from hashing.signal_types import MD5, PDQ, PHASH, InvalidSignal
 
 PDQ_A = "f" * 64
 PDQ_B = "0" * 64
@@ -35,22 +35,22 @@ def test_hamming_distance_and_match_threshold():
 
 
 def test_stopncii_names():
-    assert signals.from_stopncii("ImagePDQ") is PDQ
-    assert signals.from_stopncii("StopNCIISignalType.VideoMD5") is MD5
+    assert signal_types.from_stopncii("ImagePDQ") is PDQ
+    assert signal_types.from_stopncii("StopNCIISignalType.VideoMD5") is MD5
     with pytest.raises(InvalidSignal, match="expected one of ImagePDQ, VideoMD5"):
-        signals.from_stopncii("ImagePHash")
+        signal_types.from_stopncii("ImagePHash")
     assert PHASH.stopncii_name is None
 
 
 def test_quality():
-    assert signals.check_quality(50) == 50
+    assert signal_types.check_quality(50) == 50
     for bad in (-1, 101, 50.5, True, "80"):
         with pytest.raises(InvalidSignal):
-            signals.check_quality(bad)
-    assert signals.is_low_quality(49) and not signals.is_low_quality(50) and signals.is_low_quality(None)
+            signal_types.check_quality(bad)
+    assert signal_types.is_low_quality(49) and not signal_types.is_low_quality(50) and signal_types.is_low_quality(None)
 
 
 @pytest.mark.parametrize("code", [{}, [], None, 5, "PDQ "])
 def test_a_signal_type_that_is_not_a_name_is_refused_plainly(code):
     with pytest.raises(InvalidSignal, match="Unknown signal type"):
-        signals.get(code)
+        signal_types.get(code)

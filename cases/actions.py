@@ -1,6 +1,7 @@
 """What happens during a call and on the caller's device: contacts, intake, cases, links, items, PINs, withdrawal.
 
-Staff views, caller views and (later) tasks call these. Each runs in one transaction with its audit rows.
+Staff views, caller views and other apps (partners reporting to a case) call these. Each runs in one transaction with
+its audit rows.
 """
 
 import functools

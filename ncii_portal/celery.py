@@ -3,6 +3,7 @@ import os
 
 from celery import Celery
 from celery.signals import setup_logging
+from django.conf import settings
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "ncii_portal.settings")
 
@@ -15,6 +16,4 @@ app.autodiscover_tasks()
 def use_django_logging(**kwargs):
     # Celery would otherwise replace the root handlers with its own, which bypass RedactSecrets: a connected
     # receiver tells it to leave logging alone, and the settings' LOGGING applies to the worker and beat too.
-    from django.conf import settings
-
     logging.config.dictConfig(settings.LOGGING)

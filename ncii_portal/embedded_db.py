@@ -17,7 +17,7 @@ def data_dir():
 
 def start():
     """Start the server if it is not running; returns its URL."""
-    import pgserver
+    import pgserver  # only when no DATABASE_URL: settings import this module, and pgserver is slow to load
 
     data_dir().parent.mkdir(parents=True, exist_ok=True)
     # cleanup_mode=None: the server outlives this process, so web, worker and beat share it.

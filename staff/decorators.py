@@ -5,6 +5,7 @@ from django.http import HttpResponseBase
 from django.views.decorators.http import require_POST
 
 from core.errors import Refusal
+from staff.roles import ANY
 
 
 def role_required(*allowed):
@@ -13,8 +14,6 @@ def role_required(*allowed):
     The middleware has already required a login with MFA; this adds the role check. The roles are kept on
     the view (view.allowed_roles) so tests can read them.
     """
-
-    from staff.roles import ANY
 
     def decorator(view):
         @wraps(view)

@@ -6,6 +6,7 @@ import hashlib
 from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP
+from django.contrib.auth.models import Group, Permission
 
 from staff import roles
 from staff.models import User
@@ -29,8 +30,6 @@ def demo_totp_secret(role):
 
 
 def seed():
-    from django.contrib.auth.models import Group, Permission
-
     roles.sync_groups(Group, Permission)
     accounts = []
     for role, local, name in ACCOUNTS:

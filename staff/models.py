@@ -1,4 +1,5 @@
-from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from allauth.mfa.models import Authenticator
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, Group, Permission, PermissionsMixin
 from django.db import models
 from django.utils import timezone
 
@@ -18,8 +19,6 @@ class UserManager(BaseUserManager):
         return user
 
     def create_superuser(self, email, password=None, **fields):
-        from django.contrib.auth.models import Group, Permission
-
         fields.setdefault("is_superuser", True)
         user = self.create_user(email, password, **fields)
         roles.sync_groups(Group, Permission)
@@ -74,8 +73,6 @@ class User(AbstractBaseUser, PermissionsMixin):
         return [roles.LABELS[r] for r in roles.ALL if r in self.roles]
 
     def has_authenticator(self):
-        from allauth.mfa.models import Authenticator
-
         return Authenticator.objects.filter(
             user=self, type__in=[Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN]
         ).exists()

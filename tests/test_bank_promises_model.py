@@ -9,7 +9,10 @@ passed. Each partner's own view of the bank is rebuilt from what it was really h
 - no partner was handed a hash as active that was not shareable when it was handed (cut, for push);
 - every partner that ever held a hash, and is not offboarded, was told of its withdrawal before the hash left
   the bank;
-- a case's withdrawal shows a partner as told (the caller's status page) only when that partner was told.
+- a case's withdrawal shows a partner as told (the caller's status page) only when that partner was told;
+- a push batch is sent again exactly as it was cut, never rewritten;
+- and, whenever a reader reads to the end (midway, not only when everything is withdrawn at the end), it agrees
+  with the bank about every hash it takes: nothing lost, nothing handed out of order.
 """
 
 import json
@@ -26,6 +29,7 @@ from cases import actions as cases
 from cases.models import Case
 from hashing import actions as bank
 from hashing.models import BankHash
+from hashing.signal_types import carried_by_stopncii
 from ncii_portal import retention
 from partners import onboarding, push, webhooks, withdrawals
 from partners.feed import heard_by_every_partner
@@ -58,6 +62,19 @@ class Reader:
                 assert row is not None and row.is_shareable, f"{self.partner.slug} was handed {value} as active"
             self.view[value] = status
 
+    def takes(self, bank_hash):
+        return self.partner.wants(bank_hash.signal_type)
+
+    def check_caught_up(self):
+        """A reader that has read to the end believes what the bank says now, of every value it was ever handed,
+        and holds every shareable hash it takes: nothing handed out of order (a rewind), nothing lost."""
+        if self.offboarded:
+            return
+        shareable = {h.value: h for h in BankHash.objects.shareable()}
+        wrong = sorted(v for v, status in self.view.items() if status != ("active" if v in shareable else "withdrawn"))
+        missing = sorted(v for v, h in shareable.items() if self.takes(h) and v not in self.view)
+        assert not wrong and not missing, f"{self.partner.slug} caught up, yet wrong about {wrong}, missing {missing}"
+
 
 class NativeReader(Reader):
     def __init__(self, partner):
@@ -77,11 +94,15 @@ class NativeReader(Reader):
             self.handed((r["value"], r["status"]) for r in body["records"])
             self.cursor = body["cursor"]
             if not body["has_more"]:
+                self.check_caught_up()
                 return
 
 
 class StopNCIIReader(Reader):
     """Keeps each page's checkpoint as the threatexchange client does, and is cut off midway at random."""
+
+    def takes(self, bank_hash):
+        return super().takes(bank_hash) and carried_by_stopncii(bank_hash.signal_type, bank_hash.video)
 
     def __init__(self, partner):
         super().__init__(partner)
@@ -112,6 +133,7 @@ class PushReceiver(Reader):
     def __init__(self, partner, server):
         super().__init__(partner)
         self.server, self.seen, self.batches = server, 0, 0
+        self.bodies = {}  # each batch's body as it was cut: a batch is sent again as it was, never rewritten
         self.secret = webhooks.set_webhook(partner, server.url, **ACTOR)
 
     def step(self, rng, cut_off=True):
@@ -119,6 +141,10 @@ class PushReceiver(Reader):
         Delivery.objects.filter(partner=self.partner, state=Delivery.State.PENDING).update(due_at=timezone.now())
         push.run(self.partner.pk)
         self.check_cut()
+        for delivery in Delivery.objects.filter(pk__in=self.bodies).only("body"):
+            assert delivery.body == self.bodies[delivery.pk], f"batch {delivery.pk} changed after it was cut"
+        for _headers, body in self.server.calls[self.seen:]:
+            assert body.decode() in self.bodies.values(), "a batch was sent that is not as it was cut"
         for (_headers, body), status in zip(self.server.calls[self.seen:], self.server.statuses[self.seen:],
                                             strict=True):
             if 200 <= status < 300:
@@ -131,6 +157,7 @@ class PushReceiver(Reader):
             for record in json.loads(delivery.body)["data"]["records"]:
                 if record["status"] == "active":
                     assert BankHash.objects.get(value=record["value"]).is_shareable
+            self.bodies[delivery.pk] = delivery.body
             self.batches = delivery.pk
 
 
@@ -171,6 +198,22 @@ class World:
 
     def fetch(self):
         self.rng.choice(self.readers).step(self.rng)
+
+    def catch_up(self):
+        """A reader reads to the end (a push partner answering 2xx) and must then agree with the bank: the end of
+        the run withdraws everything, which would hide a lost or rewound record, so this happens midway."""
+        reader = self.rng.choice(self.readers)
+        if reader.refresh().state != Partner.State.LIVE:
+            return
+        if isinstance(reader, StopNCIIReader):
+            wait_for_the_stopncii_horizon()
+        if isinstance(reader, PushReceiver):
+            self.resume_push()
+            for _round in range(5):  # a few batches a round
+                reader.step(self.rng, cut_off=False)
+        else:
+            reader.step(self.rng, cut_off=False)
+        reader.check_caught_up()
 
     def sync(self):
         """StopNCII syncs are cut off often, and a withdrawal in the second a sync stopped in is what they risk:
@@ -235,7 +278,7 @@ class World:
 
 
 STEPS = {"submit": 3, "withdraw": 3, "fetch": 6, "sync": 6, "review": 2, "move": 2, "resume_push": 1,
-         "retention": 2}
+         "retention": 2, "catch_up": 2}
 
 
 # The first seed runs in the fast lane too, the rest only in the whole suite.
@@ -268,5 +311,7 @@ def test_every_partner_that_had_a_hash_hears_of_its_withdrawal_before_it_leaves_
         for reader in world.readers:
             reader.step(rng, cut_off=False)
         world.check()
+    for reader in world.readers:
+        reader.check_caught_up()
     world.retention()
     assert not BankHash.objects.filter(status=BankHash.Status.WITHDRAWN).exists()

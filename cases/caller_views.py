@@ -5,12 +5,14 @@ Each is wrapped by cases.caller.caller_page (language, no-store, noindex, referr
 
 import json
 import time
+from urllib.parse import urlsplit
 
 from csp.decorators import csp_update
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -214,6 +216,28 @@ def leave(request):
     """The quick exit: forget this visit (an unlocked case, the language) before the page leaves."""
     request.session.flush()
     return HttpResponse(status=204)
+
+
+@caller_page
+def cover_tracks(request):
+    """What the site does to leave no trace on the device, what it cannot do, and what the caller can do."""
+    return render(request, "caller/cover_tracks.html", {"back": came_from(request)})
+
+
+def came_from(request):
+    """The caller page this one was opened from (by its Referer, our own site only), for a way back that adds no
+    history entry (the browser's Back leaves the site: one_entry.js); else the start page."""
+    referer = request.headers.get("Referer", "")
+    if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        path = urlsplit(referer).path
+        try:
+            match = resolve(path)
+        except Resolver404:
+            match = None
+        if match and match.namespace == "caller" and match.url_name not in ("cover_tracks", "submit", "leave"):
+            return path
+    return reverse("caller:start")
 
 
 @caller_page

@@ -467,6 +467,7 @@ def caller_pages(caseworker):
         (Client(), reverse("caller:status")),
         (unlocked, reverse("caller:case")),
         (unlocked, reverse("caller:withdraw")),
+        (Client(), reverse("caller:cover_tracks")),
     ]
 
 

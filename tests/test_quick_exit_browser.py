@@ -132,7 +132,7 @@ def test_the_caller_pages_say_what_the_browser_may_still_keep(phone, live_server
     assert_accessible(phone, "cover your tracks in Spanish")
 
 
-def test_a_form_the_page_script_posts_is_answered_with_where_to_go(transactional_db):
+def test_a_form_the_page_script_posts_is_answered_with_where_to_go(db):
     """Server side of the replacing navigation: a redirect, asked for by the page script, comes back as 204 and
     the address (fetch would follow a redirect, fetching the next page twice); without the script, a redirect."""
     plain = Client().post(reverse("caller:enter_code"), {"code": "ZZZZZ-ZZZZZ"})

@@ -13,6 +13,7 @@ urlpatterns = [
     path("h/", views.enter_code, name="enter_code"),
     path("h/<str:code>/", views.hash_files, name="hash"),
     path("h/<str:code>/submit/", views.submit, name="submit"),
+    path("h/<str:code>/pin/", views.new_pin, name="new_pin"),
     path("start/", views.start, name="start"),
     path("status/", views.status, name="status"),
     path("status/case/", views.case_status, name="case"),

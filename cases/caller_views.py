@@ -4,6 +4,7 @@ Each is wrapped by cases.caller.caller_page (language, no-store, noindex, referr
 """
 
 import json
+import secrets
 import time
 from urllib.parse import urlsplit
 
@@ -21,7 +22,7 @@ from cases import actions
 from cases.caller import caller_page
 from cases.consent import CONSENT_ITEMS, CONSENT_VERSION
 from cases.forms import CodeForm, SelfServiceForm, StatusForm
-from cases.models import Case, Item, normalise_code
+from cases.models import Case, HashingLink, Item, normalise_code
 from cases.quotas import exceeded
 from core.errors import Refusal
 from hashing import signal_types
@@ -59,17 +60,33 @@ def enter_code(request):
     return render(request, "caller/enter_code.html", {"form": form}, status=status)
 
 
-@caller_page
-@csp_update({"img-src": ["blob:"], "media-src": ["blob:"]})  # thumbnails of the caller's own files, on the device
-def hash_files(request, code):
-    if exceeded(request, "code", settings.CALLER_CODE_TRIES_PER_IP_PER_HOUR, HOUR):  # one bucket with /h/
+def too_many_code_tries(request):
+    """The code quota (one bucket for /h/ and the pages of a link), or None while it holds."""
+    if exceeded(request, "code", settings.CALLER_CODE_TRIES_PER_IP_PER_HOUR, HOUR):
         return render(request, "caller/refused.html", {"message": _("Too many tries from this connection. Please "
                                                                     "wait an hour.")}, status=429)
+    return None
+
+
+@caller_page
+def hash_files(request, code):
+    """The page of a link: the hashing page, or for a new-PIN link the step before the new PIN."""
+    refused = too_many_code_tries(request)
+    if refused:
+        return refused
     try:
         link = actions.find_link(code)
     except Refusal as error:
         return refusal(request, error)
     actions.note_link_opened(link)
+    if link.purpose == HashingLink.Purpose.NEW_PIN:
+        # Names this try, so that a retry after a lost answer is recognised (actions.reset_pin).
+        return render(request, "caller/new_pin.html", {"code": code, "attempt": secrets.token_hex(16)})
+    return hashing_page(request, code)
+
+
+@csp_update({"img-src": ["blob:"], "media-src": ["blob:"]})  # thumbnails of the caller's own files, on the device
+def hashing_page(request, code):
     return render(request, "caller/hash.html", {
         "submit_url": reverse("caller:submit", args=[code]),
         "consent_items": CONSENT_ITEMS,
@@ -143,6 +160,20 @@ def submit(request, code):
         "items": case.items.count(),
         "status_url": reverse("caller:status"),
     })
+
+
+@caller_page
+@require_POST
+def new_pin(request, code):
+    """The new PIN of a new-PIN link: made here, shown in this answer only, on the caller's device."""
+    refused = too_many_code_tries(request)
+    if refused:
+        return refused
+    try:
+        case, pin = actions.reset_pin(code, attempt=request.POST.get("attempt"))
+    except Refusal as error:
+        return refusal(request, error)
+    return render(request, "caller/new_pin.html", {"case": case, "pin": actions.format_pin(pin)})
 
 
 @caller_page

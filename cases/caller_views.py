@@ -30,6 +30,7 @@ from hashing import signal_types
 HOUR = 3600
 STATUS_SESSION_KEY = "caller_case"
 STATUS_MINUTES = 15  # how long a reference + PIN stay unlocked on this device
+POST_ONLY = ("submit", "new_pin", "leave")  # caller URL names that are no page to go back to
 
 
 def refusal(request, error, template="caller/refused.html"):
@@ -266,7 +267,7 @@ def came_from(request):
             match = resolve(path)
         except Resolver404:
             match = None
-        if match and match.namespace == "caller" and match.url_name not in ("cover_tracks", "submit", "leave"):
+        if match and match.namespace == "caller" and match.url_name not in ("cover_tracks", *POST_ONLY):
             return path
     return reverse("caller:start")
 

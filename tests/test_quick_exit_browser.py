@@ -86,6 +86,7 @@ def test_after_the_quick_exit_back_shows_the_page_before_the_portal(phone, live_
 def test_esc_or_shift_pressed_three_times_is_the_quick_exit(phone, live_server, transactional_db):
     phone.goto(live_server.url + "/start/?lang=en-gb")
     arrived = entries(phone)
+    assert_accessible(phone, "start")
     for question in ("Are you the person", "Were you 18", "Are they intimate", "Do you have the images"):
         phone.get_by_role("group", name=re.compile(question)).get_by_label("Yes").check()
     phone.get_by_role("button", name="Continue").click()  # the self-service form, answered with a redirect

@@ -178,16 +178,29 @@ def lock_cases_holding(bank_hashes):
 
 
 @transaction.atomic
-def issue_link(case, *, by):
-    """A new link for the caller's device. Returns (link, code): the code exists only in this response."""
+def issue_link(case, *, by, purpose=HashingLink.Purpose.HASHING, caller_verified=False):
+    """A new link for the caller's device. Returns (link, code): the code exists only in this response.
+
+    A new-PIN link replaces a PIN the caller lost (reset_pin), so only a person who has checked, on a call, that
+    they are speaking with the person the case is for may send one (`caller_verified`); never self-service.
+    """
+    if purpose not in HashingLink.Purpose.values:
+        raise Refusal("Unknown kind of link.")
+    case = Case.objects.select_for_update().get(pk=case.pk)  # as it is now: a withdrawal or a first PIN may be new
     if case.is_withdrawn:
         raise Refusal("This case was withdrawn: no new link can be sent.", status=409)
+    if purpose == HashingLink.Purpose.NEW_PIN:
+        if by is None or not caller_verified:
+            raise Refusal("First check on the call that you are speaking with the person this case is for, and "
+                          "say so, before sending a new-PIN link.")
+        if not case.pin_digest:
+            raise Refusal("This case has no PIN yet: the caller gets one when they first send fingerprints.", 409)
     code = HashingLink.new_code()
-    link = HashingLink.objects.create(case=case, code_digest=digest_code(code), created_by=by,
+    link = HashingLink.objects.create(case=case, purpose=purpose, code_digest=digest_code(code), created_by=by,
                                       expires_at=link_expiry())
     record("link.issued", actor=by, actor_label="" if by else "caller", target=case,
-           details={"link": link.pk, "minutes": settings.CALLER_LINK_MINUTES})
-    log_event(case, CaseEvent.Kind.LINK_SENT, by=by, link=link.pk)
+           details={"link": link.pk, "minutes": settings.CALLER_LINK_MINUTES, "purpose": purpose})
+    log_event(case, CaseEvent.Kind.LINK_SENT, by=by, link=link.pk, purpose=purpose)
     return link, code
 
 
@@ -200,13 +213,16 @@ def revoke_link(link, *, by):
     link.revoked_at, link.revoked_by = timezone.now(), by
     link.save(update_fields=["revoked_at", "revoked_by"])
     record("link.revoked", actor=by, target=link.case, details={"link": link.pk})
-    log_event(link.case, CaseEvent.Kind.LINK_CANCELLED, by=by, link=link.pk)
+    log_event(link.case, CaseEvent.Kind.LINK_CANCELLED, by=by, link=link.pk, purpose=link.purpose)
     return link
 
 
 def link_refusal(link):
     """Why this link cannot be used now, in the caller's words, or None."""
     if link.used_at and not link.revoked_at and not link.case.is_withdrawn:
+        if link.purpose == HashingLink.Purpose.NEW_PIN:
+            return _("This link has already been used. If you did not see your new PIN, call the helpline for a "
+                     "new link.")
         return _("This link has already been used. To add more files, ask the helpline for a new link. "
                  "To see your case, use its reference and PIN.")
     return link_refusal_ignoring_use(link)
@@ -220,14 +236,16 @@ def link_refusal_ignoring_use(link):
     return None
 
 
-def find_link(code, *, retry_of=None):
-    """The usable link for a code, or Refusal (404 unknown, 410 revoked, used or expired). Not locked: to
-    change it, lock it with its case (lock_case_and_links) and check it again (check_link).
+def find_link(code, *, retry_of=None, purpose=None):
+    """The usable link for a code (of that purpose, if given), or Refusal (404 unknown, 410 revoked, used or
+    expired). Not locked: to change it, lock it with its case (lock_case_and_links) and check it again
+    (check_link).
 
     `retry_of`: (submission id, items digest) of a submission; a link used up by that very submission (same id,
     same items) still answers until it expires, so a retry after a lost answer succeeds and adds nothing.
     """
-    link = HashingLink.objects.select_related("case").filter(code_digest=digest_code(code)).first()
+    links = HashingLink.objects.select_related("case").filter(code_digest=digest_code(code))
+    link = (links.filter(purpose=purpose) if purpose else links).first()
     if link is None:
         raise Refusal(_("We could not find this link. Check the code, or ask the helpline for a new link."),
                           status=404)
@@ -253,7 +271,7 @@ def note_link_opened(link):
         if updated:
             with transaction.atomic():
                 record("link.opened", actor_label="caller", target=link.case, details={"link": link.pk})
-                log_event(link.case, CaseEvent.Kind.LINK_OPENED, link=link.pk)
+                log_event(link.case, CaseEvent.Kind.LINK_OPENED, link=link.pk, purpose=link.purpose)
 
 
 # --- Items from the caller's device ------------------------------------------------------------------------
@@ -370,6 +388,22 @@ def new_pin():
     return "".join(secrets.choice("0123456789") for _ in range(PIN_DIGITS))
 
 
+def set_pin(case, link):
+    """A new PIN for the case, set through `link` on the caller's device (saved with the case by the caller of
+    this). Returns the PIN: it exists only in the answer to that device. Any earlier PIN stops working, and so
+    does any pause after wrong PINs."""
+    pin = new_pin()
+    case.pin_digest, case.pin_link = make_password(pin), link
+    case.pin_failures, case.locked_until = 0, None
+    return pin
+
+
+def check_try_id(value):
+    """The name the caller's page gave its submission (or its try at a new PIN), so a retry is recognised."""
+    if not isinstance(value, str) or not 8 <= len(value) <= 64:
+        raise Refusal(_("This page is out of date. Please reload it and try again."))
+
+
 @transaction.atomic
 def submit_items(code, *, submission_id, consent, items):
     """The caller's hashes, from their device: items into the case, signals into the bank.
@@ -380,12 +414,11 @@ def submit_items(code, *, submission_id, consent, items):
     items, link not expired) adds nothing twice; if that submission set the PIN, it answers with a fresh PIN,
     since the first answer may never have arrived.
     """
-    if not isinstance(submission_id, str) or not 8 <= len(submission_id) <= 64:
-        raise Refusal(_("This page is out of date. Please reload it and try again."))
+    check_try_id(submission_id)
     clean_consent(consent)
     cleaned = clean_items(items)
     digest = items_digest(cleaned)
-    link = find_link(code, retry_of=(submission_id, digest))
+    link = find_link(code, retry_of=(submission_id, digest), purpose=HashingLink.Purpose.HASHING)
     case, links = lock_case_and_links(link.case_id, [link.pk])
     # Again under the locks: a withdrawal or another submission may have come first.
     link = check_link(links[link.pk], retry_of=(submission_id, digest))
@@ -408,9 +441,7 @@ def submit_items(code, *, submission_id, consent, items):
     retry = link.used_at is not None
     pin = None
     if not case.pin_digest or (retry and case.pin_link_id == link.pk):
-        pin = new_pin()
-        case.pin_digest, case.pin_link = make_password(pin), link
-        case.pin_failures, case.locked_until = 0, None
+        pin = set_pin(case, link)
     case.consent_version, case.consented_at = CONSENT_VERSION, now
     moved = case.status == Case.Status.OPEN
     if moved:
@@ -430,6 +461,29 @@ def submit_items(code, *, submission_id, consent, items):
     return case, pin
 
 
+@transaction.atomic
+def reset_pin(code, *, attempt):
+    """A new PIN through a new-PIN link, on the caller's device: the old PIN stops working and any pause after
+    wrong PINs ends. Returns (case, pin); the PIN exists only in this return value (the case keeps a digest).
+
+    `attempt` names the page's try: the same try again (its answer lost) gets a fresh PIN while the link lasts,
+    and the unseen one stops working; anyone else finds the link used.
+    """
+    check_try_id(attempt)
+    retry_of = (attempt, "")  # no items: the digest a hashing link's submission always has is never empty
+    link = find_link(code, retry_of=retry_of, purpose=HashingLink.Purpose.NEW_PIN)
+    case, links = lock_case_and_links(link.case_id, [link.pk])
+    link = check_link(links[link.pk], retry_of=retry_of)
+    pin = set_pin(case, link)
+    case.save(update_fields=["pin_digest", "pin_link", "pin_failures", "locked_until"])
+    retry = link.used_at is not None
+    link.used_at, link.submission_id = link.used_at or timezone.now(), attempt
+    link.save(update_fields=["used_at", "submission_id"])
+    record("case.pin_reset", actor_label="caller", target=case, details={"link": link.pk, "retry": retry})
+    log_event(case, CaseEvent.Kind.PIN_RESET, link=link.pk, retry=retry)
+    return case, pin
+
+
 # --- The caller's status page ------------------------------------------------------------------------------
 
 
@@ -439,9 +493,13 @@ def format_pin(pin):
 
 def unlock_case(reference, pin):
     """The case for a reference and PIN, or Refusal with one message for every failure (unknown reference,
-    wrong PIN, locked), so the answer tells a guesser nothing. PIN_LOCK_AFTER wrong PINs lock it for an hour."""
-    refused = Refusal(_("We could not find a case with that reference and PIN. Please check both and try "
-                            "again. After several wrong tries, a case is locked for an hour."), status=403)
+    wrong PIN, locked), so the answer tells a guesser nothing. PIN_LOCK_AFTER wrong PINs pause checking for
+    PIN_LOCK_MINUTES; the message says so, and that the helpline can send a new PIN (reset_pin)."""
+    refused = Refusal(_("We could not find a case with that reference and PIN. Please check both and try again. "
+                        "After %(tries)s wrong tries, checking a case is paused for %(minutes)s minutes, even with "
+                        "the right PIN. If you lost your PIN, or checking is paused, call the helpline: they can "
+                        "send a new PIN to this device.")
+                      % {"tries": settings.PIN_LOCK_AFTER, "minutes": settings.PIN_LOCK_MINUTES}, status=403)
     pin = "".join(str(pin or "").split())
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(reference=normalise_code(reference)).first()

@@ -4,10 +4,15 @@ may hold: never cached, never indexed, no referrer beyond our own origin."""
 from functools import wraps
 
 from django.conf import settings
+from django.http import HttpResponse
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
 
 LANGUAGE_SESSION_KEY = "caller_language"
+# The page script (cases/static/cases/one_entry.js) posts forms itself, so as to replace the tab's history entry
+# rather than add one. It cannot see a redirect (fetch follows it, fetching the next page twice), so a redirect
+# it asked for comes back as 204 with the address, and the script goes there with location.replace.
+REPLACE_ENTRY = "X-Replace-Entry"
 
 
 def caller_language(request):
@@ -30,6 +35,9 @@ def caller_page(view):
             response = view(request, *args, **kwargs)
             if hasattr(response, "render") and not response.is_rendered:
                 response.render()
+        if request.headers.get(REPLACE_ENTRY) and response.status_code in (301, 302, 303):
+            redirect, response = response, HttpResponse(status=204)
+            response[f"{REPLACE_ENTRY}-Location"], response.cookies = redirect["Location"], redirect.cookies
         add_never_cache_headers(response)
         response["Cache-Control"] = "no-store, max-age=0"
         response["X-Robots-Tag"] = "noindex, nofollow"

@@ -13,9 +13,11 @@ urlpatterns = [
     path("h/", views.enter_code, name="enter_code"),
     path("h/<str:code>/", views.hash_files, name="hash"),
     path("h/<str:code>/submit/", views.submit, name="submit"),
+    path("h/<str:code>/pin/", views.new_pin, name="new_pin"),
     path("start/", views.start, name="start"),
     path("status/", views.status, name="status"),
     path("status/case/", views.case_status, name="case"),
     path("status/withdraw/", views.withdraw, name="withdraw"),
     path("leave/", views.leave, name="leave"),
+    path("help/", views.cover_tracks, name="cover_tracks"),  # a plain address: it may show in the history
 ]

@@ -4,13 +4,16 @@ Each is wrapped by cases.caller.caller_page (language, no-store, noindex, referr
 """
 
 import json
+import secrets
 import time
+from urllib.parse import urlsplit
 
 from csp.decorators import csp_update
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -19,7 +22,7 @@ from cases import actions
 from cases.caller import caller_page
 from cases.consent import CONSENT_ITEMS, CONSENT_VERSION
 from cases.forms import CodeForm, SelfServiceForm, StatusForm
-from cases.models import Case, Item, normalise_code
+from cases.models import Case, HashingLink, Item, normalise_code
 from cases.quotas import exceeded
 from core.errors import Refusal
 from hashing import signal_types
@@ -27,6 +30,7 @@ from hashing import signal_types
 HOUR = 3600
 STATUS_SESSION_KEY = "caller_case"
 STATUS_MINUTES = 15  # how long a reference + PIN stay unlocked on this device
+POST_ONLY = ("submit", "new_pin", "leave")  # caller URL names that are no page to go back to
 
 
 def refusal(request, error, template="caller/refused.html"):
@@ -57,17 +61,33 @@ def enter_code(request):
     return render(request, "caller/enter_code.html", {"form": form}, status=status)
 
 
-@caller_page
-@csp_update({"img-src": ["blob:"], "media-src": ["blob:"]})  # thumbnails of the caller's own files, on the device
-def hash_files(request, code):
-    if exceeded(request, "code", settings.CALLER_CODE_TRIES_PER_IP_PER_HOUR, HOUR):  # one bucket with /h/
+def too_many_code_tries(request):
+    """The code quota (one bucket for /h/ and the pages of a link), or None while it holds."""
+    if exceeded(request, "code", settings.CALLER_CODE_TRIES_PER_IP_PER_HOUR, HOUR):
         return render(request, "caller/refused.html", {"message": _("Too many tries from this connection. Please "
                                                                     "wait an hour.")}, status=429)
+    return None
+
+
+@caller_page
+def hash_files(request, code):
+    """The page of a link: the hashing page, or for a new-PIN link the step before the new PIN."""
+    refused = too_many_code_tries(request)
+    if refused:
+        return refused
     try:
         link = actions.find_link(code)
     except Refusal as error:
         return refusal(request, error)
     actions.note_link_opened(link)
+    if link.purpose == HashingLink.Purpose.NEW_PIN:
+        # Names this try, so that a retry after a lost answer is recognised (actions.reset_pin).
+        return render(request, "caller/new_pin.html", {"code": code, "attempt": secrets.token_hex(16)})
+    return hashing_page(request, code)
+
+
+@csp_update({"img-src": ["blob:"], "media-src": ["blob:"]})  # thumbnails of the caller's own files, on the device
+def hashing_page(request, code):
     return render(request, "caller/hash.html", {
         "submit_url": reverse("caller:submit", args=[code]),
         "consent_items": CONSENT_ITEMS,
@@ -144,6 +164,20 @@ def submit(request, code):
 
 
 @caller_page
+@require_POST
+def new_pin(request, code):
+    """The new PIN of a new-PIN link: made here, shown in this answer only, on the caller's device."""
+    refused = too_many_code_tries(request)
+    if refused:
+        return refused
+    try:
+        case, pin = actions.reset_pin(code, attempt=request.POST.get("attempt"))
+    except Refusal as error:
+        return refusal(request, error)
+    return render(request, "caller/new_pin.html", {"case": case, "pin": actions.format_pin(pin)})
+
+
+@caller_page
 def start(request):
     """Self-service: the eligibility questions, then a link for this very device."""
     form = SelfServiceForm(request.POST or None)
@@ -214,6 +248,28 @@ def leave(request):
     """The quick exit: forget this visit (an unlocked case, the language) before the page leaves."""
     request.session.flush()
     return HttpResponse(status=204)
+
+
+@caller_page
+def cover_tracks(request):
+    """What the site does to leave no trace on the device, what it cannot do, and what the caller can do."""
+    return render(request, "caller/cover_tracks.html", {"back": came_from(request)})
+
+
+def came_from(request):
+    """The caller page this one was opened from (by its Referer, our own site only), for a way back that adds no
+    history entry (the browser's Back leaves the site: one_entry.js); else the start page."""
+    referer = request.headers.get("Referer", "")
+    if url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
+                                       require_https=request.is_secure()):
+        path = urlsplit(referer).path
+        try:
+            match = resolve(path)
+        except Resolver404:
+            match = None
+        if match and match.namespace == "caller" and match.url_name not in ("cover_tracks", *POST_ONLY):
+            return path
+    return reverse("caller:start")
 
 
 @caller_page

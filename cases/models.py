@@ -205,12 +205,19 @@ def digest_code(code):
 class HashingLink(models.Model):
     """A one-time link for the caller's own device: a short URL, the same code read aloud, and a QR code.
 
-    Only a digest of the code is stored. It expires, is used up by the caller's submission, and can be revoked.
+    Only a digest of the code is stored. It expires, is used up by the caller's use of it, and can be revoked.
+    Its purpose: to send fingerprints into the case, or to set a new PIN for it when the caller lost theirs or
+    checking is paused (the new PIN is made and shown on the caller's device only).
     """
 
     CODE_LENGTH = 10  # 50 random bits, shown as XXXXX-XXXXX
 
+    class Purpose(models.TextChoices):
+        HASHING = "hashing", "Hashing"
+        NEW_PIN = "new_pin", "New PIN"
+
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links")
+    purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.HASHING)
     code_digest = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")
@@ -218,7 +225,8 @@ class HashingLink(models.Model):
     expires_at = models.DateTimeField()
     opened_at = models.DateTimeField(null=True, blank=True)
     used_at = models.DateTimeField(null=True, blank=True)
-    # The caller's device names its submission; a retry of the same one is answered again, never doubled.
+    # The caller's device names its submission (or its try at a new PIN); a retry of the same one is answered
+    # again, never doubled.
     submission_id = models.CharField(max_length=64, blank=True)
     submission_digest = models.CharField(max_length=64, blank=True)  # of the submitted MD5s: a retry must match
     revoked_at = models.DateTimeField(null=True, blank=True)
@@ -398,9 +406,10 @@ class CaseEvent(models.Model):
     class Kind(models.TextChoices):
         CONTACT = "contact", "Contact recorded"
         OPENED = "opened", "Case opened"
-        LINK_SENT = "link_sent", "Hashing link sent"
-        LINK_OPENED = "link_opened", "Hashing link opened"
-        LINK_CANCELLED = "link_cancelled", "Hashing link cancelled"
+        LINK_SENT = "link_sent", "Link sent"
+        LINK_OPENED = "link_opened", "Link opened"
+        LINK_CANCELLED = "link_cancelled", "Link cancelled"
+        PIN_RESET = "pin_reset", "New PIN set"
         ITEMS_ADDED = "items_added", "Items received"
         STATUS = "status", "Status changed"
         ASSIGNED = "assigned", "Assigned"
@@ -433,6 +442,8 @@ class CaseEvent(models.Model):
     def summary(self):
         """The step's details in words, for the timeline (no queries: everything is in `details`)."""
         d = self.details
+        if self.kind in (self.Kind.LINK_SENT, self.Kind.LINK_OPENED, self.Kind.LINK_CANCELLED):
+            return "for a new PIN" if d.get("purpose") == HashingLink.Purpose.NEW_PIN else "for hashing"
         if self.kind == self.Kind.ITEMS_ADDED:
             kinds = d.get("kinds", {})
             parts = [f"{kinds[k]} {label.lower()}{'s' if kinds[k] != 1 else ''}"

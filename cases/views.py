@@ -265,7 +265,10 @@ case_action = object_action(*CASE_ROLES, key="reference", find=workable, page=ca
 
 @case_action
 def case_issue_link(request, case):
-    link, code = actions.issue_link(case, by=request.user)
+    """A hashing link, or (purpose new_pin, the caller's identity checked on the call) a new-PIN link."""
+    link, code = actions.issue_link(case, by=request.user,
+                                    purpose=request.POST.get("purpose", HashingLink.Purpose.HASHING),
+                                    caller_verified=request.POST.get("caller_verified") == "yes")
     url = request.build_absolute_uri(reverse("caller:hash", args=[code]))
     # Shown in this response only: the portal keeps a digest of the code, so it cannot show it again.
     return case_page(request, case, new_link={

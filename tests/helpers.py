@@ -98,3 +98,7 @@ def carries_file_bytes(payload, contents):
     if not payload or len(payload) < FILE_BYTES_WINDOW:
         return False
     return any(payload[i:i + FILE_BYTES_WINDOW] in contents for i in range(len(payload) - FILE_BYTES_WINDOW + 1))
+
+
+# A caller's phone, where the caller pages are seen: browser context options for Playwright.
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}

@@ -457,6 +457,8 @@ def caller_pages(caseworker):
     """A GET of every caller page, in the state a caller reaches it."""
     case, pin = submitted_case(caseworker, [image(1)])
     code = issue_code(open_case(caseworker), caseworker)
+    _link, pin_code = actions.issue_link(case, by=caseworker, purpose=HashingLink.Purpose.NEW_PIN,
+                                         caller_verified=True)
     unlocked = Client()
     check(unlocked, case.display_reference, pin)
     return [
@@ -464,9 +466,11 @@ def caller_pages(caseworker):
         (Client(), reverse("caller:enter_code")),
         (Client(), reverse("caller:hash", args=[code])),
         (Client(), reverse("caller:hash", args=["ZZZZZZZZZZ"])),  # refused: still a caller page
+        (Client(), reverse("caller:hash", args=[pin_code])),  # a new-PIN link's page
         (Client(), reverse("caller:status")),
         (unlocked, reverse("caller:case")),
         (unlocked, reverse("caller:withdraw")),
+        (Client(), reverse("caller:cover_tracks")),
     ]
 
 
@@ -477,7 +481,7 @@ def test_every_caller_page_is_safe_on_a_shared_device(caseworker, settings):
              if isinstance(name, str)}
     pages = caller_pages(caseworker)
     covered = {f"caller:{resolve_name(url)}" for _client, url in pages}
-    assert names - {"caller:submit", "caller:leave"} <= covered, names - covered  # add new caller pages here
+    assert names - {"caller:submit", "caller:leave", "caller:new_pin"} <= covered, names - covered  # add pages here
     for client, url in pages:
         response = client.get(url)
         page = response.content.decode()
@@ -489,7 +493,7 @@ def test_every_caller_page_is_safe_on_a_shared_device(caseworker, settings):
         assert f'id="quick-exit" href="{settings.QUICK_EXIT_URL}" rel="noreferrer"' in page, url
         assert "localStorage" not in page and "sessionStorage" not in page
         csp = response["Content-Security-Policy"]
-        is_hashing_page = resolve_name(url) == "hash"
+        is_hashing_page = 'id="hashing"' in page  # not the refusal, nor a new-PIN link's page, at the same URL
         # Local thumbnails need blob: images and media on the hashing page, and nothing wider anywhere.
         assert ("img-src 'self' data: blob:" in csp and "media-src blob:" in csp) == is_hashing_page, (url, csp)
         assert "unsafe-inline" not in csp and "script-src 'self'" in csp

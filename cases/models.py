@@ -33,6 +33,20 @@ def grouped(code, size=4):
     return "-".join(code[i:i + size] for i in range(0, len(code), size))
 
 
+# A code read out over the phone: letters in the NATO alphabet, digits as words (no two sound alike).
+SPOKEN = {
+    **dict(zip("0123456789", "zero one two three four five six seven eight nine".split())),
+    **{word[0]: word for word in ("Alfa Bravo Charlie Delta Echo Foxtrot Golf Hotel India Juliett Kilo Lima Mike "
+                                  "November Oscar Papa Quebec Romeo Sierra Tango Uniform Victor Whiskey X-ray "
+                                  "Yankee Zulu").split()},
+}
+
+
+def spoken(code):
+    """A grouped code as it is read out: [["Kilo", "seven", ...], ["Mike", ...]] for "K7QD3-MXP2A"."""
+    return [[SPOKEN[character] for character in group] for group in code.split("-")]
+
+
 class AbuseType(models.TextChoices):
     SHARED = "shared", _("Images were shared")
     THREATENED = "threatened", _("Threatened to share")

@@ -63,7 +63,7 @@ def test_from_the_dashboard_to_a_code_read_out_in_at_most_four_steps(browser, li
     page = context.new_page()
     page.goto(live_server.url + "/")
 
-    page.get_by_role("link", name="Record a contact").click()
+    page.locator("#main").get_by_role("link", name="Record a contact").click()
     answer_yes_to_everything(page)
     page.get_by_role("button", name="Record and open the case").click()
     expect(page.get_by_role("heading", name=re.compile(r"^Case "))).to_be_visible()
@@ -227,7 +227,7 @@ def test_every_staff_page_of_the_call_shows_one_time_format_no_double_stops_and_
 
     page.goto(live_server.url + "/")
     check("dashboard")
-    page.get_by_role("link", name="Record a contact").click()
+    page.locator("#main").get_by_role("link", name="Record a contact").click()
     check("intake")
     page.get_by_role("button", name="Record and open the case").click()  # nothing answered
     expect(page.get_by_text("Please answer this question.").first).to_be_visible()

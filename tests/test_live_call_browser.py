@@ -253,7 +253,7 @@ def test_every_staff_page_of_the_call_shows_one_time_format_no_double_stops_and_
     check("case page, worked")
     page.get_by_role("link", name=f"Contact {contact.pk}").click()
     check("contact page")
-    page.get_by_role("link", name="My cases").click()
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Cases").click()
     check("case list")
     page.goto(seen["case page"])
     page.get_by_text("Close or withdraw this case").click()

@@ -143,6 +143,8 @@ class Case(models.Model):
         "reopen": (Status.CLOSED,),
         "withdraw": (Status.OPEN, Status.HASHES_SUBMITTED, Status.ACTIVE, Status.CLOSED),
     }
+    # Moves that end the case's work: at the end of the case page, behind a confirmation (cases.views.case_move).
+    ENDING_MOVES = ("close", "withdraw")
     MOVE_REASONS = {
         "close": [("resolved", "The caller's request is done"), ("no_contact", "The caller stopped responding"),
                   ("not_eligible", "Found not eligible"), ("duplicate", "Duplicate of another case"),

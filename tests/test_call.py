@@ -82,6 +82,17 @@ def test_an_eligible_intake_can_open_its_case_at_once(login_as, caseworker):
     assert Contact.objects.get().case == case and case.caseworker == caseworker
 
 
+def test_the_next_intake_starts_at_the_channel_this_caseworker_last_recorded(login_as, caseworker):
+    def chosen():
+        page = client.get(reverse("contact_new")).content.decode()
+        return re.findall(r'<input type="radio" name="channel" value="(\w+)"[^>]*\bchecked', page)
+
+    client = login_as(caseworker)
+    assert chosen() == ["phone"]
+    intake(client, channel="chat", intimate="no", has_files=None)
+    assert chosen() == ["chat"]
+
+
 def test_an_intake_that_cannot_open_a_case_or_flags_danger_shows_the_contact_first(login_as, caseworker):
     client = login_as(caseworker)
     under_18 = intake(client, adult_in_content="no", intimate=None, has_files=None, open_case="yes")

@@ -11,6 +11,7 @@ import pytest
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from audit.models import AuditEvent
 from cases.forms import ELIGIBILITY
 from cases.models import Case, CaseEvent, Contact, HashingLink, Item, Referral, spoken
 from tests.calls import ensure_checklist, image, issue_code, open_case, submit, video
@@ -89,6 +90,10 @@ def test_from_the_dashboard_to_a_code_read_out_in_at_most_four_steps(browser, li
     contact, case = Contact.objects.get(), Case.objects.get()
     assert (contact.channel, contact.caller, contact.case) == (Contact.Channel.PHONE, Contact.Caller.SUBJECT, case)
     assert case.links.count() == 1 and case.caseworker == casey
+    # Two renders of the case page, two audited views (the live view's polling is none); the contact page was
+    # never shown, so it was not viewed.
+    assert AuditEvent.objects.filter(action="case.viewed", actor=casey).count() == 2
+    assert not AuditEvent.objects.filter(action="contact.viewed").exists()
     context.close()
 
 

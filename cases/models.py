@@ -35,10 +35,11 @@ def grouped(code, size=4):
 
 # A code read out over the phone: letters in the NATO alphabet, digits as words (no two sound alike).
 SPOKEN = {
-    **dict(zip("0123456789", "zero one two three four five six seven eight nine".split())),
-    **{word[0]: word for word in ("Alfa Bravo Charlie Delta Echo Foxtrot Golf Hotel India Juliett Kilo Lima Mike "
-                                  "November Oscar Papa Quebec Romeo Sierra Tango Uniform Victor Whiskey X-ray "
-                                  "Yankee Zulu").split()},
+    "0": "zero", "1": "one", "2": "two", "3": "three", "4": "four",
+    "5": "five", "6": "six", "7": "seven", "8": "eight", "9": "nine",
+    **{word[0]: word for word in ["Alfa", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India",
+                                  "Juliett", "Kilo", "Lima", "Mike", "November", "Oscar", "Papa", "Quebec", "Romeo",
+                                  "Sierra", "Tango", "Uniform", "Victor", "Whiskey", "X-ray", "Yankee", "Zulu"]},
 }
 
 

@@ -130,9 +130,9 @@ def test_closing_and_withdrawing_come_last_behind_a_confirmation(browser, live_s
     expect(close).to_be_hidden()
     expect(page.get_by_role("button", name="Make active")).to_be_in_viewport()  # not destructive: stays up top
     last = page.evaluate("""() => {
-      const end = document.getElementById("end-case");
+      const end = document.getElementById("end-case"), top = end.getBoundingClientRect().top;
       const others = [...document.querySelectorAll("main section")].filter(s => s !== end && !end.contains(s));
-      return others.length > 5 && others.every(s => s.getBoundingClientRect().bottom <= end.getBoundingClientRect().top);
+      return others.length > 5 && others.every(s => s.getBoundingClientRect().bottom <= top);
     }""")
     assert last, "closing and withdrawing come after every other section"
 

@@ -78,6 +78,7 @@ def test_from_the_dashboard_to_a_code_read_out_in_at_most_four_steps(browser, li
     spelling = page.locator("#link-code-spoken")
     expect(spelling).to_be_in_viewport(ratio=1)
     assert len(steps) <= 4, f"{len(steps)} steps from the dashboard to the code: {steps}"
+    assert steps == ["Record a contact", "Record and open the case", "Send a hashing link"]  # none went uncounted
     assert answers == set(ELIGIBILITY), "the whole eligibility script is still asked"
 
     shown = code.inner_text()

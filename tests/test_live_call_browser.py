@@ -252,6 +252,7 @@ def test_every_staff_page_of_the_call_shows_one_time_format_no_double_stops_and_
     expect(page.locator("[data-count=image]")).to_have_text("1")
     page.locator("#checklist").get_by_role("combobox").first.select_option("done")
     page.get_by_role("button", name="Save checklist").click()
+    expect(page.locator("#timeline li").last).to_contain_text("Checklist updated")
     page.get_by_label("Add a note").fill("Caller is safe.")
     page.get_by_role("button", name="Add note").click()
     expect(page.locator("#notes")).to_contain_text("Caller is safe")

@@ -128,7 +128,8 @@ class NoteForm(forms.Form):
 
 
 class ReferralForm(forms.Form):
-    to = forms.ChoiceField(label="Service", choices=Referral.To.choices)
+    # No service chosen in advance: a referral saved by mistake would read as advice the caller was given.
+    to = forms.ChoiceField(label="Service", choices=[("", "Choose a service")] + list(Referral.To.choices))
     status = forms.ChoiceField(label="Referral status", choices=Referral.Status.choices)
     outcome = forms.CharField(label="Outcome", required=False, max_length=200)
 

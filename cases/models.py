@@ -33,6 +33,21 @@ def grouped(code, size=4):
     return "-".join(code[i:i + size] for i in range(0, len(code), size))
 
 
+# A code read out over the phone: letters in the NATO alphabet, digits as words (no two sound alike).
+SPOKEN = {
+    "0": "zero", "1": "one", "2": "two", "3": "three", "4": "four",
+    "5": "five", "6": "six", "7": "seven", "8": "eight", "9": "nine",
+    **{word[0]: word for word in ["Alfa", "Bravo", "Charlie", "Delta", "Echo", "Foxtrot", "Golf", "Hotel", "India",
+                                  "Juliett", "Kilo", "Lima", "Mike", "November", "Oscar", "Papa", "Quebec", "Romeo",
+                                  "Sierra", "Tango", "Uniform", "Victor", "Whiskey", "X-ray", "Yankee", "Zulu"]},
+}
+
+
+def spoken(code):
+    """A grouped code as it is read out: [["Kilo", "seven", ...], ["Mike", ...]] for "K7QD3-MXP2A"."""
+    return [[SPOKEN[character] for character in group] for group in code.split("-")]
+
+
 class AbuseType(models.TextChoices):
     SHARED = "shared", _("Images were shared")
     THREATENED = "threatened", _("Threatened to share")
@@ -129,6 +144,8 @@ class Case(models.Model):
         "reopen": (Status.CLOSED,),
         "withdraw": (Status.OPEN, Status.HASHES_SUBMITTED, Status.ACTIVE, Status.CLOSED),
     }
+    # Moves that end the case's work: at the end of the case page, behind a confirmation (cases.views.case_move).
+    ENDING_MOVES = ("close", "withdraw")
     MOVE_REASONS = {
         "close": [("resolved", "The caller's request is done"), ("no_contact", "The caller stopped responding"),
                   ("not_eligible", "Found not eligible"), ("duplicate", "Duplicate of another case"),

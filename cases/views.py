@@ -30,6 +30,7 @@ from cases.models import (
     Referral,
     grouped,
     normalise_code,
+    spoken,
 )
 from core.errors import Refusal
 from staff import roles
@@ -44,14 +45,25 @@ PAGE_SIZE = 50
 # --- Contacts -----------------------------------------------------------------------------------------------
 
 
+LAST_CHANNEL = "intake_channel"  # a caseworker on the chat line records chats: the next intake starts there
+
+
 @role_required(*CASE_ROLES)
 def contact_new(request):
-    form = IntakeForm(request.POST or None)
+    """Record the contact; "Record and open the case" also opens the case when every answer allows one, and goes
+    straight to it, unless the caller is in immediate danger: then the contact page's escalation comes first."""
+    form = IntakeForm(request.POST or None,
+                      initial={"channel": request.session.get(LAST_CHANNEL, Contact.Channel.PHONE)})
     if request.method == "POST" and form.is_valid():
         answers = {k: v for k, v in form.cleaned_data.items() if k not in ("channel", "language", "caller")}
         contact = actions.take_contact(by=request.user, channel=form.cleaned_data["channel"],
                                        language=form.cleaned_data["language"], caller=form.cleaned_data["caller"],
                                        **{k: v for k, v in answers.items() if v is not None})
+        request.session[LAST_CHANNEL] = contact.channel
+        if request.POST.get("open_case") == "yes" and not contact.ineligible_because():
+            case = actions.open_case(contact, by=request.user)
+            if not contact.immediate_danger:
+                return redirect("case_detail", case.reference)
         return redirect("contact_detail", contact.pk)
     return render(request, "cases/contact_new.html", {"form": form}, status=400 if form.errors else 200)
 
@@ -187,6 +199,7 @@ def case_page(request, case, *, status=200, error=None, new_link=None):
     record("case.viewed", target=case, details=details)
     Notification.objects.filter(case=case, recipient=request.user, read_at=None).update(read_at=timezone.now())
     supervisor = access.sees_all(request.user)
+    moves = [(move, Case.MOVE_REASONS.get(move, [])) for move, sources in Case.MOVES.items() if case.status in sources]
     return render(request, "cases/case_detail.html", {
         "case": case,
         "error": error,
@@ -199,8 +212,8 @@ def case_page(request, case, *, status=200, error=None, new_link=None):
         "notes": case.notes.select_related("author"),
         "events": case.events.select_related("actor", "note"),
         "links": case.links.all()[:10],
-        "moves": [(move, Case.MOVE_REASONS.get(move, [])) for move, sources in Case.MOVES.items()
-                  if case.status in sources],
+        "moves": [(move, reasons) for move, reasons in moves if move not in Case.ENDING_MOVES],
+        "ending_moves": [(move, reasons) for move, reasons in moves if move in Case.ENDING_MOVES],
         "note_form": NoteForm(),
         "referral_form": ReferralForm(),
         "assignees": User.objects.active().filter(groups__name__in=CASE_ROLES).distinct() if supervisor else (),
@@ -272,7 +285,7 @@ def case_issue_link(request, case):
     url = request.build_absolute_uri(reverse("caller:hash", args=[code]))
     # Shown in this response only: the portal keeps a digest of the code, so it cannot show it again.
     return case_page(request, case, new_link={
-        "link": link, "url": url, "code": grouped(code, 5), "qr": qr_data_uri(url),
+        "link": link, "url": url, "code": grouped(code, 5), "spoken": spoken(grouped(code, 5)), "qr": qr_data_uri(url),
         "enter_url": request.build_absolute_uri(reverse("caller:enter_code")),
     })
 
@@ -285,7 +298,10 @@ def link_revoke(request, case, pk):
 
 @case_action
 def case_move(request, case):
-    actions.move_case(case, request.POST.get("move", ""), by=request.user, reason=request.POST.get("reason", ""),
+    move = request.POST.get("move", "")
+    if move in Case.ENDING_MOVES and request.POST.get("confirm") != "yes":
+        raise Refusal(f"Nothing changed: tick “Yes, {move} this case” to confirm.")
+    actions.move_case(case, move, by=request.user, reason=request.POST.get("reason", ""),
                       note=request.POST.get("note", "").strip())
 
 

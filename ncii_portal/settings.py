@@ -304,6 +304,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
 USE_I18N = True
 USE_TZ = True
+# The helpline's own formats: 24-hour times and one date-time shape ("7 Mar 2026 15:04"), not Django's "3:04 p.m."
+FORMAT_MODULE_PATH = ["ncii_portal.formats"]
 
 # No upload handlers: a file sent to any endpoint is read past and dropped, never kept, not even in a temporary
 # file (design rule 1: the portal never receives caller media).

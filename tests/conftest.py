@@ -125,12 +125,13 @@ def browser():
         chromium.close()
 
 
-def signed_in_context(browser, live_server, user):
-    """A browser context signed in as `user` (past MFA), by the session cookie of a signed-in test client."""
+def signed_in_context(browser, live_server, user, **options):
+    """A browser context signed in as `user` (past MFA), by the session cookie of a signed-in test client;
+    `options` go to the context (a viewport, say)."""
     from django.conf import settings
 
     client = signed_in_client(user)
-    context = browser.new_context()
+    context = browser.new_context(**options)
     cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
     context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": live_server.url}])
     return context

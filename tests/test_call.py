@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from audit.models import AuditEvent
 from cases import actions
-from cases.models import ALPHABET, Case, Contact, HashingLink, Item, Notification, Referral
+from cases.models import ALPHABET, SPOKEN, Case, Contact, HashingLink, Item, Notification, Referral, spoken
 from core.errors import Refusal
 from hashing.models import BankHash
 from tests.calls import image, issue_code, open_case, payload, submit, video
@@ -74,6 +74,37 @@ def test_an_eligible_contact_opens_a_case_with_an_unguessable_reference(login_as
     assert "Case:" in client.get(contact_url).content.decode()
 
 
+def test_an_eligible_intake_can_open_its_case_at_once(login_as, caseworker):
+    client = login_as(caseworker)
+    response = intake(client, open_case="yes")
+    case = Case.objects.get()
+    assert response["Location"] == reverse("case_detail", args=[case.reference])
+    assert Contact.objects.get().case == case and case.caseworker == caseworker
+
+
+def test_the_next_intake_starts_at_the_channel_this_caseworker_last_recorded(login_as, caseworker):
+    def chosen():
+        page = client.get(reverse("contact_new")).content.decode()
+        return re.findall(r'<input type="radio" name="channel" value="(\w+)"[^>]*\bchecked', page)
+
+    client = login_as(caseworker)
+    assert chosen() == ["phone"]
+    intake(client, channel="chat", intimate="no", has_files=None)
+    assert chosen() == ["chat"]
+
+
+def test_an_intake_that_cannot_open_a_case_or_flags_danger_shows_the_contact_first(login_as, caseworker):
+    client = login_as(caseworker)
+    under_18 = intake(client, adult_in_content="no", intimate=None, has_files=None, open_case="yes")
+    contact = Contact.objects.get()
+    assert under_18["Location"] == reverse("contact_detail", args=[contact.pk]) and not Case.objects.exists()
+    danger = intake(client, immediate_danger="on", open_case="yes")
+    case = Case.objects.get()  # opened, but the escalation comes first
+    assert danger["Location"] == reverse("contact_detail", args=[case.contacts.get().pk])
+    page = client.get(danger["Location"]).content.decode()
+    assert "Immediate danger: escalate now" in page and case.display_reference in page
+
+
 # --- The link -----------------------------------------------------------------------------------------------
 
 
@@ -95,6 +126,12 @@ def test_link_page_shows_code_url_and_qr_once(login_as, caseworker, case):
     # The code the caseworker reads out leads to the same page, typed in any case with spaces.
     typed = Client().post(reverse("caller:enter_code"), {"code": code.lower().replace("-", " ")})
     assert typed["Location"] == reverse("caller:hash", args=[code.replace("-", "")])
+
+
+def test_a_code_is_spelt_out_for_reading_aloud():
+    assert spoken("K7QD3-MXP2A") == [["Kilo", "seven", "Quebec", "Delta", "three"],
+                                     ["Mike", "X-ray", "Papa", "two", "Alfa"]]
+    assert set(ALPHABET) <= set(SPOKEN)
 
 
 def test_link_expires(case, caseworker, settings):

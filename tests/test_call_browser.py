@@ -73,7 +73,7 @@ def test_the_call_end_to_end(browser, live_server, transactional_db, caller_file
                      "Does the caller have the files"):
         desk.get_by_role("group", name=re.compile(question)).get_by_label("Yes").check()
     desk.get_by_label("What happened").select_option(label="Threatened to share")
-    desk.get_by_role("button", name="Record contact").click()
+    desk.get_by_role("button", name="Record only").click()
     desk.get_by_role("button", name="Open a case").wait_for()
     assert_accessible(desk, "contact page")
     desk.get_by_role("button", name="Open a case").click()

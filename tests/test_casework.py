@@ -58,10 +58,12 @@ def test_open_cases_cannot_be_made_active(login_as, caseworker):
 @pytest.mark.parametrize(("data", "status", "message"), [
     ({"move": "explode"}, 400, "Unknown status move"),
     ({"move": "reopen", "reason": "caller_returned"}, 409, "cannot be moved that way"),
-    ({"move": "close"}, 400, "Choose a reason"),
-    ({"move": "close", "reason": "because"}, 400, "Choose a reason"),
-    ({"move": "close", "reason": "other", "note": "x" * 4001}, 413, "too long"),
-    ({"move": "withdraw", "reason": ""}, 400, "Choose a reason"),
+    ({"move": "close", "confirm": "yes"}, 400, "Choose a reason"),
+    ({"move": "close", "reason": "because", "confirm": "yes"}, 400, "Choose a reason"),
+    ({"move": "close", "reason": "other", "note": "x" * 4001, "confirm": "yes"}, 413, "too long"),
+    ({"move": "withdraw", "reason": "", "confirm": "yes"}, 400, "Choose a reason"),
+    ({"move": "close", "reason": "resolved"}, 400, "tick “Yes, close this case”"),
+    ({"move": "withdraw", "reason": "caller_asked", "confirm": "no"}, 400, "tick “Yes, withdraw this case"),
     ({"move": "activate", "reason": "<free text>"}, 400, "takes no reason or note"),
     ({"move": "activate", "note": "x"}, 400, "takes no reason or note"),
 ])
@@ -77,7 +79,8 @@ def test_forged_or_incomplete_moves_change_nothing(login_as, caseworker, submitt
 
 def test_close_and_reopen_with_reasons(login_as, caseworker, submitted):
     client = login_as(caseworker)
-    post(client, "case_move", submitted, {"move": "close", "reason": "resolved", "note": "All done on the call."})
+    post(client, "case_move", submitted, {"move": "close", "reason": "resolved", "note": "All done on the call.",
+                                           "confirm": "yes"})
     submitted.refresh_from_db()
     assert submitted.status == Case.Status.CLOSED
     assert BankHash.objects.filter(status=BankHash.Status.ACTIVE).count() == 4  # a closed case still blocks
@@ -92,8 +95,9 @@ def test_close_and_reopen_with_reasons(login_as, caseworker, submitted):
 
 
 def test_staff_withdraw_on_the_callers_word(login_as, caseworker, supervisor, submitted):
-    post(login_as(supervisor), "case_move", submitted, {"move": "withdraw", "reason": "caller_asked"})
-    again = post(login_as(supervisor), "case_move", submitted, {"move": "withdraw", "reason": "caller_asked"})
+    withdraw = {"move": "withdraw", "reason": "caller_asked", "confirm": "yes"}
+    post(login_as(supervisor), "case_move", submitted, withdraw)
+    again = post(login_as(supervisor), "case_move", submitted, withdraw)
     assert again.status_code == 409
     submitted.refresh_from_db()
     assert submitted.status == Case.Status.WITHDRAWN
@@ -291,6 +295,8 @@ def test_referrals_are_added_and_updated(login_as, caseworker):
     assert (referral.status, referral.outcome, referral.contact) == ("made", "Crime ref 123/26",
                                                                      case.contacts.get())
     assert post(client, "case_referral", case, {"to": "nasa", "status": "made"}).status_code == 400
+    unchosen = post(client, "case_referral", case, {"to": "", "status": "made"})  # the list has no default
+    assert unchosen.status_code == 400 and "Choose a service" in unchosen.content.decode()
     statuses = list(CaseEvent.objects.filter(kind="referral").values_list("details__status", flat=True))
     assert statuses == ["suggested", "made"]
     assert "123/26" not in str(list(CaseEvent.objects.values_list("details", flat=True)))  # free text stays out

@@ -87,7 +87,7 @@ def test_move_notes(casework, note):
     client, caseworker, case = casework
     before = CaseNote.objects.count()
     closed = answered(send(client, reverse("case_move", args=[case.reference]),
-                           {"move": "close", "reason": "other", "note": note}))
+                           {"move": "close", "reason": "other", "note": note, "confirm": "yes"}))
     if closed:
         assert Case.objects.get(pk=case.pk).status == Case.Status.CLOSED
         kept = CaseNote.objects.filter(pk__gt=0).order_by("id")[before:]

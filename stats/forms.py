@@ -1,8 +1,8 @@
-from datetime import date, timedelta
+from datetime import date
 
 from django import forms
-from django.utils import timezone
 
+from core.periods import Period
 from partners.models import Partner
 
 
@@ -19,9 +19,8 @@ class PeriodForm(forms.Form):
 
     @staticmethod
     def initial_values():
-        today = timezone.localdate()
-        return {"first": today - timedelta(weeks=12) - timedelta(days=today.weekday()), "last": today,
-                "bucket": "week"}
+        window = Period.weeks_to_today(12)
+        return {"first": window.first, "last": window.last, "bucket": "week"}
 
     def clean(self):
         cleaned = super().clean()

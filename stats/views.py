@@ -1,7 +1,6 @@
 """The supervisors' statistics: the dashboard (numbers, funnel, charts with their data tables, per-partner
-table) and CSV exports with small numbers suppressed (design rule 10). Numbers come from stats.rollups."""
+table) and CSV exports with small numbers suppressed (design rule 10). Numbers come from stats.reading."""
 
-import calendar
 import csv
 from datetime import date, timedelta
 
@@ -9,12 +8,12 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from audit.actions import record
+from core.periods import Period
 from partners.models import Partner
 from staff import roles
 from staff.decorators import role_required
-from stats import charts, rollups, suppression
+from stats import charts, reading, suppression
 from stats.forms import PeriodForm
-from stats.metrics import Period
 
 VIEWERS = (roles.SUPERVISOR, roles.ADMINISTRATOR)
 SERIES = (("shared", "Shared with partners"), ("matched", "Matched"), ("actioned", "Blocked or removed"))
@@ -48,10 +47,10 @@ def percent(value):
 @role_required(*VIEWERS)
 def dashboard(request):
     form, period, partners, bucket = chosen(request)
-    table = rollups.partner_numbers(period, partners)
+    table = reading.partner_numbers(period, partners)
     total = table.pop("all")
-    intake = rollups.intake(period)
-    series = rollups.series(period, partners, bucket)
+    intake = reading.intake(period)
+    series = reading.series(period, partners, bucket)
     slugs = {p.name: p.slug for p in partners}
     rows = [{"name": name, "slug": slugs[name], "drills": [(n, row[n]) for n in ("matched", "reviewed", "actioned")],
              **row, "removal": percent(row["removal_rate"]), "within": percent(row["within_48h"]),
@@ -78,7 +77,7 @@ BREAKDOWNS = {"contacts_by_channel": "contacts", "contacts_by_outcome": "contact
 
 
 def published_partners(table):
-    """{partner or "all": {field: text}}: rollups.partner_numbers' table as it may leave the portal (design rule
+    """{partner or "all": {field: text}}: reading.partner_numbers' table as it may leave the portal (design rule
     10, stats.suppression): the partners add up to "all" in each count; the removal rate is actioned ÷ reviewed,
     the share within 48 hours and the times are over the actions after sharing."""
     counts = {(name, k): row[k] for name, row in table.items()
@@ -97,7 +96,7 @@ def published_partners(table):
 
 
 def published_intake(intake):
-    """[(number, breakdown, text)]: rollups.intake's counts as they may leave the portal. Each breakdown adds up
+    """[(number, breakdown, text)]: reading.intake's counts as they may leave the portal. Each breakdown adds up
     to its total: contacts and cases are shown, referrals and items are not (but two breakdowns of one total
     still tie each other)."""
     counts = {(number, ""): intake[number] for number in ("contacts", "cases", "hashes_received", "withdrawals")}
@@ -122,17 +121,17 @@ def export(request, table):
     if table == "partners":
         out.writerow(["partner", "shared", "matched", "reviewed", "actioned", "removal rate",
                       "median time to action", "90th percentile time to action", "actioned within 48 hours"])
-        for name, row in published_partners(rollups.partner_numbers(period, partners)).items():
+        for name, row in published_partners(reading.partner_numbers(period, partners)).items():
             out.writerow([name, *(row[k] for k in (*COUNTS, "removal", "to_action", "to_action_p90", "within"))])
     elif table == "series":
         out.writerow(["period", "shared", "matched", "reviewed", "actioned"])
-        series = rollups.series(period, partners, bucket)
+        series = reading.series(period, partners, bucket)
         shown = suppression.suppress({(label, k): values[k] for label, values in series for k in COUNTS})
         for label, _values in series:
             out.writerow([label, *(shown.count((label, k)) for k in COUNTS)])
     elif table == "intake":
         out.writerow(["number", "breakdown", "count"])
-        for number, breakdown, text in published_intake(rollups.intake(period)):
+        for number, breakdown, text in published_intake(reading.intake(period)):
             out.writerow([number, breakdown or ("(none)" if number in BREAKDOWNS else ""), text])
     else:
         return HttpResponse("No such table: choose partners, series or intake.", status=404,
@@ -150,7 +149,7 @@ def drill_down(request, slug, number):
         return HttpResponse("Choose matched, reviewed or actioned.", status=404, content_type="text/plain")
     partner = get_object_or_404(Partner, slug=slug)
     _form, period, _partners, _bucket = chosen(request)
-    cases = list(rollups.cases_behind(period, partner, number))
+    cases = list(reading.cases_behind(period, partner, number))
     record("stats.drill_down", actor=request.user, target=partner, details={
         "number": number, "first": period.first.isoformat(), "last": period.last.isoformat(), "cases": len(cases)})
     return render(request, "stats/drill_down.html", {"partner": partner, "label": DRILLABLE[number],
@@ -163,11 +162,11 @@ def monthly_report(request, year, month):
     back out (design rule 10, stats.suppression)."""
     if not (2000 <= year <= 2100 and 1 <= month <= 12):
         return HttpResponse("No such month.", status=404, content_type="text/plain")
-    period = Period(date(year, month, 1), date(year, month, calendar.monthrange(year, month)[1]))
-    table = published_partners(rollups.partner_numbers(period, list(Partner.objects.order_by("name"))))
+    period = Period.month(date(year, month, 1))
+    table = published_partners(reading.partner_numbers(period, list(Partner.objects.order_by("name"))))
     rows = [[name, *(row[k] for k in (*COUNTS, "removal", "to_action", "within"))] for name, row in table.items()]
     # The intake numbers as the month's intake CSV shows them, so the two cannot be played against each other.
-    intake = {number: text for number, breakdown, text in published_intake(rollups.intake(period)) if not breakdown}
+    intake = {number: text for number, breakdown, text in published_intake(reading.intake(period)) if not breakdown}
     return render(request, "stats/monthly_report.html", {
         "period": period, "rows": rows,
         "intake": [(label, intake[key]) for key, label in (

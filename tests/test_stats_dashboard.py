@@ -8,7 +8,9 @@ import io
 import pytest
 from django.urls import reverse
 
-from stats import rollups
+from audit.models import AuditEvent
+from cases.models import Case
+from stats import keeping
 from tests.conftest import axe_violations, make_staff, signed_in_context
 from tests.stats_scenario import scenario
 
@@ -19,7 +21,7 @@ MARCH = {"first": "2026-03-01", "last": "2026-03-31", "bucket": "week"}
 def supervisor_with_scenario(transactional_db):
     caseworker = make_staff("casey@helpline.test", "caseworker")
     scenario(caseworker)
-    rollups.rebuild()
+    keeping.rebuild()
     return make_staff("sam@helpline.test", "supervisor")
 
 
@@ -74,9 +76,6 @@ def test_only_supervisors_and_administrators_see_statistics(supervisor_with_scen
 
 
 def test_a_supervisor_drills_down_to_the_cases_and_it_is_audited(supervisor_with_scenario, login_as):
-    from audit.models import AuditEvent
-    from cases.models import Case
-
     client = login_as(supervisor_with_scenario)
     page = client.get(reverse("stats_drill_down", args=["alpha", "actioned"]), MARCH).content.decode()
     # Alpha actioned photos 1 and 3: the first two cases hold them (photo 1 is in both).

@@ -18,10 +18,10 @@ from django.utils import timezone
 
 from cases import actions as cases
 from cases.models import Contact
+from core.periods import Period
 from hashing.models import BankHash
 from partners.models import Outcome, Partner
-from stats import rollups, suppression
-from stats.metrics import Period
+from stats import keeping, reading, suppression
 from tests.calls import image
 from tests.conftest import make_staff
 from tests.stats_scenario import at, scenario
@@ -118,7 +118,7 @@ def busier_scenario(caseworker):
         cases.take_contact(by=caseworker, channel=Contact.Channel.CHAT, intimate=False, abuser_contact=True)
     for _ in range(2):
         cases.take_contact(by=caseworker, channel=Contact.Channel.EMAIL, intimate=False, self_harm_risk=True)
-    rollups.rebuild()
+    keeping.rebuild()
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def partner_attacker(rows, names):
 
 
 def partner_truth(period):
-    table = rollups.partner_numbers(period, list(Partner.objects.order_by("name")))
+    table = reading.partner_numbers(period, list(Partner.objects.order_by("name")))
     return {(name, k): row[k] for name, row in table.items() for k in COUNTS}
 
 
@@ -177,7 +177,7 @@ def test_no_hidden_count_comes_back_from_the_intake_csv(supervisor_with_data, lo
     header, *body = csv.reader(io.StringIO(response.content.decode()))
     assert header == ["number", "breakdown", "count"]
     texts = {(number, "" if breakdown == "(none)" else breakdown): text for number, breakdown, text in body}
-    intake = rollups.intake(Period(timezone.localdate(), timezone.localdate()))
+    intake = reading.intake(Period(timezone.localdate(), timezone.localdate()))
     truth = {(number, breakdown): count for number in ("contacts_by_channel", "contacts_by_outcome",
                                                         "referrals_by_service", "referrals_by_status",
                                                         "cases_by_abuse_type", "items_by_kind")

@@ -5,15 +5,15 @@ import csv
 from datetime import date, timedelta
 
 from django.http import HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
 from audit.actions import record
-from core.periods import Period
+from core.periods import DAY, Period, month_start, today
 from partners.models import Partner
 from staff import roles
 from staff.decorators import role_required
 from stats import charts, reading, suppression
-from stats.forms import PeriodForm
+from stats.forms import EARLIEST, LATEST, MonthForm, PeriodForm
 
 VIEWERS = (roles.SUPERVISOR, roles.ADMINISTRATOR)
 SERIES = (("shared", "Shared with partners"), ("matched", "Matched"), ("actioned", "Blocked or removed"))
@@ -44,6 +44,17 @@ def percent(value):
     return "—" if value is None else f"{value:.0%}"
 
 
+# The headline's rates, each with the count it rests on: (rate, numerator, denominator, what the denominator
+# counts), as in reading.partner_numbers' rows.
+HEADLINE = (("removal_rate", "actioned", "reviewed", "reviewed"),
+            ("within_48h", "actioned_within_48h", "actioned_after_sharing", "actioned after sharing"))
+
+
+def rate_of(rate, count, counted):
+    """A rate with the count it rests on, "75% of 4 reviewed"; "—" where there is nothing to divide by."""
+    return "—" if rate is None else f"{percent(rate)} of {count} {counted}"
+
+
 @role_required(*VIEWERS)
 def dashboard(request):
     form, period, partners, bucket = chosen(request)
@@ -58,7 +69,8 @@ def dashboard(request):
              "to_match": duration(row["to_match_median"])} for name, row in table.items()]
     return render(request, "stats/dashboard.html", {
         "form": form, "period": period, "bucket": bucket, "total": total, "intake": intake, "rows": rows,
-        "removal": percent(total["removal_rate"]), "within": percent(total["within_48h"]),
+        "headline": {rate: rate_of(total[rate], total[denominator], counted)
+                     for rate, _numerator, denominator, counted in HEADLINE},
         "to_action": duration(total["to_action_median"]), "to_action_p90": duration(total["to_action_p90"]),
         "to_match": duration(total["to_match_median"]), "match_to_action": duration(total["match_to_action_median"]),
         "funnel": charts.funnel([("Hashes received", intake["hashes_received"]), ("Shared with partners",
@@ -79,13 +91,22 @@ BREAKDOWNS = {"contacts_by_channel": "contacts", "contacts_by_outcome": "contact
 def published_partners(table):
     """{partner or "all": {field: text}}: reading.partner_numbers' table as it may leave the portal (design rule
     10, stats.suppression): the partners add up to "all" in each count; the removal rate is actioned ÷ reviewed,
-    the share within 48 hours and the times are over the actions after sharing."""
+    the share within 48 hours and the times are over the actions after sharing.
+
+    The "all" row also has the headline: its rates with the count each rests on ("76% of 17 reviewed"). That
+    prints how many of all partners' actions came after sharing, and with the share how many of those were
+    within 48 hours, and so how many later: all three are counts of the output (a small number later, hidden,
+    takes the share with it), though only the first is printed."""
     counts = {(name, k): row[k] for name, row in table.items()
               for k in (*COUNTS, "actioned_after_sharing", "actioned_within_48h")}
+    everyone = table["all"]
+    counts[("all", "actioned_later")] = everyone["actioned_after_sharing"] - everyone["actioned_within_48h"]
     partners = [name for name in table if name != "all"]
-    shown = suppression.suppress(counts, [(("all", k), [(name, k) for name in partners]) for k in COUNTS],
-                                 unpublished={key for key in counts if key[1] not in COUNTS})
-    return {name: {
+    sums = [(("all", k), [(name, k) for name in partners]) for k in COUNTS]
+    sums.append((("all", "actioned_after_sharing"), [("all", "actioned_within_48h"), ("all", "actioned_later")]))
+    shown = suppression.suppress(counts, sums, unpublished={key for key in counts
+                                                            if key[0] != "all" and key[1] not in COUNTS})
+    published = {name: {
         **{k: shown.count((name, k)) for k in COUNTS},
         "removal": shown.rate((name, "actioned"), (name, "reviewed"), percent(row["removal_rate"])),
         "to_action": shown.over((name, "actioned_after_sharing"), duration(row["to_action_median"])),
@@ -93,6 +114,11 @@ def published_partners(table):
         "within": shown.rate((name, "actioned_within_48h"), (name, "actioned_after_sharing"),
                              percent(row["within_48h"])),
     } for name, row in table.items()}
+    published["all"]["headline"] = {
+        rate: shown.rate(("all", numerator), ("all", denominator),
+                         rate_of(everyone[rate], shown.count(("all", denominator)), counted))
+        for rate, numerator, denominator, counted in HEADLINE}
+    return published
 
 
 def published_intake(intake):
@@ -159,16 +185,31 @@ def drill_down(request, slug, number):
 @role_required(*VIEWERS)
 def monthly_report(request, year, month):
     """A month on one printable page, fit to leave the portal: small numbers suppressed so that none can be worked
-    back out (design rule 10, stats.suppression)."""
-    if not (2000 <= year <= 2100 and 1 <= month <= 12):
+    back out (design rule 10, stats.suppression). On screen, a month picker and the months either side (up to
+    this one); printed, only the report."""
+    if not (EARLIEST.year <= year <= LATEST.year and 1 <= month <= 12):
         return HttpResponse("No such month.", status=404, content_type="text/plain")
     period = Period.month(date(year, month, 1))
     table = published_partners(reading.partner_numbers(period, list(Partner.objects.order_by("name"))))
     rows = [[name, *(row[k] for k in (*COUNTS, "removal", "to_action", "within"))] for name, row in table.items()]
     # The intake numbers as the month's intake CSV shows them, so the two cannot be played against each other.
     intake = {number: text for number, breakdown, text in published_intake(reading.intake(period)) if not breakdown}
+    previous, following = month_start(period.first - DAY), period.last + DAY
     return render(request, "stats/monthly_report.html", {
-        "period": period, "rows": rows,
+        "period": period, "rows": rows, "headline": table["all"]["headline"],
         "intake": [(label, intake[key]) for key, label in (
             ("contacts", "Contacts"), ("cases", "Cases opened"), ("hashes_received", "Hashes received"),
-            ("withdrawals", "Withdrawals"))]})
+            ("withdrawals", "Withdrawals"))],
+        "picker": MonthForm(initial={"month": period.first}),
+        "previous": previous if previous >= EARLIEST else None,
+        "following": following if following <= month_start(today()) else None})
+
+
+@role_required(*VIEWERS)
+def monthly_report_pick(request):
+    """The month picker's answer: that month's report (without a month, this month's)."""
+    form = MonthForm(request.GET if "month" in request.GET else {"month": f"{today():%Y-%m}"})
+    if not form.is_valid():
+        return HttpResponse(" ".join(form.errors["month"]), status=400, content_type="text/plain")
+    first = form.cleaned_data["month"]
+    return redirect("stats_monthly_report", first.year, first.month)

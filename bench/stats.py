@@ -20,14 +20,14 @@ bulk-seeds it (COPY and INSERT ... SELECT, never row by row), all dated over the
   verdict later, 55 % one verdict (Blocked 45 %, Removed 25 %, NotBlocked 30 %), 14 % two reports on the same
   hash (Blocked then Removed, NotBlocked then Removed), 1 % None (StopNCII tags only). Nothing after now.
 
-Then stats.rollups.rebuild() once, timed (reported, not the goal; --profile: under cProfile, the top functions
+Then stats.keeping.rebuild() once, timed (reported, not the goal; --profile: under cProfile, the top functions
 printed), and VACUUM ANALYZE (as autovacuum would after such a load). Then, --repeat times, interleaved so noise
 falls on every case alike, after one untimed warm-up of each:
 - the dashboard (GET reverse("stats_dashboard") with Django's test Client, in this process, signed in as a
   supervisor with an authenticator: the whole request through every middleware, template rendered): all
   partners over the last 12 weeks (the default, no query string), all partners over the last full calendar
   month, the largest partner over that month, all partners over two years by month;
-- the per-partner table alone, stats.rollups.partner_numbers(Period, partners): all partners over that month,
+- the per-partner table alone, stats.reading.partner_numbers(Period, partners): all partners over that month,
   the largest partner over that month, all partners over two years;
 - the baseline for each table: one SQL statement over partners_outcome that finds each pair's first match,
   review and action (min(acted_at) FILTER ...) and counts per partner those in the period (GROUP BY). It gives
@@ -36,7 +36,7 @@ falls on every case alike, after one untimed warm-up of each:
 Prints p50 and p95 in ms (nearest rank) of each, the table's ratio to its baseline, and whether p95 is under the
 goal, 300 ms. DEBUG=1 as the other benchmarks (Django logs each query: a few tens of queries a page).
 
-Last, rollups.update() once, timed (reported, not the goal: beat runs it every minute), after a busy minute: a
+Last, keeping.update() once, timed (reported, not the goal: beat runs it every minute), after a busy minute: a
 new handover to every partner and one outcome from each.
 
 rebuild() is one transaction of several minutes, which holds back the snapshot xmin of the whole PostgreSQL
@@ -225,19 +225,20 @@ def baseline(period, partners):
     """{partner id: (matched, reviewed, actioned)} in the period, from the raw outcomes."""
     from django.db import connection
 
-    from stats.metrics import ACTIONED, MATCHED, REVIEWED
+    from partners.models import Outcome
 
     with connection.cursor() as cursor:
         cursor.execute(BASELINE, {"start": period.start, "end": period.end, "partners": [p.pk for p in partners],
-                                  "matched": list(MATCHED), "reviewed": list(REVIEWED), "actioned": list(ACTIONED)})
+                                  "matched": list(Outcome.MATCHED), "reviewed": list(Outcome.REVIEWED),
+                                  "actioned": list(Outcome.ACTIONED)})
         return {pk: counts for pk, *counts in cursor.fetchall()}
 
 
 def check(period, partners):
     """The rollups' matched, reviewed and actioned equal the baseline's, for each partner."""
-    from stats import rollups
+    from stats import reading
 
-    table, raw = rollups.partner_numbers(period, partners), baseline(period, partners)
+    table, raw = reading.partner_numbers(period, partners), baseline(period, partners)
     for partner in partners:
         mine = tuple(table[partner.name][k] for k in ("matched", "reviewed", "actioned"))
         theirs = tuple(raw.get(partner.pk, (0, 0, 0)))
@@ -301,10 +302,10 @@ def main():
         from django.urls import reverse
         from django.utils import timezone
 
+        from core.periods import DAY, Period, month_start, today
         from partners.models import Partner
         from staff import roles
-        from stats import rollups
-        from stats.metrics import Period
+        from stats import keeping, reading
         from stats.models import DailyCount, DailyHistogram, HandoverShare, PairState
         from tests.conftest import make_staff
 
@@ -317,9 +318,9 @@ def main():
               f"on {pairs:,} pairs over two years in {time.perf_counter() - started:.1f} s", flush=True)
 
         started = time.perf_counter()
-        profiled(rollups.rebuild) if args.profile else rollups.rebuild()
+        profiled(keeping.rebuild) if args.profile else keeping.rebuild()
         seconds = time.perf_counter() - started
-        print(f"rollups.rebuild(): {seconds:.1f} s{' (under cProfile)' if args.profile else ''}: "
+        print(f"keeping.rebuild(): {seconds:.1f} s{' (under cProfile)' if args.profile else ''}: "
               f"{PairState.objects.count():,} pairs, {HandoverShare.objects.count():,} handover shares, "
               f"{DailyCount.objects.count():,} daily counts, {DailyHistogram.objects.count():,} histogram rows",
               flush=True)
@@ -332,13 +333,13 @@ def main():
         url = reverse("stats_dashboard")
         partners = list(Partner.objects.order_by("name"))
         largest = partners[0]  # the heaviest weight (see reports)
-        today = timezone.localdate()
-        month_last = today.replace(day=1) - timedelta(days=1)
-        month_first = month_last.replace(day=1)
-        two_years = today - YEARS + timedelta(days=1)
-        month, whole = Period(month_first, month_last), Period(two_years, today)
+        last_day = today()
+        month = Period.month(month_start(month_start(last_day) - DAY))  # the last full calendar month
+        month_first, month_last = month.first, month.last
+        two_years = last_day - YEARS + DAY
+        whole = Period(two_years, last_day)
         label = f"{month_first:%Y-%m}"
-        span = f"{two_years:%Y-%m}..{today:%Y-%m}"
+        span = f"{two_years:%Y-%m}..{last_day:%Y-%m}"
 
         def page(params):
             def get():
@@ -354,13 +355,13 @@ def main():
             f"dashboard, {largest.name}, {label}": page(
                 {"first": month_first, "last": month_last, "partner": largest.slug, "bucket": "week"}),
             f"dashboard, all partners, {span} by month": page(
-                {"first": two_years, "last": today, "partner": "", "bucket": "month"}),
+                {"first": two_years, "last": last_day, "partner": "", "bucket": "month"}),
         }
         tables = {f"all partners, {label}": (month, partners), f"{largest.name}, {label}": (month, [largest]),
                   f"all partners, {span}": (whole, partners)}
         for name, (period, chosen) in tables.items():
             check(period, chosen)
-            cases[f"table {name}"] = lambda period=period, chosen=chosen: rollups.partner_numbers(period, chosen)
+            cases[f"table {name}"] = lambda period=period, chosen=chosen: reading.partner_numbers(period, chosen)
             cases[f"baseline {name}"] = lambda period=period, chosen=chosen: baseline(period, chosen)
         print(f"check: the rollups' matched, reviewed and actioned equal the baseline's for every partner in "
               f"{len(tables)} tables", flush=True)
@@ -391,8 +392,8 @@ def main():
 
         arrived = a_minute(partners)
         started = time.perf_counter()
-        rollups.update()
-        print(f"rollups.update() after a minute in which every partner fetched a page and {arrived} outcomes "
+        keeping.update()
+        print(f"keeping.update() after a minute in which every partner fetched a page and {arrived} outcomes "
               f"arrived: {time.perf_counter() - started:.1f} s (reported, not the goal; beat runs it every minute)")
     finally:
         if "django.db" in sys.modules:

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cases.access import REASONS
 from cases.models import AbuseType, Case, CaseNote, Contact, Referral
+from core.forms import DayRangeForm, day_field
 
 YES_NO = [("yes", _("Yes")), ("no", _("No"))]
 
@@ -96,24 +97,19 @@ class CodeForm(forms.Form):
 # --- Casework (staff) ----------------------------------------------------------------------------------------
 
 
-class CaseFilterForm(forms.Form):
+class CaseFilterForm(DayRangeForm):
     status = forms.ChoiceField(label="Status", required=False, choices=[("", "Any")] + list(Case.Status.choices))
     abuse_type = forms.ChoiceField(label="What happened", required=False,
                                    choices=[("", "Any")] + list(AbuseType.choices))
     assigned = forms.ChoiceField(label="Assigned to", required=False)
-    opened_from = forms.DateField(label="Opened from", required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    opened_to = forms.DateField(label="Opened to", required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    opened_from = day_field("Opened from")
+    opened_to = day_field("Opened to")
+    day_range = ("opened_from", "opened_to")
 
     def __init__(self, *args, staff_choices=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assigned"].choices = [("", "Anyone"), ("me", "Me"), ("none", "Unassigned")] + [
             (str(pk), name) for pk, name in staff_choices]
-
-    def clean(self):
-        data = super().clean()
-        if data.get("opened_from") and data.get("opened_to") and data["opened_from"] > data["opened_to"]:
-            raise forms.ValidationError("“Opened from” must be on or before “Opened to”.")
-        return data
 
 
 class ReasonForm(forms.Form):

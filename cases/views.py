@@ -2,7 +2,6 @@
 
 import base64
 import re
-from datetime import datetime, time
 
 import qrcode
 import qrcode.image.svg
@@ -114,7 +113,7 @@ def case_list(request):
                           staff_choices=[(pk, name or email) for pk, name, email in staff] if sees_all else ())
     cases = access.listed_cases(request.user).select_related("caseworker").order_by("-created", "-id")
     if form.is_valid():
-        cases = filter_cases(cases, form.cleaned_data, request.user)
+        cases = filter_cases(cases, form, request.user)
     page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     counts = item_counts([case.pk for case in page])
     for case in page:
@@ -126,7 +125,8 @@ def case_list(request):
     }, status=400 if form.errors else 200)
 
 
-def filter_cases(cases, data, user):
+def filter_cases(cases, form, user):
+    data = form.cleaned_data
     if data.get("status"):
         cases = cases.filter(status=data["status"])
     if data.get("abuse_type"):
@@ -138,12 +138,7 @@ def filter_cases(cases, data, user):
         cases = cases.filter(caseworker=None)
     elif assigned:
         cases = cases.filter(caseworker_id=int(assigned))
-    zone = timezone.get_current_timezone()
-    if data.get("opened_from"):
-        cases = cases.filter(created__gte=datetime.combine(data["opened_from"], time.min, zone))
-    if data.get("opened_to"):
-        cases = cases.filter(created__lte=datetime.combine(data["opened_to"], time.max, zone))
-    return cases
+    return cases.filter(form.days_q("created"))
 
 
 def item_counts(case_ids):

@@ -198,6 +198,7 @@ class Outcome(models.Model):
         DELETED = "Deleted", "Deleted"
 
     MATCHED = (Value.PENDING_REVIEW, Value.BLOCKED, Value.NOT_BLOCKED, Value.REMOVED)
+    REVIEWED = (Value.BLOCKED, Value.NOT_BLOCKED, Value.REMOVED)
     ACTIONED = (Value.BLOCKED, Value.REMOVED)
     ACKNOWLEDGED = (Value.WITHDRAWN, Value.DELETED)
 

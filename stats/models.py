@@ -1,5 +1,5 @@
-"""Rollups of docs/statistics.md: what the dashboard reads, kept up to date by stats.rollups. No hash values and
-no case data are kept here: pairs are (partner, bank hash id), counts are per day."""
+"""Rollups of docs/statistics.md: kept up to date by stats.keeping, read by stats.reading. No hash values and no
+case data are kept here: pairs are (partner, bank hash id), counts are per day."""
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
@@ -93,8 +93,10 @@ class MonthlyCount(Count):
 class DailyHistogram(models.Model):
     """Durations ended on one local day, for one partner, counted per fixed bin (stats.bins)."""
 
+    MEASURES = ("to_match", "to_action", "match_to_action")
+
     day = models.DateField()
-    measure = models.CharField(max_length=20)  # to_match, to_action, match_to_action
+    measure = models.CharField(max_length=20)  # one of MEASURES
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
     bin = models.PositiveSmallIntegerField()
     count = models.PositiveIntegerField()

@@ -16,12 +16,10 @@ after new handovers reads only the firsts in what they added.
 from bisect import bisect_left, bisect_right, insort
 from collections import namedtuple
 from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import connection
-from django.utils import timezone
 
+from core.periods import local_day
 from hashing import signal_types
 from hashing.models import shareable_sql
 from partners.models import FeedPosition, Handover
@@ -114,11 +112,6 @@ def after(key):
 
 def before(key):
     return (key[0], key[1] - 1)
-
-
-def local_day(moment):
-    """The day in the helpline's time zone (statistics count by it)."""
-    return timezone.localtime(moment, ZoneInfo(settings.TIME_ZONE)).date()
 
 
 def walk(partner, handovers, candidates, given):

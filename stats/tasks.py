@@ -2,16 +2,16 @@ from datetime import timedelta
 
 from celery import shared_task
 
-from stats import rollups
+from stats import keeping
 
 
 @shared_task
 def update_statistics():
-    rollups.update()
+    keeping.update()
 
 
 @shared_task
 def catch_up_statistics():
     """Nightly: the last two days again, for anything committed long after it happened. (Not a rebuild: the
     records of hashes retention removed are gone, and their counts must stay.)"""
-    rollups.update(reach=timedelta(days=2))
+    keeping.update(reach=timedelta(days=2))

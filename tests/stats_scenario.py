@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from cases import actions as cases
 from hashing.models import BankChange, BankHash
-from partners.models import Handover, Outcome
+from partners.models import Handover, Outcome, Partner
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.helpers import live_partner
 
@@ -48,3 +48,12 @@ def scenario(caseworker):
     report(gamma, image(1)["pdq"], "Blocked", "2026-03-29T23:30")  # 00:30 on 30 March, London time
     report(gamma, image(3)["pdq"], "QualityUnknown", "2026-03-29T11:00")  # not about matching: counts nowhere
     return alpha, beta, gamma
+
+
+def beta_removes(first, last, when):
+    """Beta reports Removed on more of the scenario's hashes (from the first to the last, in id order, leaving out
+    the video it already reported on), all at one time: it was given them at 18:00 on 28 March."""
+    beta = Partner.objects.get(slug="beta")
+    for bank_hash in BankHash.objects.exclude(value=video(2)["md5"]).order_by("id")[first:last]:
+        Outcome.objects.create(partner=beta, bank_hash=bank_hash, signal_type=bank_hash.signal_type,
+                               value="Removed", acted_at=at(when))

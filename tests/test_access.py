@@ -13,7 +13,8 @@ from django.urls.resolvers import RegexPattern, RoutePattern
 
 from core import access
 
-SAMPLES = {"int": "1", "str": "sample", "slug": "sample", "uuid": str(uuid.UUID(int=1)), "path": "sample/x"}
+SAMPLES = {"int": "1", "str": "sample", "slug": "sample", "uuid": str(uuid.UUID(int=1)), "path": "sample/x",
+           "month": "01"}
 # Candidates for a regex group; the first that the group fully matches is used.
 REGEX_CANDIDATES = ["1", "sample", "abc123", "x-y", "2024-01-01", str(uuid.UUID(int=1))]
 

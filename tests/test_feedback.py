@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 from threatexchange.exchanges.clients.stopncii.api import (
     StopNCIIAPI,
     StopNCIICSPFeedbackValue,
@@ -15,12 +16,13 @@ from threatexchange.exchanges.clients.stopncii.api import (
 )
 
 from cases.models import CaseEvent, Notification
-from hashing.models import BankHash
+from hashing.models import BankChange, BankHash
 from partners import handovers, onboarding, outcomes
-from partners.models import Outcome
+from partners.models import FeedPosition, Handover, Outcome
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.conftest import make_staff
-from tests.helpers import ACTOR, live_partner, wait_for_the_stopncii_horizon
+from tests.helpers import ACTOR, fetch_all, live_partner, wait_for_the_stopncii_horizon
+from tests.stats_reference import shared_times
 
 PDQ = image(1)["pdq"]
 HOUR_AHEAD = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
@@ -162,12 +164,6 @@ def test_an_image_md5_is_unknown_through_stopncii(live_server, shared):
 
 
 def test_a_report_dated_before_its_hash_reached_the_partner_is_clamped_and_says_so(shared):
-    from django.utils import timezone
-
-    from hashing.models import BankChange
-    from partners.models import Handover
-    from tests.helpers import fetch_all
-
     case, _pin, keys = shared
     fetch_all(*keys["tiktak"], limit=100)  # one page: one handover
     delivered = Handover.objects.get(partner=keys["tiktak"][0].partner).at
@@ -199,12 +195,6 @@ def test_a_report_dated_before_its_hash_reached_the_partner_is_clamped_and_says_
 def test_the_first_delivery_is_the_time_statistics_call_shared(shared):
     """partners may not import stats: its own reading of "first delivery" is held to the statistics' reference
     over native pages, StopNCII pages (one skipping ahead, one ending just short of a change) and both."""
-    from hashing.models import BankChange, BankHash
-    from partners.models import FeedPosition
-    from stats.metrics import shared_times
-    from tests.calls import issue_code, open_case, submit
-    from tests.helpers import live_partner
-
     case, _pin, _keys = shared
     caseworker = case.caseworker or make_staff("other@helpline.test", "caseworker")
     for n in (5, 6):

@@ -6,14 +6,18 @@ on one hash three times; Alpha acts just inside and just outside 48 hours after 
 British Summer Time (29 March 2026, 01:00 UTC), when local clocks would say 49 hours for both.
 """
 
+import random
 from datetime import date, timedelta
 
 from django.utils import timezone
 
 from cases import actions as cases
+from core.periods import Period
 from hashing.models import BankChange, BankHash
 from partners.models import Handover, Outcome
-from stats import bins, metrics
+from stats import bins, keeping, reading
+from stats.models import DailyCount, DailyHistogram, HistogramToDate, MonthlyCount
+from tests import stats_reference as reference
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.helpers import live_partner
 from tests.stats_scenario import scenario
@@ -25,7 +29,7 @@ def hours(n, minutes=0):
 
 def test_every_partner_number_on_the_scenario(caseworker):
     scenario(caseworker)
-    march = metrics.partner_numbers(metrics.Period(date(2026, 3, 1), date(2026, 3, 31)))
+    march = reference.partner_numbers(Period(date(2026, 3, 1), date(2026, 3, 31)))
     five_minutes = timedelta(minutes=5)
     assert march["Alpha"] == {
         "shared": 10, "matched": 3, "reviewed": 2, "actioned": 2, "removal_rate": 1.0, "within_48h": 0.5,
@@ -59,21 +63,21 @@ def test_every_partner_number_on_the_scenario(caseworker):
 
 def test_days_are_london_days(caseworker):
     scenario(caseworker)
-    on = {day: metrics.partner_numbers(metrics.Period(date(2026, 3, day), date(2026, 3, day)))["all"]
+    on = {day: reference.partner_numbers(Period(date(2026, 3, day), date(2026, 3, day)))["all"]
           for day in (28, 29, 30)}
     assert [on[day]["shared"] for day in (28, 29, 30)] == [20, 4, 0]
     assert [on[day]["matched"] for day in (28, 29, 30)] == [3, 0, 2]  # Gamma's 23:30 UTC is 00:30 on the 30th
     assert [on[day]["actioned"] for day in (28, 29, 30)] == [0, 1, 3]
     assert [on[day]["reviewed"] for day in (28, 29, 30)] == [1, 0, 3]
     assert on[29]["removal_rate"] is None and on[30]["removal_rate"] == 1.0
-    april = metrics.partner_numbers(metrics.Period(date(2026, 4, 1), date(2026, 4, 30)))["all"]
+    april = reference.partner_numbers(Period(date(2026, 4, 1), date(2026, 4, 30)))["all"]
     assert april["matched"] == april["shared"] == 0 and april["to_match_median"] is None
 
 
 def test_intake_numbers_on_the_scenario(caseworker):
     scenario(caseworker)
     today = timezone.localdate()
-    assert metrics.intake(metrics.Period(today, today)) == {
+    assert reference.intake(Period(today, today)) == {
         "contacts": 3, "contacts_by_channel": {"phone": 3}, "contacts_by_outcome": {"case_opened": 3},
         "referrals_by_service": {}, "referrals_by_status": {},
         "cases": 3, "cases_by_abuse_type": {"shared": 3}, "items_by_kind": {"image": 4, "video": 1},
@@ -92,8 +96,6 @@ def test_percentiles_come_from_bin_edges():
 # --- Rollups: the same numbers, kept incrementally -------------------------------------------------------------
 
 def rollup_rows():
-    from stats.models import DailyCount, DailyHistogram, HistogramToDate, MonthlyCount
-
     return (set(DailyCount.objects.values_list("day", "number", "partner_id", "breakdown", "count")),
             set(MonthlyCount.objects.values_list("day", "number", "partner_id", "breakdown", "count")),
             set(DailyHistogram.objects.values_list("day", "measure", "partner_id", "bin", "count")),
@@ -102,19 +104,17 @@ def rollup_rows():
 
 
 def test_the_rollups_give_the_reference_numbers(caseworker):
-    from stats import rollups
-
     scenario(caseworker)
-    rollups.rebuild()
+    keeping.rebuild()
     for first, last in [(date(2026, 3, 1), date(2026, 3, 31)), (date(2026, 3, 29), date(2026, 3, 29)),
                         (date(2026, 3, 30), date(2026, 3, 30)), (date(2026, 4, 1), date(2026, 4, 30)),
                         # whole months from the monthly rollup, the days around them from the daily one
                         (date(2026, 2, 20), date(2026, 4, 10)), (date(2026, 3, 29), date(2026, 4, 30))]:
-        period = metrics.Period(first, last)
-        assert rollups.partner_numbers(period) == metrics.partner_numbers(period), (first, last)
-    today = metrics.Period(timezone.localdate(), timezone.localdate())
-    assert rollups.intake(today) == metrics.intake(today)
-    assert rollups.partner_numbers(metrics.Period(date(2026, 3, 1), date(2026, 3, 31)))["all"]["actioned"] == 4
+        period = Period(first, last)
+        assert reading.partner_numbers(period) == reference.partner_numbers(period), (first, last)
+    today = Period(timezone.localdate(), timezone.localdate())
+    assert reading.intake(today) == reference.intake(today)
+    assert reading.partner_numbers(Period(date(2026, 3, 1), date(2026, 3, 31)))["all"]["actioned"] == 4
 
 
 def test_rebuild_equals_incremental_on_a_randomised_scenario(caseworker):
@@ -122,15 +122,11 @@ def test_rebuild_equals_incremental_on_a_randomised_scenario(caseworker):
     from the beginning, StopNCII syncs that skip ahead (leaving a gap a later sync fills), a partner taking PDQ
     only, a handover committed a few minutes after it was made. Updated after each step, the rollups equal a
     rebuild and the reference."""
-    import random
-
-    from stats import rollups
-
     rng = random.Random(2)  # this seed once found a sync that started after its last change
     partners = [live_partner(f"p{n}") for n in range(3)] + [live_partner("p3", signal_types=["pdq"])]
     feeds = {partners[0]: ["native"], partners[1]: ["stopncii"], partners[2]: ["native", "push", "stopncii"],
              partners[3]: ["push", "stopncii"]}
-    rollups.update()  # the first run: from scratch, nothing yet
+    keeping.update()  # the first run: from scratch, nothing yet
     reports = ["PendingReview", "Blocked", "NotBlocked", "Removed", "QualityUnknown"]
     for step in range(10):
         case = open_case(caseworker)
@@ -157,12 +153,12 @@ def test_rebuild_equals_incremental_on_a_randomised_scenario(caseworker):
                                    value=rng.choice(reports), acted_at=acted)
         if step in (3, 7):
             cases.withdraw_case(case)
-        rollups.update()
+        keeping.update()
     incremental = rollup_rows()
-    rollups.rebuild()
+    keeping.rebuild()
     assert rollup_rows() == incremental
     assert len(incremental[0]) > 20 and len(incremental[2]) > 5 and incremental[1] and incremental[3]
-    whole = metrics.Period(timezone.localdate() - timedelta(days=10), timezone.localdate())
-    numbers = rollups.partner_numbers(whole)
-    assert numbers == metrics.partner_numbers(whole)
+    whole = Period(timezone.localdate() - timedelta(days=10), timezone.localdate())
+    numbers = reading.partner_numbers(whole)
+    assert numbers == reference.partner_numbers(whole)
     assert all(numbers[p.name]["shared"] > 0 for p in partners)

@@ -18,13 +18,13 @@ from django.utils import timezone
 
 from cases import actions as cases
 from cases.models import Contact
+from core.periods import Period
 from hashing.models import BankHash
 from partners.models import Outcome, Partner
-from stats import rollups, suppression
-from stats.metrics import Period
+from stats import keeping, reading, suppression
 from tests.calls import image
 from tests.conftest import make_staff
-from tests.stats_scenario import at, scenario
+from tests.stats_scenario import at, beta_removes, scenario
 
 COUNTS = ("shared", "matched", "reviewed", "actioned")
 
@@ -118,7 +118,7 @@ def busier_scenario(caseworker):
         cases.take_contact(by=caseworker, channel=Contact.Channel.CHAT, intimate=False, abuser_contact=True)
     for _ in range(2):
         cases.take_contact(by=caseworker, channel=Contact.Channel.EMAIL, intimate=False, self_harm_risk=True)
-    rollups.rebuild()
+    keeping.rebuild()
 
 
 @pytest.fixture
@@ -140,7 +140,7 @@ def partner_attacker(rows, names):
 
 
 def partner_truth(period):
-    table = rollups.partner_numbers(period, list(Partner.objects.order_by("name")))
+    table = reading.partner_numbers(period, list(Partner.objects.order_by("name")))
     return {(name, k): row[k] for name, row in table.items() for k in COUNTS}
 
 
@@ -157,17 +157,74 @@ def test_no_hidden_count_comes_back_from_the_partner_csv(supervisor_with_data, l
     assert_nothing_comes_back(partner_attacker(rows, list(rows)), truth, texts)
 
 
-def test_no_hidden_count_comes_back_from_the_monthly_report(supervisor_with_data, login_as):
-    page = login_as(supervisor_with_data).get(reverse("stats_monthly_report", args=[2026, 3])).content.decode()
+AFTER, WITHIN, LATER = ("all", "actioned_after_sharing"), ("all", "actioned_within_48h"), ("all", "later")
+
+
+def read_report(page):
+    """The monthly report as its reader sees it: the per-partner rows ({partner or "all": [shared, matched,
+    reviewed, actioned, removal rate]}) and the headline ({field: text})."""
     table = re.search(r'<table id="report-partners">.*?<tbody>(.*?)</tbody>', page, re.S).group(1)
     rows = {}
     for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
         name, *cells = [html.unescape(cell) for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)]
         rows[name] = cells[:5]
+    block = re.search(r'<dl[^>]*id="report-headline".*?</dl>', page, re.S).group(0)
+    return rows, dict(re.findall(r'data-field="(\w+)">(.*?)</dd>', block))
+
+
+def report_attacker(rows, headline):
+    """partner_attacker, told also what the headline says: a rate with the count it rests on ("62% of 13 …")
+    gives that count, and through the rate its numerator. The share within 48 hours rests on the actions after
+    sharing (which the report shows nowhere else): those within 48 hours and those later add up to them."""
+    attacker = partner_attacker(rows, list(rows))
+    for key in (AFTER, WITHIN, LATER):
+        attacker.unknown(key)
+    attacker.sums.append((AFTER, [WITHIN, LATER]))
+    for field, numerator, denominator in (("removal_rate", ("all", "actioned"), ("all", "reviewed")),
+                                          ("within_48h", WITHIN, AFTER)):
+        shown = re.fullmatch(r"(\d+%) of (\d+) .*", headline[field])
+        if shown:
+            rate, count = shown.groups()
+            attacker.read(denominator, count)
+            attacker.rates.append((rate, numerator, denominator))
+    return attacker
+
+
+def test_no_hidden_count_comes_back_from_the_monthly_report(supervisor_with_data, login_as):
+    rows, headline = read_report(login_as(supervisor_with_data).get(reverse("stats_monthly_report", args=[2026, 3]))
+                                 .content.decode())
     assert set(rows) == {"Alpha", "Beta", "Gamma", "all"}
     truth = partner_truth(Period(date(2026, 3, 1), date(2026, 3, 31)))
     texts = {(name, k): text for name, row in rows.items() for k, text in zip(COUNTS, row[:4], strict=True)}
-    assert_nothing_comes_back(partner_attacker(rows, list(rows)), truth, texts)
+    assert headline == {"removal_rate": "suppressed", "within_48h": "suppressed"}  # 4 actioned: "<5"
+    assert_nothing_comes_back(report_attacker(rows, headline), truth, texts)
+
+
+@pytest.mark.parametrize(("late", "expected"), [
+    (0, {"removal_rate": "69% of 13 reviewed", "within_48h": "suppressed"}),
+    (4, {"removal_rate": "76% of 17 reviewed", "within_48h": "62% of 13 actioned after sharing"}),
+])
+def test_the_reports_headline_counts_give_nothing_hidden_back(supervisor_with_data, login_as, late, expected):
+    """Beta removes five hashes within 48 hours of sharing, and `late` more after that: of the 9 or 13 actions
+    after sharing, 8 are within 48 hours. With none late, "89% of 9" would give back the one action after 48
+    hours (Alpha's, at 48 h 01 min), so the share is withheld; with four late, five are, and it shows."""
+    beta_removes(0, 5, "2026-03-29T10:00")
+    beta_removes(5, 5 + late, "2026-03-31T12:00")
+    keeping.rebuild()
+    rows, headline = read_report(login_as(supervisor_with_data).get(reverse("stats_monthly_report", args=[2026, 3]))
+                                 .content.decode())
+    period = Period(date(2026, 3, 1), date(2026, 3, 31))
+    everyone = reading.partner_numbers(period, list(Partner.objects.order_by("name")))["all"]
+    truth = partner_truth(period) | {AFTER: everyone["actioned_after_sharing"],
+                                     WITHIN: everyone["actioned_within_48h"]}
+    truth[LATER] = truth[AFTER] - truth[WITHIN]
+    assert (truth[WITHIN], truth[LATER]) == (8, 1 + late)
+    assert headline == expected
+    texts = {(name, k): text for name, row in rows.items() for k, text in zip(COUNTS, row[:4], strict=True)}
+    attacker = report_attacker(rows, headline)
+    assert_nothing_comes_back(attacker, truth, texts)
+    if 0 < truth[LATER] < suppression.FEWER_THAN:  # a count the report never prints, and so never hides
+        assert attacker.known[LATER][0] != attacker.known[LATER][1], "the later actions worked back out"
 
 
 def test_no_hidden_count_comes_back_from_the_intake_csv(supervisor_with_data, login_as):
@@ -177,7 +234,7 @@ def test_no_hidden_count_comes_back_from_the_intake_csv(supervisor_with_data, lo
     header, *body = csv.reader(io.StringIO(response.content.decode()))
     assert header == ["number", "breakdown", "count"]
     texts = {(number, "" if breakdown == "(none)" else breakdown): text for number, breakdown, text in body}
-    intake = rollups.intake(Period(timezone.localdate(), timezone.localdate()))
+    intake = reading.intake(Period(timezone.localdate(), timezone.localdate()))
     truth = {(number, breakdown): count for number in ("contacts_by_channel", "contacts_by_outcome",
                                                         "referrals_by_service", "referrals_by_status",
                                                         "cases_by_abuse_type", "items_by_kind")

@@ -1,27 +1,26 @@
-"""Keeping docs/statistics.md's numbers as daily rollups, and reading them back.
+"""Keeping docs/statistics.md's numbers as rollups (stats.reading reads them back).
 
 `update` (every minute, from beat) finds what happened in a window reaching back OVERLAP before its last run
 (so a transaction that commits a little late is still seen; a nightly run reaching two days back catches
 anything later) and recomputes the days and pairs it touched; `rebuild` recomputes everything. Both write the
-same rows, and `partner_numbers`/`intake` read them to give what stats.metrics computes from the records.
+same rows, from which stats.reading gives what the reference computation of the tests (tests/stats_reference.py)
+gives from the records.
 """
 
 from collections import Counter
-from datetime import datetime, time, timedelta
+from datetime import timedelta
 from itertools import groupby
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count, Min, Q, Sum
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from cases.models import Case, Contact, Item, Referral
+from core.periods import DAY, local_day, month_start, next_month, start_of, zone
 from hashing.models import BankHash
 from partners.models import Handover, Outcome, Partner
 from stats import bins, sharing
-from stats.metrics import ACTIONED, MATCHED, REVIEWED, WITHIN
 from stats.models import (
     DailyCount,
     DailyHistogram,
@@ -31,11 +30,10 @@ from stats.models import (
     PairState,
     Watermark,
 )
-from stats.sharing import local_day
 
 OVERLAP = timedelta(minutes=10)
+WITHIN = timedelta(hours=48)  # "actioned within 48 hours" of sharing, in real elapsed time
 PARTNER_NUMBERS = ("shared", "matched", "reviewed", "actioned", "actioned_after_sharing", "actioned_within_48h")
-MEASURES = ("to_match", "to_action", "match_to_action")
 # Intake numbers: (number, model, date field, breakdown field or None).
 INTAKE = [
     ("contacts_by_channel", Contact, "created", "channel"),
@@ -47,15 +45,6 @@ INTAKE = [
     ("hashes_received", BankHash, "created", None),
     ("withdrawals", Case, "withdrawn_at", None),
 ]
-
-
-def zone():
-    return ZoneInfo(settings.TIME_ZONE)
-
-
-def bounds(day):
-    return (datetime.combine(day, time.min, zone()),
-            datetime.combine(day + timedelta(days=1), time.min, zone()))
 
 
 # --- Refreshing pairs and handovers ---------------------------------------------------------------------------
@@ -84,9 +73,9 @@ def refresh_pairs(keys, shared=None):
         hash_ids = list(by_partner[partner.pk])
         firsts = {r["bank_hash_id"]: r for r in Outcome.objects.filter(partner=partner, bank_hash_id__any=hash_ids)
                   .values("bank_hash_id").annotate(
-                      matched=Min("acted_at", filter=Q(value__in=MATCHED)),
-                      reviewed=Min("acted_at", filter=Q(value__in=REVIEWED)),
-                      actioned=Min("acted_at", filter=Q(value__in=ACTIONED)))}
+                      matched=Min("acted_at", filter=Q(value__in=Outcome.MATCHED)),
+                      reviewed=Min("acted_at", filter=Q(value__in=Outcome.REVIEWED)),
+                      actioned=Min("acted_at", filter=Q(value__in=Outcome.ACTIONED)))}
         shared_with = shared[partner.pk] if shared is not None else sharing.shared_at(partner, hash_ids)
         old = {row[0]: row[1:] for row in PairState.objects.filter(partner=partner, hash_id__any=hash_ids)
                .values_list("hash_id", *fields)}
@@ -120,7 +109,7 @@ def runs(days):
     """[(first, last)] of the consecutive days among these."""
     found = []
     for day in sorted(days):
-        if found and found[-1][1] + timedelta(days=1) == day:
+        if found and found[-1][1] + DAY == day:
             found[-1] = (found[-1][0], day)
         else:
             found.append((day, day))
@@ -134,13 +123,13 @@ def recount_partner_days(keys):
         by_partner.setdefault(partner_id, set()).add(day)
     for partner_id, days in by_partner.items():
         counts = {day: Counter() for day in days}
-        histograms = {day: {measure: Counter() for measure in MEASURES} for day in days}
+        histograms = {day: {measure: Counter() for measure in DailyHistogram.MEASURES} for day in days}
         for day, hashes in HandoverShare.objects.filter(partner_id=partner_id, day__in=days).values_list(
                 "day").annotate(n=Sum("hashes")):
             counts[day]["shared"] = hashes
         within = Q()
         for first, last in runs(days):
-            start, end = bounds(first)[0], bounds(last)[1]
+            start, end = start_of(first), start_of(last + DAY)
             within |= (Q(matched_at__gte=start, matched_at__lt=end) | Q(reviewed_at__gte=start, reviewed_at__lt=end)
                        | Q(actioned_at__gte=start, actioned_at__lt=end))
         pairs = PairState.objects.filter(within, partner_id=partner_id)
@@ -172,7 +161,7 @@ def recount_intake_days(days):
     """Recompute the helpline's own numbers of these days: one grouped query per number and run of days."""
     rows = []
     for first, last in runs(days):
-        start, end = bounds(first)[0], bounds(last)[1]
+        start, end = start_of(first), start_of(last + DAY)
         for number, model, field, breakdown in INTAKE:
             found = model.objects.filter(**{f"{field}__gte": start, f"{field}__lt": end}).annotate(
                 day=TruncDate(field, tzinfo=zone()))
@@ -196,13 +185,12 @@ def intake_days(since=None):
 def remonth(days):
     """Sum the daily counts of these days' months into the monthly ones."""
     with connection.cursor() as cursor:
-        for month in sorted({day.replace(day=1) for day in days}):
-            end = (month + timedelta(days=31)).replace(day=1)
+        for month in sorted({month_start(day) for day in days}):
             cursor.execute("DELETE FROM stats_monthlycount WHERE day = %s", [month])
             cursor.execute("""INSERT INTO stats_monthlycount (day, number, partner_id, breakdown, count)
                               SELECT %s, number, partner_id, breakdown, sum(count) FROM stats_dailycount
                               WHERE day >= %s AND day < %s GROUP BY number, partner_id, breakdown""",
-                           [month, month, end])
+                           [month, month, next_month(month)])
 
 
 def recumulate(keys):
@@ -211,7 +199,7 @@ def recumulate(keys):
     for partner_id, day in keys:
         earliest[partner_id] = min(day, earliest.get(partner_id, day))
     for partner_id, start in earliest.items():
-        totals = {measure: [0] * (bins.LONGER + 1) for measure in MEASURES}
+        totals = {measure: [0] * (bins.LONGER + 1) for measure in DailyHistogram.MEASURES}
         for measure, counts in (HistogramToDate.objects.filter(partner_id=partner_id, day__lt=start)
                                 .order_by("measure", "-day").distinct("measure").values_list("measure", "counts")):
             totals[measure] = list(counts)
@@ -224,17 +212,6 @@ def recumulate(keys):
             rows.append(HistogramToDate(partner_id=partner_id, measure=measure, day=day, counts=totals[measure][:]))
         HistogramToDate.objects.filter(partner_id=partner_id, day__gte=start).delete()
         copy_in(HistogramToDate, rows)
-
-
-def histograms_to(day, partners):
-    """{(partner id, measure): [count per bin]} of durations ended on or before the day."""
-    sql = """SELECT p.id, m.measure, h.counts
-             FROM unnest(%s::bigint[]) p (id) CROSS JOIN unnest(%s::text[]) m (measure)
-             JOIN LATERAL (SELECT counts FROM stats_histogramtodate WHERE partner_id = p.id AND measure = m.measure
-                           AND day <= %s ORDER BY day DESC LIMIT 1) h ON TRUE"""
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [[p.pk for p in partners], list(MEASURES), day])
-        return {(partner_id, measure): counts for partner_id, measure, counts in cursor.fetchall()}
 
 
 # --- The two ways in ------------------------------------------------------------------------------------------
@@ -299,117 +276,3 @@ def rebuild(now=None):
     recount_intake_days(days)
     remonth(days | {day for _partner, day in touched})
     Watermark.objects.create(name="update", at=now or timezone.now(), active=BankHash.objects.shareable().count())
-
-
-# --- Reading --------------------------------------------------------------------------------------------------
-
-def spans(period, daily, monthly, **filters):
-    """Querysets whose rows together cover the period once: its whole calendar months from the monthly rollup,
-    the days around them from the daily one."""
-    first_month = (period.first if period.first.day == 1
-                   else (period.first.replace(day=1) + timedelta(days=32)).replace(day=1))
-    after = period.last + timedelta(days=1)
-    end_month = after.replace(day=1)
-    if first_month >= end_month:
-        return [daily.objects.filter(day__gte=period.first, day__lte=period.last, **filters)]
-    return [daily.objects.filter(Q(day__gte=period.first, day__lt=first_month) | Q(day__gte=end_month,
-                                                                                  day__lte=period.last), **filters),
-            monthly.objects.filter(day__gte=first_month, day__lt=end_month, **filters)]
-
-
-def summed(period, daily, monthly, fields, **filters):
-    """[{field: value, ..., "n": count}] summed over the period (rows from both rollups: a key may repeat)."""
-    return [row for rows in spans(period, daily, monthly, **filters)
-            for row in rows.values(*fields).annotate(n=Sum("count")).order_by()]
-
-
-def partner_numbers(period, partners=None):
-    """As stats.metrics.partner_numbers, from the rollups."""
-    partners = list(partners if partners is not None else Partner.objects.order_by("name"))
-    counts = Counter()
-    for r in summed(period, DailyCount, MonthlyCount, ("partner_id", "number"), partner__in=partners):
-        counts[(r["partner_id"], r["number"])] += r["n"]
-    to_last, before = histograms_to(period.last, partners), histograms_to(period.first - timedelta(days=1), partners)
-    histograms = {key: [n - e for n, e in zip(upto, before[key], strict=True)] if key in before else upto
-                  for key, upto in to_last.items()}
-    nothing = [0] * (bins.LONGER + 1)
-    table = {}
-    for partner in [*partners, None]:
-        ids = [partner.pk] if partner else [p.pk for p in partners]
-
-        def total(number, ids=ids):
-            return sum(counts.get((i, number), 0) for i in ids)
-
-        row = {k: total(k) for k in ("shared", "matched", "reviewed", "actioned")}
-        row["removal_rate"] = row["actioned"] / row["reviewed"] if row["reviewed"] else None
-        after = row["actioned_after_sharing"] = total("actioned_after_sharing")
-        within = row["actioned_within_48h"] = total("actioned_within_48h")
-        row["within_48h"] = within / after if after else None
-        for measure in MEASURES:
-            merged = dict(enumerate(map(sum, zip(*(histograms.get((i, measure), nothing) for i in ids), strict=True))))
-            row[f"{measure}_median"] = bins.percentile(merged, 0.5)
-            row[f"{measure}_p90"] = bins.percentile(merged, 0.9)
-        table[partner.name if partner else "all"] = row
-    return table
-
-
-def intake(period):
-    """As stats.metrics.intake, from the rollups (active is a state: as the last update found it)."""
-    found = {}
-    for r in summed(period, DailyCount, MonthlyCount, ("number", "breakdown"), partner=None):
-        breakdowns = found.setdefault(r["number"], {})
-        breakdowns[r["breakdown"]] = breakdowns.get(r["breakdown"], 0) + r["n"]
-
-    def broken(number):
-        return dict(sorted(found.get(number, {}).items()))
-
-    return {
-        "contacts": sum(broken("contacts_by_channel").values()),
-        "contacts_by_channel": broken("contacts_by_channel"),
-        "contacts_by_outcome": broken("contacts_by_outcome"),
-        "referrals_by_service": broken("referrals_by_service"),
-        "referrals_by_status": broken("referrals_by_status"),
-        "cases": sum(broken("cases_by_abuse_type").values()),
-        "cases_by_abuse_type": broken("cases_by_abuse_type"),
-        "items_by_kind": broken("items_by_kind"),
-        "hashes_received": found.get("hashes_received", {}).get("", 0),
-        "withdrawals": found.get("withdrawals", {}).get("", 0),
-        "active": Watermark.objects.filter(name="update").values_list("active", flat=True).first() or 0,
-    }
-
-
-
-def bucket_of(day, bucket):
-    """A day's week ("2026-W13", ISO) or month ("2026-03")."""
-    if bucket == "week":
-        year, week, _weekday = day.isocalendar()
-        return f"{year}-W{week:02d}"
-    return f"{day.year}-{day.month:02d}"
-
-
-def series(period, partners, bucket="week", numbers=("shared", "matched", "reviewed", "actioned")):
-    """[(bucket label, {number: count})] over the period, every bucket present (zeros included), in order."""
-    labels = []
-    day = period.first
-    while day <= period.last:
-        label = bucket_of(day, bucket)
-        if not labels or labels[-1] != label:
-            labels.append(label)
-        day += timedelta(days=1)
-    values = {label: dict.fromkeys(numbers, 0) for label in labels}
-    if bucket == "month":  # a month's row is dated its first day
-        rows = summed(period, DailyCount, MonthlyCount, ("day", "number"), partner__in=partners, number__in=numbers)
-    else:
-        rows = DailyCount.objects.filter(day__gte=period.first, day__lte=period.last, partner__in=partners,
-                                         number__in=numbers).values("day", "number").annotate(n=Sum("count"))
-    for row in rows:
-        values[bucket_of(row["day"], bucket)][row["number"]] += row["n"]
-    return [(label, values[label]) for label in labels]
-
-
-def cases_behind(period, partner, number):
-    """The cases holding the hashes a partner's number counts in the period (matched, reviewed or actioned)."""
-    start, end = bounds(period.first)[0], bounds(period.last)[1]
-    hash_ids = PairState.objects.filter(partner=partner, **{f"{number}_at__gte": start, f"{number}_at__lt": end}
-                                        ).values_list("hash_id", flat=True)
-    return Case.objects.filter(items__bank_hashes__in=list(hash_ids)).distinct().order_by("created")

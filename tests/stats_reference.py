@@ -1,41 +1,19 @@
-"""The numbers of docs/statistics.md, computed from the records themselves.
+"""The numbers of docs/statistics.md, computed from the records themselves, for a period (core.periods.Period).
 
-This is the reference: the daily rollups (to come) must give the same numbers, and tests/test_stats.py checks
-these on a hand-built scenario. A period is a range of local days, [first, last] inclusive, in TIME_ZONE.
+This is the tests' reference: what stats.reading reads from the rollups stats.keeping keeps must equal it, and
+tests/test_stats.py checks it on a hand-built scenario with every number written out. It reads every record, so
+it is for tests only: the portal's pages read the rollups.
 """
 
 from collections import Counter
-from datetime import datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db.models import Count, Min, Q
 
 from cases.models import Case, Contact, Item, Referral
 from hashing.models import BankChange, BankHash
 from partners.models import FeedPosition, Handover, Outcome, Partner
 from stats import bins
-
-MATCHED = Outcome.MATCHED
-REVIEWED = (Outcome.Value.BLOCKED, Outcome.Value.NOT_BLOCKED, Outcome.Value.REMOVED)
-ACTIONED = Outcome.ACTIONED
-WITHIN = timedelta(hours=48)
-
-
-class Period:
-    """Local days [first, last] as an aware [start, end) range."""
-
-    def __init__(self, first, last):
-        zone = ZoneInfo(settings.TIME_ZONE)
-        self.first, self.last = first, last
-        self.start = datetime.combine(first, time.min, zone)
-        self.end = datetime.combine(last + timedelta(days=1), time.min, zone)
-
-    def __contains__(self, moment):
-        return moment is not None and self.start <= moment < self.end
-
-    def q(self, field):
-        return Q(**{f"{field}__gte": self.start, f"{field}__lt": self.end})
+from stats.keeping import WITHIN
 
 
 def counted(queryset, field):
@@ -69,9 +47,9 @@ def first_reports(partner_ids):
     partner's own action time."""
     rows = (Outcome.objects.filter(partner_id__in=partner_ids).exclude(bank_hash=None)
             .values("partner_id", "bank_hash_id")
-            .annotate(matched=Min("acted_at", filter=Q(value__in=MATCHED)),
-                      reviewed=Min("acted_at", filter=Q(value__in=REVIEWED)),
-                      actioned=Min("acted_at", filter=Q(value__in=ACTIONED))))
+            .annotate(matched=Min("acted_at", filter=Q(value__in=Outcome.MATCHED)),
+                      reviewed=Min("acted_at", filter=Q(value__in=Outcome.REVIEWED)),
+                      actioned=Min("acted_at", filter=Q(value__in=Outcome.ACTIONED))))
     return {(r["partner_id"], r["bank_hash_id"]): r for r in rows}
 
 

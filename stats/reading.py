@@ -1,0 +1,127 @@
+"""Reading docs/statistics.md's numbers for a period from the rollups stats.keeping keeps: the dashboard's, the
+exports' and the monthly report's (the reference computation of the tests, tests/stats_reference.py, gives the
+same from the records)."""
+
+from collections import Counter
+
+from django.db import connection
+from django.db.models import Q, Sum
+
+from cases.models import Case
+from core.periods import DAY, bucket_of, month_start, next_month
+from partners.models import Partner
+from stats import bins
+from stats.models import DailyCount, DailyHistogram, MonthlyCount, PairState, Watermark
+
+
+def spans(period, daily, monthly, **filters):
+    """Querysets whose rows together cover the period once: its whole calendar months from the monthly rollup,
+    the days around them from the daily one."""
+    first_month = period.first if period.first.day == 1 else next_month(period.first)
+    end_month = month_start(period.last + DAY)
+    if first_month >= end_month:
+        return [daily.objects.filter(day__gte=period.first, day__lte=period.last, **filters)]
+    return [daily.objects.filter(Q(day__gte=period.first, day__lt=first_month) | Q(day__gte=end_month,
+                                                                                  day__lte=period.last), **filters),
+            monthly.objects.filter(day__gte=first_month, day__lt=end_month, **filters)]
+
+
+def summed(period, daily, monthly, fields, **filters):
+    """[{field: value, ..., "n": count}] summed over the period (rows from both rollups: a key may repeat)."""
+    return [row for rows in spans(period, daily, monthly, **filters)
+            for row in rows.values(*fields).annotate(n=Sum("count")).order_by()]
+
+
+def histograms_to(day, partners):
+    """{(partner id, measure): [count per bin]} of durations ended on or before the day."""
+    sql = """SELECT p.id, m.measure, h.counts
+             FROM unnest(%s::bigint[]) p (id) CROSS JOIN unnest(%s::text[]) m (measure)
+             JOIN LATERAL (SELECT counts FROM stats_histogramtodate WHERE partner_id = p.id AND measure = m.measure
+                           AND day <= %s ORDER BY day DESC LIMIT 1) h ON TRUE"""
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [[p.pk for p in partners], list(DailyHistogram.MEASURES), day])
+        return {(partner_id, measure): counts for partner_id, measure, counts in cursor.fetchall()}
+
+
+def partner_numbers(period, partners=None):
+    """Per partner (and "all"): shared, matched, reviewed, actioned, removal rate, median and 90th percentile of
+    the three times, and the share of actions within 48 hours of sharing (with the two counts it divides: the
+    actions after sharing, the times are taken over those too, and those within 48 hours)."""
+    partners = list(partners if partners is not None else Partner.objects.order_by("name"))
+    counts = Counter()
+    for r in summed(period, DailyCount, MonthlyCount, ("partner_id", "number"), partner__in=partners):
+        counts[(r["partner_id"], r["number"])] += r["n"]
+    to_last, before = histograms_to(period.last, partners), histograms_to(period.first - DAY, partners)
+    histograms = {key: [n - e for n, e in zip(upto, before[key], strict=True)] if key in before else upto
+                  for key, upto in to_last.items()}
+    nothing = [0] * (bins.LONGER + 1)
+    table = {}
+    for partner in [*partners, None]:
+        ids = [partner.pk] if partner else [p.pk for p in partners]
+
+        def total(number, ids=ids):
+            return sum(counts.get((i, number), 0) for i in ids)
+
+        row = {k: total(k) for k in ("shared", "matched", "reviewed", "actioned")}
+        row["removal_rate"] = row["actioned"] / row["reviewed"] if row["reviewed"] else None
+        after = row["actioned_after_sharing"] = total("actioned_after_sharing")
+        within = row["actioned_within_48h"] = total("actioned_within_48h")
+        row["within_48h"] = within / after if after else None
+        for measure in DailyHistogram.MEASURES:
+            merged = dict(enumerate(map(sum, zip(*(histograms.get((i, measure), nothing) for i in ids), strict=True))))
+            row[f"{measure}_median"] = bins.percentile(merged, 0.5)
+            row[f"{measure}_p90"] = bins.percentile(merged, 0.9)
+        table[partner.name if partner else "all"] = row
+    return table
+
+
+def intake(period):
+    """Contacts by channel and outcome, referrals by service and status, cases by abuse type, items by kind,
+    hashes new to the bank, withdrawals; and the hashes active (a state: as the last update found it)."""
+    found = {}
+    for r in summed(period, DailyCount, MonthlyCount, ("number", "breakdown"), partner=None):
+        breakdowns = found.setdefault(r["number"], {})
+        breakdowns[r["breakdown"]] = breakdowns.get(r["breakdown"], 0) + r["n"]
+
+    def broken(number):
+        return dict(sorted(found.get(number, {}).items()))
+
+    return {
+        "contacts": sum(broken("contacts_by_channel").values()),
+        "contacts_by_channel": broken("contacts_by_channel"),
+        "contacts_by_outcome": broken("contacts_by_outcome"),
+        "referrals_by_service": broken("referrals_by_service"),
+        "referrals_by_status": broken("referrals_by_status"),
+        "cases": sum(broken("cases_by_abuse_type").values()),
+        "cases_by_abuse_type": broken("cases_by_abuse_type"),
+        "items_by_kind": broken("items_by_kind"),
+        "hashes_received": found.get("hashes_received", {}).get("", 0),
+        "withdrawals": found.get("withdrawals", {}).get("", 0),
+        "active": Watermark.objects.filter(name="update").values_list("active", flat=True).first() or 0,
+    }
+
+
+def series(period, partners, bucket="week", numbers=("shared", "matched", "reviewed", "actioned")):
+    """[(bucket label, {number: count})] over the period, every bucket present (zeros included), in order."""
+    labels = []
+    day = period.first
+    while day <= period.last:
+        label = bucket_of(day, bucket)
+        if not labels or labels[-1] != label:
+            labels.append(label)
+        day += DAY
+    values = {label: dict.fromkeys(numbers, 0) for label in labels}
+    if bucket == "month":  # a month's row is dated its first day
+        rows = summed(period, DailyCount, MonthlyCount, ("day", "number"), partner__in=partners, number__in=numbers)
+    else:
+        rows = DailyCount.objects.filter(day__gte=period.first, day__lte=period.last, partner__in=partners,
+                                         number__in=numbers).values("day", "number").annotate(n=Sum("count"))
+    for row in rows:
+        values[bucket_of(row["day"], bucket)][row["number"]] += row["n"]
+    return [(label, values[label]) for label in labels]
+
+
+def cases_behind(period, partner, number):
+    """The cases holding the hashes a partner's number counts in the period (matched, reviewed or actioned)."""
+    hash_ids = PairState.objects.filter(period.q(f"{number}_at"), partner=partner).values_list("hash_id", flat=True)
+    return Case.objects.filter(items__bank_hashes__in=list(hash_ids)).distinct().order_by("created")

@@ -3,16 +3,13 @@ have. Reads hashing; hashing knows nothing of partners."""
 
 from django.core import signing
 from django.db import connection
-from django.db.models import CharField, F, Func
 
 from hashing import signal_types
 from hashing.models import BankChange, shareable
+from partners import records
 from partners.models import FeedPosition, Outcome, Partner
 
 CURSOR_SALT = "partners.feed.cursor"
-# A change's time as ISO 8601 in UTC, e.g. 2026-11-27T10:00:00.123456+00:00.
-ISO_UTC = Func(F("at"), output_field=CharField(),
-               template="""to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')""")
 START = (0, 0)
 
 
@@ -44,7 +41,7 @@ def page(partner, position=START, limit=1000, seen=START):
     changes = changes.filter(partner.wants_q("bank_hash__"))
     # Plain tuples, not model instances, and times as ISO text from the database: a full sync reads every change
     # once, and objects and datetimes cost most of it.
-    rows = list(changes.annotate(updated=ISO_UTC).values_list(
+    rows = list(changes.annotate(updated=records.ISO_UTC).values_list(
         "txid", "id", "updated", "bank_hash_id", *(f"bank_hash__{f}" for f in FIELDS))[:limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -57,21 +54,11 @@ def page(partner, position=START, limit=1000, seen=START):
     latest = {}
     for (_txid, _id, updated, hash_id, signal_type, _status, _review, quality, value, video), shared in zip(
             rows, flags, strict=True):
-        if shared:
-            told = "active"
-        elif hash_id in once_shared:
-            told = "withdrawn"
-        else:
+        if not shared and hash_id not in once_shared:
             continue
         latest.pop(hash_id, None)  # a hash changed twice in one page is told once, as it is now
-        latest[hash_id] = {
-            "signal_type": signal_type,
-            "value": value,
-            "status": told,
-            "quality": quality if signal_type == signal_types.PDQ.code else None,
-            "video": video if signal_type == signal_types.MD5.code else None,
-            "updated": updated,
-        }
+        latest[hash_id] = records.native(signal_type, value, shared=shared, quality=quality, video=video,
+                                         updated=updated)
     next_position = (rows[-1][0], rows[-1][1]) if rows else position
     return list(latest.values()), next_position, has_more
 

@@ -29,7 +29,7 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from hashing.models import BankChange, BankHash
-from partners import alerts, feed, handovers, outcomes
+from partners import alerts, feed, handovers, outcomes, records
 from partners.models import Delivery, DeliveryAttempt, FeedPosition, Partner, Webhook
 
 logger = logging.getLogger(__name__)
@@ -218,16 +218,16 @@ def cut(webhook):
         with transaction.atomic():
             locked = Webhook.objects.select_for_update().select_related("partner").get(pk=webhook.pk)
             position = (locked.cursor_txid, locked.cursor_change_id)
-            records, end, has_more = feed.page(locked.partner, position, settings.PUSH_BATCH_SIZE,
-                                               seen=(locked.sent_txid, locked.sent_change_id))
+            told, end, has_more = feed.page(locked.partner, position, settings.PUSH_BATCH_SIZE,
+                                            seen=(locked.sent_txid, locked.sent_change_id))
             if end == position:
                 return made
-            if records:
+            if told:
                 message_id = new_message_id()
                 Delivery.objects.create(
                     partner=locked.partner, message_id=message_id, txid=end[0], change_id=end[1],
-                    body=body_of("hashes.changed", {"records": records}, message_id), records=len(records),
-                    withdrawals=sum(r["status"] == "withdrawn" for r in records))
+                    body=body_of("hashes.changed", {"records": told}, message_id), records=len(told),
+                    withdrawals=sum(map(records.withdraws, told)))
                 made += 1
             else:
                 nothing_to_tell(locked.partner, end)
@@ -322,7 +322,7 @@ def reached(partner, position, now):
 def acknowledge_withdrawals(delivery, partner):
     """For partners whose 2xx applies a withdrawal: one acknowledgement per withdrawal, as the API would record."""
     told = [(r["signal_type"], r["value"]) for r in json.loads(delivery.body)["data"]["records"]
-            if r["status"] == "withdrawn"]
+            if records.withdraws(r)]
     query = Q()
     for signal_type, value in told:
         query |= Q(signal_type=signal_type, value=value)

@@ -9,7 +9,7 @@ from django.shortcuts import render
 
 from hashing import signal_types
 from partners import records
-from partners.api import MAX_LIMIT, MAX_REPORTS, NATIVE_OUTCOMES, allow
+from partners.api import CONTRIBUTED_TYPES, MAX_LIMIT, MAX_REPORTS, NATIVE_OUTCOMES, allow
 from partners.models import Outcome
 
 ERROR = records.ref("Error")
@@ -82,7 +82,7 @@ SCHEMA = {
             "Error": {"type": "object", "required": ["error", "field"], "properties": {
                 "error": {"type": "string"}, "field": {"type": "string", "nullable": True}}},
             "Report": {"type": "object", "required": ["signal_type", "value", "outcome"], "properties": {
-                "signal_type": {"type": "string", "enum": ["pdq", "phash", "md5"]},
+                "signal_type": {"type": "string", "enum": list(signal_types.BY_CODE)},
                 "value": {"type": "string"},
                 "outcome": {"type": "string", "enum": sorted(NATIVE_OUTCOMES)},
                 "tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 100}},
@@ -137,7 +137,7 @@ SCHEMA = {
                 "type": "object", "required": ["contributions"], "properties": {"contributions": {
                     "type": "array", "minItems": 1, "maxItems": MAX_REPORTS, "items": {
                         "type": "object", "required": ["signal_type", "value"], "properties": {
-                            "signal_type": {"type": "string", "enum": ["pdq", "md5"]},
+                            "signal_type": {"type": "string", "enum": [t.code for t in CONTRIBUTED_TYPES]},
                             "value": {"type": "string"},
                             "video": {"type": "boolean", "default": False},
                             "outcome": {"type": "string", "enum": sorted(NATIVE_OUTCOMES | {"None"})},
@@ -155,7 +155,7 @@ SCHEMA = {
                 "type": "object", "required": ["acknowledgements"], "properties": {"acknowledgements": {
                     "type": "array", "minItems": 1, "maxItems": MAX_REPORTS, "items": {
                         "type": "object", "required": ["signal_type", "value"], "properties": {
-                            "signal_type": {"type": "string", "enum": ["pdq", "phash", "md5"]},
+                            "signal_type": {"type": "string", "enum": list(signal_types.BY_CODE)},
                             "value": {"type": "string"}}}}}}}}},
             "responses": responses(json_ok("Recorded.", {
                 "type": "object", "required": ["recorded", "duplicates"],

@@ -232,7 +232,7 @@ def hashes(request, key):
         position = feed.decode_cursor(request.GET.get("cursor", ""))
     start = position
     told, position, has_more = feed.page(key.partner, position, limit)
-    handovers.note_fetch(key.partner, FeedPosition.Feed.NATIVE, txid=position[0], change_id=position[1],
+    handovers.note_fetch(key.partner, FeedPosition.Route.NATIVE, txid=position[0], change_id=position[1],
                          moved=position != start)
     return JsonResponse(records.native_page(told, feed.encode_cursor(position), has_more))
 
@@ -245,7 +245,7 @@ def stopncii_fetch_hashes(request, key):
     with only_ours("nextPageToken"):
         body, last = stopncii.fetch(key.partner, start=start, page_size=page_size,
                                     token=request.GET.get("nextPageToken", ""))
-    handovers.note_fetch(key.partner, FeedPosition.Feed.STOPNCII, last=last,
+    handovers.note_fetch(key.partner, FeedPosition.Route.STOPNCII, last=last,
                          start=datetime.fromtimestamp(start, UTC),
                          checkpoint=datetime.fromtimestamp(body["nextSetTimestamp"], UTC))
     return JsonResponse(body)
@@ -420,7 +420,7 @@ def sandbox_hashes(request, key):
     with only_ours("cursor"):
         position = sandbox.decode_position(request.GET.get("cursor", ""))
     told, position, has_more = sandbox.page(key.partner, position, limit)
-    handovers.note_fetch(key.partner, FeedPosition.Feed.SANDBOX)
+    handovers.note_fetch(key.partner, FeedPosition.Route.SANDBOX)
     return JsonResponse(records.native_page(told, sandbox.encode_position(position), has_more))
 
 
@@ -431,7 +431,7 @@ def sandbox_fetch_hashes(request, key):
     start, page_size = start_param(request), limit_param(request, "pageSize", 800)
     with only_ours("nextPageToken"):
         body = sandbox.fetch(key.partner, start=start, page_size=page_size, token=request.GET.get("nextPageToken", ""))
-    handovers.note_fetch(key.partner, FeedPosition.Feed.SANDBOX)
+    handovers.note_fetch(key.partner, FeedPosition.Route.SANDBOX)
     return JsonResponse(body)
 
 

@@ -96,10 +96,10 @@ def acknowledged_sql(partner):
 _CARRIED_BY_STOPNCII = signal_types.carried_by_stopncii_sql("hashing_bankhash")
 UNTOLD = f"""{Partner.wants_sql("pa")}
     AND EXISTS (SELECT 1 FROM partners_feedposition p WHERE p.partner_id = pa.id
-        AND (p.feed IN ('{FeedPosition.Feed.NATIVE}', '{FeedPosition.Feed.PUSH}')
-             OR (p.feed = '{FeedPosition.Feed.STOPNCII}' AND {_CARRIED_BY_STOPNCII}))
+        AND (p.route IN ('{FeedPosition.Route.NATIVE}', '{FeedPosition.Route.PUSH}')
+             OR (p.route = '{FeedPosition.Route.STOPNCII}' AND {_CARRIED_BY_STOPNCII}))
         AND EXISTS (SELECT 1 FROM hashing_bankchange c WHERE c.bank_hash_id = hashing_bankhash.id
-                    AND CASE WHEN p.feed = '{FeedPosition.Feed.STOPNCII}'
+                    AND CASE WHEN p.route = '{FeedPosition.Route.STOPNCII}'
                              THEN p.checkpoint IS NULL OR c.at >= p.checkpoint
                              ELSE p.txid IS NULL OR (c.txid, c.id) > (p.txid, p.change_id) END))
     AND NOT {acknowledged_sql("pa.id")}"""  # noqa: S608 (constants)

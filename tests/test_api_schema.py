@@ -76,14 +76,14 @@ def test_what_the_feeds_serve_is_what_the_schema_describes(transactional_db, pus
     wait_for_the_stopncii_horizon()
     first_page = Client().get(reverse("api:hashes"), **native).json()
     fetched = [Client().get(reverse("api:stopncii_fetch_hashes"), {"startTimestamp": 0}, **stopncii).json()]
-    push.cut(webhook)
+    push.make_batches(webhook)
     cases.withdraw_case(case)  # withdrawals too
     wait_for_the_stopncii_horizon()
 
     pages = [first_page, Client().get(reverse("api:hashes"), {"cursor": first_page["cursor"]}, **native).json(),
              Client().get(reverse("api:sandbox_hashes"), **native).json()]
     assert_described("HashPage", pages)
-    push.cut(webhook)
+    push.make_batches(webhook)
     batches = [json.loads(delivery.body)["data"]["records"] for delivery in partner.deliveries.all()]
     served = [record for page in pages for record in page["records"]] + [r for batch in batches for r in batch]
     assert {r["status"] for r in served} == {"active", "withdrawn"} and len(batches) == 2

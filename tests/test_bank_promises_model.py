@@ -117,7 +117,7 @@ class PushReceiver(Reader):
     def step(self, rng, cut_off=True):
         self.server.answers[:] = [rng.choice([200, 503]) if cut_off else 200]
         Delivery.objects.filter(partner=self.partner, state=Delivery.State.PENDING).update(due_at=timezone.now())
-        push.run(self.partner.pk)
+        push.run_round(self.partner.pk)
         self.check_cut()
         for (_headers, body), status in zip(self.server.calls[self.seen:], self.server.statuses[self.seen:],
                                             strict=True):

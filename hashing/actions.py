@@ -72,13 +72,23 @@ def record_change(bank_hash, **fields):
     log_change(bank_hash)
 
 
-# Sent once a transaction that changed the bank has committed (once per change: receivers collapse repeats).
-# Partners' push receives it (PartnersConfig.ready); hashing knows nothing of partners. Receivers only ask for
-# work to be done: the change log itself is the record, and beat re-drives whatever a receiver misses.
+# Sent once a transaction that changed the bank has committed: once however many rows it changed. Partners' push
+# receives it (PartnersConfig.ready); hashing knows nothing of partners. Receivers only ask for work to be done:
+# the change log itself is the record, and beat re-drives whatever a receiver misses.
 bank_changed = Signal()
 
 
+def announce_change():
+    bank_changed.send(sender=BankHash)
+
+
 def log_change(bank_hash):
-    transaction.on_commit(lambda: bank_changed.send(sender=BankHash), robust=True)
-    return BankChange.objects.create(bank_hash=bank_hash, status=bank_hash.status, review=bank_hash.review,
-                                     quality=bank_hash.quality, video=bank_hash.video)
+    change = BankChange.objects.create(bank_hash=bank_hash, status=bank_hash.status, review=bank_hash.review,
+                                       quality=bank_hash.quality, video=bank_hash.video)
+    # One announcement per transaction. Django keeps the callbacks still due at commit in run_on_commit (one
+    # undone with its savepoint leaves it), so that list is the flag: set by the first change, cleared by commit or
+    # rollback.
+    connection = transaction.get_connection()
+    if not any(callback is announce_change for _savepoints, callback, _robust in connection.run_on_commit):
+        transaction.on_commit(announce_change, robust=True)
+    return change

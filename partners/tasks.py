@@ -43,7 +43,7 @@ def enqueue(task, *args, countdown=0):
 
 
 def on_bank_changed(sender, **kwargs):
-    """hashing.actions.bank_changed: a change to the bank has committed."""
+    """hashing.actions.bank_changed: a transaction that changed the bank has committed."""
     queue_push_round()
 
 

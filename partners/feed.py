@@ -78,7 +78,7 @@ def behind(partner, position):
 # --- Told of a withdrawal: the one definition, as SQL on a hashing_bankhash row ----------------------------------
 #
 # A partner (a partners_partner row under `pa`) has been told of a bank hash as it is now unless it takes the
-# hash's type, one of its feeds that carries the hash stands before the hash's last change (native cursor or what
+# hash's type, one of its routes that carries the hash stands before the hash's last change (native cursor or what
 # push delivered, in (transaction, change) order; StopNCII checkpoint, in time), and it has not acknowledged this
 # withdrawal (an earlier one's acknowledgement predates the row's last change). A partner that never fetched was
 # never sent it; one set to push is counted from its webhook's creation. Retention waits on it for every partner

@@ -35,7 +35,8 @@ def partner_list(request):
 
 
 def feed_positions(partner):
-    """Each feed this partner fetches: when it last did, and how many records it has still to fetch."""
+    """Each route this partner is sent hashes by (feeds it fetches, push): when it last fetched or was delivered
+    to, and how many records it has still to receive."""
     rows = []
     for position in partner.feed_positions.order_by("route"):
         if position.route in (FeedPosition.Route.NATIVE, FeedPosition.Route.PUSH) and position.txid is not None:

@@ -1,6 +1,6 @@
 """The numbers of docs/statistics.md, computed from the records themselves.
 
-This is the reference: the daily rollups (to come) must give the same numbers, and tests/test_stats.py checks
+This is the reference: the daily rollups (stats.rollups) must give the same numbers, and tests/test_stats.py checks
 these on a hand-built scenario. A period is a range of local days, [first, last] inclusive, in TIME_ZONE.
 """
 

@@ -132,7 +132,7 @@ def seed_handovers(conn, partners, start, now, interval):
     """Each partner's native-feed handovers, one every interval from its offset, reaching the last change made
     by then. Returns {partner id: its offset}."""
     offsets = {pk: interval * n / len(partners) for n, (pk, _slug, _pdq) in enumerate(partners)}
-    conn.execute("""INSERT INTO partners_handover (partner_id, feed, at, txid, change_id)
+    conn.execute("""INSERT INTO partners_handover (partner_id, route, at, txid, change_id)
                     SELECT p.id, 'native', t, c.txid, c.id
                     FROM unnest(%s::bigint[], %s::interval[]) p (id, offset_by),
                          generate_series(%s::timestamptz + p.offset_by, %s::timestamptz, %s::interval) t,
@@ -255,7 +255,7 @@ def a_minute(partners):
     from partners.models import Handover, Outcome
 
     now, last = timezone.now(), BankChange.objects.order_by("-txid", "-id").first()
-    Handover.objects.bulk_create(Handover(partner=p, feed="native", at=now, txid=last.txid, change_id=last.id)
+    Handover.objects.bulk_create(Handover(partner=p, route="native", at=now, txid=last.txid, change_id=last.id)
                                  for p in partners)
     newest = list(BankHash.objects.order_by("-id").values_list("id", "signal_type")[:len(partners)])
     Outcome.objects.bulk_create(Outcome(partner=p, bank_hash_id=pk, signal_type=signal_type, value="Blocked",

@@ -4,6 +4,9 @@ Every change of a bank row appends a BankChange with the row's new state, in the
 change status lock the row first (select_for_update), so concurrent changes serialise and none is lost.
 """
 
+import functools
+import threading
+
 from django.db import IntegrityError, transaction
 from django.dispatch import Signal
 from django.utils import timezone
@@ -72,13 +75,26 @@ def record_change(bank_hash, **fields):
     log_change(bank_hash)
 
 
-# Sent once a transaction that changed the bank has committed (once per change: receivers collapse repeats).
-# Partners' push receives it (PartnersConfig.ready); hashing knows nothing of partners. Receivers only ask for
-# work to be done: the change log itself is the record, and beat re-drives whatever a receiver misses.
+# Sent once a transaction that changed the bank has committed: once however many rows it changed. Partners' push
+# receives it (PartnersConfig.ready); hashing knows nothing of partners. Receivers only ask for work to be done:
+# the change log itself is the record, and beat re-drives whatever a receiver misses.
 bank_changed = Signal()
 
 
+_announced = threading.local()  # the last transaction announced in this thread (callbacks run in the committer's)
+
+
+def announce_change(txid):
+    if getattr(_announced, "txid", None) != txid:
+        _announced.txid = txid
+        bank_changed.send(sender=BankHash)
+
+
 def log_change(bank_hash):
-    transaction.on_commit(lambda: bank_changed.send(sender=BankHash), robust=True)
-    return BankChange.objects.create(bank_hash=bank_hash, status=bank_hash.status, review=bank_hash.review,
-                                     quality=bank_hash.quality, video=bank_hash.video)
+    change = BankChange.objects.create(bank_hash=bank_hash, status=bank_hash.status, review=bank_hash.review,
+                                       quality=bank_hash.quality, video=bank_hash.video)
+    # Every change asks to be announced after commit, and the first ask of its transaction (the database's id of
+    # it, which the row holds) announces: once per transaction however many rows changed, none for a rollback,
+    # and a change kept after a savepoint rolled back still asks.
+    transaction.on_commit(functools.partial(announce_change, change.txid), robust=True)
+    return change

@@ -1,6 +1,6 @@
 """The partner API (/api/v1/, its StopNCII flavour, the sandbox). Thin: authentication, parameters and errors
-here, the work in partners.feed and partners.stopncii (the feeds), partners.handovers, partners.onboarding (keys)
-and partners.outcomes. Errors are JSON {"error", "field"}."""
+here, the work in partners.feed and partners.stopncii (the feeds, whose records and pages partners.records
+builds), partners.handovers, partners.onboarding (keys) and partners.outcomes. Errors are JSON {"error", "field"}."""
 
 import json
 import time
@@ -20,7 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 from core.clientip import client_ip, quota_keys
 from core.errors import Refusal, fields_under
 from hashing import signal_types
-from partners import feed, handovers, onboarding, outcomes, sandbox, stopncii
+from partners import feed, handovers, onboarding, outcomes, records, sandbox, stopncii
 from partners.models import ApiKey, FeedPosition, Outcome
 
 MAX_LIMIT = 5000
@@ -231,10 +231,10 @@ def hashes(request, key):
     with only_ours("cursor"):
         position = feed.decode_cursor(request.GET.get("cursor", ""))
     start = position
-    records, position, has_more = feed.page(key.partner, position, limit)
-    handovers.note_fetch(key.partner, FeedPosition.Feed.NATIVE, txid=position[0], change_id=position[1],
+    told, position, has_more = feed.page(key.partner, position, limit)
+    handovers.note_fetch(key.partner, FeedPosition.Route.NATIVE, txid=position[0], change_id=position[1],
                          moved=position != start)
-    return JsonResponse({"records": records, "cursor": feed.encode_cursor(position), "has_more": has_more})
+    return JsonResponse(records.native_page(told, feed.encode_cursor(position), has_more))
 
 
 @allow("GET")
@@ -245,7 +245,7 @@ def stopncii_fetch_hashes(request, key):
     with only_ours("nextPageToken"):
         body, last = stopncii.fetch(key.partner, start=start, page_size=page_size,
                                     token=request.GET.get("nextPageToken", ""))
-    handovers.note_fetch(key.partner, FeedPosition.Feed.STOPNCII, last=last,
+    handovers.note_fetch(key.partner, FeedPosition.Route.STOPNCII, last=last,
                          start=datetime.fromtimestamp(start, UTC),
                          checkpoint=datetime.fromtimestamp(body["nextSetTimestamp"], UTC))
     return JsonResponse(body)
@@ -419,9 +419,9 @@ def sandbox_hashes(request, key):
     limit = limit_param(request)
     with only_ours("cursor"):
         position = sandbox.decode_position(request.GET.get("cursor", ""))
-    records, position, has_more = sandbox.page(key.partner, position, limit)
-    handovers.note_fetch(key.partner, FeedPosition.Feed.SANDBOX)
-    return JsonResponse({"records": records, "cursor": sandbox.encode_position(position), "has_more": has_more})
+    told, position, has_more = sandbox.page(key.partner, position, limit)
+    handovers.note_fetch(key.partner, FeedPosition.Route.SANDBOX)
+    return JsonResponse(records.native_page(told, sandbox.encode_position(position), has_more))
 
 
 @allow("GET")
@@ -431,7 +431,7 @@ def sandbox_fetch_hashes(request, key):
     start, page_size = start_param(request), limit_param(request, "pageSize", 800)
     with only_ours("nextPageToken"):
         body = sandbox.fetch(key.partner, start=start, page_size=page_size, token=request.GET.get("nextPageToken", ""))
-    handovers.note_fetch(key.partner, FeedPosition.Feed.SANDBOX)
+    handovers.note_fetch(key.partner, FeedPosition.Route.SANDBOX)
     return JsonResponse(body)
 
 

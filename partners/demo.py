@@ -61,7 +61,7 @@ def seed():
         (settings.DATA_DIR / "demo-webhook-secret").write_text(secret)
     # The partner in integration has tested matching in the sandbox.
     fanpage = made["demo-fanpage"]
-    handovers.note_fetch(fanpage, FeedPosition.Feed.SANDBOX)
+    handovers.note_fetch(fanpage, FeedPosition.Route.SANDBOX)
     sandbox.record_feedback(fanpage, [
         {"signal_type": "pdq", "value": photo["pdq"], "outcome": Outcome.Value.BLOCKED, "tags": []}
         for photo in sandbox.photos()[:8]], via="native")

@@ -3,16 +3,13 @@ have. Reads hashing; hashing knows nothing of partners."""
 
 from django.core import signing
 from django.db import connection
-from django.db.models import CharField, F, Func
 
 from hashing import signal_types
 from hashing.models import BankChange, shareable
+from partners import records
 from partners.models import FeedPosition, Outcome, Partner
 
 CURSOR_SALT = "partners.feed.cursor"
-# A change's time as ISO 8601 in UTC, e.g. 2026-11-27T10:00:00.123456+00:00.
-ISO_UTC = Func(F("at"), output_field=CharField(),
-               template="""to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"+00:00"')""")
 START = (0, 0)
 
 
@@ -44,7 +41,7 @@ def page(partner, position=START, limit=1000, seen=START):
     changes = changes.filter(partner.wants_q("bank_hash__"))
     # Plain tuples, not model instances, and times as ISO text from the database: a full sync reads every change
     # once, and objects and datetimes cost most of it.
-    rows = list(changes.annotate(updated=ISO_UTC).values_list(
+    rows = list(changes.annotate(updated=records.ISO_UTC).values_list(
         "txid", "id", "updated", "bank_hash_id", *(f"bank_hash__{f}" for f in FIELDS))[:limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
@@ -57,21 +54,11 @@ def page(partner, position=START, limit=1000, seen=START):
     latest = {}
     for (_txid, _id, updated, hash_id, signal_type, _status, _review, quality, value, video), shared in zip(
             rows, flags, strict=True):
-        if shared:
-            told = "active"
-        elif hash_id in once_shared:
-            told = "withdrawn"
-        else:
+        if not shared and hash_id not in once_shared:
             continue
         latest.pop(hash_id, None)  # a hash changed twice in one page is told once, as it is now
-        latest[hash_id] = {
-            "signal_type": signal_type,
-            "value": value,
-            "status": told,
-            "quality": quality if signal_type == signal_types.PDQ.code else None,
-            "video": video if signal_type == signal_types.MD5.code else None,
-            "updated": updated,
-        }
+        latest[hash_id] = records.native(signal_type, value, shared=shared, quality=quality, video=video,
+                                         updated=updated)
     next_position = (rows[-1][0], rows[-1][1]) if rows else position
     return list(latest.values()), next_position, has_more
 
@@ -91,7 +78,7 @@ def behind(partner, position):
 # --- Told of a withdrawal: the one definition, as SQL on a hashing_bankhash row ----------------------------------
 #
 # A partner (a partners_partner row under `pa`) has been told of a bank hash as it is now unless it takes the
-# hash's type, one of its feeds that carries the hash stands before the hash's last change (native cursor or what
+# hash's type, one of its routes that carries the hash stands before the hash's last change (native cursor or what
 # push delivered, in (transaction, change) order; StopNCII checkpoint, in time), and it has not acknowledged this
 # withdrawal (an earlier one's acknowledgement predates the row's last change). A partner that never fetched was
 # never sent it; one set to push is counted from its webhook's creation. Retention waits on it for every partner
@@ -109,10 +96,10 @@ def acknowledged_sql(partner):
 _CARRIED_BY_STOPNCII = signal_types.carried_by_stopncii_sql("hashing_bankhash")
 UNTOLD = f"""{Partner.wants_sql("pa")}
     AND EXISTS (SELECT 1 FROM partners_feedposition p WHERE p.partner_id = pa.id
-        AND (p.feed IN ('{FeedPosition.Feed.NATIVE}', '{FeedPosition.Feed.PUSH}')
-             OR (p.feed = '{FeedPosition.Feed.STOPNCII}' AND {_CARRIED_BY_STOPNCII}))
+        AND (p.route IN ('{FeedPosition.Route.NATIVE}', '{FeedPosition.Route.PUSH}')
+             OR (p.route = '{FeedPosition.Route.STOPNCII}' AND {_CARRIED_BY_STOPNCII}))
         AND EXISTS (SELECT 1 FROM hashing_bankchange c WHERE c.bank_hash_id = hashing_bankhash.id
-                    AND CASE WHEN p.feed = '{FeedPosition.Feed.STOPNCII}'
+                    AND CASE WHEN p.route = '{FeedPosition.Route.STOPNCII}'
                              THEN p.checkpoint IS NULL OR c.at >= p.checkpoint
                              ELSE p.txid IS NULL OR (c.txid, c.id) > (p.txid, p.change_id) END))
     AND NOT {acknowledged_sql("pa.id")}"""  # noqa: S608 (constants)

@@ -247,26 +247,27 @@ class SandboxReport(models.Model):
 
 
 class FeedPosition(models.Model):
-    """Where a partner's latest fetch left it, per feed: the partner page's "last fetch" and "records behind"."""
+    """Where a partner's latest fetch or delivery left it, per route (a feed it fetches, or push): the partner
+    page's "last fetch" and "records behind", and how far it was told of withdrawals."""
 
-    class Feed(models.TextChoices):
+    class Route(models.TextChoices):  # how hashes reach a partner
         NATIVE = "native", "Native feed"
         STOPNCII = "stopncii", "StopNCII FetchHashes"
         SANDBOX = "sandbox", "Sandbox"
         PUSH = "push", "Push (delivered)"
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="feed_positions")
-    feed = models.CharField(max_length=10, choices=Feed.choices)
+    route = models.CharField(max_length=10, choices=Route.choices)
     fetched_at = models.DateTimeField(default=timezone.now)
     txid = models.BigIntegerField(null=True, blank=True)  # native: the cursor handed out last; push: delivered
     change_id = models.BigIntegerField(null=True, blank=True)
     checkpoint = models.DateTimeField(null=True, blank=True)  # StopNCII: the nextSetTimestamp handed out last
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["partner", "feed"], name="feedposition_once")]
+        constraints = [models.UniqueConstraint(fields=["partner", "route"], name="feedposition_once")]
 
     def __str__(self):
-        return f"{self.partner_id} {self.feed}"
+        return f"{self.partner_id} {self.route}"
 
 
 class Webhook(models.Model):
@@ -373,13 +374,13 @@ class HandoverQuerySet(models.QuerySet):
     def covering_position(self, txid, change_id):
         """Native pages and pushed batches: each covers every change up to its end in (transaction, change)
         order."""
-        return self.exclude(feed=FeedPosition.Feed.STOPNCII).filter(
+        return self.exclude(route=FeedPosition.Route.STOPNCII).filter(
             models.Q(txid__gt=txid) | models.Q(txid=txid, change_id__gte=change_id))
 
     def covering_time(self, at, change_id):
         """StopNCII pages: each covers, in (time, change) order, from its sync's start up to its last change. Only
         for changes that feed carries (hashing.signal_types.carried_by_stopncii)."""
-        return self.filter(feed=FeedPosition.Feed.STOPNCII).filter(
+        return self.filter(route=FeedPosition.Route.STOPNCII).filter(
             models.Q(change_from=None) | models.Q(change_from__lte=at)).filter(
             models.Q(change_at__gt=at) | models.Q(change_at=at, change_id__gte=change_id))
 
@@ -390,7 +391,7 @@ class Handover(models.Model):
     shareable (docs/statistics.md); one row per page, not per hash."""
 
     partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="handovers")
-    feed = models.CharField(max_length=10, choices=FeedPosition.Feed.choices)
+    route = models.CharField(max_length=10, choices=FeedPosition.Route.choices)
     at = models.DateTimeField(default=timezone.now)
     # Native and push: the page's end in (transaction, change) order. StopNCII: its last change's (time, id),
     # and the time the sync started from (it carried only changes from then on).
@@ -402,8 +403,8 @@ class Handover(models.Model):
     objects = HandoverQuerySet.as_manager()
 
     class Meta:
-        indexes = [models.Index(fields=["partner", "feed", "txid", "change_id"]),
-                   models.Index(fields=["partner", "feed", "change_at", "change_id"])]
+        indexes = [models.Index(fields=["partner", "route", "txid", "change_id"]),
+                   models.Index(fields=["partner", "route", "change_at", "change_id"])]
 
     def __str__(self):
         return f"handover to {self.partner_id} at {self.at}"

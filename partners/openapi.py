@@ -8,10 +8,31 @@ from django.http import JsonResponse
 from django.shortcuts import render
 
 from hashing import signal_types
-from partners.api import MAX_LIMIT, MAX_REPORTS, NATIVE_OUTCOMES, allow
+from partners import records
+from partners.api import CONTRIBUTED_TYPES, MAX_LIMIT, MAX_REPORTS, NATIVE_OUTCOMES, allow
 from partners.models import Outcome
 
-ERROR = {"$ref": "#/components/schemas/Error"}
+ERROR = records.ref("Error")
+
+
+def record_schema(fields, example=None):
+    """A record's schema from its shape's fields (partners.records): every field is always there."""
+    schema = {"type": "object", "required": list(fields), "properties": fields}
+    if example is not None:
+        schema["example"] = example
+    return schema
+
+
+# Examples made by the builders themselves, so they show a record exactly as it is served.
+EXAMPLE_PDQ = "d555d5d4a9d5a0552c916ab82aa7c62a55aa54baa147a55e7dd442154a557df6"
+EXAMPLES = {
+    "HashRecord": records.native(signal_types.PDQ.code, EXAMPLE_PDQ, shared=True, quality=100, video=None,
+                                 updated=records.iso(1_767_225_601)),
+    "StopNCIIRecord": records.stopncii(
+        signal_types.PDQ.code, EXAMPLE_PDQ, shared=False, second=1_767_312_000,
+        case_numbers={"3f1c0a9b27d44e6a8b01": records.STOPNCII_STATUS[False]},
+        feedbacks=[records.stopncii_feedback("Your platform", Outcome.Value.REMOVED, [])]),
+}
 
 
 def responses(ok, *codes):
@@ -60,38 +81,13 @@ SCHEMA = {
         "schemas": {
             "Error": {"type": "object", "required": ["error", "field"], "properties": {
                 "error": {"type": "string"}, "field": {"type": "string", "nullable": True}}},
-            "HashRecord": {"type": "object",
-                           "required": ["signal_type", "value", "status", "quality", "video", "updated"],
-                           "properties": {
-                               "signal_type": {"type": "string", "enum": ["pdq", "phash", "md5"]},
-                               "value": {"type": "string", "pattern": "^[0-9a-f]+$"},
-                               "status": {"type": "string", "enum": ["active", "withdrawn"]},
-                               "quality": {"type": "integer", "nullable": True, "minimum": 0, "maximum": 100},
-                               "video": {"type": "boolean", "nullable": True},
-                               "updated": {"type": "string", "format": "date-time"}}},
-            "HashPage": {"type": "object", "required": ["records", "cursor", "has_more"], "properties": {
-                "records": {"type": "array", "items": {"$ref": "#/components/schemas/HashRecord"}},
-                "cursor": {"type": "string"}, "has_more": {"type": "boolean"}}},
             "Report": {"type": "object", "required": ["signal_type", "value", "outcome"], "properties": {
-                "signal_type": {"type": "string", "enum": ["pdq", "phash", "md5"]},
+                "signal_type": {"type": "string", "enum": list(signal_types.BY_CODE)},
                 "value": {"type": "string"},
                 "outcome": {"type": "string", "enum": sorted(NATIVE_OUTCOMES)},
                 "tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 100}},
                 "acted_at": {"type": "string", "format": "date-time"}}},
-            "StopNCIIRecord": {"type": "object",
-                               "required": ["lastModtimestamp", "signalType", "hashValue", "hashStatus",
-                                            "caseNumbers", "CSPFeedbacks"],
-                               "properties": {
-                                   "lastModtimestamp": {"type": "integer"},
-                                   "signalType": {"type": "string", "enum": ["ImagePDQ", "VideoMD5"]},
-                                   "hashValue": {"type": "string"},
-                                   "hashStatus": {"type": "string", "enum": ["Active", "Withdrawn"]},
-                                   "caseNumbers": {"type": "object", "additionalProperties": {
-                                       "type": "string", "enum": ["Active", "Withdrawn"]}},
-                                   "CSPFeedbacks": {"type": "array", "items": {"type": "object", "properties": {
-                                       "source": {"type": "string"},
-                                       "feedbackValue": {"type": "string"},
-                                       "tags": {"type": "array", "items": {"type": "string"}}}}}}},
+            **{name: record_schema(fields, EXAMPLES.get(name)) for name, fields in records.SCHEMAS.items()},
         },
     },
     "paths": {
@@ -108,7 +104,7 @@ SCHEMA = {
                 {"name": "limit", "in": "query",
                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 1000}},
             ],
-            "responses": responses(json_ok("A page of records.", {"$ref": "#/components/schemas/HashPage"}),
+            "responses": responses(json_ok("A page of records.", records.ref("HashPage")),
                                    "400", "401", "403", "429"),
         }},
         "/api/v1/feedback": {"post": {
@@ -141,7 +137,7 @@ SCHEMA = {
                 "type": "object", "required": ["contributions"], "properties": {"contributions": {
                     "type": "array", "minItems": 1, "maxItems": MAX_REPORTS, "items": {
                         "type": "object", "required": ["signal_type", "value"], "properties": {
-                            "signal_type": {"type": "string", "enum": ["pdq", "md5"]},
+                            "signal_type": {"type": "string", "enum": [t.code for t in CONTRIBUTED_TYPES]},
                             "value": {"type": "string"},
                             "video": {"type": "boolean", "default": False},
                             "outcome": {"type": "string", "enum": sorted(NATIVE_OUTCOMES | {"None"})},
@@ -159,7 +155,7 @@ SCHEMA = {
                 "type": "object", "required": ["acknowledgements"], "properties": {"acknowledgements": {
                     "type": "array", "minItems": 1, "maxItems": MAX_REPORTS, "items": {
                         "type": "object", "required": ["signal_type", "value"], "properties": {
-                            "signal_type": {"type": "string", "enum": ["pdq", "phash", "md5"]},
+                            "signal_type": {"type": "string", "enum": list(signal_types.BY_CODE)},
                             "value": {"type": "string"}}}}}}}}},
             "responses": responses(json_ok("Recorded.", {
                 "type": "object", "required": ["recorded", "duplicates"],
@@ -179,13 +175,7 @@ SCHEMA = {
                  "schema": {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": 800}},
                 {"name": "nextPageToken", "in": "query", "schema": {"type": "string"}},
             ],
-            "responses": responses(json_ok("A page of records.", {
-                "type": "object",
-                "required": ["count", "nextPageToken", "nextSetTimestamp", "hasMoreRecords", "hashRecords"],
-                "properties": {
-                    "count": {"type": "integer"}, "nextPageToken": {"type": "string", "nullable": True},
-                    "nextSetTimestamp": {"type": "integer"}, "hasMoreRecords": {"type": "boolean"},
-                    "hashRecords": {"type": "array", "items": {"$ref": "#/components/schemas/StopNCIIRecord"}}}}),
+            "responses": responses(json_ok("A page of records.", records.ref("StopNCIIPage")),
                 "400", "401", "403", "429"),
         }},
         "/api/stopncii/v1/SubmitHashes": {"post": {

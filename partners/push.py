@@ -1,11 +1,11 @@
 """Push: the bank's changes to partners' webhooks, signed per Standard Webhooks, in order, retried until they are
 delivered, parked (never dropped) when retries run out.
 
-The route: a bank change is written with its BankChange row (the outbox) in one transaction; after commit a push
-round is asked for (partners.tasks.soon), and beat asks every PUSH_REDRIVE_SECONDS anyway, so a lost broker
-message or a dead worker delays a delivery but never loses it. A round (`run`) takes a partner's lease, cuts its
-new changes into Deliveries (fixed bodies, one webhook-id each) and sends them oldest first until one fails or the
-time is up.
+The route: a bank change is written with its BankChange row (the outbox) in one transaction; after commit a
+push round is queued (partners.tasks.queue_push_round), and beat queues one every PUSH_REDRIVE_SECONDS anyway, so
+a lost broker message or a dead worker delays a delivery but never loses it. A round (`run_round`) takes a
+partner's lease, cuts its new changes into batches (`make_batches`: Deliveries, fixed bodies, one webhook-id
+each) and sends them oldest first until one fails or the time is up.
 """
 
 import base64
@@ -29,12 +29,12 @@ from django.db.models import Q, Sum
 from django.utils import timezone
 
 from hashing.models import BankChange, BankHash
-from partners import alerts, feed, handovers, outcomes
+from partners import alerts, feed, handovers, outcomes, records
 from partners.models import Delivery, DeliveryAttempt, FeedPosition, Partner, Webhook
 
 logger = logging.getLogger(__name__)
 
-CUT_PER_ROUND = 5  # deliveries cut at a time: a backfill of a large bank is cut as it is sent
+BATCHES_PER_ROUND = 5  # batches cut at a time: a backfill of a large bank is cut as it is sent
 BACKLOG = 5  # no more cutting while this many batches wait: bodies are stored only shortly before they go
 ROUND_SECONDS = 10  # a round yields its worker after this long, so no partner holds one for long
 
@@ -209,25 +209,25 @@ def new_message_id():
     return "msg_" + secrets.token_hex(12)
 
 
-def cut(webhook):
-    """Cut the partner's settled changes after its cursor into Deliveries (up to CUT_PER_ROUND); returns how
+def make_batches(webhook):
+    """Cut the partner's settled changes after its cursor into Deliveries (up to BATCHES_PER_ROUND); returns how
     many. A partner new to push starts at the beginning: it first receives every hash it may hold now (the
     feed's rules: never those withdrawn before it arrived), then changes."""
     made = 0
-    while made < CUT_PER_ROUND:
+    while made < BATCHES_PER_ROUND:
         with transaction.atomic():
             locked = Webhook.objects.select_for_update().select_related("partner").get(pk=webhook.pk)
             position = (locked.cursor_txid, locked.cursor_change_id)
-            records, end, has_more = feed.page(locked.partner, position, settings.PUSH_BATCH_SIZE,
-                                               seen=(locked.sent_txid, locked.sent_change_id))
+            told, end, has_more = feed.page(locked.partner, position, settings.PUSH_BATCH_SIZE,
+                                            seen=(locked.sent_txid, locked.sent_change_id))
             if end == position:
                 return made
-            if records:
+            if told:
                 message_id = new_message_id()
                 Delivery.objects.create(
                     partner=locked.partner, message_id=message_id, txid=end[0], change_id=end[1],
-                    body=body_of("hashes.changed", {"records": records}, message_id), records=len(records),
-                    withdrawals=sum(r["status"] == "withdrawn" for r in records))
+                    body=body_of("hashes.changed", {"records": told}, message_id), records=len(told),
+                    withdrawals=sum(map(records.withdraws, told)))
                 made += 1
             else:
                 nothing_to_tell(locked.partner, end)
@@ -304,25 +304,25 @@ def delivered(delivery, webhook):
     if delivery.txid is not None:
         position = (delivery.txid, delivery.change_id)
         reached(webhook.partner, position, now)
-        handovers.handed_over(webhook.partner, FeedPosition.Feed.PUSH, now, txid=position[0], change_id=position[1])
+        handovers.handed_over(webhook.partner, FeedPosition.Route.PUSH, now, txid=position[0], change_id=position[1])
     if webhook.ack_on_2xx and delivery.withdrawals:
         acknowledge_withdrawals(delivery, webhook.partner)
 
 
 def reached(partner, position, now):
     """The partner has had everything up to `position` by push (the position only moves forward)."""
-    moved = FeedPosition.objects.filter(partner=partner, feed=FeedPosition.Feed.PUSH).extra(
+    moved = FeedPosition.objects.filter(partner=partner, route=FeedPosition.Route.PUSH).extra(
         where=["(txid, change_id) < (%s, %s) OR txid IS NULL"], params=list(position)).update(  # noqa: S610
         fetched_at=now, txid=position[0], change_id=position[1])
     if not moved:
-        FeedPosition.objects.get_or_create(partner=partner, feed=FeedPosition.Feed.PUSH, defaults={
+        FeedPosition.objects.get_or_create(partner=partner, route=FeedPosition.Route.PUSH, defaults={
             "fetched_at": now, "txid": position[0], "change_id": position[1]})
 
 
 def acknowledge_withdrawals(delivery, partner):
     """For partners whose 2xx applies a withdrawal: one acknowledgement per withdrawal, as the API would record."""
     told = [(r["signal_type"], r["value"]) for r in json.loads(delivery.body)["data"]["records"]
-            if r["status"] == "withdrawn"]
+            if records.withdraws(r)]
     query = Q()
     for signal_type, value in told:
         query |= Q(signal_type=signal_type, value=value)
@@ -376,7 +376,7 @@ def drop_undelivered(partner):
         # A batch it answered with an error it may have applied all the same: its withdrawals are still told.
         if sent is not None and (sent.txid, sent.change_id) > (webhook.sent_txid, webhook.sent_change_id):
             webhook.sent_txid, webhook.sent_change_id = sent.txid, sent.change_id
-        delivered_to = FeedPosition.objects.filter(partner=partner, feed=FeedPosition.Feed.PUSH).first()
+        delivered_to = FeedPosition.objects.filter(partner=partner, route=FeedPosition.Route.PUSH).first()
         webhook.cursor_txid = (delivered_to and delivered_to.txid) or 0
         webhook.cursor_change_id = (delivered_to and delivered_to.change_id) or 0
         webhook.save(update_fields=["sent_txid", "sent_change_id", "cursor_txid", "cursor_change_id"])
@@ -413,7 +413,7 @@ def renew(partner_id, token):
         lease_until=timezone.now() + timedelta(seconds=settings.PUSH_LEASE_SECONDS)) == 1
 
 
-def run(partner_id):
+def run_round(partner_id):
     """One round for a partner: cut, then send its oldest pending deliveries while they succeed. Returns the
     seconds until it is worth another round (0: at once, there is more), or None when nothing waits."""
     token = claim(partner_id, timezone.now())
@@ -426,7 +426,7 @@ def run(partner_id):
             if webhook is None:
                 return None  # paused, suspended or set to pull since the round began
             if queue(webhook.partner).count() < BACKLOG:
-                cut(webhook)
+                make_batches(webhook)
             head = queue(webhook.partner).first()
             if head is None or head.state == Delivery.State.PARKED:
                 return None  # nothing to send, or waiting for a person to resume

@@ -4,12 +4,11 @@ end before they go live. Nothing here touches the bank: no case, no caller, no r
 The photos are drawn here, the same on every server, and hashed with the reference hasher, so a partner who
 downloads them (/api/sandbox/) and hashes them with its own tools finds the values the sandbox feeds serve.
 The feeds replay a fixed history: every photo shared, then the last few withdrawn, so a partner also sees a
-withdrawal arrive. They answer in the shapes of the real feeds (partners.feed, partners.stopncii).
+withdrawal arrive. They answer in the shapes of the real feeds, built by the same builders (partners.records).
 """
 
 import hashlib
 import io
-from datetime import UTC, datetime
 from functools import cache
 
 import numpy
@@ -20,8 +19,8 @@ from PIL import Image, ImageDraw
 from audit.actions import record
 from core.errors import Refusal
 from hashing import reference, signal_types
+from partners import records
 from partners.models import SandboxReport
-from partners.stopncii import FEEDBACK_NAME
 
 PHOTOS = 12
 WITHDRAWN = (11, 12)  # withdrawn after being shared: a partner tests dropping a hash it holds
@@ -68,25 +67,21 @@ def photos():
 
 @cache
 def history():
-    """The sandbox's changes in order: (unix second, signal type, value, status, quality, photo number)."""
+    """The sandbox's changes in order: (unix second, signal type, value, shared, quality, photo number)."""
     changes = []
     for item in photos():
         at = SHARED_AT + item["n"]
-        changes.append((at, signal_types.PDQ.code, item["pdq"], "active", item["pdq_quality"], item["n"]))
-        changes.append((at, signal_types.MD5.code, item["md5"], "active", None, item["n"]))
+        changes.append((at, signal_types.PDQ.code, item["pdq"], True, item["pdq_quality"], item["n"]))
+        changes.append((at, signal_types.MD5.code, item["md5"], True, None, item["n"]))
     for offset, item in enumerate(i for i in photos() if i["withdrawn"]):
         at = WITHDRAWN_AT + offset
-        changes.append((at, signal_types.PDQ.code, item["pdq"], "withdrawn", item["pdq_quality"], item["n"]))
-        changes.append((at, signal_types.MD5.code, item["md5"], "withdrawn", None, item["n"]))
+        changes.append((at, signal_types.PDQ.code, item["pdq"], False, item["pdq_quality"], item["n"]))
+        changes.append((at, signal_types.MD5.code, item["md5"], False, None, item["n"]))
     return changes
 
 
 def knows(signal_type, value):
     return any(change[1] == signal_type and change[2] == value for change in history())
-
-
-def iso(second):
-    return datetime.fromtimestamp(second, UTC).isoformat(timespec="microseconds")  # as the real feed writes it
 
 
 def encode_position(position):
@@ -113,11 +108,10 @@ def page(partner, position=0, limit=1000):
             rows.append(change)
         end = index + 1  # past every change read, including ones of types this partner does not take
     latest = {}
-    for at, signal_type, value, status, quality, _n in rows:
+    for at, signal_type, value, shared, quality, _n in rows:
         latest.pop((signal_type, value), None)  # changed twice in one page: told once, as it is now
-        latest[(signal_type, value)] = {"signal_type": signal_type, "value": value, "status": status,
-                                        "quality": quality, "video": False if signal_type == signal_types.MD5.code
-                                        else None, "updated": iso(at)}
+        latest[(signal_type, value)] = records.native(signal_type, value, shared=shared, quality=quality,
+                                                      video=False, updated=records.iso(at))  # photos, no videos
     return list(latest.values()), end, end < len(history())
 
 
@@ -126,7 +120,7 @@ def own_reports(partner):
     own = {}
     for value, outcome, tags in partner.sandbox_reports.filter(signal_type=signal_types.PDQ.code).order_by(
             "received", "id").values_list("value", "outcome", "tags"):
-        own[value] = [{"source": partner.name, "feedbackValue": FEEDBACK_NAME.get(outcome, outcome), "tags": tags}]
+        own[value] = [records.stopncii_feedback(partner.name, outcome, tags)]
     return own
 
 
@@ -138,20 +132,16 @@ def fetch(partner, *, start, page_size, token=""):
     rows = changes[position:position + page_size]
     has_more = position + page_size < len(changes)
     own = own_reports(partner)
-    records = {}
-    for at, _type, value, status, _quality, n in rows:
-        records.pop(value, None)
-        told = "Active" if status == "active" else "Withdrawn"
-        records[value] = {"lastModtimestamp": at, "signalType": "ImagePDQ", "hashValue": value, "hashStatus": told,
-                          "caseNumbers": {f"sandbox-case-{n}": told}, "CSPFeedbacks": own.get(value, [])}
+    latest = {}
+    for at, signal_type, value, shared, _quality, n in rows:
+        latest.pop(value, None)
+        latest[value] = records.stopncii(signal_type, value, shared=shared, second=at,
+                                         case_numbers={f"sandbox-case-{n}": records.STOPNCII_STATUS[shared]},
+                                         feedbacks=own.get(value, []))
     last = changes[-1][0] + 1 if changes else start
-    return {
-        "count": len(records),
-        "nextPageToken": encode_position(position + page_size) if has_more else None,
-        "nextSetTimestamp": rows[-1][0] if has_more else max(start, last),
-        "hasMoreRecords": has_more,
-        "hashRecords": list(records.values()),
-    }
+    return records.stopncii_page(list(latest.values()),
+                                 next_token=encode_position(position + page_size) if has_more else None,
+                                 next_set=rows[-1][0] if has_more else max(start, last), has_more=has_more)
 
 
 def summary(partner):

@@ -17,15 +17,13 @@ from django.db.models import BigIntegerField, Exists, F, Func, OuterRef
 from cases.models import Case, Item
 from hashing import signal_types
 from hashing.models import BankChange, shareable
-from partners import feed
+from partners import feed, records
 from partners.models import Handover, Outcome
 
 TOKEN_SALT = "partners.stopncii.page"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 MICROS = Func(F("at"), template="(extract(epoch from %(expressions)s) * 1000000)::bigint",
               output_field=BigIntegerField())  # exact: extract gives numeric
-STATUS = {True: "Active", False: "Withdrawn"}
-FEEDBACK_NAME = {Outcome.Value.REMOVED: "Blocked"}  # StopNCII has no Removed; it is Blocked there
 
 
 def horizon():
@@ -82,18 +80,13 @@ def fetch(partner, *, start, page_size, token=""):
         "micros", "id", "bank_hash_id", *(f"bank_hash__{f}" for f in feed.FIELDS))[:page_size + 1])
     has_more = len(rows) > page_size
     rows = rows[:page_size]
-    records = records_for(partner, rows, start_at=start_at, after=(after_at, after_id) if token else None)
+    told = records_for(partner, rows, start_at=start_at, after=(after_at, after_id) if token else None)
     # The client stores each page's checkpoint (and keeps it if the sync stops there): mid-sync it is the second
     # this page ended in, which the next sync re-reads; only the last page moves it to the horizon.
     checkpoint = rows[-1][0] // 1_000_000 if has_more else limit_second
     last = (EPOCH + timedelta(microseconds=rows[-1][0]), rows[-1][1]) if rows else None
-    return {
-        "count": len(records),
-        "nextPageToken": encode_token(limit_second, *last) if has_more else None,
-        "nextSetTimestamp": max(start, checkpoint),
-        "hasMoreRecords": has_more,
-        "hashRecords": records,
-    }, last
+    return records.stopncii_page(told, next_token=encode_token(limit_second, *last) if has_more else None,
+                                 next_set=max(start, checkpoint), has_more=has_more), last
 
 
 def could_have(partner, hash_ids, *, start_at, after=None):
@@ -123,7 +116,7 @@ def records_for(partner, rows, *, start_at, after=None):
     own = {}  # the requesting partner's own latest report per hash, and no one else's
     for hash_id, value, tags in (Outcome.objects.filter(partner=partner, bank_hash_id__any=hash_ids)
                                  .order_by("received", "id").values_list("bank_hash_id", "value", "tags")):
-        own[hash_id] = [{"source": partner.name, "feedbackValue": FEEDBACK_NAME.get(value, value), "tags": tags}]
+        own[hash_id] = [records.stopncii_feedback(partner.name, value, tags)]
     cases = {}
     holders = Item.bank_hashes.through.objects.filter(bankhash_id__any=hash_ids).values_list(
         "bankhash_id", "item__case_id", "item__case__status")
@@ -131,21 +124,15 @@ def records_for(partner, rows, *, start_at, after=None):
     for hash_id, case_id, status in holders:
         if case_id not in names:
             names[case_id] = pseudonym(partner, case_id)
-        cases.setdefault(hash_id, {})[names[case_id]] = STATUS[status in Case.HOLDING]
+        cases.setdefault(hash_id, {})[names[case_id]] = records.STOPNCII_STATUS[status in Case.HOLDING]
     latest = {}
     for micros, _id, hash_id, signal_type, status, review, quality, value, _video in rows:
         shared = shareable(signal_type, status, review, quality)
         if not shared and hash_id not in once_shared:
             continue  # never shared (e.g. PDQ of low quality): nothing to tell
         latest.pop(hash_id, None)
-        latest[hash_id] = {
-            "lastModtimestamp": micros // 1_000_000,
-            "signalType": "ImagePDQ" if signal_type == signal_types.PDQ.code else "VideoMD5",
-            "hashValue": value,
-            "hashStatus": STATUS[shared],
-            "caseNumbers": cases.get(hash_id, {}),
-            "CSPFeedbacks": own.get(hash_id, []),
-        }
+        latest[hash_id] = records.stopncii(signal_type, value, shared=shared, second=micros // 1_000_000,
+                                           case_numbers=cases.get(hash_id, {}), feedbacks=own.get(hash_id, []))
     return list(latest.values())
 
 

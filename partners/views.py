@@ -35,16 +35,17 @@ def partner_list(request):
 
 
 def feed_positions(partner):
-    """Each feed this partner fetches: when it last did, and how many records it has still to fetch."""
+    """Each route this partner is sent hashes by (feeds it fetches, push): when it last fetched or was delivered
+    to, and how many records it has still to receive."""
     rows = []
-    for position in partner.feed_positions.order_by("feed"):
-        if position.feed in (FeedPosition.Feed.NATIVE, FeedPosition.Feed.PUSH) and position.txid is not None:
+    for position in partner.feed_positions.order_by("route"):
+        if position.route in (FeedPosition.Route.NATIVE, FeedPosition.Route.PUSH) and position.txid is not None:
             behind = feed.behind(partner, (position.txid, position.change_id))
-        elif position.feed == FeedPosition.Feed.STOPNCII and position.checkpoint is not None:
+        elif position.route == FeedPosition.Route.STOPNCII and position.checkpoint is not None:
             behind = stopncii.behind(partner, position.checkpoint)
         else:
             behind = None  # the sandbox's history is fixed; nothing known yet
-        rows.append({"feed": position.get_feed_display(), "fetched_at": position.fetched_at, "behind": behind})
+        rows.append({"route": position.get_route_display(), "fetched_at": position.fetched_at, "behind": behind})
     return rows
 
 

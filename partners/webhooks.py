@@ -32,7 +32,7 @@ def set_webhook(partner, url, *, by=None, actor_label="", ack_on_2xx=False):
     if webhook is None:
         Webhook.objects.create(partner=partner, url=url, secret=push.seal(secret), ack_on_2xx=ack_on_2xx)
         # Known to push from now on (at the start of the log): retention waits for it like for any reader.
-        FeedPosition.objects.get_or_create(partner=partner, feed=FeedPosition.Feed.PUSH,
+        FeedPosition.objects.get_or_create(partner=partner, route=FeedPosition.Route.PUSH,
                                            defaults={"txid": 0, "change_id": 0})
         record("partner.webhook_set", actor=by, actor_label=actor_label, target=partner, details={"new": True})
     else:
@@ -42,7 +42,7 @@ def set_webhook(partner, url, *, by=None, actor_label="", ack_on_2xx=False):
     return secret
 
 
-def the_webhook(partner, lock=False):
+def webhook_of(partner, lock=False):
     webhooks = Webhook.objects.select_for_update() if lock else Webhook.objects
     webhook = webhooks.filter(partner=partner).first()
     if webhook is None:
@@ -68,14 +68,14 @@ def rotate(webhook, secret, *, url=None, overlap_hours=24):
 def rotate_webhook_secret(partner, *, by):
     """A new signing secret; both are sent for 24 hours so the partner can switch without a gap."""
     secret = push.new_secret()
-    rotate(the_webhook(partner, lock=True), secret)
+    rotate(webhook_of(partner, lock=True), secret)
     record("partner.webhook_rotated", actor=by, target=partner)
     return secret
 
 
 @transaction.atomic
 def pause_push(partner, *, by):
-    the_webhook(partner, lock=True)
+    webhook_of(partner, lock=True)
     Webhook.objects.filter(partner=partner).update(paused=True)
     record("partner.push_paused", actor=by, target=partner)
 
@@ -83,20 +83,20 @@ def pause_push(partner, *, by):
 @transaction.atomic
 def resume_push(partner, *, by):
     """Unpause, and re-drive parked batches from the start of their schedule; the partner is healthy again."""
-    webhook = the_webhook(partner, lock=True)
+    webhook = webhook_of(partner, lock=True)
     parked = partner.deliveries.filter(state=Delivery.State.PARKED).update(
         state=Delivery.State.PENDING, attempts=0, due_at=timezone.now())
     webhook.paused, webhook.degraded_at = False, None
     webhook.save(update_fields=["paused", "degraded_at"])
     record("partner.push_resumed", actor=by, target=partner, details={"parked": parked})
-    transaction.on_commit(lambda: tasks.ask(tasks.push_partner, partner.pk))
+    transaction.on_commit(lambda: tasks.enqueue(tasks.push_partner, partner.pk))
     return parked
 
 
 def send_test_event(partner, *, by):
     """POST a signed test event to the webhook now, out of the batches' order (it carries no hashes), and
     return its attempt for the page to show."""
-    webhook = the_webhook(partner)
+    webhook = webhook_of(partner)
     message_id = push.new_message_id()
     delivery = Delivery.objects.create(partner=partner, message_id=message_id, event="webhook.test",
                                        state=Delivery.State.TEST,

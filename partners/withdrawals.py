@@ -38,7 +38,7 @@ def reach(case):
     counts = feed.reach(withdrawn)
     rows = []
     for partner in Partner.objects.owed_withdrawals().prefetch_related("feed_positions").order_by("name"):
-        positions = [p for p in partner.feed_positions.all() if p.feed != FeedPosition.Feed.SANDBOX]
+        positions = [p for p in partner.feed_positions.all() if p.route != FeedPosition.Route.SANDBOX]
         if not positions and partner.state != Partner.State.LIVE:
             continue  # never received anything, and is not live: not a partner of this helpline's hashes yet
         hashes, told, acknowledged = counts.get(partner.pk, (0, 0, 0))

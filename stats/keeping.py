@@ -95,10 +95,10 @@ def refresh_pairs(keys, shared=None):
     return touched
 
 
-def refresh_shares(partner, handovers, candidates, given):
-    """Walk the partner's handovers (stats.sharing), storing the shares they made; returns the (partner, day)
-    pairs touched and {hash id: handover} for the hashes the handovers gave the partner first."""
-    shares, gave = sharing.walk(partner, handovers, candidates, given)
+def refresh_shares(partner, handovers, candidates, covered):
+    """Store the shares the partner's handovers made (stats.sharing.new_shares); returns the (partner, day) pairs
+    touched and {hash id: handover} for the hashes the handovers gave the partner first."""
+    shares, gave = sharing.new_shares(partner, handovers, candidates, covered)
     copy_in(HandoverShare, shares)
     return {(partner.pk, share.day) for share in shares}, gave
 
@@ -227,7 +227,7 @@ def update(now=None, reach=OVERLAP):
     since = mark.at - reach
     keys = set(Outcome.objects.filter(received__gte=since).exclude(bank_hash=None)
                .values_list("partner_id", "bank_hash_id"))
-    # Handovers since then are walked again, from what those before had given.
+    # Handovers since then are taken again, from what those before had covered.
     redone = HandoverShare.objects.filter(at__gte=since)
     touched = set(redone.values_list("partner_id", "day").distinct())
     redone.delete()
@@ -238,7 +238,7 @@ def update(now=None, reach=OVERLAP):
         position = sharing.prior_position(partner.pk, since)
         candidates = sharing.candidates_for(handovers[partner.pk], position)
         windows = sharing.prior_windows(partner.pk, since, min(f.key for f in candidates)) if candidates else []
-        days, gave = refresh_shares(partner, handovers[partner.pk], candidates, sharing.Given(position, windows))
+        days, gave = refresh_shares(partner, handovers[partner.pk], candidates, sharing.Covered(position, windows))
         touched |= days
         # A handover may also be the first to give a hash the partner already reported on.
         keys |= {(partner.pk, h) for h in PairState.objects.filter(
@@ -249,8 +249,8 @@ def update(now=None, reach=OVERLAP):
     days = intake_days(since)
     recount_intake_days(days)
     remonth(days | {day for _partner, day in touched})
-    mark.at, mark.active = now, BankHash.objects.shareable().count()
-    mark.save(update_fields=["at", "active"])
+    mark.at, mark.shareable_hashes = now, BankHash.objects.shareable().count()
+    mark.save(update_fields=["at", "shareable_hashes"])
 
 
 @transaction.atomic
@@ -266,7 +266,7 @@ def rebuild(now=None):
     firsts = sharing.firsts()
     for partner in Partner.objects.all():
         handovers = Handover.objects.filter(partner=partner).order_by("at", "id")
-        days, gave = refresh_shares(partner, handovers.iterator(chunk_size=5000), firsts, sharing.Given())
+        days, gave = refresh_shares(partner, handovers.iterator(chunk_size=5000), firsts, sharing.Covered())
         touched |= days
         shared[partner.pk] = {h: gave[h].at for h in reported.get(partner.pk, ()) if h in gave}
     touched |= refresh_pairs(keys, shared)
@@ -275,4 +275,5 @@ def rebuild(now=None):
     days = intake_days()
     recount_intake_days(days)
     remonth(days | {day for _partner, day in touched})
-    Watermark.objects.create(name="update", at=now or timezone.now(), active=BankHash.objects.shareable().count())
+    Watermark.objects.create(name="update", at=now or timezone.now(),
+                             shareable_hashes=BankHash.objects.shareable().count())

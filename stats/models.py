@@ -133,7 +133,7 @@ class Watermark(models.Model):
 
     name = models.CharField(max_length=40, unique=True)
     at = models.DateTimeField()
-    active = models.PositiveIntegerField(default=0)
+    shareable_hashes = models.PositiveIntegerField(default=0)
 
     def __str__(self):
         return f"{self.name} at {self.at}"

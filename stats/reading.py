@@ -97,7 +97,7 @@ def intake(period):
         "items_by_kind": broken("items_by_kind"),
         "hashes_received": found.get("hashes_received", {}).get("", 0),
         "withdrawals": found.get("withdrawals", {}).get("", 0),
-        "active": Watermark.objects.filter(name="update").values_list("active", flat=True).first() or 0,
+        "active": Watermark.objects.filter(name="update").values_list("shareable_hashes", flat=True).first() or 0,
     }
 
 

@@ -3,13 +3,13 @@
 A hash is shared with a partner by the first handover (in time order) that covered the change that first made
 it shareable (its "first"): a native page or a pushed batch covers every change up to its position in
 (transaction, change) order; a StopNCII page covers the changes of the carried types from the time its sync
-started to its last change, in (time, change) order. Walking a partner's handovers in order, each one adds to
-what the partner has been given; what it adds that was not there before is a piece ([low, high] in one of the
-two orders), and the hashes whose first lies in it, and that no handover of the other kind gave before, are new
-to the partner. HandoverShare keeps the pieces that gave at least one: their counts are the "shared" number,
-and a hash's time of sharing is the earliest of the (at most two) pieces that hold its first.
+started to its last change, in (time, change) order. Taking a partner's handovers in order, each one adds to
+what they have covered of the change log (Covered); what it adds that was not covered before is a piece ([low,
+high] in one of the two orders), and the hashes whose first lies in it, and that no handover of the other kind
+gave before, are new to the partner. HandoverShare keeps the pieces that gave at least one: their counts are the
+"shared" number, and a hash's time of sharing is the earliest of the (at most two) pieces that hold its first.
 
-The walk reads each first once per partner, so rebuilding is linear in bank size times partners, and updating
+new_shares reads each first once per partner, so rebuilding is linear in bank size times partners, and updating
 after new handovers reads only the firsts in what they added.
 """
 
@@ -49,7 +49,7 @@ def firsts(where="TRUE", params=()):
 
 
 def by_time(handover):
-    return handover.feed == FeedPosition.Feed.STOPNCII
+    return handover.route == FeedPosition.Route.STOPNCII
 
 
 def window(handover):
@@ -58,9 +58,9 @@ def window(handover):
     return low, (handover.change_at, handover.change_id)
 
 
-class Given:
-    """What a partner has been given so far: a position up to which native pages and pushes reached, and the
-    (time, change) intervals StopNCII pages covered (sorted, disjoint)."""
+class Covered:
+    """What a partner's handovers have covered of the change log so far: a position up to which native pages and
+    pushes reached, and the (time, change) intervals StopNCII pages covered (sorted, disjoint)."""
 
     def __init__(self, position=None, windows=()):
         self.position = position
@@ -114,9 +114,10 @@ def before(key):
     return (key[0], key[1] - 1)
 
 
-def walk(partner, handovers, candidates, given):
-    """Walk the handovers (in (at, id) order) from what was given before; returns the new HandoverShare rows
-    (unsaved) and {hash id: handover} for the hashes they gave the partner first. `candidates` must hold every
+def new_shares(partner, handovers, candidates, covered):
+    """The pieces these handovers (in (at, id) order) add to what was `covered` before (a Covered, which they
+    extend): the new HandoverShare rows (unsaved), and {hash id: handover} for the hashes they gave the partner
+    first. `candidates` must hold every
     first the handovers can add."""
     wanted = [f for f in candidates if partner.wants(f.signal_type)]
     by_position = sorted(wanted, key=lambda f: f.position)
@@ -142,26 +143,26 @@ def walk(partner, handovers, candidates, given):
     for handover in handovers:
         if by_time(handover):
             low, high = window(handover)
-            for gap_low, gap_high in given.gaps(low, high):
+            for gap_low, gap_high in covered.gaps(low, high):
                 chosen = by_key[bisect_left(keys, gap_low):bisect_right(keys, gap_high)]
-                share(handover, gap_low, gap_high, [f for f in chosen if not given.has_position(f.position)])
-            given.add_window(low, high)
+                share(handover, gap_low, gap_high, [f for f in chosen if not covered.has_position(f.position)])
+            covered.add_window(low, high)
         elif handover.txid is not None:
             position = (handover.txid, handover.change_id)
-            if given.has_position(position):
+            if covered.has_position(position):
                 continue
-            low = after(given.position) if given.position else START_OF_POSITIONS
+            low = after(covered.position) if covered.position else START_OF_POSITIONS
             chosen = by_position[bisect_left(positions, low):bisect_right(positions, position)]
-            share(handover, low, position, [f for f in chosen if not (f.carried and given.has_key(f.key))])
-            given.position = position
+            share(handover, low, position, [f for f in chosen if not (f.carried and covered.has_key(f.key))])
+            covered.position = position
     return shares, gave
 
 
 def prior_position(partner_id, moment):
     """How far the partner's native pages and pushes before `moment` reached, or None."""
     position = None
-    for feed in set(FeedPosition.Feed) - {FeedPosition.Feed.STOPNCII}:
-        furthest = (Handover.objects.filter(partner_id=partner_id, feed=feed, at__lt=moment)
+    for route in set(FeedPosition.Route) - {FeedPosition.Route.STOPNCII}:
+        furthest = (Handover.objects.filter(partner_id=partner_id, route=route, at__lt=moment)
                     .exclude(txid=None).order_by("-txid", "-change_id").values_list("txid", "change_id").first())
         if furthest and (position is None or furthest > position):
             position = furthest
@@ -171,12 +172,12 @@ def prior_position(partner_id, moment):
 def prior_windows(partner_id, moment, from_key):
     """The partner's StopNCII windows before `moment` that reach `from_key` or later."""
     return [window(h) for h in Handover.objects.filter(
-        partner_id=partner_id, feed=FeedPosition.Feed.STOPNCII, at__lt=moment, change_at__gte=from_key[0],
+        partner_id=partner_id, route=FeedPosition.Route.STOPNCII, at__lt=moment, change_at__gte=from_key[0],
     ).only("change_from", "change_at", "change_id")]
 
 
 def candidates_for(handovers, position):
-    """The firsts that these handovers (all one partner's) could add, past the position given before."""
+    """The firsts that these handovers (all one partner's) could add, past the position covered before."""
     found = {}
     positions = [(h.txid, h.change_id) for h in handovers if not by_time(h) and h.txid is not None]
     if positions and (position is None or max(positions) > position):

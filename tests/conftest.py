@@ -206,13 +206,13 @@ def push_settings(settings):
 
 @pytest.fixture
 def push_by_hand(monkeypatch):
-    """Push rounds run only when the test runs them (push.run). The session's Celery worker, once a test started
+    """Push rounds run only when the test runs them (push.run_round). The session's Celery worker, once a test started
     it, would run rounds of its own beside the test's: nothing here asks it for one (a bank change, a resume), and
     the rounds earlier tests left queued or scheduled (a retry's countdown, a re-drive) are dropped first."""
     from ncii_portal.celery import app
     from partners import tasks
 
-    monkeypatch.setattr(tasks, "ask", lambda *args, **kwargs: True)  # every ask for a round goes through it
+    monkeypatch.setattr(tasks, "enqueue", lambda *args, **kwargs: True)  # every round queued goes through it
     app.control.purge()
     scheduled = app.control.inspect(timeout=0.5).scheduled() or {}
     waiting = [task["request"]["id"] for tasks_ in scheduled.values() for task in tasks_]

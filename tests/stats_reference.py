@@ -76,7 +76,7 @@ def shared_times(partners):
             if not partner.wants(change.bank_hash.signal_type):
                 continue
             for handover in handovers:  # oldest first: the first that covers the change
-                if handover.feed == FeedPosition.Feed.STOPNCII:
+                if handover.route == FeedPosition.Route.STOPNCII:
                     covers = (carried_by_stopncii(change.bank_hash)
                               and (handover.change_at, handover.change_id) >= (change.at, change.id)
                               and (handover.change_from is None or change.at >= handover.change_from))

@@ -25,11 +25,11 @@ def scenario(caseworker):
     # Each partner receives everything at one moment: a native page, a pushed batch, a StopNCII page.
     by_position = BankChange.objects.order_by("txid", "id").last()
     by_time = BankChange.objects.order_by("at", "id").last()
-    Handover.objects.create(partner=alpha, feed="native", at=at("2026-03-28T12:00"), txid=by_position.txid,
+    Handover.objects.create(partner=alpha, route="native", at=at("2026-03-28T12:00"), txid=by_position.txid,
                             change_id=by_position.id)
-    Handover.objects.create(partner=beta, feed="push", at=at("2026-03-28T18:00"), txid=by_position.txid,
+    Handover.objects.create(partner=beta, route="push", at=at("2026-03-28T18:00"), txid=by_position.txid,
                             change_id=by_position.id)
-    Handover.objects.create(partner=gamma, feed="stopncii", at=at("2026-03-29T09:00"), change_at=by_time.at,
+    Handover.objects.create(partner=gamma, route="stopncii", at=at("2026-03-29T09:00"), change_at=by_time.at,
                             change_id=by_time.id)
 
     def report(partner, value, kind, when):

@@ -139,7 +139,7 @@ class PushReceiver(Reader):
     def step(self, rng, cut_off=True):
         self.server.answers[:] = [rng.choice([200, 503]) if cut_off else 200]
         Delivery.objects.filter(partner=self.partner, state=Delivery.State.PENDING).update(due_at=timezone.now())
-        push.run(self.partner.pk)
+        push.run_round(self.partner.pk)
         self.check_cut()
         for delivery in Delivery.objects.filter(pk__in=self.bodies).only("body"):
             assert delivery.body == self.bodies[delivery.pk], f"batch {delivery.pk} changed after it was cut"

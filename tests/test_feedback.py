@@ -204,15 +204,15 @@ def test_the_first_delivery_is_the_time_statistics_call_shared(shared):
     by_time = sorted(changes, key=lambda c: (c.at, c.id))
     native, stopncii, both = live_partner("native"), live_partner("stopncii"), live_partner("both")
     for partner in (native, both):
-        handovers.note_fetch(partner, FeedPosition.Feed.NATIVE, moved=True, txid=middle.txid, change_id=middle.id)
+        handovers.note_fetch(partner, FeedPosition.Route.NATIVE, moved=True, txid=middle.txid, change_id=middle.id)
     for partner in (stopncii, both):
         one = by_time[3]
-        handovers.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=None, last=(one.at, one.id - 1))
-        handovers.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=by_time[-2].at + timedelta(microseconds=1),
+        handovers.note_fetch(partner, FeedPosition.Route.STOPNCII, start=None, last=(one.at, one.id - 1))
+        handovers.note_fetch(partner, FeedPosition.Route.STOPNCII, start=by_time[-2].at + timedelta(microseconds=1),
                              last=(by_time[-1].at, by_time[-1].id))  # skipped ahead: covers the last change only
-        handovers.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=one.at, last=(by_time[-3].at, by_time[-3].id))
+        handovers.note_fetch(partner, FeedPosition.Route.STOPNCII, start=one.at, last=(by_time[-3].at, by_time[-3].id))
     last = changes[-1]
-    handovers.note_fetch(native, FeedPosition.Feed.NATIVE, moved=True, txid=last.txid, change_id=last.id)
+    handovers.note_fetch(native, FeedPosition.Route.NATIVE, moved=True, txid=last.txid, change_id=last.id)
 
     reference = shared_times([native, stopncii, both])
     compared = 0

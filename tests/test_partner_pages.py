@@ -89,7 +89,7 @@ def test_the_partner_page_keeps_contacts_and_shows_the_feed_position(transaction
     empty = Client().get(reverse("api:hashes"), {"cursor": Client().get(reverse("api:hashes"), {
         "cursor": first["cursor"]}, **auth).json()["cursor"]}, **auth)
     assert empty.json()["records"] == []
-    assert Handover.objects.filter(partner=partner, feed="native").count() == 4  # one per page that moved
+    assert Handover.objects.filter(partner=partner, route="native").count() == 4  # one per page that moved
 
 
 def test_a_partner_manager_sets_up_push_tests_pauses_and_rotates(login_as, partner_manager, push_settings, receiver):

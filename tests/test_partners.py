@@ -354,8 +354,8 @@ def test_a_stopncii_client_that_skips_ahead_is_not_taken_to_have_heard_what_it_s
 
     partner = live_partner()
     early, late = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 6, 1, tzinfo=UTC)
-    handovers.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=early, checkpoint=early)
-    handovers.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=late, checkpoint=late)  # a gap
-    assert FeedPosition.objects.get(partner=partner, feed="stopncii").checkpoint == early
-    handovers.note_fetch(partner, FeedPosition.Feed.STOPNCII, start=early, checkpoint=late)  # a whole sync
-    assert FeedPosition.objects.get(partner=partner, feed="stopncii").checkpoint == late
+    handovers.note_fetch(partner, FeedPosition.Route.STOPNCII, start=early, checkpoint=early)
+    handovers.note_fetch(partner, FeedPosition.Route.STOPNCII, start=late, checkpoint=late)  # a gap
+    assert FeedPosition.objects.get(partner=partner, route="stopncii").checkpoint == early
+    handovers.note_fetch(partner, FeedPosition.Route.STOPNCII, start=early, checkpoint=late)  # a whole sync
+    assert FeedPosition.objects.get(partner=partner, route="stopncii").checkpoint == late

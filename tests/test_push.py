@@ -114,7 +114,7 @@ def test_a_callers_hashes_reach_the_partner_signed_and_its_feedback_comes_back(
     from partners.models import Handover
 
     delivered = Delivery.objects.filter(partner=partner).order_by("id").last()
-    assert Handover.objects.filter(partner=partner, feed="push", txid=delivered.txid).exists()
+    assert Handover.objects.filter(partner=partner, route="push", txid=delivered.txid).exists()
 
     answer = Client().post(reverse("api:feedback"), json.dumps({"feedback": [
         {"signal_type": "pdq", "value": image(1)["pdq"], "outcome": "Removed"}]}),
@@ -145,7 +145,7 @@ def test_a_withdrawal_reaches_every_live_partner_and_the_case_shows_it(
 
     cases.withdraw_case(case)
     assert wait_for(lambda: pushed_to.records(secret)[("md5", video(7)["md5"])] == "withdrawn", timeout=30)
-    assert wait_for(lambda: FeedPosition.objects.filter(partner=pushed, feed="push").exists()
+    assert wait_for(lambda: FeedPosition.objects.filter(partner=pushed, route="push").exists()
                     and not Delivery.objects.exclude(state="delivered").exists(), timeout=30)
     page = signed_in_client(caseworker).get(reverse("case_detail", args=[case.reference])).content.decode()
     reach = page[page.index('id="withdrawal-reach"'):]
@@ -180,7 +180,7 @@ def test_a_withdrawal_reaches_every_live_partner_and_the_case_shows_it(
 def rounds_until_quiet(partner, limit=20):
     """Push rounds in this process, as the worker would run them, until nothing is due now."""
     for _ in range(limit):
-        if push.run(partner.pk) != 0:
+        if push.run_round(partner.pk) != 0:
             return
 
 

@@ -100,7 +100,7 @@ def test_spent_retries_park_the_batch_alert_and_resume(transactional_db, celery_
     # Parked stays parked: a push round (what the worker runs on a change, a retry or beat's re-drive) sends
     # nothing behind a person's back, though the partner would now answer 200.
     assert wait_for(lambda: Webhook.objects.get(partner=partner).lease_until is None)  # no round holds the lease
-    assert push.run(partner.pk) is None
+    assert push.run_round(partner.pk) is None
     assert Delivery.objects.get(partner=partner).state == "parked" and len(partner_server.calls) == calls
     webhooks.resume_push(partner, by=partner_manager)
     assert wait_for(lambda: not Delivery.objects.exclude(state="delivered").exists(), timeout=30)

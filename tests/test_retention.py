@@ -163,9 +163,9 @@ def test_a_withdrawn_hash_stays_until_every_live_partner_has_heard(caseworker, s
     row = BankHash.objects.get(value=video(1)["md5"])
     before_withdrawal = row.changes.order_by("txid", "id").last()
     native, stop, _idle = live_partner("native"), live_partner("stop"), live_partner("idle")  # idle: never fetched
-    handovers.note_fetch(native, FeedPosition.Feed.NATIVE, txid=before_withdrawal.txid,
+    handovers.note_fetch(native, FeedPosition.Route.NATIVE, txid=before_withdrawal.txid,
                         change_id=before_withdrawal.id)
-    handovers.note_fetch(stop, FeedPosition.Feed.STOPNCII, checkpoint=timezone.now())
+    handovers.note_fetch(stop, FeedPosition.Route.STOPNCII, checkpoint=timezone.now())
     actions.withdraw_case(case)
     backdate(case, settings.RETENTION_WITHDRAWN_DAYS + 1, withdrawn_at=True, ended_at=True)
     long_ago = timezone.now() - timedelta(days=settings.RETENTION_WITHDRAWN_DAYS + 1)
@@ -173,7 +173,7 @@ def test_a_withdrawn_hash_stays_until_every_live_partner_has_heard(caseworker, s
 
     assert retention.apply()["bank_hashes"] == 0  # neither fetching partner has been told of the withdrawal
     withdrawal = row.changes.order_by("txid", "id").last()
-    handovers.note_fetch(native, FeedPosition.Feed.NATIVE, txid=withdrawal.txid, change_id=withdrawal.id)
+    handovers.note_fetch(native, FeedPosition.Route.NATIVE, txid=withdrawal.txid, change_id=withdrawal.id)
     assert retention.apply()["bank_hashes"] == 0  # the StopNCII partner has not
     Outcome.objects.create(partner=stop, bank_hash=row, signal_type="md5", value="Withdrawn", acted_at=long_ago)
     assert retention.apply()["bank_hashes"] == 1  # it acknowledged instead; the idle partner never had it

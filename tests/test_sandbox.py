@@ -86,7 +86,7 @@ def test_the_native_sandbox_feed_shares_then_withdraws(db):
     assert {i["pdq"] for i in sandbox.photos() if i["withdrawn"]} <= seen_active  # held, then withdrawn
     again = Client().get(reverse("api:sandbox_hashes"), {"cursor": cursor}, **auth).json()
     assert again["records"] == [] and not again["has_more"]
-    assert FeedPosition.objects.get(partner=partner, feed="sandbox").fetched_at
+    assert FeedPosition.objects.get(partner=partner, route="sandbox").fetched_at
     assert not BankHash.objects.exists() and not BankChange.objects.exists()
 
 

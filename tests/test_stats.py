@@ -124,7 +124,7 @@ def test_rebuild_equals_incremental_on_a_randomised_scenario(caseworker):
     rebuild and the reference."""
     rng = random.Random(2)  # this seed once found a sync that started after its last change
     partners = [live_partner(f"p{n}") for n in range(3)] + [live_partner("p3", signal_types=["pdq"])]
-    feeds = {partners[0]: ["native"], partners[1]: ["stopncii"], partners[2]: ["native", "push", "stopncii"],
+    routes = {partners[0]: ["native"], partners[1]: ["stopncii"], partners[2]: ["native", "push", "stopncii"],
              partners[3]: ["push", "stopncii"]}
     keeping.update()  # the first run: from scratch, nothing yet
     reports = ["PendingReview", "Blocked", "NotBlocked", "Removed", "QualityUnknown"]
@@ -135,16 +135,16 @@ def test_rebuild_equals_incremental_on_a_randomised_scenario(caseworker):
         changes = list(BankChange.objects.order_by("txid", "id"))
         in_time = sorted(changes, key=lambda c: (c.at, c.id))
         for partner in rng.sample(partners, 3):
-            feed = rng.choice(feeds[partner])
+            route = rng.choice(routes[partner])
             when = timezone.now() - timedelta(minutes=rng.choice([0, 0, 0, 4]))  # some commit late
-            if feed == "stopncii":
+            if route == "stopncii":
                 last = rng.choice(in_time[len(in_time) // 2:])
                 start = rng.choice([None, None, rng.choice(in_time).at])
-                Handover.objects.create(partner=partner, feed=feed, at=when, change_from=start, change_at=last.at,
+                Handover.objects.create(partner=partner, route=route, at=when, change_from=start, change_at=last.at,
                                         change_id=last.id)
             else:
                 last = changes[-1] if rng.random() < 0.7 else rng.choice(changes)  # or a fetch from the start
-                Handover.objects.create(partner=partner, feed=feed, at=when, txid=last.txid, change_id=last.id)
+                Handover.objects.create(partner=partner, route=route, at=when, txid=last.txid, change_id=last.id)
         for _ in range(8):
             partner = rng.choice(partners)
             bank_hash = rng.choice(list(BankHash.objects.all()))

@@ -123,7 +123,7 @@ def test_undelivered_batches_of_an_offboarded_partner_are_dropped(caseworker, re
     partner = live_partner()
     webhooks.set_webhook(partner, partner_server.url, **ACTOR)
     submit(issue_code(open_case(caseworker), caseworker), [image(1)])
-    push.run(partner.pk)
+    push.run_round(partner.pk)
     assert Delivery.objects.filter(partner=partner, state=Delivery.State.PENDING).exists()
     onboarding.move_partner(partner, "offboard", **ACTOR)
     assert not Delivery.objects.filter(partner=partner).exclude(state=Delivery.State.TEST).exists()
@@ -136,13 +136,13 @@ def test_retention_drops_old_undelivered_batches_of_a_suspended_partner_and_it_i
     secret = webhooks.set_webhook(partner, partner_server.url, **ACTOR)
     had, maybe_had, never_had = open_case(caseworker), open_case(caseworker), open_case(caseworker)
     submit(issue_code(had, caseworker), [video(1)])
-    push.run(partner.pk)
+    push.run_round(partner.pk)
     assert partner_server.records(secret) == {("md5", video(1)["md5"]): "active"}
 
     partner_server.answers[:] = [503]  # from now on its endpoint fails (it may still apply what it is sent)
     submit(issue_code(maybe_had, caseworker), [video(2)])
     cases.withdraw_case(had)
-    push.run(partner.pk)
+    push.run_round(partner.pk)
     waiting = Delivery.objects.get(partner=partner, state=Delivery.State.PENDING)
     assert video(1)["md5"] in waiting.body and video(2)["md5"] in waiting.body and waiting.attempts == 1
 
@@ -162,7 +162,7 @@ def test_retention_drops_old_undelivered_batches_of_a_suspended_partner_and_it_i
     onboarding.move_partner(partner, "resume", **ACTOR)
     partner_server.calls.clear()
     partner_server.answers[:] = [200]
-    while push.run(partner.pk) == 0:
+    while push.run_round(partner.pk) == 0:
         pass
     assert partner_server.records(secret) == {("md5", video(1)["md5"]): "withdrawn",
                                               ("md5", video(2)["md5"]): "withdrawn"}
@@ -174,7 +174,7 @@ def test_a_live_partner_keeps_its_parked_batches(caseworker, receiver, push_sett
     partner = live_partner()
     webhooks.set_webhook(partner, partner_server.url, **ACTOR)
     submit(issue_code(open_case(caseworker), caseworker), [image(1)])
-    push.run(partner.pk)
+    push.run_round(partner.pk)
     Delivery.objects.update(state=Delivery.State.PARKED, created=datetime(2020, 1, 1, tzinfo=UTC))
     assert retention.apply()["undelivered_batches"] == 0
     assert Delivery.objects.filter(partner=partner, state=Delivery.State.PARKED).count() == 1

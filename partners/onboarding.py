@@ -102,9 +102,10 @@ def move_partner(partner, move, *, by=None, actor_label="", override=False):
 
 
 @transaction.atomic
-def add_contact(partner, *, by, name, email, role=""):
+def add_contact(partner, *, by=None, actor_label="", name, email, role=""):
     contact = PartnerContact.objects.create(partner=partner, name=name, email=email, role=role)
-    record("partner.contact_added", actor=by, target=partner, details={"contact": contact.pk, "role": role})
+    record("partner.contact_added", actor=by, actor_label=actor_label, target=partner,
+           details={"contact": contact.pk, "role": role})
     return contact
 
 

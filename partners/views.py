@@ -218,8 +218,9 @@ def review_queue_page(_bank_hash=None):
 def review_decide(request, bank_hash):
     if not may_decide(request.user, bank_hash.review):
         raise Refusal("Your role does not decide on this hash.", status=403)
+    section = "h-quarantine" if bank_hash.review == BankHash.Review.QUARANTINED else "h-partners"
     outcomes.review_hash(bank_hash, request.POST.get("decision", ""), by=request.user)
-    return Saved("Decision recorded.")
+    return Saved("Decision recorded.", section=section)
 
 
 @object_action(*QUARANTINE_REVIEWERS, back=review_queue_page)

@@ -39,7 +39,7 @@ def staff_detail(request, pk):
             form.add_error("roles", "You cannot remove your own administrator role.")
         else:
             actions.set_roles(person, form.cleaned_data["roles"], by=request.user)
-            return Saved("Roles saved.", to=person_page(person))
+            return Saved("Roles saved.", section="roles-heading", to=person_page(person))
     return render(request, "staff/detail.html", {"person": person, "form": form},
                   status=400 if form.errors else 200)
 
@@ -53,20 +53,20 @@ def staff_deactivate(request, person):
     if person == request.user:
         raise Refusal("You cannot deactivate your own account.")
     actions.deactivate_staff(person, by=request.user)
-    return Saved(f"{person} is deactivated and their sessions have ended.")
+    return Saved(f"{person} is deactivated and their sessions have ended.", section="account-heading")
 
 
 @person_action
 def staff_reactivate(request, person):
     actions.reactivate_staff(person, by=request.user)
-    return Saved(f"{person} can sign in again.")
+    return Saved(f"{person} can sign in again.", section="account-heading")
 
 
 @person_action
 def staff_reset_mfa(request, person):
     actions.reset_authenticators(request, person, by=request.user)
     return Saved(f"{person}'s authenticators and password were removed; a set-password link was sent to "
-                 f"{person.email}, and they must set up an authenticator at next sign-in.")
+                 f"{person.email}, and they must set up an authenticator at next sign-in.", section="account-heading")
 
 
 @person_action
@@ -74,4 +74,4 @@ def staff_resend_invitation(request, person):
     if not person.is_active:
         raise Refusal("This account is deactivated: reactivate it first.", status=404)
     actions.resend_invitation(request, person, by=request.user)
-    return Saved(f"A new set-password link was sent to {person.email}.")
+    return Saved(f"A new set-password link was sent to {person.email}.", section="account-heading")

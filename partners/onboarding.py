@@ -12,7 +12,7 @@ from audit.actions import record
 from core.clientip import client_ip
 from core.errors import Refusal
 from partners import push, sandbox, webhooks
-from partners.models import ApiKey, Partner, PartnerContact, Webhook
+from partners.models import ApiKey, Partner, PartnerContact
 
 RESERVED_SLUGS = {"review"}  # /partners/review/ is the review queue
 
@@ -93,8 +93,8 @@ def move_partner(partner, move, *, by=None, actor_label="", override=False):
     details = {"from": before, "to": target}
     if missing:
         details["overridden"] = missing
-    if move == "go_live" and Webhook.objects.filter(partner=partner).exists():
-        webhooks.start_push(partner)  # set up while in integration
+    if move == "go_live":
+        webhooks.start_push(partner)  # a webhook set up in integration
     if target == Partner.State.OFFBOARDED:
         details["batches_dropped"] = push.drop_undelivered(partner)  # it will never be sent them
     record(f"partner.{move}", actor=by, actor_label=actor_label, target=partner, details=details)

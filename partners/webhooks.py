@@ -43,10 +43,12 @@ def set_webhook(partner, url, *, by=None, actor_label="", ack_on_2xx=False):
 
 
 def start_push(partner):
-    """The partner is known to push from now on (at the start of the log): retention waits for it like for any
-    reader. From going live, or from setting a webhook when live: one in integration is sent nothing yet."""
-    FeedPosition.objects.get_or_create(partner=partner, feed=FeedPosition.Feed.PUSH,
-                                       defaults={"txid": 0, "change_id": 0})
+    """A partner with a webhook is known to push from now on (at the start of the log): retention waits for it
+    like for any reader. From going live, or from setting a webhook when live: one in integration is sent
+    nothing yet."""
+    if Webhook.objects.filter(partner=partner).exists():
+        FeedPosition.objects.get_or_create(partner=partner, feed=FeedPosition.Feed.PUSH,
+                                           defaults={"txid": 0, "change_id": 0})
 
 
 def the_webhook(partner, lock=False):

@@ -83,10 +83,10 @@ def object_action(*allowed, key=None, find=None, page=None, back):
     argument that `find(request, value)` turns into the object, or into a response refusing it; the view gets
     the object (and the URL's other arguments). `back(object)` is the page's address.
 
-    The view returns a Saved (role_required answers it with a redirect back, after_post), or a response of its
-    own (a form with its errors). A Refusal it raises shows the page again, `page(request, object, status=,
-    error=)`, with its message; with no `page`, it goes back with the message. A GET here (an address typed or
-    followed) goes to the page: it changes nothing, and is no blank 405."""
+    The view returns a Saved (role_required answers it with a redirect back, after_post; None is a plain
+    "Saved."), or a response of its own (a form with its errors). A Refusal it raises shows the page again,
+    `page(request, object, status=, error=)`, with its message; with no `page`, it goes back with the message.
+    A GET here (an address typed or followed) goes to the page: it changes nothing, and is no blank 405."""
 
     def decorator(view):
         @role_required(*allowed, forms=True)
@@ -107,6 +107,8 @@ def object_action(*allowed, key=None, find=None, page=None, back):
                     messages.error(request, refusal.message)
                     return redirect(back(found))
                 return page(request, found, status=refusal.status, error=refusal.message)
+            if result is None:
+                result = Saved("Saved.")  # a view that says nothing of its own
             if isinstance(result, Saved) and not result.to:
                 result.to = back(found)
             return result

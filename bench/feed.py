@@ -148,9 +148,7 @@ def main():
         partner = onboarding.create_partner(name="Bench", slug="bench", actor_label="bench")
         for move in ("start_vetting", "sign_agreement", "start_integration"):
             onboarding.move_partner(partner, move, actor_label="bench")
-        onboarding.set_checklist(partner, actor_label="bench", agreement_signed=True, security_review=True,
-                                 technical_contact=True, sandbox_test_passed=True)
-        onboarding.move_partner(partner, "go_live", actor_label="bench")
+        onboarding.move_partner(partner, "go_live", actor_label="bench", override=True)
         key, secret = onboarding.issue_key(partner, scopes=["fetch"], actor_label="bench")
 
         port = free_port()

@@ -158,9 +158,7 @@ def make_partner(n, url):
     partner = onboarding.create_partner(name=f"Bench {n}", slug=f"bench-{n}", actor_label="bench")
     for move in ("start_vetting", "sign_agreement", "start_integration"):
         partner = onboarding.move_partner(partner, move, actor_label="bench")
-    onboarding.set_checklist(partner, actor_label="bench", agreement_signed=True, security_review=True,
-                             technical_contact=True, sandbox_test_passed=True)
-    partner = onboarding.move_partner(partner, "go_live", actor_label="bench")
+    partner = onboarding.move_partner(partner, "go_live", actor_label="bench", override=True)
     return partner, webhooks.set_webhook(partner, url, actor_label="bench")
 
 

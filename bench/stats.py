@@ -118,11 +118,10 @@ def seed_bank(conn, count, start, now):
 def seed_partners(conn, count):
     """count live partners (every fifth takes PDQ only); returns [(id, slug, PDQ only)] in name order."""
     conn.execute("""INSERT INTO partners_partner (name, slug, state, signal_types, delivery, agreement_signed,
-                                                  security_review, technical_contact, sandbox_test_passed, notes,
-                                                  created)
+                                                  security_review, notes, created)
                     SELECT format('Partner %%s', lpad(n::text, 2, '0')), format('partner-%%s', n), 'live',
                            CASE WHEN n %% 5 = 0 THEN '["pdq"]'::jsonb ELSE '[]'::jsonb END, 'pull',
-                           true, true, true, true, '', now() - interval '731 days'
+                           true, true, '', now() - interval '731 days'
                     FROM generate_series(1, %s) n""", [count])
     return [(pk, slug, types == ["pdq"]) for pk, slug, types in conn.execute(
         "SELECT id, slug, signal_types FROM partners_partner ORDER BY name").fetchall()]

@@ -12,7 +12,6 @@ from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from audit.actions import record
 from cases import access, actions
@@ -33,7 +32,7 @@ from cases.models import (
 )
 from core.errors import Refusal
 from staff import roles
-from staff.decorators import object_action, passive, role_required
+from staff.decorators import Saved, object_action, passive, role_required
 from staff.models import User
 
 CASE_ROLES = (roles.CASEWORKER, roles.SUPERVISOR)
@@ -47,7 +46,7 @@ PAGE_SIZE = 50
 LAST_CHANNEL = "intake_channel"  # a caseworker on the chat line records chats: the next intake starts there
 
 
-@role_required(*CASE_ROLES)
+@role_required(*CASE_ROLES, forms=True)
 def contact_new(request):
     """Record the contact; "Record and open the case" also opens the case when every answer allows one, and goes
     straight to it, unless the caller is in immediate danger: then the contact page's escalation comes first."""
@@ -62,8 +61,8 @@ def contact_new(request):
         if request.POST.get("open_case") == "yes" and not contact.ineligible_because():
             case = actions.open_case(contact, by=request.user)
             if not contact.immediate_danger:
-                return redirect("case_detail", case.reference)
-        return redirect("contact_detail", contact.pk)
+                return Saved("Contact recorded and case opened.", to=case_page_address(case))
+        return Saved("Contact recorded.", to=contact_page(contact))
     return render(request, "cases/contact_new.html", {"form": form}, status=400 if form.errors else 200)
 
 
@@ -83,19 +82,23 @@ def contact_detail(request, pk):
     })
 
 
-@require_POST
-@role_required(*CASE_ROLES)
-def contact_open_case(request, pk):
+def contact_page(contact):
+    return reverse("contact_detail", args=[contact.pk])
+
+
+def own_contact(request, pk):
+    """The contact, if this person took it or sees all; otherwise the page that says so."""
     contact = get_object_or_404(Contact, pk=pk)
     if not (access.sees_all(request.user) or contact.taken_by_id == request.user.pk):
         return render(request, "403.html", {"message": "Only the person who took this contact, or a supervisor, "
                                                        "can open its case."}, status=403)
-    try:
-        case = actions.open_case(contact, by=request.user)
-    except Refusal as error:
-        messages.error(request, error.message)
-        return redirect("contact_detail", contact.pk)
-    return redirect("case_detail", case.reference)
+    return contact
+
+
+@object_action(*CASE_ROLES, key="pk", find=own_contact, back=contact_page)
+def contact_open_case(request, contact):
+    case = actions.open_case(contact, by=request.user)
+    return Saved("Case opened.", to=case_page_address(case))
 
 
 # --- The case list ------------------------------------------------------------------------------------------
@@ -187,7 +190,22 @@ def case_detail(request, reference):
     return case_page(request, case)
 
 
-def case_page(request, case, *, status=200, error=None, new_link=None):
+def case_page_address(case):
+    return reverse("case_detail", args=[case.reference])
+
+
+def shown_link(request, case):
+    """The hashing link "Send a hashing link" just made, as the page shows it this once (staff.decorators.Saved):
+    its code and address, and the address drawn as a QR code."""
+    new = request.once.get("new_link")
+    link = new and case.links.filter(pk=new["link"]).first()
+    if not link:
+        return None
+    return {**new, "link": link, "spoken": spoken(new["code"]), "qr": qr_data_uri(new["url"]),
+            "enter_url": request.build_absolute_uri(reverse("caller:enter_code"))}
+
+
+def case_page(request, case, *, status=200, error=None):
     """Render the case page: one audit event per render (background polling is not a render)."""
     grant = None if access.is_own(request.user, case) else access.current_grant(request, case)
     details = {"reason": grant["reason"]} if grant else {}
@@ -198,7 +216,7 @@ def case_page(request, case, *, status=200, error=None, new_link=None):
     return render(request, "cases/case_detail.html", {
         "case": case,
         "error": error,
-        "new_link": new_link,
+        "new_link": shown_link(request, case),
         "live": live_state(case),
         "contacts": case.contacts.all(),
         "referrals": case.referrals.select_related("contact"),
@@ -244,7 +262,7 @@ def case_live(request, reference):
     return JsonResponse(live_state(case))
 
 
-@role_required(*CASE_ROLES)
+@role_required(*CASE_ROLES, forms=True)
 def case_open_by_reference(request, reference):
     """Someone else's case, by its exact reference: say why first. The reason goes with each view's audit row."""
     case = get_case(reference)
@@ -253,7 +271,8 @@ def case_open_by_reference(request, reference):
     form = ReasonForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         access.grant(request, case, form.cleaned_data["reason"], form.cleaned_data["note"])
-        return redirect("case_detail", case.reference)
+        return Saved("Case opened by its reference: each view of it is recorded with your reason.",
+                     to=case_page_address(case))
     return render(request, "cases/open_by_reference.html", {"case": case, "form": form},
                   status=400 if form.errors else 403)
 
@@ -267,8 +286,7 @@ def workable(request, reference):
     return case if allowed else render(request, "403.html", {"message": NOT_YOURS}, status=403)
 
 
-case_action = object_action(*CASE_ROLES, key="reference", find=workable, page=case_page,
-                            back=lambda case: redirect("case_detail", case.reference))
+case_action = object_action(*CASE_ROLES, key="reference", find=workable, page=case_page, back=case_page_address)
 
 
 @case_action
@@ -278,17 +296,16 @@ def case_issue_link(request, case):
                                     purpose=request.POST.get("purpose", HashingLink.Purpose.HASHING),
                                     caller_verified=request.POST.get("caller_verified") == "yes")
     url = request.build_absolute_uri(reverse("caller:hash", args=[code]))
-    # Shown in this response only: the portal keeps a digest of the code, so it cannot show it again.
-    return case_page(request, case, new_link={
-        "link": link, "url": url, "code": grouped(code, 5), "spoken": spoken(grouped(code, 5)), "qr": qr_data_uri(url),
-        "enter_url": request.build_absolute_uri(reverse("caller:enter_code")),
-    })
+    # The portal keeps a digest of the code: the page shows it this once, and a reload makes no second link.
+    kind = "New-PIN link" if link.purpose == HashingLink.Purpose.NEW_PIN else "Hashing link"
+    return Saved(f"{kind} ready: give the caller the code or the link.", section="new-link",
+                 once={"new_link": {"link": link.pk, "url": url, "code": grouped(code, 5)}})
 
 
 @case_action
 def link_revoke(request, case, pk):
     actions.revoke_link(get_object_or_404(HashingLink, pk=pk, case=case), by=request.user)
-    messages.success(request, "The link was cancelled.")
+    return Saved("The link was cancelled.", section="links-heading")
 
 
 @case_action
@@ -296,8 +313,9 @@ def case_move(request, case):
     move = request.POST.get("move", "")
     if move in Case.ENDING_MOVES and request.POST.get("confirm") != "yes":
         raise Refusal(f"Nothing changed: tick “Yes, {move} this case” to confirm.")
-    actions.move_case(case, move, by=request.user, reason=request.POST.get("reason", ""),
-                      note=request.POST.get("note", "").strip())
+    case = actions.move_case(case, move, by=request.user, reason=request.POST.get("reason", ""),
+                             note=request.POST.get("note", "").strip())
+    return Saved(f"Saved: the case is now {case.get_status_display().lower()}.", section="summary-heading")
 
 
 @case_action
@@ -309,6 +327,7 @@ def case_assign(request, case):
     if pk and caseworker is None:
         raise Refusal("Choose a caseworker from the list.")
     actions.assign_case(case, caseworker, by=request.user)
+    return Saved(f"Assigned to {caseworker}." if caseworker else "Nobody is assigned now.", section="summary-heading")
 
 
 @case_action
@@ -322,49 +341,48 @@ def case_checklist(request, case):
     actions.answer_checklist(case, {
         int(i): (request.POST.get(f"state-{i}", ""), request.POST.get(f"note-{i}", "")) for i in ids
     }, by=request.user)
+    return Saved("Checklist saved.", section="checklist-heading")
 
 
 @case_action
 def case_referral(request, case):
     actions.refer(case, request.POST.get("to", ""), status=request.POST.get("status", Referral.Status.SUGGESTED),
                   outcome=request.POST.get("outcome", ""), by=request.user)
+    return Saved("Referral saved.", section="referrals-heading")
 
 
 @case_action
 def case_note(request, case):
     actions.add_note(case, request.POST.get("text", ""), by=request.user)
+    return Saved("Note added.", section="notes-heading")
 
 
 # --- The evidence checklist template (administrators) -------------------------------------------------------
 
 
-@role_required(roles.ADMINISTRATOR)
+@role_required(roles.ADMINISTRATOR, forms=True)
 def evidence_template(request):
     form = EvidenceItemForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         item = EvidenceItem.objects.create(**form.cleaned_data)
         record("evidence_template.added", target=item)
-        messages.success(request, "Added. New cases get it; existing cases keep their checklist.")
-        return redirect("evidence_template")
+        return Saved("Added. New cases get it; existing cases keep their checklist.", to=reverse("evidence_template"))
     return render(request, "cases/evidence_template.html", {
         "items": EvidenceItem.objects.all(), "form": form,
     }, status=400 if form.errors else 200)
 
 
-@require_POST
-@role_required(roles.ADMINISTRATOR)
-def evidence_template_item(request, pk):
-    item = get_object_or_404(EvidenceItem, pk=pk)
+@object_action(roles.ADMINISTRATOR, key="pk", find=lambda request, pk: get_object_or_404(EvidenceItem, pk=pk),
+               back=lambda item: reverse("evidence_template"))
+def evidence_template_item(request, item):
     form = EvidenceItemForm(request.POST)
     if not form.is_valid():
-        messages.error(request, "Give the item a label (at most 200 characters) and a position.")
-        return redirect("evidence_template")
+        raise Refusal("Give the item a label (at most 200 characters) and a position.")
     item.label, item.position = form.cleaned_data["label"], form.cleaned_data["position"]
     item.active = request.POST.get("active") == "on"
     item.save()
     record("evidence_template.changed", target=item, details={"active": item.active})
-    messages.success(request, "Saved. New cases get the change; existing cases keep their checklist.")
-    return redirect("evidence_template")
+    return Saved("Saved. New cases get the change; existing cases keep their checklist.", section=f"label-{item.pk}")
 
 
 # --- Dashboard panels ---------------------------------------------------------------------------------------

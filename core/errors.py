@@ -1,6 +1,7 @@
 """One kind of refusal for every surface. An action raises it; each surface turns it into its own response in one
 place: the partner API's decorator (partners.api.allow) as JSON {"error", "field"}, the caller's JSON endpoint
-as {"error"}, a staff page's POST (staff.decorators.object_action) as the page again with the message."""
+as {"error"}, a staff page's POST (staff.decorators.object_action) as the page again with the message, or a
+redirect back to it with the message."""
 
 from contextlib import contextmanager
 

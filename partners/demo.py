@@ -35,14 +35,16 @@ def seed():
         partner = onboarding.create_partner(name=name, slug=slug, **DEMO)
         if steps >= 3:
             onboarding.set_checklist(partner, **DEMO, **{field: True for field, _label in Partner.CHECKLIST})
+        if steps >= 4:
+            ready_to_go_live(partner)
+        elif state == "integration":
+            onboarding.issue_key(partner, scopes=["fetch", "feedback"], label="demo", **DEMO)
         for move in PATH[:steps]:
             onboarding.move_partner(partner, move, **DEMO)
         if state == "suspended":
             onboarding.move_partner(partner, "suspend", **DEMO)
         elif state == "offboarded":
             onboarding.move_partner(partner, "offboard", **DEMO)
-        if state in ("live", "suspended", "integration"):
-            onboarding.issue_key(partner, scopes=["fetch", "feedback"], label="demo", **DEMO)
         made[slug] = partner
     # Outcomes of every value on the shared demo hashes, as if the live partners had reported them.
     shared = list(BankHash.objects.shareable().filter(signal_type="pdq").order_by("pk")[:2])
@@ -66,3 +68,13 @@ def seed():
         {"signal_type": "pdq", "value": photo["pdq"], "outcome": Outcome.Value.BLOCKED, "tags": []}
         for photo in sandbox.photos()[:8]], via="native")
     return []
+
+
+def ready_to_go_live(partner):
+    """What going live needs, as a real partner would have it: a contact, a key, a report on every sandbox photo."""
+    onboarding.add_contact(partner, name=f"{partner.name} trust and safety", role="technical contact",
+                           email=f"trust-and-safety@{partner.slug}.example", **DEMO)
+    onboarding.issue_key(partner, scopes=["fetch", "feedback"], label="demo", **DEMO)
+    handovers.note_fetch(partner, FeedPosition.Route.SANDBOX)
+    sandbox.record_feedback(partner, [{"signal_type": "pdq", "value": photo["pdq"], "outcome": Outcome.Value.BLOCKED,
+                                       "tags": []} for photo in sandbox.photos()], via="native")

@@ -38,8 +38,8 @@ class Partner(models.Model):
         PUSH = "push", "Push (webhooks)"
         BOTH = "both", "Pull and push"
 
-    # Named moves (partners.onboarding.move_partner): from which states, to which. "go_live" and "resume" also need
-    # the onboarding checklist complete.
+    # Named moves (partners.onboarding.move_partner): from which states, to which. "go_live" also needs what
+    # partners.onboarding.readiness reads from the records; "go_live" and "resume" need the checklist's ticks.
     MOVES = {
         "start_vetting": ((State.PROSPECT,), State.VETTING),
         "sign_agreement": ((State.VETTING,), State.AGREEMENT),
@@ -50,12 +50,11 @@ class Partner(models.Model):
         "offboard": ((State.PROSPECT, State.VETTING, State.AGREEMENT, State.INTEGRATION, State.LIVE,
                       State.SUSPENDED), State.OFFBOARDED),
     }
-    # The onboarding checklist: each must be true before "live".
+    # The onboarding checklist's ticks: what only a person can confirm, each true before "live". The rest of
+    # what going live needs is read from the records (partners.onboarding.readiness).
     CHECKLIST = [
         ("agreement_signed", "Agreement and data-processing terms signed"),
         ("security_review", "Security review passed"),
-        ("technical_contact", "Technical contact named"),
-        ("sandbox_test_passed", "Sandbox test passed"),
     ]
 
     name = models.CharField(max_length=200)
@@ -65,8 +64,6 @@ class Partner(models.Model):
     delivery = models.CharField(max_length=10, choices=Delivery.choices, default=Delivery.PULL)
     agreement_signed = models.BooleanField(default=False)
     security_review = models.BooleanField(default=False)
-    technical_contact = models.BooleanField(default=False)
-    sandbox_test_passed = models.BooleanField(default=False)
     notes = models.TextField(blank=True)
     created = models.DateTimeField(default=timezone.now)
 
@@ -79,8 +76,14 @@ class Partner(models.Model):
         return self.name
 
     @property
-    def checklist_complete(self):
-        return all(getattr(self, field) for field, _label in self.CHECKLIST)
+    def unticked(self):
+        """The checklist's ticks not given yet, by their labels."""
+        return [label for field, label in self.CHECKLIST if not getattr(self, field)]
+
+    @staticmethod
+    def move_label(move):
+        """A move as its button says it: "go_live" is "Go live"."""
+        return move.replace("_", " ").capitalize()
 
     def wants(self, signal_type):
         """It takes this signal type (no list: every type)."""

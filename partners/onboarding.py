@@ -1,7 +1,7 @@
 """Partners and their keys, as partner managers, commands and the partner API's authentication handle them:
-creating a partner, its contacts, its onboarding checklist and moves, issuing, revoking and rotating its keys.
-Each change is audited in the same transaction. `actor_label` names a non-person actor (e.g.
-"command:partner_key")."""
+creating a partner, its contacts, its onboarding checklist and moves (and what going live needs), issuing,
+revoking and rotating its keys. Each change is audited in the same transaction. `actor_label` names a non-person
+actor (e.g. "command:partner_key")."""
 
 from datetime import timedelta
 
@@ -11,7 +11,7 @@ from django.utils import timezone
 from audit.actions import record
 from core.clientip import client_ip
 from core.errors import Refusal
-from partners import push
+from partners import push, sandbox, webhooks
 from partners.models import ApiKey, Partner, PartnerContact
 
 RESERVED_SLUGS = {"review"}  # /partners/review/ is the review queue
@@ -45,25 +45,56 @@ def set_checklist(partner, *, by=None, actor_label="", **answers):
     return partner
 
 
+def readiness(partner):
+    """[(what going live needs, whether the records show it)]: read from the records, not ticked, since a
+    partner must not go live untested. The sandbox test is the partner's reports on every sandbox photo (the
+    partner manager reads them on its page); a partner that takes pushes has answered a test event 2xx."""
+    reported = len(sandbox.reported_photos(partner))
+    needs = [("A contact named", partner.contacts.exists()),
+             (f"Sandbox reports on all {sandbox.PHOTOS} photos ({reported} so far)", reported == sandbox.PHOTOS),
+             ("A working API key", partner.keys.working().exists())]
+    if partner.delivery != Partner.Delivery.PULL:
+        needs.append(("A test event delivered to its webhook", webhooks.test_delivered(partner)))
+    return needs
+
+
+def missing_for(partner, move):
+    """What keeps `move` from making the partner live, by label: the checklist's ticks (both moves), and for
+    a first "go_live" what readiness reads. [] when nothing does, or when the move does not go live."""
+    if Partner.MOVES[move][1] != Partner.State.LIVE:
+        return []
+    missing = partner.unticked
+    if move == "go_live":
+        missing += [what for what, done in readiness(partner) if not done]
+    return missing
+
+
 @transaction.atomic
-def move_partner(partner, move, *, by=None, actor_label=""):
-    """A named onboarding move within its rule; Refusal (409) otherwise. Suspending or offboarding stops
-    the partner's keys at once (authenticate checks the state on every request); offboarding also drops the push
-    batches it was never delivered."""
+def move_partner(partner, move, *, by=None, actor_label="", override=False):
+    """A named onboarding move within its rule; Refusal (409) otherwise, naming what is missing. Suspending or
+    offboarding stops the partner's keys at once (authenticate checks the state on every request); offboarding
+    also drops the push batches it was never delivered.
+
+    `override` goes live whatever is missing, and the audit row lists it: for an operator's explicit command
+    (manage.py partner_key --create), never for a page."""
     if move not in Partner.MOVES:
         raise Refusal(f"Unknown move {move!r}.")
     partner = Partner.objects.select_for_update().get(pk=partner.pk)
     sources, target = Partner.MOVES[move]
     if partner.state not in sources:
-        raise Refusal(f"A partner in state {partner.get_state_display()!r} cannot {move.replace('_', ' ')}.",
-                           status=409)
-    if target == Partner.State.LIVE and not partner.checklist_complete:
-        missing = [label for field, label in Partner.CHECKLIST if not getattr(partner, field)]
+        raise Refusal(f"A partner in state {partner.get_state_display()!r} cannot "
+                      f"{Partner.move_label(move).lower()}.", status=409)
+    missing = missing_for(partner, move)
+    if missing and not override:
         raise Refusal("Not live until the onboarding checklist is complete: " + "; ".join(missing) + ".",
-                           status=409)
+                      status=409)
     before, partner.state = partner.state, target
     partner.save(update_fields=["state"])
     details = {"from": before, "to": target}
+    if missing:
+        details["overridden"] = missing
+    if move == "go_live":
+        webhooks.start_push(partner)  # a webhook set up in integration
     if target == Partner.State.OFFBOARDED:
         details["batches_dropped"] = push.drop_undelivered(partner)  # it will never be sent them
     record(f"partner.{move}", actor=by, actor_label=actor_label, target=partner, details=details)
@@ -71,9 +102,10 @@ def move_partner(partner, move, *, by=None, actor_label=""):
 
 
 @transaction.atomic
-def add_contact(partner, *, by, name, email, role=""):
+def add_contact(partner, *, by=None, actor_label="", name, email, role=""):
     contact = PartnerContact.objects.create(partner=partner, name=name, email=email, role=role)
-    record("partner.contact_added", actor=by, target=partner, details={"contact": contact.pk, "role": role})
+    record("partner.contact_added", actor=by, actor_label=actor_label, target=partner,
+           details={"contact": contact.pk, "role": role})
     return contact
 
 

@@ -144,17 +144,30 @@ def fetch(partner, *, start, page_size, token=""):
                                  next_set=rows[-1][0] if has_more else max(start, last), has_more=has_more)
 
 
-def summary(partner):
-    """What a partner manager reads before ticking "sandbox test passed": the partner's reports on sandbox
-    photos, how many photos they cover, and its latest reports."""
+@cache
+def photo_numbers():
+    """{PDQ or MD5 of a sandbox photo: its number}."""
     numbers = {}
     for item in photos():
         numbers[item["pdq"]] = numbers[item["md5"]] = item["n"]
-    reports = list(partner.sandbox_reports.order_by("-received", "-id"))
+    return numbers
+
+
+def reported_photos(partner):
+    """The numbers of the sandbox photos the partner has reported on (by either hash): all of them is the
+    sandbox test that going live needs (partners.onboarding.readiness)."""
+    values = partner.sandbox_reports.values_list("value", flat=True).distinct()
+    return {photo_numbers()[value] for value in values if value in photo_numbers()}
+
+
+def summary(partner):
+    """What a partner manager reads on the partner's page: its reports on sandbox photos, how many photos they
+    cover, and its latest reports."""
+    reports = list(partner.sandbox_reports.order_by("-received", "-id")[:10])
     for report in reports:
-        report.photo = numbers.get(report.value)
-    return {"reports": len(reports), "photos": len({r.photo for r in reports}), "of": PHOTOS,
-            "latest": reports[:10]}
+        report.photo = photo_numbers().get(report.value)
+    return {"reports": partner.sandbox_reports.count(), "photos": len(reported_photos(partner)), "of": PHOTOS,
+            "latest": reports}
 
 
 @transaction.atomic

@@ -2,10 +2,9 @@
 
 from datetime import timedelta
 
-from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST
 
 from core.errors import Refusal
 from hashing.models import BankHash
@@ -13,12 +12,13 @@ from partners import feed, onboarding, outcomes, push, sandbox, stopncii, webhoo
 from partners.forms import ChecklistForm, ContactForm, KeyForm, PartnerForm, WebhookForm
 from partners.models import ApiKey, FeedPosition, Partner, PartnerContact, Webhook
 from staff import roles
-from staff.decorators import object_action, role_required
+from staff.decorators import Saved, object_action, role_required
 
 MANAGERS = (roles.PARTNER_MANAGER, roles.ADMINISTRATOR)
+ONBOARDING = (Partner.State.PROSPECT, Partner.State.VETTING, Partner.State.AGREEMENT, Partner.State.INTEGRATION)
 
 
-@role_required(*MANAGERS)
+@role_required(*MANAGERS, forms=True)
 def partner_list(request):
     form = PartnerForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -27,7 +27,7 @@ def partner_list(request):
         except Refusal as error:
             form.add_error(error.field or None, error.message)
         else:
-            return redirect("partner_detail", partner.slug)
+            return Saved(f"{partner.name} added, as a prospect.", to=partner_page(partner))
     partners = list(Partner.objects.all())
     board = [(label, [p for p in partners if p.state == state]) for state, label in Partner.State.choices]
     return render(request, "partners/list.html", {"board": board, "form": form},
@@ -49,9 +49,14 @@ def feed_positions(partner):
     return rows
 
 
-def detail_page(request, partner, *, status=200, new_key=None, error=None, contact_form=None, webhook_form=None,
-                new_webhook_secret=None, test_attempt=None):
-    response = render(request, "partners/detail.html", {
+def partner_page(partner):
+    return reverse("partner_detail", args=[partner.slug])
+
+
+def detail_page(request, partner, *, status=200, error=None, contact_form=None, webhook_form=None):
+    """The partner's page; what a POST just made is shown this once (staff.decorators.Saved): a new key, a new
+    webhook signing secret, the answer to a test event."""
+    return render(request, "partners/detail.html", {
         "partner": partner,
         "contacts": partner.contacts.order_by("name"),
         "contact_form": contact_form or ContactForm(),
@@ -60,19 +65,18 @@ def detail_page(request, partner, *, status=200, new_key=None, error=None, conta
         "webhook": Webhook.objects.filter(partner=partner).first(),
         "push_health": push.health(partner),
         "webhook_form": webhook_form or WebhookForm(),
-        "new_webhook_secret": new_webhook_secret,
-        "test_attempt": test_attempt,
+        "new_webhook_secret": request.once.get("webhook_secret"),
+        "test_attempt": request.once.get("test_attempt"),
         "checklist_form": ChecklistForm(instance=partner),
+        "readiness": onboarding.readiness(partner) if partner.state in ONBOARDING else [],
         "key_form": KeyForm(),
         "keys": partner.keys.all(),
-        "moves": [move for move, (sources, _target) in Partner.MOVES.items() if partner.state in sources],
+        "moves": [(move, Partner.move_label(move)) for move, (sources, _target) in Partner.MOVES.items()
+                  if partner.state in sources],
         "outcomes": partner.outcomes.select_related("bank_hash").order_by("-received", "-id")[:50],
-        "new_key": new_key,
+        "new_key": request.once.get("key"),
         "error": error,
     }, status=status)
-    if new_key or new_webhook_secret:
-        response["Cache-Control"] = "no-store"  # the secret, shown once, must not stay in any cache
-    return response
 
 
 @role_required(*MANAGERS)
@@ -81,12 +85,13 @@ def partner_detail(request, slug):
 
 
 partner_action = object_action(*MANAGERS, key="slug", find=lambda request, slug: get_object_or_404(Partner, slug=slug),
-                               page=detail_page, back=lambda partner: redirect("partner_detail", partner.slug))
+                               page=detail_page, back=partner_page)
 
 
 @partner_action
 def partner_move(request, partner):
-    onboarding.move_partner(partner, request.POST.get("move", ""), by=request.user)
+    moved = onboarding.move_partner(partner, request.POST.get("move", ""), by=request.user)
+    return Saved(f"Moved: {moved.name} is now {moved.get_state_display().lower()}.")
 
 
 @partner_action
@@ -94,6 +99,7 @@ def partner_checklist(request, partner):
     form = ChecklistForm(request.POST, instance=Partner.objects.get(pk=partner.pk))
     form.is_valid()  # booleans: always valid
     onboarding.set_checklist(partner, by=request.user, **form.cleaned_data)
+    return Saved("Checklist saved.", section="checklist-heading")
 
 
 @partner_action
@@ -102,13 +108,18 @@ def partner_contact_add(request, partner):
     if not form.is_valid():
         return detail_page(request, partner, status=400, contact_form=form)
     onboarding.add_contact(partner, by=request.user, **form.cleaned_data)
-    messages.success(request, "Contact added.")
+    return Saved("Contact added.", section="contacts-heading")
 
 
 @partner_action
 def partner_contact_remove(request, partner, pk):
     onboarding.remove_contact(get_object_or_404(PartnerContact, pk=pk, partner=partner), by=request.user)
-    messages.success(request, "Contact removed.")
+    return Saved("Contact removed.", section="contacts-heading")
+
+
+def new_webhook_secret(secret):
+    """A new signing secret, which the page shows once (the portal keeps it encrypted, for signing only)."""
+    return Saved("Webhook saved: copy its signing secret now.", section="new-secret", once={"webhook_secret": secret})
 
 
 @partner_action
@@ -116,33 +127,40 @@ def partner_webhook_set(request, partner):
     form = WebhookForm(request.POST)
     if not form.is_valid():
         return detail_page(request, partner, status=400, webhook_form=form)
-    secret = webhooks.set_webhook(partner, form.cleaned_data["url"], by=request.user,
-                                  ack_on_2xx=form.cleaned_data["ack_on_2xx"])
-    return detail_page(request, Partner.objects.get(pk=partner.pk), new_webhook_secret=secret)
+    return new_webhook_secret(webhooks.set_webhook(partner, form.cleaned_data["url"], by=request.user,
+                                                   ack_on_2xx=form.cleaned_data["ack_on_2xx"]))
 
 
 @partner_action
 def partner_webhook_rotate(request, partner):
-    secret = webhooks.rotate_webhook_secret(partner, by=request.user)
-    return detail_page(request, partner, new_webhook_secret=secret)
+    return new_webhook_secret(webhooks.rotate_webhook_secret(partner, by=request.user))
 
 
 @partner_action
 def partner_push_pause(request, partner):
     webhooks.pause_push(partner, by=request.user)
-    messages.success(request, "Push is paused: changes wait, in order, until it is resumed.")
+    return Saved("Push is paused: changes wait, in order, until it is resumed.", section="push-heading")
 
 
 @partner_action
 def partner_push_resume(request, partner):
     parked = webhooks.resume_push(partner, by=request.user)
-    messages.success(request, f"Push resumed; {parked} parked batch{'es' if parked != 1 else ''} will be sent again.")
+    return Saved(f"Push resumed; {parked} parked batch{'es' if parked != 1 else ''} will be sent again.",
+                 section="push-heading")
 
 
 @partner_action
 def partner_webhook_test(request, partner):
     attempt = webhooks.send_test_event(partner, by=request.user)
-    return detail_page(request, partner, test_attempt=attempt)
+    return Saved("Test event sent.", section="push-heading", once={"test_attempt": {
+        "status_code": attempt.status_code, "milliseconds": attempt.milliseconds, "error": attempt.error,
+        "succeeded": attempt.succeeded}})
+
+
+def new_key(key, secret):
+    """A new key, which the page shows once, at its top (the portal keeps only a digest of the secret)."""
+    return Saved("Key issued: copy it now.", section="new-key",
+                 once={"key": {"public_id": key.public_id, "secret": secret}})
 
 
 @partner_action
@@ -151,22 +169,20 @@ def partner_key_issue(request, partner):
     if not form.is_valid():
         raise Refusal("Choose at least one scope; expiry is 1 to 3650 days or empty.")
     days = form.cleaned_data["expires_in_days"]
-    key, secret = onboarding.issue_key(partner, scopes=form.cleaned_data["scopes"], by=request.user,
-                                       label=form.cleaned_data["label"],
-                                       expires_at=timezone.now() + timedelta(days=days) if days else None)
-    return detail_page(request, Partner.objects.get(pk=partner.pk), new_key={"key": key, "secret": secret})
+    return new_key(*onboarding.issue_key(partner, scopes=form.cleaned_data["scopes"], by=request.user,
+                                         label=form.cleaned_data["label"],
+                                         expires_at=timezone.now() + timedelta(days=days) if days else None))
 
 
 @partner_action
 def partner_key_revoke(request, partner, pk):
     onboarding.revoke_key(get_object_or_404(ApiKey, pk=pk, partner=partner), by=request.user)
-    messages.success(request, "The key was revoked; it stopped working at once.")
+    return Saved("The key was revoked; it stopped working at once.", section="keys-heading")
 
 
 @partner_action
 def partner_key_rotate(request, partner, pk):
-    key, secret = onboarding.rotate_key(get_object_or_404(ApiKey, pk=pk, partner=partner), by=request.user)
-    return detail_page(request, Partner.objects.get(pk=partner.pk), new_key={"key": key, "secret": secret})
+    return new_key(*onboarding.rotate_key(get_object_or_404(ApiKey, pk=pk, partner=partner), by=request.user))
 
 
 # Who decides on a hash under review: partner managers on partners' contributions and NotBlocked pauses,
@@ -194,32 +210,24 @@ def review_queue(request):
     })
 
 
-@require_POST
-@role_required(*REVIEWERS)
-def review_decide(request, pk):
-    bank_hash = get_object_or_404(BankHash, pk=pk)
+def review_queue_page(_bank_hash=None):
+    return reverse("review_queue")
+
+
+@object_action(*REVIEWERS, key="pk", find=lambda request, pk: get_object_or_404(BankHash, pk=pk),
+               back=review_queue_page)
+def review_decide(request, bank_hash):
     if not may_decide(request.user, bank_hash.review):
-        messages.error(request, "Your role does not decide on this hash.")
-        return redirect("review_queue")
-    try:
-        outcomes.review_hash(bank_hash, request.POST.get("decision", ""), by=request.user)
-    except Refusal as error:
-        messages.error(request, error.message)
-        return redirect("review_queue")
-    messages.success(request, "Decision recorded.")
-    return redirect("review_queue")
+        raise Refusal("Your role does not decide on this hash.", status=403)
+    section = "h-quarantine" if bank_hash.review == BankHash.Review.QUARANTINED else "h-partners"
+    outcomes.review_hash(bank_hash, request.POST.get("decision", ""), by=request.user)
+    return Saved("Decision recorded.", section=section)
 
 
-@require_POST
-@role_required(*QUARANTINE_REVIEWERS)
+@object_action(*QUARANTINE_REVIEWERS, back=review_queue_page)
 def review_quarantine(request):
     """Release or reject, in one decision, the whole batch the flood quarantine holds."""
     decision = request.POST.get("decision", "")
-    try:
-        count = outcomes.review_quarantined(decision, by=request.user)
-    except Refusal as error:
-        messages.error(request, error.message)
-        return redirect("review_queue")
+    count = outcomes.review_quarantined(decision, by=request.user)
     done = "released: shared as the usual rules allow" if decision == "approve" else "rejected: never shared"
-    messages.success(request, f"{count} held hash{'es' if count != 1 else ''} {done}.")
-    return redirect("review_queue")
+    return Saved(f"{count} held hash{'es' if count != 1 else ''} {done}.", section="h-quarantine")

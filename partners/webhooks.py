@@ -9,17 +9,18 @@ from django.utils import timezone
 from audit.actions import record
 from core.errors import Refusal
 from partners import push, tasks
-from partners.models import Delivery, FeedPosition, Partner, Webhook
+from partners.models import Delivery, DeliveryAttempt, FeedPosition, Partner, Webhook
 
 
 @transaction.atomic
 def set_webhook(partner, url, *, by=None, actor_label="", ack_on_2xx=False):
-    """Point a live partner's push at `url` (checked: public https only) and set it to push. A partner new to
-    push gets a signing secret and will first receive every hash it may hold now, then changes; one that had a
-    webhook keeps its position, and its secret is rotated (the old one still signs for a day). Returns the new
-    secret, shown once."""
-    if partner.state != Partner.State.LIVE:
-        raise Refusal("Only a live partner receives pushed hashes.", status=409)
+    """Point a partner's push at `url` (checked: public https only) and set it to push: a live partner's, or one
+    in integration testing it (a test event; nothing is pushed until it is live). A partner new to push gets a
+    signing secret and will first receive every hash it may hold now, then changes; one that had a webhook keeps
+    its position, and its secret is rotated (the old one still signs for a day). Returns the new secret, shown
+    once."""
+    if partner.state not in (Partner.State.INTEGRATION, Partner.State.LIVE):
+        raise Refusal("Only a partner in integration or live has a webhook.", status=409)
     try:
         push.resolve(url)
     except push.UnsafeURL as refusal:
@@ -31,15 +32,23 @@ def set_webhook(partner, url, *, by=None, actor_label="", ack_on_2xx=False):
     webhook = Webhook.objects.select_for_update().filter(partner=partner).first()
     if webhook is None:
         Webhook.objects.create(partner=partner, url=url, secret=push.seal(secret), ack_on_2xx=ack_on_2xx)
-        # Known to push from now on (at the start of the log): retention waits for it like for any reader.
-        FeedPosition.objects.get_or_create(partner=partner, route=FeedPosition.Route.PUSH,
-                                           defaults={"txid": 0, "change_id": 0})
+        if partner.state == Partner.State.LIVE:
+            start_push(partner)
         record("partner.webhook_set", actor=by, actor_label=actor_label, target=partner, details={"new": True})
     else:
         rotate(webhook, secret, url=url)
         Webhook.objects.filter(pk=webhook.pk).update(ack_on_2xx=ack_on_2xx)
         record("partner.webhook_set", actor=by, actor_label=actor_label, target=partner, details={"new": False})
     return secret
+
+
+def start_push(partner):
+    """A partner with a webhook is known to push from now on (at the start of the log): retention waits for it
+    like for any reader. From going live, or from setting a webhook when live: one in integration is sent
+    nothing yet."""
+    if Webhook.objects.filter(partner=partner).exists():
+        FeedPosition.objects.get_or_create(partner=partner, route=FeedPosition.Route.PUSH,
+                                           defaults={"txid": 0, "change_id": 0})
 
 
 def webhook_of(partner, lock=False):
@@ -91,6 +100,12 @@ def resume_push(partner, *, by):
     record("partner.push_resumed", actor=by, target=partner, details={"parked": parked})
     transaction.on_commit(lambda: tasks.enqueue(tasks.push_partner, partner.pk))
     return parked
+
+
+def test_delivered(partner):
+    """The partner's webhook has answered a test event 2xx: its push works (going live needs it)."""
+    return DeliveryAttempt.objects.filter(delivery__partner=partner, delivery__state=Delivery.State.TEST,
+                                          status_code__gte=200, status_code__lt=300).exists()
 
 
 def send_test_event(partner, *, by):

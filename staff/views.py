@@ -1,11 +1,15 @@
-from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
+from core.errors import Refusal
 from staff import actions, roles
-from staff.decorators import role_required
+from staff.decorators import Saved, object_action, role_required
 from staff.forms import InviteForm, RolesForm
 from staff.models import User
+
+
+def person_page(person):
+    return reverse("staff_detail", args=[person.pk])
 
 
 @role_required(roles.ADMINISTRATOR)
@@ -14,7 +18,7 @@ def staff_list(request):
     return render(request, "staff/list.html", {"people": people})
 
 
-@role_required(roles.ADMINISTRATOR)
+@role_required(roles.ADMINISTRATOR, forms=True)
 def staff_invite(request):
     form = InviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -22,60 +26,52 @@ def staff_invite(request):
             request, email=form.cleaned_data["email"], name=form.cleaned_data["name"],
             role_names=form.cleaned_data["roles"], by=request.user,
         )
-        messages.success(request, f"Invitation sent to {person.email}.")
-        return redirect("staff_detail", person.pk)
-    return render(request, "staff/invite.html", {"form": form})
+        return Saved(f"Invitation sent to {person.email}.", to=person_page(person))
+    return render(request, "staff/invite.html", {"form": form}, status=400 if form.errors else 200)
 
 
-@role_required(roles.ADMINISTRATOR)
+@role_required(roles.ADMINISTRATOR, forms=True)
 def staff_detail(request, pk):
     person = get_object_or_404(User, pk=pk)
     form = RolesForm(request.POST or None, initial={"roles": sorted(person.roles)})
     if request.method == "POST" and form.is_valid():
         if person == request.user and roles.ADMINISTRATOR not in form.cleaned_data["roles"]:
-            messages.error(request, "You cannot remove your own administrator role.")
+            form.add_error("roles", "You cannot remove your own administrator role.")
         else:
             actions.set_roles(person, form.cleaned_data["roles"], by=request.user)
-            messages.success(request, "Roles saved.")
-        return redirect("staff_detail", person.pk)
-    return render(request, "staff/detail.html", {"person": person, "form": form})
+            return Saved("Roles saved.", section="roles-heading", to=person_page(person))
+    return render(request, "staff/detail.html", {"person": person, "form": form},
+                  status=400 if form.errors else 200)
 
 
-@require_POST
-@role_required(roles.ADMINISTRATOR)
-def staff_deactivate(request, pk):
-    person = get_object_or_404(User, pk=pk)
+person_action = object_action(roles.ADMINISTRATOR, key="pk", find=lambda request, pk: get_object_or_404(User, pk=pk),
+                              back=person_page)
+
+
+@person_action
+def staff_deactivate(request, person):
     if person == request.user:
-        messages.error(request, "You cannot deactivate your own account.")
-    else:
-        actions.deactivate_staff(person, by=request.user)
-        messages.success(request, f"{person} is deactivated and their sessions have ended.")
-    return redirect("staff_detail", person.pk)
+        raise Refusal("You cannot deactivate your own account.")
+    actions.deactivate_staff(person, by=request.user)
+    return Saved(f"{person} is deactivated and their sessions have ended.", section="account-heading")
 
 
-@require_POST
-@role_required(roles.ADMINISTRATOR)
-def staff_reactivate(request, pk):
-    person = get_object_or_404(User, pk=pk)
+@person_action
+def staff_reactivate(request, person):
     actions.reactivate_staff(person, by=request.user)
-    messages.success(request, f"{person} can sign in again.")
-    return redirect("staff_detail", person.pk)
+    return Saved(f"{person} can sign in again.", section="account-heading")
 
 
-@require_POST
-@role_required(roles.ADMINISTRATOR)
-def staff_reset_mfa(request, pk):
-    person = get_object_or_404(User, pk=pk)
+@person_action
+def staff_reset_mfa(request, person):
     actions.reset_authenticators(request, person, by=request.user)
-    messages.success(request, f"{person}'s authenticators and password were removed; a set-password link was sent "
-                              f"to {person.email}, and they must set up an authenticator at next sign-in.")
-    return redirect("staff_detail", person.pk)
+    return Saved(f"{person}'s authenticators and password were removed; a set-password link was sent to "
+                 f"{person.email}, and they must set up an authenticator at next sign-in.", section="account-heading")
 
 
-@require_POST
-@role_required(roles.ADMINISTRATOR)
-def staff_resend_invitation(request, pk):
-    person = get_object_or_404(User, pk=pk, is_active=True)
+@person_action
+def staff_resend_invitation(request, person):
+    if not person.is_active:
+        raise Refusal("This account is deactivated: reactivate it first.", status=404)
     actions.resend_invitation(request, person, by=request.user)
-    messages.success(request, f"A new set-password link was sent to {person.email}.")
-    return redirect("staff_detail", person.pk)
+    return Saved(f"A new set-password link was sent to {person.email}.", section="account-heading")

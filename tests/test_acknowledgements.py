@@ -9,18 +9,15 @@ from django.urls import reverse
 from cases import actions as cases
 from hashing.models import BankHash
 from partners import onboarding
-from partners.models import Outcome, Partner
+from partners.models import Outcome
 from tests.calls import issue_code, open_case, submit, video
+from tests.helpers import live_partner
 
 ACTOR = {"actor_label": "test"}
 
 
 def test_a_withdrawal_reported_through_stopncii_and_acknowledged_natively_is_one_acknowledgement(caseworker):
-    partner = onboarding.create_partner(name="Clipstream", slug="clipstream", **ACTOR)
-    for move in ("start_vetting", "sign_agreement", "start_integration"):
-        onboarding.move_partner(partner, move, **ACTOR)
-    onboarding.set_checklist(partner, **ACTOR, **{field: True for field, _label in Partner.CHECKLIST})
-    onboarding.move_partner(partner, "go_live", **ACTOR)
+    partner = live_partner("clipstream")
     key, secret = onboarding.issue_key(partner, scopes=["fetch", "feedback"], **ACTOR)
     case = open_case(caseworker)
     submit(issue_code(case, caseworker), [video(1)])

@@ -115,7 +115,10 @@ def case(caseworker):
 
 def test_link_page_shows_code_url_and_qr_once(login_as, caseworker, case):
     client = login_as(caseworker)
-    page = client.post(reverse("case_issue_link", args=[case.reference])).content.decode()
+    issued = client.post(reverse("case_issue_link", args=[case.reference]), follow=True)
+    assert issued.redirect_chain == [(reverse("case_detail", args=[case.reference]) + "#new-link", 302)]
+    assert issued["Cache-Control"] == "no-store" and "staff_shown_once" not in client.session  # nowhere else
+    page = issued.content.decode()
     code = re.search(r'id="link-code">([0-9A-Z-]+)<', page).group(1)
     url = re.search(r'id="link-url">(http[^<]+)<', page).group(1)
     assert re.fullmatch(r"[0-9A-Z]{5}-[0-9A-Z]{5}", code) and url.endswith(f"/h/{code.replace('-', '')}/")

@@ -6,6 +6,7 @@ from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
+from partners import sandbox
 from partners.models import ApiKey, Partner
 
 
@@ -20,20 +21,24 @@ def test_a_partner_manager_onboards_a_partner_and_manages_its_keys(login_as, par
         client.post(reverse("partner_move", args=["photogram"]), {"move": move})
     early = client.post(reverse("partner_move", args=["photogram"]), {"move": "go_live"})
     assert early.status_code == 409 and "checklist is complete" in early.content.decode()
-    client.post(reverse("partner_checklist", args=["photogram"]), {
-        "agreement_signed": "on", "security_review": "on", "technical_contact": "on", "sandbox_test_passed": "on"})
-    client.post(reverse("partner_move", args=["photogram"]), {"move": "go_live"})
-    assert Partner.objects.get(pk=partner.pk).state == "live"
-    board = client.get(reverse("partner_list")).content.decode()
-    assert "Photogram" in board
+    client.post(reverse("partner_checklist", args=["photogram"]), {"agreement_signed": "on", "security_review": "on"})
+    client.post(reverse("partner_contact_add", args=["photogram"]), {"name": "Ada", "email": "ada@photogram.example"})
+    sandbox.record_feedback(partner, [{"signal_type": "md5", "value": photo["md5"], "outcome": "Blocked", "tags": []}
+                                      for photo in sandbox.photos()], via="native")
 
-    issued = client.post(reverse("partner_key_issue", args=["photogram"]), {"scopes": ["fetch"], "label": "prod"})
+    issued = client.post(reverse("partner_key_issue", args=["photogram"]), {"scopes": ["fetch"], "label": "prod"},
+                         follow=True)
+    assert issued["Cache-Control"] == "no-store"
     page = issued.content.decode()
     secret = re.search(r'id="new-key-secret">([^<]+)<', page).group(1)
     key = ApiKey.objects.get()
     assert key.matches(secret)
     assert secret not in client.get(reverse("partner_detail", args=["photogram"])).content.decode()  # once only
-    rotated = client.post(reverse("partner_key_rotate", args=["photogram", key.pk])).content.decode()
+    client.post(reverse("partner_move", args=["photogram"]), {"move": "go_live"})
+    assert Partner.objects.get(pk=partner.pk).state == "live"
+    board = client.get(reverse("partner_list")).content.decode()
+    assert "Photogram" in board
+    rotated = client.post(reverse("partner_key_rotate", args=["photogram", key.pk]), follow=True).content.decode()
     new_secret = re.search(r'id="new-key-secret">([^<]+)<', rotated).group(1)
     assert ApiKey.objects.get(replaced_by__isnull=True, revoked_at=None, pk__gt=key.pk).matches(new_secret)
     client.post(reverse("partner_key_revoke", args=["photogram", key.pk]))
@@ -101,13 +106,15 @@ def test_a_partner_manager_sets_up_push_tests_pauses_and_rotates(login_as, partn
     client = login_as(partner_manager)
     refused = client.post(reverse("partner_webhook_set", args=[partner.slug]), {"url": "https://10.0.0.8/hook"})
     assert refused.status_code == 400 and "non-public" in refused.content.decode()
-    saved = client.post(reverse("partner_webhook_set", args=[partner.slug]), {"url": partner_server.url})
+    saved = client.post(reverse("partner_webhook_set", args=[partner.slug]), {"url": partner_server.url},
+                        follow=True)
     secret = re.search(r'id="new-webhook-secret">([^<]+)<', saved.content.decode()).group(1)
     assert secret.startswith("whsec_") and saved["Cache-Control"] == "no-store"
     assert secret not in client.get(reverse("partner_detail", args=[partner.slug])).content.decode()  # once only
 
-    tested = client.post(reverse("partner_webhook_test", args=[partner.slug])).content.decode()
+    tested = client.post(reverse("partner_webhook_test", args=[partner.slug]), follow=True).content.decode()
     assert "Test event:\n    answered 200" in tested
+    assert "Test event:" not in client.get(reverse("partner_detail", args=[partner.slug])).content.decode()
     headers, body = partner_server.calls[-1]
     from standardwebhooks.webhooks import Webhook as Verifier
 
@@ -119,7 +126,7 @@ def test_a_partner_manager_sets_up_push_tests_pauses_and_rotates(login_as, partn
     assert 'data-field="push-state">paused<' in page and "webhook.test" in page  # the delivery log
     client.post(reverse("partner_push_resume", args=[partner.slug]))
     assert not Webhook.objects.get(partner=partner).paused
-    rotated = client.post(reverse("partner_webhook_rotate", args=[partner.slug])).content.decode()
+    rotated = client.post(reverse("partner_webhook_rotate", args=[partner.slug]), follow=True).content.decode()
     new_secret = re.search(r'id="new-webhook-secret">([^<]+)<', rotated).group(1)
     client.post(reverse("partner_webhook_test", args=[partner.slug]))
     headers, body = partner_server.calls[-1]

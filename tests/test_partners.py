@@ -16,7 +16,7 @@ from cases import actions as cases
 from core.errors import Refusal
 from hashing import actions as bank
 from hashing.models import BankHash
-from partners import handovers, onboarding
+from partners import handovers, onboarding, sandbox, webhooks
 from partners.models import ApiKey, Partner
 from tests.calls import image, issue_code, open_case, submit, video
 from tests.helpers import ACTOR, fetch_all, live_partner
@@ -30,21 +30,61 @@ def test_onboarding_moves_follow_their_rules(db):
         onboarding.move_partner(partner, "go_live", **ACTOR)
     for move in ("start_vetting", "sign_agreement", "start_integration"):
         onboarding.move_partner(partner, move, **ACTOR)
-    onboarding.set_checklist(partner, agreement_signed=True, security_review=True, **ACTOR)
-    with pytest.raises(Refusal, match="Technical contact named; Sandbox test passed") as refused:
+    with pytest.raises(Refusal) as refused:
         onboarding.move_partner(partner, "go_live", **ACTOR)
-    assert refused.value.status == 409
-    onboarding.set_checklist(partner, technical_contact=True, sandbox_test_passed=True, **ACTOR)
+    assert refused.value.status == 409 and refused.value.message == (
+        "Not live until the onboarding checklist is complete: Agreement and data-processing terms signed; Security "
+        "review passed; A contact named; Sandbox reports on all 12 photos (0 so far); A working API key.")
+    # Ticks for what only a person can confirm; the rest is read from the records.
+    onboarding.set_checklist(partner, agreement_signed=True, security_review=True, **ACTOR)
+    onboarding.add_contact(partner, name="Ada", email="ada@pixshare.example", **ACTOR)
+    key, _secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)
+    reports = [{"signal_type": "pdq", "value": photo["pdq"], "outcome": "Blocked", "tags": []}
+               for photo in sandbox.photos()]
+    sandbox.record_feedback(partner, reports[:11] + reports[:3], via="native")  # repeats count once
+    with pytest.raises(Refusal, match=r"complete: Sandbox reports on all 12 photos \(11 so far\)\.$"):
+        onboarding.move_partner(partner, "go_live", **ACTOR)
+    sandbox.record_feedback(partner, reports[11:], via="stopncii")
     assert onboarding.move_partner(partner, "go_live", **ACTOR).state == "live"
     assert onboarding.move_partner(partner, "suspend", **ACTOR).state == "suspended"
+    # Coming back needs the ticks again, not a first go-live's tests.
+    onboarding.revoke_key(key, **ACTOR)
+    onboarding.set_checklist(partner, security_review=False, **ACTOR)
+    with pytest.raises(Refusal, match="complete: Security review passed.$"):
+        onboarding.move_partner(partner, "resume", **ACTOR)
+    onboarding.set_checklist(partner, security_review=True, **ACTOR)
     assert onboarding.move_partner(partner, "resume", **ACTOR).state == "live"
     assert onboarding.move_partner(partner, "offboard", **ACTOR).state == "offboarded"
     with pytest.raises(Refusal):
         onboarding.move_partner(partner, "resume", **ACTOR)
     with pytest.raises(Refusal, match="Unknown checklist item"):
-        onboarding.set_checklist(partner, vibes=True, **ACTOR)
+        onboarding.set_checklist(partner, technical_contact=True, **ACTOR)  # a record now, not a tick
     moves = list(AuditEvent.objects.filter(target_type="Partner").values_list("action", flat=True))
-    assert moves.count("partner.checklist") == 2 and "partner.go_live" in moves and "partner.offboard" in moves
+    assert moves.count("partner.checklist") == 3 and "partner.go_live" in moves and "partner.offboard" in moves
+    assert "overridden" not in AuditEvent.objects.get(action="partner.go_live").details
+
+
+def test_a_push_partner_goes_live_once_its_webhook_answered_a_test_event(db, push_settings, receiver,
+                                                                        partner_manager):
+    partner = onboarding.create_partner(name="Pushy", slug="pushy", delivery="push", **ACTOR)
+    for move in ("start_vetting", "sign_agreement", "start_integration"):
+        partner = onboarding.move_partner(partner, move, **ACTOR)
+    onboarding.set_checklist(partner, agreement_signed=True, security_review=True, **ACTOR)
+    onboarding.add_contact(partner, name="Ada", email="ada@pushy.example", **ACTOR)
+    onboarding.issue_key(partner, scopes=["feedback"], **ACTOR)
+    sandbox.record_feedback(partner, [{"signal_type": "md5", "value": photo["md5"], "outcome": "Blocked",
+                                       "tags": []} for photo in sandbox.photos()], via="native")
+    with pytest.raises(Refusal, match="complete: A test event delivered to its webhook.$"):
+        onboarding.move_partner(partner, "go_live", **ACTOR)
+    server = receiver(answers=[500, 200])
+    webhooks.set_webhook(partner, server.url, **ACTOR)  # in integration: test events only
+    assert not partner.feed_positions.exists()  # not a reader of the bank yet: retention waits for no one
+    assert webhooks.send_test_event(partner, by=partner_manager).status_code == 500
+    with pytest.raises(Refusal, match="A test event delivered to its webhook"):
+        onboarding.move_partner(partner, "go_live", **ACTOR)
+    assert webhooks.send_test_event(partner, by=partner_manager).status_code == 200
+    assert onboarding.move_partner(partner, "go_live", **ACTOR).state == "live"
+    assert list(partner.feed_positions.values_list("feed", "txid")) == [("push", 0)]  # pushed from the start
 
 
 # --- Keys ---------------------------------------------------------------------------------------------------
@@ -225,9 +265,16 @@ def test_partner_key_command_creates_a_live_partner_and_prints_the_contract(db):
     assert key.matches(printed["stopncii"]["function_key"]) and key.scopes == ["feedback", "fetch"]
     assert printed["key"] == f"{key.public_id}.{printed['stopncii']['function_key']}"
     steps = list(AuditEvent.objects.filter(actor_label="command:partner_key").order_by("id")
-                 .values_list("action", flat=True))
-    assert steps == ["partner.created", "partner.start_vetting", "partner.sign_agreement",
-                     "partner.start_integration", "partner.checklist", "partner.go_live", "partner.key_issued"]
+                 .values_list("action", "details"))
+    assert [action for action, _details in steps] == [
+        "partner.created", "partner.start_vetting", "partner.sign_agreement", "partner.start_integration",
+        "partner.go_live", "partner.key_issued"]
+    # An operator's explicit override of the onboarding gates: nothing is ticked in anyone's name, and the
+    # audit row says what was missing.
+    assert steps[4][1]["overridden"] == [
+        "Agreement and data-processing terms signed", "Security review passed", "A contact named",
+        "Sandbox reports on all 12 photos (0 so far)", "A working API key"]
+    assert not partner.agreement_signed and not partner.security_review
     from django.core.management.base import CommandError
 
     with pytest.raises(CommandError, match="add --create"):

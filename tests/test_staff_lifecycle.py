@@ -48,7 +48,7 @@ def test_invitation_sets_a_password_then_requires_mfa(login_as, administrator, d
 def test_invite_form_reports_errors_on_fields(login_as, administrator, caseworker):
     response = login_as(administrator).post(reverse("staff_invite"), {"email": caseworker.email, "roles": []})
     page = response.content.decode()
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "already exists" in page
     assert 'id="id_roles_errors"' in page and re.search(r'aria-describedby="[^"]*\bid_roles_errors\b', page)
 

@@ -10,9 +10,10 @@ ACTOR = "command:partner_webhook"
 
 
 class Command(BaseCommand):
-    help = ('Point live partner SLUG\'s push at URL (public https; loopback only where WEBHOOK_ALLOW_LOOPBACK '
+    help = ('Point partner SLUG\'s push at URL (public https; loopback only where WEBHOOK_ALLOW_LOOPBACK '
             'allows) and print {"partner", "url", "secret"}: the Standard Webhooks signing secret, shown only '
-            "here. The partner then receives every hash it may hold now, then changes.")
+            "here. A live partner then receives every hash it may hold now, then changes; one in integration "
+            "receives test events only until it goes live.")
 
     def add_arguments(self, parser):
         parser.add_argument("slug")

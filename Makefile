@@ -8,7 +8,7 @@ SHELL := /bin/bash
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ncii
 TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test test-fast lint check install system-packages system-gettext messages
+.PHONY: run test test-fast lint check install system-packages system-gettext messages screenshots
 
 # Translations: compiled from the committed .po files, never committed themselves.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
@@ -71,3 +71,7 @@ check: .venv/installed
 	  DATABASE_URL=$(TEST_DATABASE_URL) CACHE_URL=$(TEST_REDIS_URL)/15 CELERY_BROKER_URL=$(TEST_REDIS_URL)/14 \
 	  $(PY) manage.py check --deploy --fail-level WARNING
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run
+
+# The screenshot tour (tests/test_screenshot_tour.py): the caller's pages on a phone, the caseworker's at 1280 px.
+screenshots: $(TEST_NEEDS)
+	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(PYTEST) tests/test_screenshot_tour.py -q -p no:cacheprovider

@@ -20,7 +20,7 @@ from tests.conftest import make_staff, signed_in_client
 from tests.helpers import ACTOR, live_partner
 
 OURS = ("staff.", "audit.", "cases.", "hashing.", "partners.", "ncii_portal.", "stats.")
-SAMPLE = {"IntConverter": 1, "StringConverter": "sample", "SlugConverter": "sample"}
+SAMPLE = {"IntConverter": 1, "StringConverter": "sample", "SlugConverter": "sample", "MonthNumber": 1}
 
 
 def patterns(entries):
@@ -92,7 +92,7 @@ FORMS = {
                        lambda w: {f"state-{w['line'].pk}": "done", f"note-{w['line'].pk}": "4 screenshots"}),
     "case_referral": (lambda w: {"reference": w["case"].reference}, lambda w: {"to": "police", "status": "made"}),
     "case_note": (lambda w: {"reference": w["case"].reference}, lambda w: {"text": "Called back."}),
-    "case_move": (lambda w: {"reference": w["case"].reference}, lambda w: {"move": "close", "reason": "resolved"}),
+    "case_move": (lambda w: {"reference": w["case"].reference}, lambda w: {"move": "close", "reason": "resolved", "confirm": "yes"}),
     "evidence_template": (lambda w: {}, lambda w: {"label": "Hospital letter", "position": 9}),
     "evidence_template_item": (lambda w: {"pk": w["template_item"].pk},
                                lambda w: {"label": "Screenshots", "position": 1, "active": "on"}),

@@ -12,8 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from cases import actions
-from cases import caller_urls
+from cases import actions, caller_urls
 from partners import onboarding
 from partners.models import Handover
 from tests.calls import image, issue_code, open_case, submit, video

@@ -29,11 +29,6 @@ NOT_PAGES = {"submit": "the hashing page's JSON endpoint", "leave": "the quick e
 
 def fits(page, where):
     width, screen = page.evaluate("() => document.documentElement.scrollWidth"), page.viewport_size["width"]
-    import os
-    if os.environ.get("SHOTS"):
-        page.screenshot(path=f"/tmp/hDshots/{where.replace(' ', '_').replace(',', '')}.png", full_page=True)
-        print("WIDTH", where, width)
-        return
     assert width <= screen, f"{where} is {width} px wide on a {screen} px screen"
 
 

@@ -336,11 +336,12 @@ def clean_items(raw_items):
 
 
 def item_signals(data):
-    """(signal type, value, quality, video) of each signal one cleaned item carries."""
-    held = [(signal_types.MD5.code, data["md5"], None, data["kind"] == Item.Kind.VIDEO)]
+    """(signal type, value, quality, video, other file) of each signal one cleaned item carries."""
+    held = [(signal_types.MD5.code, data["md5"], None, data["kind"] == Item.Kind.VIDEO,
+             data["kind"] == Item.Kind.FILE)]
     if data["pdq"]:
-        held += [(signal_types.PDQ.code, data["pdq"], data["pdq_quality"], False),
-                 (signal_types.PHASH.code, data["phash"], None, False)]
+        held += [(signal_types.PDQ.code, data["pdq"], data["pdq_quality"], False, False),
+                 (signal_types.PHASH.code, data["phash"], None, False, False)]
     return held
 
 
@@ -357,12 +358,14 @@ def hold_signals(wanted, *, quarantine=False):
     other instead of deadlocking. The locks keep a withdrawal of another case from deciding "no one else holds
     it" meanwhile.
     """
-    best, videos = {}, set()
-    for signal_type, value, quality, video in wanted:
+    best, videos, media = {}, set(), set()
+    for signal_type, value, quality, video, other_file in wanted:
         known = best.get((signal_type, value))
         best[(signal_type, value)] = quality if known is None or (quality or 0) > known else known
         if video:
             videos.add((signal_type, value))
+        if not other_file:
+            media.add((signal_type, value))
     new_review = BankHash.Review.QUARANTINED if quarantine else BankHash.Review.NONE
     for (signal_type, value), quality in sorted(best.items()):
         if quarantine:
@@ -370,7 +373,7 @@ def hold_signals(wanted, *, quarantine=False):
             if known and known.review == BankHash.Review.NONE and not known.is_shareable:
                 bank.set_review(known, BankHash.Review.QUARANTINED)
         bank.bank_signal(signal_type, value, quality=quality, video=(signal_type, value) in videos,
-                         review_if_new=new_review)
+                         other_file=(signal_type, value) not in media, review_if_new=new_review)
     rows = {}
     for key in sorted(best):
         bank_hash = BankHash.objects.select_for_update().get(signal_type=key[0], value=key[1])
@@ -435,7 +438,7 @@ def submit_items(code, *, submission_id, consent, items):
     for data in new:
         item = Item.objects.create(case=case, kind=data["kind"], md5=data["md5"], pdq_quality=data["pdq_quality"],
                                    unreadable=data["unreadable"])
-        item.bank_hashes.add(*(rows[(signal_type, value)] for signal_type, value, _q, _v in item_signals(data)))
+        item.bank_hashes.add(*(rows[(signal_type, value)] for signal_type, value, *_rest in item_signals(data)))
 
     now = timezone.now()
     retry = link.used_at is not None

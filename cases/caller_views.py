@@ -108,17 +108,30 @@ def caller_texts():
                         "sent. It still blocks exact copies."),
         "low_quality": _("This image gives a weak fingerprint (quality %(quality)s of 100), so it will not be "
                          "shared. If you can, choose the original photo rather than a screenshot or a small copy."),
+        "other_file": _("This is not an image or a video, so its fingerprint will not be shared with partner "
+                        "websites. You can remove it."),
+        "other_files_one": _("1 chosen file is not an image or a video. Its fingerprint would be kept with your case "
+                             "but not shared with partner websites: you can remove it before sending."),
+        "other_files_many": _("%(count)s chosen files are not images or videos. Their fingerprints would be kept "
+                              "with your case but not shared with partner websites: you can remove them before "
+                              "sending."),
         "remove": _("Remove"),
         "preview": _("Preview of file %(number)s"),
         "progress": _("Progress for file %(number)s"),
-        "chosen": _("%(count)s files chosen"),
+        "ready_one": _("%(ready)s of 1 file ready"),
+        "ready_many": _("%(ready)s of %(count)s files ready"),
         "sending": _("Sending fingerprints…"),
         "network": _("The fingerprints could not be sent. Please check your connection and try again."),
         "too_many": _("Please choose at most %(limit)s files at a time."),
+        "why_consent": _("Tick all four statements above first."),
+        "why_no_files": _("Choose at least one file first."),
+        "why_hashing": _("Wait until every file is ready."),
+        "why_none_ready": _("None of the chosen files could be read. Please choose other files."),
         "kind_image": _("Image"),
         "kind_video": _("Video"),
         "kind_file": _("Other file"),
         "added": _("Your files were added to your case. Use the PIN you were given the first time."),
+        "copy_failed": _("This browser could not copy it. It is selected: copy it yourself, or write it down."),
     }
 
 

@@ -15,23 +15,28 @@ from hashing import signal_types
 from hashing.models import BankChange, BankHash
 
 
-def bank_signal(signal_type, value, *, quality=None, video=False, review_if_new=BankHash.Review.NONE):
+def bank_signal(signal_type, value, *, quality=None, video=False, other_file=None,
+                review_if_new=BankHash.Review.NONE):
     """The bank row for this signal, created if new. Validates and normalises; raises InvalidSignal.
 
     A better PDQ quality than the bank knew, or a first video holding an MD5, counts as a change (it may make
-    the hash shareable, or shareable as VideoMD5). Quality never goes down. `review_if_new` puts a new row
-    under review from its first logged state (a partner's contribution is never, even for a moment, shareable).
+    the hash shareable, or shareable as VideoMD5). Quality never goes down. `other_file` says what holds an MD5:
+    True, only other files (never shared); False, an image or a video, which makes it a shareable MD5 for good;
+    None (a partner's contribution) says nothing, and a new row is not an other file's. `review_if_new` puts a
+    new row under review from its first logged state (a partner's contribution is never, even for a moment,
+    shareable).
     """
     kind = signal_types.get(signal_type)
     value = kind.normalise(value)
     if quality is not None:
         signal_types.check_quality(quality)
     video = video and kind == signal_types.MD5
+    other_file = other_file if kind == signal_types.MD5 else None
     try:
         with transaction.atomic():  # the row and its first log entry commit together, or neither does
             bank_hash, created = BankHash.objects.get_or_create(
                 signal_type=kind.code, value=value,
-                defaults={"quality": quality, "video": video, "review": review_if_new}
+                defaults={"quality": quality, "video": video, "other_file": bool(other_file), "review": review_if_new}
             )
             if created:
                 log_change(bank_hash)
@@ -39,7 +44,8 @@ def bank_signal(signal_type, value, *, quality=None, video=False, review_if_new=
     except IntegrityError:  # another request created it between our read and our insert
         bank_hash = BankHash.objects.get(signal_type=kind.code, value=value)
     better = quality is not None and (bank_hash.quality is None or quality > bank_hash.quality)
-    if better or (video and not bank_hash.video):
+    media = other_file is False and bank_hash.other_file
+    if better or (video and not bank_hash.video) or media:
         with transaction.atomic():
             bank_hash = BankHash.objects.select_for_update().get(pk=bank_hash.pk)
             fields = {}
@@ -47,6 +53,8 @@ def bank_signal(signal_type, value, *, quality=None, video=False, review_if_new=
                 fields["quality"] = quality
             if video and not bank_hash.video:
                 fields["video"] = True
+            if other_file is False and bank_hash.other_file:
+                fields["other_file"] = False
             if fields:
                 record_change(bank_hash, **fields)
     return bank_hash
@@ -92,7 +100,8 @@ def announce_change(txid):
 
 def log_change(bank_hash):
     change = BankChange.objects.create(bank_hash=bank_hash, status=bank_hash.status, review=bank_hash.review,
-                                       quality=bank_hash.quality, video=bank_hash.video)
+                                       quality=bank_hash.quality, video=bank_hash.video,
+                                       other_file=bank_hash.other_file)
     # Every change asks to be announced after commit, and the first ask of its transaction (the database's id of
     # it, which the row holds) announces: once per transaction however many rows changed, none for a rollback,
     # and a change kept after a savepoint rolled back still asks.

@@ -27,29 +27,34 @@ class ClockTime(models.Func):
 # --- Shareable (design rule 9): the one definition, in the three forms the code needs ---------------------------
 #
 # A bank hash, or a change of it, is shareable with partners when it is active (a case holds it), not under
-# review, and not a PDQ of known low quality. A PDQ with no quality came from a partner (callers' items always
-# carry one) and is shared only after a person approved it, which the review field already requires.
+# review, not a PDQ of known low quality, and not an MD5 only "other files" hold (files that are neither images
+# nor videos: kept with their cases, never shared, as StopNCII shares only images and videos). A PDQ with no
+# quality came from a partner (callers' items always carry one) and is shared only after a person approved it,
+# which the review field already requires.
 
 
-def shareable(signal_type, status, review, quality):
+def shareable(signal_type, status, review, quality, other_file):
     """The rule on plain values: a bank row's, or a change's own (its signal type is its hash's)."""
     low = signal_type == signal_types.PDQ.code and quality is not None and signal_types.is_low_quality(quality)
-    return status == BankHash.Status.ACTIVE and review == BankHash.Review.NONE and not low
+    return status == BankHash.Status.ACTIVE and review == BankHash.Review.NONE and not low and not other_file
 
 
 def shareable_q(state="", kind=""):
-    """The rule as a filter: `state` prefixes the status, review and quality fields, `kind` the signal type (a
-    BankChange's is its bank_hash's)."""
+    """The rule as a filter: `state` prefixes the status, review, quality and other_file fields, `kind` the signal
+    type (a BankChange's is its bank_hash's)."""
     reliable = (~models.Q(**{f"{kind}signal_type": signal_types.PDQ.code})
                 | models.Q(**{f"{state}quality__gte": signal_types.PDQ_MIN_QUALITY})
                 | models.Q(**{f"{state}quality": None}))
-    return models.Q(**{f"{state}status": BankHash.Status.ACTIVE, f"{state}review": BankHash.Review.NONE}) & reliable
+    return models.Q(**{f"{state}status": BankHash.Status.ACTIVE, f"{state}review": BankHash.Review.NONE,
+                       f"{state}other_file": False}) & reliable
 
 
 def shareable_sql(state, kind):
     """The rule as SQL, for queries that must be raw (statistics' walk): `state` is the alias of the row holding
-    status, review and quality (hashing_bankhash or hashing_bankchange), `kind` of the one holding signal_type."""
+    status, review, quality and other_file (hashing_bankhash or hashing_bankchange), `kind` of the one holding
+    signal_type."""
     return (f"{state}.status = '{BankHash.Status.ACTIVE}' AND {state}.review = '{BankHash.Review.NONE}' "
+            f"AND NOT {state}.other_file "
             f"AND ({kind}.signal_type <> '{signal_types.PDQ.code}' OR {state}.quality IS NULL "
             f"OR {state}.quality >= {signal_types.PDQ_MIN_QUALITY:d})")
 
@@ -96,6 +101,8 @@ class BankHash(models.Model):
     quality = models.PositiveSmallIntegerField(null=True, blank=True)
     # MD5 only: a video item holds it (StopNCII carries MD5 as VideoMD5; an image's MD5 stays in our own feed).
     video = models.BooleanField(default=False)
+    # MD5 only: no image or video item holds it, only other files (a PDF, a document): never shared.
+    other_file = models.BooleanField(default=False)
     created = models.DateTimeField(default=timezone.now)
     changed = models.DateTimeField(default=timezone.now)
 
@@ -120,7 +127,7 @@ class BankHash(models.Model):
 
     @property
     def is_shareable(self):
-        return shareable(self.signal_type, self.status, self.review, self.quality)
+        return shareable(self.signal_type, self.status, self.review, self.quality, self.other_file)
 
 
 class BankChangeQuerySet(models.QuerySet):
@@ -168,6 +175,7 @@ class BankChange(models.Model):
     review = models.CharField(max_length=10, choices=BankHash.Review.choices, blank=True)
     quality = models.PositiveSmallIntegerField(null=True, blank=True)
     video = models.BooleanField(default=False)
+    other_file = models.BooleanField(default=False)
 
     objects = BankChangeQuerySet.as_manager()
 

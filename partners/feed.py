@@ -45,14 +45,14 @@ def page(partner, position=START, limit=1000, seen=START):
         "txid", "id", "updated", "bank_hash_id", *(f"bank_hash__{f}" for f in FIELDS))[:limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
-    flags = [shareable(*row[4:8]) for row in rows]
+    flags = [shareable(*row[4:9]) for row in rows]
     unshareable = {row[3] for row, shared in zip(rows, flags, strict=True) if not shared}
     once_shared = set(BankChange.objects.shareable().filter(bank_hash_id__any=unshareable)
                       .extra(where=["(hashing_bankchange.txid, hashing_bankchange.id) <= (%s, %s)"],  # noqa: S610
                              params=list(max(position, tuple(seen))))
                       .values_list("bank_hash_id", flat=True).distinct()) if unshareable else set()
     latest = {}
-    for (_txid, _id, updated, hash_id, signal_type, _status, _review, quality, value, video), shared in zip(
+    for (_txid, _id, updated, hash_id, signal_type, _status, _review, quality, _other, value, video), shared in zip(
             rows, flags, strict=True):
         if not shared and hash_id not in once_shared:
             continue
@@ -63,8 +63,8 @@ def page(partner, position=START, limit=1000, seen=START):
     return list(latest.values()), next_position, has_more
 
 
-# A bank row's fields as the feeds read them: the first four are hashing.models.shareable's arguments.
-FIELDS = ("signal_type", "status", "review", "quality", "value", "video")
+# A bank row's fields as the feeds read them: the first five are hashing.models.shareable's arguments.
+FIELDS = ("signal_type", "status", "review", "quality", "other_file", "value", "video")
 
 
 def behind(partner, position):

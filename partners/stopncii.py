@@ -110,7 +110,7 @@ def could_have(partner, hash_ids, *, start_at, after=None):
 def records_for(partner, rows, *, start_at, after=None):
     """Records for (microseconds, change id, bank hash id, *feed.FIELDS) rows: each hash once, as it is now."""
     hash_ids = {row[2] for row in rows}
-    unshareable = {row[2] for row in rows if not shareable(*row[3:7])}
+    unshareable = {row[2] for row in rows if not shareable(*row[3:8])}
     # A withdrawal is told only to a reader that could have had the hash.
     once_shared = could_have(partner, unshareable, start_at=start_at, after=after)
     own = {}  # the requesting partner's own latest report per hash, and no one else's
@@ -126,8 +126,8 @@ def records_for(partner, rows, *, start_at, after=None):
             names[case_id] = pseudonym(partner, case_id)
         cases.setdefault(hash_id, {})[names[case_id]] = records.STOPNCII_STATUS[status in Case.HOLDING]
     latest = {}
-    for micros, _id, hash_id, signal_type, status, review, quality, value, _video in rows:
-        shared = shareable(signal_type, status, review, quality)
+    for micros, _id, hash_id, signal_type, status, review, quality, other_file, value, _video in rows:
+        shared = shareable(signal_type, status, review, quality, other_file)
         if not shared and hash_id not in once_shared:
             continue  # never shared (e.g. PDQ of low quality): nothing to tell
         latest.pop(hash_id, None)

@@ -91,7 +91,10 @@ def test_the_shareable_rule_gives_one_answer_in_each_of_its_forms(db):
     rows.append(actions.set_status(actions.bank_signal("md5", "e" * 32), BankHash.Status.WITHDRAWN))
     for review in BankHash.Review.values[1:]:
         rows.append(actions.set_review(actions.bank_signal("md5", f"{len(rows):032x}"), review))
-    predicate = {h.pk for h in rows if shareable(h.signal_type, h.status, h.review, h.quality)}
+    rows.append(actions.bank_signal("md5", "f" * 32, other_file=True))  # only a PDF holds it
+    actions.bank_signal("md5", "9" * 32, other_file=True)
+    rows.append(actions.bank_signal("md5", "9" * 32, other_file=False))  # then an image held it too
+    predicate = {h.pk for h in rows if shareable(h.signal_type, h.status, h.review, h.quality, h.other_file)}
     assert {h.pk for h in rows if h.quality is not None and h.quality < 50} & predicate == set()
     assert set(BankHash.objects.shareable().values_list("pk", flat=True)) == predicate
     latest = {c.bank_hash_id: c.pk for c in BankChange.objects.order_by("txid", "id")}
@@ -99,7 +102,24 @@ def test_the_shareable_rule_gives_one_answer_in_each_of_its_forms(db):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT h.id FROM hashing_bankhash h WHERE {shareable_sql('h', 'h')}")  # noqa: S608
         assert {pk for (pk,) in cursor.fetchall()} == predicate
-    assert len(predicate) == 5  # quality unknown, 50, 100, an MD5, a pHash
+    assert len(predicate) == 6  # quality unknown, 50, 100, an MD5, a pHash, the MD5 an image held after a PDF
+
+
+def test_an_md5_only_other_files_hold_is_never_shareable_until_an_image_or_video_holds_it(db):
+    """A file that is neither an image nor a video (a PDF) is kept with its case, its MD5 never shared (StopNCII
+    shares images and videos only); once an image or video holds the same MD5 it is shareable, for good."""
+    document = actions.bank_signal("md5", "f" * 32, other_file=True)
+    assert document.other_file and not document.is_shareable
+    assert document not in BankHash.objects.shareable()
+    actions.bank_signal("md5", "f" * 32)  # a partner's contribution says nothing of what holds it
+    actions.bank_signal("md5", "f" * 32, other_file=True)
+    assert list(document.changes.values_list("other_file", flat=True)) == [True]
+    actions.bank_signal("md5", "f" * 32, other_file=False)  # an image or a video holds it now
+    actions.bank_signal("md5", "f" * 32, other_file=True)  # another PDF does not take that back
+    document.refresh_from_db()
+    assert not document.other_file and document.is_shareable
+    assert list(document.changes.order_by("id").values_list("other_file", flat=True)) == [True, False]
+    assert not actions.bank_signal("pdq", PDQ, quality=80, other_file=True).other_file  # an MD5's mark only
 
 
 def run_in_thread(target):

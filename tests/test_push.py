@@ -4,6 +4,7 @@ Also: signatures during a secret's rotation, where a webhook may point, and the 
 
 import io
 import json
+import re
 import socket
 import time
 
@@ -158,14 +159,21 @@ def test_a_withdrawal_reaches_every_live_partner_and_the_case_shows_it(
 
     told = withdrawals.summary(case)  # what the caller sees
     assert (told["partners"], told["told"], told["acknowledged"]) == (2, 1, 1)
-    assert told["rows"] == [{"partner": "Fetcher", "told": False, "acknowledged": False},
+    assert told["rows"] == [{"partner": "Fetcher", "told": False, "acknowledged": False, "pushed": False,
+                             "wait": None},  # fetched once: nobody knows its rhythm yet
                             {"partner": "Pushed", "told": True, "acknowledged": True}]
     caller = Client()
     caller.post(reverse("caller:status"), {"reference": case.display_reference, "pin": pin})
     status = caller.get(reverse("caller:case")).content.decode()
     assert 'data-field="had">2<' in status and 'data-field="told">1<' in status
-    assert '<tr data-partner="Pushed"><td>Pushed</td><td>Yes</td><td>Yes</td></tr>' in status
-    assert '<tr data-partner="Fetcher"><td>Fetcher</td><td>Not yet</td><td>Not yet</td></tr>' in status
+
+    def partner(name):
+        block = status[status.index(f'<li data-partner="{name}">'):]
+        return " ".join(re.sub("<[^>]+>", " ", block[:block.index("</li>")]).split())
+
+    assert partner("Pushed") == "Pushed Told to stop using them Yes Confirmed they stopped Yes"
+    assert partner("Fetcher") == ("Fetcher Told to stop using them Not yet: when this website next collects "
+                                  "updates from us. Confirmed they stopped Not yet")
 
     body = Client().get(reverse("api:hashes"), {"cursor": cursor}, **auth).json()
     assert [r["status"] for r in body["records"]] == ["withdrawn"]

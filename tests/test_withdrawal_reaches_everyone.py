@@ -178,3 +178,35 @@ def test_a_live_partner_keeps_its_parked_batches(caseworker, receiver, push_sett
     Delivery.objects.update(state=Delivery.State.PARKED, created=datetime(2020, 1, 1, tzinfo=UTC))
     assert retention.apply()["undelivered_batches"] == 0
     assert Delivery.objects.filter(partner=partner, state=Delivery.State.PARKED).count() == 1
+
+
+def test_a_partner_not_told_yet_says_when_it_should_be():
+    """What the caller's status page says of a partner not told yet (withdrawals.usual_wait): its rhythm of syncs,
+    a sync's pages counting as one; nothing when that is unknown or it is overdue; minutes for a working webhook."""
+    from partners.models import Handover, Partner, Webhook
+
+    now = timezone.now()
+    partner = live_partner("fetcher")
+
+    def synced(*hours_ago, pages=1):
+        for hours in hours_ago:
+            for page in range(pages):  # a full sync: several pages a second apart
+                Handover.objects.create(partner=partner, feed="native", change_id=0,
+                                        at=now - timedelta(hours=hours) + timedelta(seconds=page))
+
+    assert withdrawals.usual_wait(partner, now) == {"pushed": False, "wait": None}  # never synced
+    synced(8, 4, pages=3)
+    assert withdrawals.usual_wait(partner, now)["wait"] is None  # one gap: no rhythm yet
+    synced(0.5, pages=3)
+    assert withdrawals.usual_wait(partner, now)["wait"] == timedelta(hours=3.75)  # the median of 3.5 and 4 hours
+    synced(12, pages=3)  # gaps of 4, 4 and 3.5 hours
+    assert withdrawals.usual_wait(partner, now)["wait"] == timedelta(hours=4)
+    assert withdrawals.usual_wait(partner, now + timedelta(hours=5))["wait"] is None  # overdue: nobody can say
+
+    Webhook.objects.create(partner=partner, url="https://partner.example/hook", secret="sealed")
+    partner.delivery = Partner.Delivery.BOTH
+    partner.save()
+    partner = Partner.objects.select_related("webhook").get(pk=partner.pk)
+    assert withdrawals.usual_wait(partner, now) == {"pushed": True, "wait": None}
+    partner.webhook.degraded_at = now  # retries ran out: minutes would be a promise nobody keeps
+    assert withdrawals.usual_wait(partner, now)["wait"] == timedelta(hours=4)

@@ -9,6 +9,11 @@ const input = document.getElementById("files");
 const list = document.getElementById("file-list");
 const send = document.getElementById("send");
 const status = document.getElementById("files-status");
+const overall = document.getElementById("overall");
+const overallProgress = document.getElementById("overall-progress");
+const filesWhy = document.getElementById("files-why");
+const sendWhy = document.getElementById("send-why");
+const otherFiles = document.getElementById("other-files");
 const sendError = document.getElementById("send-error");
 const maxItems = Number(root.dataset.maxItems);
 const pdqMinQuality = Number(root.dataset.pdqMinQuality); // hashing.signals.PDQ_MIN_QUALITY: weaker is not shared
@@ -31,6 +36,28 @@ function live() {
   return entries.filter((entry) => !entry.removed);
 }
 
+// How far one file's fingerprinting is, honestly: the worker reports phases one after another (the MD5 over the
+// bytes; for an image then decoding, PDQ, pHash), each from 0 to its total, so a phase's end is not the file's.
+// Full only once the result is in.
+function fraction(entry, { phase, done: finished, total }) {
+  const part = total ? finished / total : 0;
+  if (phase === "md5") return part * (entry.image ? 0.4 : 0.99);
+  if (phase === "decode") return 0.4 + 0.55 * part;
+  return phase === "pdq" ? 0.96 : 0.98;
+}
+
+// The whole choice: each file's share, a finished one (ready, or failed) counting whole.
+function overallFraction() {
+  const current = live();
+  if (!current.length) return 0;
+  return current.reduce((sum, entry) => sum + (entry.result || entry.error ? 1 : entry.progress), 0) / current.length;
+}
+
+function why(element, text) {
+  element.textContent = text;
+  element.hidden = !text;
+}
+
 function update() {
   const consented = consentBoxes.every((box) => box.checked);
   const current = live();
@@ -38,8 +65,23 @@ function update() {
   const ready = current.filter((entry) => entry.result);
   input.disabled = !consented || sending || done;
   send.disabled = !consented || hashing || sending || ready.length === 0 || current.length > maxItems;
-  if (current.length > maxItems) status.textContent = fmt(texts.too_many, { limit: maxItems });
-  else if (!sending) status.textContent = current.length ? fmt(texts.chosen, { count: current.length }) : "";
+  why(filesWhy, consented || done ? "" : filesWhy.dataset.text);
+  let reason = "";
+  if (!consented) reason = texts.why_consent;
+  else if (current.length > maxItems) reason = fmt(texts.too_many, { limit: maxItems });
+  else if (!current.length) reason = texts.why_no_files;
+  else if (hashing) reason = texts.why_hashing;
+  else if (!ready.length) reason = texts.why_none_ready;
+  why(sendWhy, sending || done ? "" : reason);
+  const others = current.filter((entry) => entry.result && entry.result.kind === "file").length;
+  why(otherFiles, others === 0 ? "" : others === 1 ? texts.other_files_one : fmt(texts.other_files_many,
+    { count: others }));
+  overall.hidden = !current.length;
+  overallProgress.value = overallFraction();
+  if (!sending) {
+    status.textContent = current.length === 1 ? fmt(texts.ready_one, { ready: ready.length })
+      : current.length ? fmt(texts.ready_many, { ready: ready.length, count: current.length }) : "";
+  }
   document.body.dataset.state = done ? "done" : sending ? "sending" : hashing ? "hashing"
     : current.length ? "ready" : consented ? "choose" : "consent";
 }
@@ -66,6 +108,7 @@ function preview(file, number) {
 function describe(entry) {
   const { result } = entry;
   const kind = texts[`kind_${result.kind}`] || result.kind;
+  if (result.kind === "file") return { text: `${kind}: ${texts.other_file}`, warn: true };
   if (result.warning) return { text: `${kind}: ${english ? result.warning : texts.unreadable}`, warn: true };
   if (result.kind === "image" && result.pdqQuality < pdqMinQuality) {
     return { text: `${kind}: ${fmt(texts.low_quality, { quality: result.pdqQuality })}`, warn: true };
@@ -75,7 +118,8 @@ function describe(entry) {
 
 function addFile(file) {
   const number = ++counter;
-  const entry = { number, url: URL.createObjectURL(file) };
+  // The type the device gives is only a hint to weigh the progress; the kind comes from the file's bytes.
+  const entry = { number, url: URL.createObjectURL(file), image: file.type.startsWith("image/"), progress: 0 };
   entries.push(entry);
   const row = document.createElement("li");
   row.className = "file";
@@ -98,7 +142,7 @@ function addFile(file) {
   note.textContent = texts.hashing;
   const remove = document.createElement("button");
   remove.type = "button";
-  remove.className = "link";
+  remove.className = "link remove";
   remove.textContent = texts.remove;
   remove.setAttribute("aria-label", `${texts.remove}: ${file.name}`);
   remove.addEventListener("click", () => {
@@ -113,7 +157,11 @@ function addFile(file) {
   list.append(row);
 
   hashFile(file, {
-    onProgress: ({ done: finished, total }) => { if (total) progress.value = finished / total; },
+    onProgress: (report) => {
+      entry.progress = Math.max(entry.progress, fraction(entry, report));
+      progress.value = entry.progress;
+      overallProgress.value = overallFraction();
+    },
   }).then((result) => {
     entry.result = result;
     progress.value = 1;
@@ -154,8 +202,8 @@ function finish(answer) {
   done = true;
   for (const entry of entries) URL.revokeObjectURL(entry.url);
   list.replaceChildren();
-  document.getElementById("step-consent").hidden = true;
-  document.getElementById("step-files").hidden = true;
+  // The page now says what happened, not what to do: the first heading is the done screen's.
+  for (const id of ["intro", "step-consent", "step-files"]) document.getElementById(id).hidden = true;
   document.getElementById("done-reference").textContent = answer.reference;
   if (answer.pin) {
     document.getElementById("done-pin").textContent = answer.pin;
@@ -165,6 +213,22 @@ function finish(answer) {
   }
   document.getElementById("step-done").hidden = false;
   document.getElementById("done-heading").focus();
+}
+
+// Copy the reference or the PIN; where the browser refuses, select it so the caller can copy it by hand.
+const copyStatus = document.getElementById("copy-status");
+for (const button of document.querySelectorAll("button[data-copy]")) {
+  button.addEventListener("click", async () => {
+    const value = document.getElementById(button.dataset.copy);
+    copyStatus.textContent = "";
+    try {
+      await navigator.clipboard.writeText(value.textContent);
+      copyStatus.textContent = button.dataset.copied;
+    } catch {
+      window.getSelection().selectAllChildren(value);
+      copyStatus.textContent = texts.copy_failed;
+    }
+  });
 }
 
 send.addEventListener("click", async () => {
@@ -192,6 +256,7 @@ send.addEventListener("click", async () => {
   }
 });
 
+filesWhy.dataset.text = filesWhy.textContent;
 for (const box of consentBoxes) box.addEventListener("change", update);
 input.addEventListener("change", () => {
   for (const file of input.files) addFile(file);

@@ -76,8 +76,8 @@ def usual_wait(partner, now=None):
     webhook = getattr(partner, "webhook", None) if partner.delivery != Partner.Delivery.PULL else None
     if webhook is not None and not webhook.paused and webhook.degraded_at is None:
         return {"pushed": True, "wait": None}
-    pages = list(Handover.objects.filter(partner=partner, feed__in=[FeedPosition.Feed.NATIVE,
-                                                                    FeedPosition.Feed.STOPNCII])
+    pages = list(Handover.objects.filter(partner=partner, route__in=[FeedPosition.Route.NATIVE,
+                                                                     FeedPosition.Route.STOPNCII])
                  .order_by("-at").values_list("at", flat=True)[:RECENT_PAGES])
     syncs = [at for at, later in zip(pages, [None, *pages], strict=False) if later is None or later - at > ONE_SYNC]
     gaps = [later - at for later, at in zip(syncs, syncs[1:], strict=False)]

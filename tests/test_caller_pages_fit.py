@@ -13,6 +13,7 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from cases import actions, caller_urls
+from cases.models import HashingLink
 from partners import onboarding
 from partners.models import Handover
 from tests.calls import image, issue_code, open_case, submit, video
@@ -52,7 +53,7 @@ def withdrawn_case(transactional_db):
     late = fetchers[1]
     earlier = timezone.now() - timezone.timedelta(hours=18)
     for n in range(3):  # its earlier fetches, six hours apart
-        Handover.objects.create(partner=late, feed="native", at=earlier + timezone.timedelta(hours=6 * n), txid=0,
+        Handover.objects.create(partner=late, route="native", at=earlier + timezone.timedelta(hours=6 * n), txid=0,
                                 change_id=0)
     actions.withdraw_case(case)
     fetch_all(*keys[0], limit=1000)
@@ -164,6 +165,17 @@ def test_no_caller_page_scrolls_sideways_at_320_px(browser, live_server, withdra
         fits(page, f"active case ({language})")
         visit(page, url + reverse("caller:withdraw"), f"withdraw confirmation ({language})")
         checked.add("withdraw")
+
+        _link, pin_code = actions.issue_link(active, by=caseworker, purpose=HashingLink.Purpose.NEW_PIN,
+                                             caller_verified=True)
+        visit(page, url + reverse("caller:hash", args=[pin_code]), f"new-PIN link ({language})")
+        page.locator("form button[type=submit]").last.click()
+        page.locator("#new-pin").wait_for()
+        fits(page, f"the new PIN ({language})")
+        checked.add("new_pin")
+
+        visit(page, url + reverse("caller:cover_tracks"), f"cover your tracks ({language})")
+        checked.add("cover_tracks")
 
         for name in NOT_PAGES:
             answer = page.request.get(url + reverse(f"caller:{name}", args=["ZZZZZZZZZZ"] if name == "submit" else []))

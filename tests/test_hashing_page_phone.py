@@ -67,6 +67,9 @@ def test_the_file_button_is_real_translated_and_large(phone, hashing_url, photos
 
 def test_the_file_button_works_from_the_keyboard(phone, hashing_url):
     phone.goto(hashing_url)
+    # Chromium opens a file chooser from the keyboard only for the page in front; other tests' pages in the same
+    # browser may be in front of this one.
+    phone.bring_to_front()
     consent(phone)
     phone.locator("input[name=consent]").last.focus()
     phone.keyboard.press("Tab")

@@ -84,7 +84,7 @@ def test_a_push_partner_goes_live_once_its_webhook_answered_a_test_event(db, pus
         onboarding.move_partner(partner, "go_live", **ACTOR)
     assert webhooks.send_test_event(partner, by=partner_manager).status_code == 200
     assert onboarding.move_partner(partner, "go_live", **ACTOR).state == "live"
-    assert list(partner.feed_positions.values_list("feed", "txid")) == [("push", 0)]  # pushed from the start
+    assert list(partner.feed_positions.values_list("route", "txid")) == [("push", 0)]  # pushed from the start
 
 
 # --- Keys ---------------------------------------------------------------------------------------------------

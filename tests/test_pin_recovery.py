@@ -28,7 +28,7 @@ def check(reference, pin, client=None):
 
 def send_pin_link(client, case, verified=True):
     data = {"purpose": "new_pin", **({"caller_verified": "yes"} if verified else {})}
-    return client.post(reverse("case_issue_link", args=[case.reference]), data)
+    return client.post(reverse("case_issue_link", args=[case.reference]), data, follow=True)
 
 
 def shown_code(page):

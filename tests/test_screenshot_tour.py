@@ -52,7 +52,7 @@ def photos(tmp_path):
 
 def test_the_tour(browser, live_server, transactional_db, shots, photos):
     caseworker = make_staff("casey@helpline.test", "caseworker", "supervisor", "partner_manager", name="Casey")
-    live_partner("photogram", name="Photogram")
+    live_partner("photogram")
     staff = signed_in_context(browser, live_server, caseworker, **DESK)
     desk = staff.new_page()
 

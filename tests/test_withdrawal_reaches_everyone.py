@@ -191,7 +191,7 @@ def test_a_partner_not_told_yet_says_when_it_should_be():
     def synced(*hours_ago, pages=1):
         for hours in hours_ago:
             for page in range(pages):  # a full sync: several pages a second apart
-                Handover.objects.create(partner=partner, feed="native", change_id=0,
+                Handover.objects.create(partner=partner, route="native", change_id=0,
                                         at=now - timedelta(hours=hours) + timedelta(seconds=page))
 
     assert withdrawals.usual_wait(partner, now) == {"pushed": False, "wait": None}  # never synced

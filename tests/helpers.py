@@ -3,6 +3,7 @@ never from one another."""
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -104,3 +105,27 @@ def carries_file_bytes(payload, contents):
 
 # A caller's phone, where the caller pages are seen: browser context options for Playwright.
 PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+# The intake's four eligibility questions, by the start of their wording.
+ELIGIBILITY_QUESTIONS = ("Is the caller the person", "Was that person 18", "Are the images or videos intimate",
+                         "Does the caller have the files")
+
+
+def answer_yes_to_everything(page):
+    """Answer the intake's eligibility questions as a caller a case can be opened for."""
+    for question in ELIGIBILITY_QUESTIONS:
+        page.get_by_role("group", name=re.compile(question)).get_by_label("Yes").check()
+
+
+def capture_bodies(context):
+    """Every response body a browser context receives, fetched through a route so none is missed."""
+    bodies = []
+
+    def keep(route):
+        response = route.fetch()
+        bodies.append((route.request.url, response.body()))
+        route.fulfill(response=response)
+
+    context.route("**/*", keep)
+    return bodies

@@ -19,7 +19,7 @@ from cases.models import Case, Item
 from hashing import reference
 from tests.conftest import axe_violations, make_staff, signed_in_context
 from tests.hashing_corpus import scaled
-from tests.helpers import carries_file_bytes
+from tests.helpers import answer_yes_to_everything, capture_bodies, carries_file_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -45,17 +45,6 @@ def assert_accessible(page, state):
     assert axe_violations(page) == [], f"axe on {state}"
 
 
-def capture_bodies(context):
-    """Every response body the context receives, fetched through a route so none is missed."""
-    bodies = []
-
-    def handle(route):
-        response = route.fetch()
-        bodies.append((route.request.url, response.body()))
-        route.fulfill(response=response)
-
-    context.route("**/*", handle)
-    return bodies
 
 
 def test_the_call_end_to_end(browser, live_server, transactional_db, caller_files):
@@ -69,9 +58,7 @@ def test_the_call_end_to_end(browser, live_server, transactional_db, caller_file
     assert_accessible(desk, "intake")
     desk.get_by_label("Phone").check()
     desk.get_by_label("The person in the images").check()
-    for question in ("Is the caller the person", "Was that person 18", "Are the images or videos intimate",
-                     "Does the caller have the files"):
-        desk.get_by_role("group", name=re.compile(question)).get_by_label("Yes").check()
+    answer_yes_to_everything(desk)
     desk.get_by_label("What happened").select_option(label="Threatened to share")
     desk.get_by_role("button", name="Record only").click()
     desk.get_by_role("button", name="Open a case").wait_for()

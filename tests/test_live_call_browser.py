@@ -16,12 +16,11 @@ from cases.forms import ELIGIBILITY
 from cases.models import Case, CaseEvent, Contact, HashingLink, Item, Referral, spoken
 from tests.calls import ensure_checklist, image, issue_code, open_case, submit, video
 from tests.conftest import axe_violations, make_staff, signed_in_context
+from tests.helpers import ELIGIBILITY_QUESTIONS, answer_yes_to_everything
 
 pytestmark = pytest.mark.browser
 
 LAPTOP = {"viewport": {"width": 1280, "height": 800}}
-QUESTIONS = ("Is the caller the person", "Was that person 18", "Are the images or videos intimate",
-             "Does the caller have the files")
 
 # Counts, in the page itself, what the caseworker does: each click, and each submit no counted click made (Enter
 # in a field). Answers to the eligibility script are the caller's words, asked whatever the page looks like: they
@@ -48,9 +47,6 @@ def assert_accessible(page, state):
     assert axe_violations(page) == [], f"axe on {state}"
 
 
-def answer_yes_to_everything(page):
-    for question in QUESTIONS:
-        page.get_by_role("group", name=re.compile(question)).get_by_label("Yes").check()
 
 
 def test_from_the_dashboard_to_a_code_read_out_in_at_most_four_steps(browser, live_server, transactional_db):
@@ -103,8 +99,8 @@ def test_an_intake_with_a_no_records_the_contact_and_opens_no_case(browser, live
     context = signed_in_context(browser, live_server, casey, **LAPTOP)
     page = context.new_page()
     page.goto(live_server.url + "/contacts/new/")
-    page.get_by_role("group", name=re.compile(QUESTIONS[0])).get_by_label("Yes").check()
-    page.get_by_role("group", name=re.compile(QUESTIONS[1])).get_by_label("No").check()
+    page.get_by_role("group", name=re.compile(ELIGIBILITY_QUESTIONS[0])).get_by_label("Yes").check()
+    page.get_by_role("group", name=re.compile(ELIGIBILITY_QUESTIONS[1])).get_by_label("No").check()
     page.get_by_role("button", name="Record and open the case").click()
     expect(page.get_by_role("heading", name="Under 18 in the content: no case here")).to_be_visible()
     assert not Case.objects.exists() and Contact.objects.get().outcome == Contact.Outcome.UNDER_18

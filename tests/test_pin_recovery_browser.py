@@ -9,7 +9,7 @@ import pytest
 from cases.models import Case
 from tests.calls import image, issue_code, open_case, submit
 from tests.conftest import axe_violations, make_staff, signed_in_context
-from tests.helpers import PHONE
+from tests.helpers import PHONE, capture_bodies
 
 pytestmark = pytest.mark.browser
 
@@ -73,16 +73,6 @@ def test_a_failed_check_says_what_happens_next_and_the_pin_can_be_shown(phone, l
     assert_accessible(phone, "status after a wrong PIN, in Spanish")
 
 
-def capture_bodies(context):
-    bodies = []
-
-    def keep(route):
-        response = route.fetch()
-        bodies.append((route.request.url, response.body()))
-        route.fulfill(response=response)
-
-    context.route("**/*", keep)
-    return bodies
 
 
 def test_a_caller_who_lost_their_pin_gets_a_new_one_on_their_phone(browser, phone, live_server, submitted):

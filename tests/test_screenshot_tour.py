@@ -14,7 +14,7 @@ from PIL import Image
 from cases.models import Case
 from tests.conftest import axe_violations, make_staff, signed_in_context
 from tests.hashing_corpus import scaled
-from tests.helpers import PHONE, live_partner
+from tests.helpers import PHONE, answer_yes_to_everything, live_partner
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -62,9 +62,7 @@ def test_the_tour(browser, live_server, transactional_db, shots, photos):
     desk.goto(live_server.url + "/contacts/new/")
     shots(desk, "desk-2-intake")
     desk.get_by_label("Phone").check()
-    for question in ("Is the caller the person", "Was that person 18", "Are the images or videos intimate",
-                     "Does the caller have the files"):
-        desk.get_by_role("group", name=re.compile(question)).get_by_label("Yes").check()
+    answer_yes_to_everything(desk)
     desk.get_by_label("What happened").select_option(label="Threatened to share")
     desk.get_by_role("button", name="Record and open the case").click()
     desk.get_by_role("heading", name=re.compile(r"^Case ")).wait_for()

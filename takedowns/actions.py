@@ -198,11 +198,12 @@ def deliver(request_id):
     before it should be tried again after a failure, or None (sent, failed for good, or not ours to send now).
     The row stays locked while the mail goes, so two workers never both send it."""
     with transaction.atomic():
-        request = (TakedownRequest.objects.select_for_update(skip_locked=True).select_related("site", "follows__site")
-                   .filter(pk=request_id, state=TakedownRequest.State.QUEUED).first())
+        now = timezone.now()
+        request = (TakedownRequest.objects.select_for_update(skip_locked=True, of=("self",))
+                   .select_related("site", "follows__site")
+                   .filter(pk=request_id, state=TakedownRequest.State.QUEUED, next_attempt_at__lte=now).first())
         if request is None:
             return None
-        now = timezone.now()
         message, addresses = compose(request)
         if not addresses:  # retention cleared them while it waited
             return give_up(request, "no addresses left")
@@ -240,7 +241,7 @@ def give_up(request, error):
 def send_again(request, *, by):
     """A failed mail request, queued again from the start of its retry schedule (the site's address may have
     been corrected in the directory since)."""
-    request = TakedownRequest.objects.select_for_update().select_related("site").get(pk=request.pk)
+    request = TakedownRequest.objects.select_for_update(of=("self",)).select_related("site").get(pk=request.pk)
     if request.state != TakedownRequest.State.FAILED:
         raise Refusal("Only a failed request is sent again.", status=409)
     if not request.site.abuse_email:
@@ -336,8 +337,8 @@ def escalate(request, *, hosting_domain="", by):
 
 
 def followable(request):
-    request = TakedownRequest.objects.select_for_update().select_related("case", "site__hosting_provider").get(
-        pk=request.pk)
+    request = TakedownRequest.objects.select_for_update(of=("self",)).select_related(
+        "case", "site__hosting_provider").get(pk=request.pk)
     if request.state != TakedownRequest.State.SENT:
         raise Refusal("Only a request that was sent is followed up.", status=409)
     if request.followed_up_at:

@@ -33,11 +33,11 @@ SITE_EDITORS = (roles.CASEWORKER, roles.SUPERVISOR, roles.PARTNER_MANAGER, roles
 PAGE_SIZE = 50
 
 
-def audited_view(request, case, action, **details):
+def audited_view(request, case, action, details=None):
     """One audit row per view of a screen showing a case's web addresses, with the reason if it was opened by
     reference (cases.access)."""
     grant = None if access.is_own(request.user, case) else access.current_grant(request, case)
-    record(action, target=case, details={**details, **({"reason": grant["reason"]} if grant else {})})
+    record(action, target=case, details={**(details or {}), **({"reason": grant["reason"]} if grant else {})})
 
 
 # --- A case's web addresses -----------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ def record_outcome(request, case):
 def request_page(request, case, pk, *, status=200, error=None):
     sent = get_object_or_404(TakedownRequest.objects.select_related("site__hosting_provider", "follows", "created_by"),
                              pk=pk, case=case)
-    audited_view(request, case, "takedown_request.viewed", request=sent.pk)
+    audited_view(request, case, "takedown_request.viewed", {"request": sent.pk})
     message, addresses = actions.compose(sent)
     return render(request, "takedowns/request.html", {
         "case": case, "sent": sent, "message": message, "error": error,

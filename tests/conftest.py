@@ -219,6 +219,17 @@ def push_by_hand(monkeypatch):
         app.control.revoke(waiting)
 
 
+@pytest.fixture
+def celery_in_process():
+    """Tasks run where they are queued, at once (Celery's eager mode): work queued after commit (a takedown
+    request's mail) is done before the test goes on, into Django's test outbox (mail.outbox)."""
+    from ncii_portal.celery import app
+
+    before, app.conf.task_always_eager = app.conf.task_always_eager, True
+    yield
+    app.conf.task_always_eager = before
+
+
 @pytest.fixture(scope="session")
 def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     """A real Celery worker process on the test broker, using the test database."""

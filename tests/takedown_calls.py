@@ -1,8 +1,6 @@
 """Building blocks for tests of takedowns: a pasted list of web addresses (some invalid, some repeated), a
 described site, requests sent with Celery running them in the test's own process."""
 
-import pytest
-
 from takedowns import actions
 from takedowns.models import Site
 
@@ -38,11 +36,3 @@ def described(domain, **fields):
     site.save()
     return site
 
-
-@pytest.fixture
-def celery_in_process(monkeypatch):
-    """Tasks run where they are queued, at once (Celery's eager mode): a request queued after commit is sent
-    before the test goes on, into Django's test outbox (mail.outbox)."""
-    from ncii_portal.celery import app
-
-    monkeypatch.setattr(app.conf, "task_always_eager", True)

@@ -32,8 +32,11 @@ MAX_LINES = 500  # a paste longer than this is refused whole: split it
 
 
 def open_for_takedowns(case):
+    """The case, locked (its takedown work goes one change at a time) and read afresh: refused if withdrawn."""
+    case = Case.objects.select_for_update().get(pk=case.pk)
     if case.status == Case.Status.WITHDRAWN:
         raise Refusal("This case was withdrawn: no web addresses are added or asked for on it.", status=409)
+    return case
 
 
 def sites_for(domains):
@@ -56,13 +59,12 @@ class Pasted:
 def add_addresses(case, text, *, by):
     """File the pasted addresses under the case and their sites. Every valid line is kept whatever the others
     hold; the ones that are not addresses come back with a reason each."""
-    open_for_takedowns(case)
+    case = open_for_takedowns(case)
     if len(text.splitlines()) > MAX_LINES:
         raise Refusal(f"Paste at most {MAX_LINES} lines at a time; nothing was added.", field="addresses")
     found, problems, repeats = normalise.parse(text)
     if not found and not problems:
         raise Refusal("Paste the web addresses, one on each line.", field="addresses")
-    Case.objects.select_for_update().filter(pk=case.pk).first()  # pastes to one case, one after the other
     known = set(case.web_addresses.live().filter(url__in=[url for url, _domain in found])
                 .values_list("url", flat=True))
     new = [(url, domain) for url, domain in found if url not in known]
@@ -130,7 +132,7 @@ def request_takedown(case, site, addresses, *, method, basis, statement="", by, 
     """Ask `site` to remove these addresses of the case. By mail: written now, sent after commit by Celery
     (takedowns.tasks), retried if the mail cannot go. Through the site's web form: the caseworker did it, so it
     is recorded as sent now. Either way it falls due TAKEDOWN_FOLLOW_UP_HOURS after it went."""
-    open_for_takedowns(case)
+    case = open_for_takedowns(case)
     if method not in TakedownRequest.Method.values:
         raise Refusal("Choose how the request goes: by mail or through the site's web form.", field="method")
     if basis not in TakedownRequest.Basis.values:

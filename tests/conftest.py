@@ -196,6 +196,21 @@ def receiver():
 
 
 @pytest.fixture
+def web_pages():
+    from tests.takedown_calls import WebPages
+
+    made = []
+
+    def make(**kwargs):
+        made.append(WebPages(**kwargs))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
+@pytest.fixture
 def push_settings(settings):
     settings.WEBHOOK_ALLOW_LOOPBACK = True
     settings.PUSH_BATCH_WAIT = float(PUSH_ENV["PUSH_BATCH_WAIT"])

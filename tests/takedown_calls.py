@@ -1,5 +1,9 @@
 """Building blocks for tests of takedowns: a pasted list of web addresses (some invalid, some repeated), a
-described site, requests sent with Celery running them in the test's own process."""
+described site, web pages on this machine for the "is it still up?" check."""
+
+import contextlib
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from takedowns import actions
 from takedowns.models import Site
@@ -36,3 +40,44 @@ def described(domain, **fields):
     site.save()
     return site
 
+
+
+class WebPages:
+    """Web pages on this machine for the "is it still up?" check: `statuses` maps a path to the status it
+    answers (200 otherwise); each request's method and path is kept. HEAD can be refused (405) to make the check
+    fall back to GET, whose body is large and never read."""
+
+    def __init__(self, statuses=None, refuse_head=False):
+        self.statuses, self.refuse_head, self.requests = dict(statuses or {}), refuse_head, []
+        pages = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def answer(self, with_body):
+                pages.requests.append((self.command, self.path))
+                status = 405 if self.command == "HEAD" and pages.refuse_head else pages.statuses.get(self.path, 200)
+                self.send_response(status)
+                self.send_header("Content-Length", str(len(BODY)))
+                self.end_headers()
+                if with_body:
+                    with contextlib.suppress(OSError):  # the check hangs up without reading it, as it should
+                        self.wfile.write(BODY)
+
+            def do_HEAD(self):  # noqa: N802 (http.server's name)
+                self.answer(with_body=False)
+
+            def do_GET(self):  # noqa: N802
+                self.answer(with_body=True)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+BODY = b"<html>" + b"x" * 2_000_000 + b"</html>"

@@ -5,9 +5,10 @@ import logging
 from datetime import timedelta
 
 import pytest
+from django.template.loader import render_to_string
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from cases import actions as case_actions
 from cases.models import Case
@@ -84,6 +85,9 @@ def test_the_callers_page_shows_counts_and_nothing_that_names_a_site(caseworker)
     assert 'data-field="removed">5<' in page
     for named in ("example", "Example Forum", "forum", "fotosite", "http"):
         assert named not in page.split("<main", 1)[1].split("</main>", 1)[0], named
+    with translation.override("es"):
+        spanish = render_to_string("takedowns/caller_counts.html", {"counts": {"found": 3, "asked": 2, "removed": 1}})
+    assert "Direcciones web que conocemos" in spanish and "Retiradas" in spanish
 
 
 def test_no_address_reaches_a_log_line(login_as, caseworker, caplog, settings, celery_in_process,

@@ -3,16 +3,17 @@ table) and CSV exports with small numbers suppressed (design rule 10). Numbers c
 
 import calendar
 import csv
-from datetime import date, timedelta
+from datetime import date
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 
 from audit.actions import record
+from core.formats import duration, percent
 from partners.models import Partner
 from staff import roles
 from staff.decorators import role_required
-from stats import charts, rollups, suppression
+from stats import charts, rollups, suppression, web_addresses
 from stats.forms import PeriodForm
 from stats.metrics import Period
 
@@ -26,23 +27,6 @@ def chosen(request):
     values = form.cleaned_data if form.is_bound and form.is_valid() else PeriodForm.initial_values()
     partners = [values["partner"]] if values.get("partner") else list(Partner.objects.order_by("name"))
     return form, Period(values["first"], values["last"]), partners, values.get("bucket") or "week"
-
-
-def duration(value):
-    """A percentile for people: "2 h 30 min", "3 d 4 h", "over 30 days", or "—"."""
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        return value
-    minutes = int(value / timedelta(minutes=1))
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
-    return " ".join(p for p in parts if p) or "0 min"
-
-
-def percent(value):
-    return "—" if value is None else f"{value:.0%}"
 
 
 @role_required(*VIEWERS)
@@ -69,6 +53,7 @@ def dashboard(request):
         "series": series,
         "query": request.GET.urlencode(),
         "can_drill": request.user.has_role(roles.SUPERVISOR),
+        "web_addresses": web_addresses.dashboard(period),
     }, status=400 if form.errors else 200)
 
 
@@ -134,8 +119,11 @@ def export(request, table):
         out.writerow(["number", "breakdown", "count"])
         for number, breakdown, text in published_intake(rollups.intake(period)):
             out.writerow([number, breakdown or ("(none)" if number in BREAKDOWNS else ""), text])
+    elif table == "web-addresses":
+        out.writerow(["site", "domain", "kind", *web_addresses.HEADINGS])
+        out.writerows(web_addresses.csv_rows(period))
     else:
-        return HttpResponse("No such table: choose partners, series or intake.", status=404,
+        return HttpResponse("No such table: choose partners, series, intake or web-addresses.", status=404,
                             content_type="text/plain")
     return response
 
@@ -172,4 +160,5 @@ def monthly_report(request, year, month):
         "period": period, "rows": rows,
         "intake": [(label, intake[key]) for key, label in (
             ("contacts", "Contacts"), ("cases", "Cases opened"), ("hashes_received", "Hashes received"),
-            ("withdrawals", "Withdrawals"))]})
+            ("withdrawals", "Withdrawals"))],
+        "web_addresses": web_addresses.report_rows(period)})

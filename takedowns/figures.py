@@ -47,8 +47,14 @@ def rows(where, params, by="site"):
             row = dict(zip(names, values, strict=True))
             key = "all" if row.pop("is_total") else row[names[0]]
             found[key] = finish(row)
-    found.setdefault("all", finish(dict.fromkeys(names, 0) | {"to_removal_median": None, "to_removal_p90": None}))
+    found.setdefault("all", empty())
     return found
+
+
+def empty():
+    """The figures of a site (or kind) with no address asked for."""
+    return finish({"asked": 0, **dict.fromkeys(OUTCOMES, 0), "within_48h": 0, "to_removal_median": None,
+                   "to_removal_p90": None})
 
 
 def finish(row):
@@ -69,10 +75,7 @@ def for_period(start, end, by="site"):
             .values("site_id" if by == "site" else "site__kind").annotate(n=Count("id")))
     for entry in sent:
         key = entry["site_id" if by == "site" else "site__kind"]
-        if key not in found:
-            found[key] = finish({"asked": 0, **dict.fromkeys(OUTCOMES, 0), "within_48h": 0,
-                                 "to_removal_median": None, "to_removal_p90": None})
-        found[key]["requests"] = entry["n"]
+        found.setdefault(key, empty())["requests"] = entry["n"]
         found["all"]["requests"] += entry["n"]
     return found
 

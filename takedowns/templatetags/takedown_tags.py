@@ -1,11 +1,10 @@
 """Takedowns on the case templates: cases' views never read takedowns (the data flows cases -> partners ->
 takedowns), so the case page and the caller's status page ask here."""
 
-from datetime import timedelta
-
 from django import template
 from django.db.models import Count, Q
 
+from core.formats import duration
 from takedowns import figures
 from takedowns.models import Address
 
@@ -29,13 +28,4 @@ def caller_takedown_counts(case):
     return {"counts": figures.case_counts(case)}
 
 
-@register.filter
-def duration(value):
-    """A time to removal for people: "2 h 30 min", "3 d 4 h", or "—"."""
-    if value is None:
-        return "—"
-    minutes = int(value / timedelta(minutes=1))
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
-    return " ".join(p for p in parts if p) or "0 min"
+register.filter("duration", duration)  # a time to removal for people: "2 h 30 min", "3 d 4 h", or "—"

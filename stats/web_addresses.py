@@ -23,27 +23,17 @@ def shown(row):
             "to_removal": duration(row["to_removal_median"]), "to_removal_p90": duration(row["to_removal_p90"])}
 
 
-def with_overdue(table, overdue):
-    """The table with each row's requests overdue now (a site with some gets a row)."""
-    for key in overdue:
-        table.setdefault(key, figures.empty())
-    for key, row in table.items():
-        row["overdue"] = overdue.get(key, 0)
-    return table
-
-
 def dashboard(period):
     """The dashboard's section: the headline for all sites, each kind of site, and the sites with the most
-    addresses asked for."""
-    by_site = with_overdue(figures.for_period(period.start, period.end), figures.overdue_now())
-    by_kind = with_overdue(figures.for_period(period.start, period.end, by="kind"), figures.overdue_now("kind"))
+    addresses asked for. Times to removal for all and those sites only: each group's times are sorted apart."""
+    found = figures.for_period(period.start, period.end, top=TOP_SITES, kind_times=False)
     labels = dict(Site.Kind.choices)
     return {
-        "total": shown(by_site["all"]),
+        "total": shown(found["all"]),
         "kinds": [(labels.get(kind, kind), shown(row)) for kind, row in sorted(
-            ((k, r) for k, r in by_kind.items() if k != "all"), key=lambda item: -item[1]["asked"])],
-        "sites": [(site, shown(row)) for site, row in figures.sites_by_asked(by_site, TOP_SITES)],
-        "site_count": len(by_site) - 1,
+            found["kinds"].items(), key=lambda item: (-item[1]["asked"], item[0]))],
+        "sites": [(site, shown(row)) for site, row in figures.sites_by_asked(found, TOP_SITES)],
+        "site_count": len(found["sites"]),
     }
 
 
@@ -68,8 +58,9 @@ def published(table):
 def csv_rows(period):
     """The per-site CSV: a row for each site with addresses asked for, requests sent or requests overdue, then
     "all"; small numbers suppressed."""
-    table = with_overdue(figures.for_period(period.start, period.end), figures.overdue_now())
-    names = Site.objects.in_bulk([key for key in table if key != "all"])
+    found = figures.for_period(period.start, period.end)
+    table = {**found["sites"], "all": found["all"]}
+    names = Site.objects.in_bulk(list(found["sites"]))
     out = published(table)
     ordered = sorted((key for key in out if key != "all"), key=lambda key: (names[key].name.lower(), key))
     for key in [*ordered, "all"]:
@@ -82,8 +73,8 @@ def csv_rows(period):
 
 def report_rows(period):
     """The monthly report's table: each kind of site, then all sites; small numbers suppressed."""
-    table = with_overdue(figures.for_period(period.start, period.end, by="kind"), figures.overdue_now("kind"))
-    out = published(table)
+    found = figures.for_period(period.start, period.end, top=0)
+    out = published({**found["kinds"], "all": found["all"]})
     labels = dict(Site.Kind.choices)
     kinds = sorted((key for key in out if key != "all"), key=lambda key: labels.get(key, key))
     return [[labels.get(key, key) if key != "all" else "All sites", *(out[key][k] for k in ("asked", "removed")),

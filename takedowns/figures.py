@@ -15,81 +15,105 @@ from takedowns.models import Address, Site, TakedownRequest
 
 WITHIN = timedelta(hours=48)
 OUTCOMES = ("removed", "refused", "no_answer", "reinstated")
-COUNTS = ("asked", *OUTCOMES, "waiting", "within_48h", "requests")
 
-FIGURES = """
-SELECT {group}, grouping({group}) = 1 AS is_total,
-       count(*) AS asked,
-       {outcomes},
+COUNTS_SQL = """
+SELECT a.site_id, s.kind, count(*) AS asked, {outcomes},
        count(*) FILTER (WHERE a.outcome = 'removed' AND a.removed_at - a.first_asked_at <= %(within)s)
-           AS within_48h,
-       percentile_disc(0.5) WITHIN GROUP (ORDER BY greatest(a.removed_at - a.first_asked_at, interval '0'))
-           FILTER (WHERE a.outcome = 'removed') AS to_removal_median,
-       percentile_disc(0.9) WITHIN GROUP (ORDER BY greatest(a.removed_at - a.first_asked_at, interval '0'))
-           FILTER (WHERE a.outcome = 'removed') AS to_removal_p90
-FROM takedowns_address a {join}
+           AS within_48h
+FROM takedowns_address a JOIN takedowns_site s ON s.id = a.site_id
 WHERE {where}
-GROUP BY GROUPING SETS (({group}), ())
+GROUP BY a.site_id, s.kind
 """
+# Medians and 90th percentiles (nearest rank) of the time to removal. Each group's times are sorted apart, so
+# they are taken for few groups at once: all sites, each kind, and the sites asked for (SITE_TIMES).
+TIMES_SQL = """
+SELECT {keys}, percentile_disc(0.5) WITHIN GROUP (ORDER BY removed.t), percentile_disc(0.9) WITHIN GROUP
+       (ORDER BY removed.t)
+FROM (SELECT a.site_id, s.kind, greatest(a.removed_at - a.first_asked_at, interval '0') AS t
+      FROM takedowns_address a JOIN takedowns_site s ON s.id = a.site_id
+      WHERE {where} AND a.outcome = 'removed') removed
+GROUP BY {groups}
+"""
+KIND_TIMES = ("removed.kind, grouping(removed.kind)", "GROUPING SETS ((removed.kind), ())")
+ALL_TIMES = ("NULL, 1", "()")
+SITE_TIMES = ("removed.site_id, 0", "removed.site_id")
 
 
-def rows(where, params, by="site"):
-    """{group key or "all": figures} of the addresses matching `where` (SQL over alias a), per site (`by`
-    "site": key the site id) or per kind of site ("kind": key the kind)."""
-    group, join = ("a.site_id", "") if by == "site" else ("s.kind", "JOIN takedowns_site s ON s.id = a.site_id")
-    outcomes = ",\n       ".join(f"count(*) FILTER (WHERE a.outcome = '{o}') AS {o}" for o in OUTCOMES)
-    sql = FIGURES.format(group=group, join=join, where=where, outcomes=outcomes)
+def query(sql, params):
     with connection.cursor() as cursor:
-        cursor.execute(sql, {**params, "within": WITHIN})
-        names = [column[0] for column in cursor.description]
-        found = {}
-        for values in cursor.fetchall():
-            row = dict(zip(names, values, strict=True))
-            key = "all" if row.pop("is_total") else row[names[0]]
-            found[key] = finish(row)
-    found.setdefault("all", empty())
-    return found
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+def figures(where, params, top=None, kind_times=True):
+    """{"all": figures, "sites": {site id: figures}, "kinds": {kind: figures}} of the addresses matching `where`
+    (SQL over alias a). Times to removal for all, each kind (unless not `kind_times`), and the `top` sites with
+    the most addresses (None: every site)."""
+    params = {**params, "within": WITHIN}
+    outcomes = ", ".join(f"count(*) FILTER (WHERE a.outcome = '{o}') AS {o}" for o in OUTCOMES)
+    sites, kinds, total = {}, {}, empty()
+    for site_id, kind, asked, *counts in query(COUNTS_SQL.format(outcomes=outcomes, where=where), params):
+        row = dict(zip(("asked", *OUTCOMES, "within_48h"), (asked, *counts), strict=True))
+        sites[site_id] = {"kind": kind, **row}
+        for into in (kinds.setdefault(kind, empty()), total):
+            for name, count in row.items():
+                into[name] += count
+    keys, groups = KIND_TIMES if kind_times else ALL_TIMES
+    times = query(TIMES_SQL.format(keys=keys, groups=groups, where=where), params)
+    times_for = None if top is None else sorted(sites, key=lambda key: (-sites[key]["asked"], key))[:top]
+    if times_for is None or times_for:
+        site_where = where if times_for is None else f"{where} AND a.site_id = ANY(%(times_for)s)"
+        times += query(TIMES_SQL.format(keys=SITE_TIMES[0], groups=SITE_TIMES[1], where=site_where),
+                       {**params, "times_for": list(times_for or ())})
+    for key, level, median, p90 in times:
+        row = total if level == 1 else kinds.get(key) if isinstance(key, str) else sites.get(key)
+        if row is not None:
+            row["to_removal_median"], row["to_removal_p90"] = median, p90
+    for row in (total, *sites.values(), *kinds.values()):
+        row.setdefault("to_removal_median", None)
+        row.setdefault("to_removal_p90", None)
+        finish(row)
+    return {"all": total, "sites": sites, "kinds": kinds}
 
 
 def empty():
     """The figures of a site (or kind) with no address asked for."""
-    return finish({"asked": 0, **dict.fromkeys(OUTCOMES, 0), "within_48h": 0, "to_removal_median": None,
-                   "to_removal_p90": None})
+    return {"asked": 0, **dict.fromkeys(OUTCOMES, 0), "within_48h": 0, "requests": 0, "overdue": 0}
 
 
 def finish(row):
     """Derived figures: still waiting (asked, no answer recorded yet), removal rate (removed ÷ asked), share
     removed within 48 hours (of the removed)."""
+    row.update({k: v for k, v in empty().items() if k not in row})
     row["waiting"] = row["asked"] - sum(row[o] for o in OUTCOMES)
     row["removal_rate"] = row["removed"] / row["asked"] if row["asked"] else None
     row["within_48h_share"] = row["within_48h"] / row["removed"] if row["removed"] else None
-    row.setdefault("requests", 0)
     return row
 
 
-def for_period(start, end, by="site"):
-    """{site id (or kind) or "all": figures} for the addresses first asked for in [start, end), with the requests
-    sent to each site in that time."""
-    found = rows("a.first_asked_at >= %(start)s AND a.first_asked_at < %(end)s", {"start": start, "end": end}, by)
+def for_period(start, end, top=None, kind_times=True):
+    """The figures of the addresses first asked for in [start, end) (see figures), with the requests sent to
+    each site in that time and the requests overdue now. Times per site for the `top` sites with the most
+    addresses asked for (None: every site), per kind if `kind_times`."""
+    found = figures("a.first_asked_at >= %(start)s AND a.first_asked_at < %(end)s", {"start": start, "end": end},
+                    top, kind_times)
     sent = (TakedownRequest.objects.filter(state=TakedownRequest.State.SENT, sent_at__gte=start, sent_at__lt=end)
-            .values("site_id" if by == "site" else "site__kind").annotate(n=Count("id")))
-    for entry in sent:
-        key = entry["site_id" if by == "site" else "site__kind"]
-        found.setdefault(key, empty())["requests"] = entry["n"]
-        found["all"]["requests"] += entry["n"]
+            .values_list("site_id", "site__kind").annotate(n=Count("id")))
+    overdue = TakedownRequest.objects.overdue().values_list("site_id", "site__kind").annotate(n=Count("id"))
+    for field, entries in (("requests", sent), ("overdue", overdue)):
+        for site_id, kind, n in entries:
+            for row in (found["sites"].setdefault(site_id, finish({"kind": kind, "to_removal_median": None,
+                                                                    "to_removal_p90": None})),
+                        found["kinds"].setdefault(kind, finish({"to_removal_median": None, "to_removal_p90": None})),
+                        found["all"]):
+                row[field] += n
     return found
-
-
-def overdue_now(by="site"):
-    """{site id (or kind) or "all": requests overdue now}."""
-    field = "site_id" if by == "site" else "site__kind"
-    counts = dict(TakedownRequest.objects.overdue().values_list(field).annotate(n=Count("id")).values_list(field, "n"))
-    return {**counts, "all": sum(counts.values())}
 
 
 def site_record(site):
     """A site's record, all time: the requests sent to it, its addresses' outcomes and time to removal."""
-    record = rows("a.site_id = %(site)s AND a.first_asked_at IS NOT NULL", {"site": site.pk})["all"]
+    record = figures("a.site_id = %(site)s AND a.first_asked_at IS NOT NULL", {"site": site.pk}, top=0,
+                     kind_times=False)["all"]
     requests = dict(site.requests.filter(state=TakedownRequest.State.SENT).values_list("kind")
                     .annotate(n=Count("id")).values_list("kind", "n"))
     record["requests"] = requests.get(TakedownRequest.Kind.REQUEST, 0)
@@ -99,11 +123,11 @@ def site_record(site):
     return record
 
 
-def sites_by_asked(figures, limit):
+def sites_by_asked(found, limit):
     """The `limit` sites with the most addresses asked for in a period's figures, as (site, figures)."""
-    top = sorted((key for key in figures if key != "all"), key=lambda key: -figures[key]["asked"])[:limit]
+    top = sorted(found["sites"], key=lambda key: (-found["sites"][key]["asked"], key))[:limit]
     names = Site.objects.in_bulk(top)
-    return [(names[key], figures[key]) for key in top]
+    return [(names[key], found["sites"][key]) for key in top]
 
 
 def case_counts(case):

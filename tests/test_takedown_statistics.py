@@ -69,24 +69,29 @@ def scenario(caseworker):
 
 def test_a_periods_figures_per_site_and_overall(scenario):
     tube, forum = scenario
-    table = figures.for_period(*MARCH)
+    found = figures.for_period(*MARCH)
     expected = {
         tube.pk: {"asked": 13, "removed": 6, "refused": 1, "no_answer": 0, "reinstated": 1, "waiting": 5,
-                  "within_48h": 5, "requests": 2},
+                  "within_48h": 5, "requests": 2, "overdue": 0},
         forum.pk: {"asked": 5, "removed": 1, "refused": 0, "no_answer": 2, "reinstated": 0, "waiting": 2,
-                   "within_48h": 0, "requests": 1},
+                   "within_48h": 0, "requests": 1, "overdue": 1},
         "all": {"asked": 18, "removed": 7, "refused": 1, "no_answer": 2, "reinstated": 1, "waiting": 7,
-                "within_48h": 5, "requests": 3},
+                "within_48h": 5, "requests": 3, "overdue": 1},
     }
+    table = {**found["sites"], "all": found["all"]}
     assert {key: {k: row[k] for k in expected["all"]} for key, row in table.items()} == expected
     assert table[tube.pk]["removal_rate"] == 6 / 13 and table["all"]["removal_rate"] == 7 / 18
     # Nearest rank over the removed: Tube 2, 10, 20, 30, 47, 60 hours; with Forum's 100 hours for all.
     assert table[tube.pk]["to_removal_median"] == 20 * H and table[tube.pk]["to_removal_p90"] == 60 * H
     assert table["all"]["to_removal_median"] == 30 * H and table["all"]["to_removal_p90"] == 100 * H
     assert table[tube.pk]["within_48h_share"] == 5 / 6 and table[forum.pk]["within_48h_share"] == 0
-    assert figures.overdue_now() == {forum.pk: 1, "all": 1}
-    kinds = figures.for_period(*MARCH, by="kind")
-    assert kinds["adult"]["asked"] == 13 and kinds["forum"]["removed"] == 1 and kinds["all"]["asked"] == 18
+    kinds = found["kinds"]
+    assert (kinds["adult"]["asked"], kinds["adult"]["to_removal_median"]) == (13, 20 * H)
+    assert (kinds["forum"]["removed"], kinds["forum"]["overdue"], kinds["forum"]["to_removal_p90"]) == (1, 1, 100 * H)
+    # Times per site only for the sites asked for (the dashboard's top sites); the rest stay the same.
+    top = figures.for_period(*MARCH, top=1)
+    assert top["sites"][tube.pk]["to_removal_median"] == 20 * H and top["sites"][forum.pk]["to_removal_median"] is None
+    assert top["all"] == found["all"] and top["kinds"] == found["kinds"]
 
 
 def test_the_dashboard_shows_the_url_figures(login_as, supervisor, scenario):

@@ -346,6 +346,9 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "portal@localhost")
+# Seconds to connect to the mail server and for each answer: a worker sending a takedown request holds its row
+# meanwhile (takedowns.actions.deliver), and Django's default is to wait for ever.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", 30))
 
 # Security headers. Production values are the defaults; DEBUG relaxes only what plain http needs.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

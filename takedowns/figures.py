@@ -17,12 +17,12 @@ WITHIN = timedelta(hours=48)
 OUTCOMES = ("removed", "refused", "no_answer", "reinstated")
 
 COUNTS_SQL = """
-SELECT a.site_id, s.kind, count(*) AS asked, {outcomes},
+SELECT a.site_id, s.kind, grouping(a.site_id, s.kind), count(*) AS asked, {outcomes},
        count(*) FILTER (WHERE a.outcome = 'removed' AND a.removed_at - a.first_asked_at <= %(within)s)
            AS within_48h
 FROM takedowns_address a JOIN takedowns_site s ON s.id = a.site_id
 WHERE {where}
-GROUP BY a.site_id, s.kind
+GROUP BY GROUPING SETS ((a.site_id, s.kind), (s.kind), ())
 """
 # Medians and 90th percentiles (nearest rank) of the time to removal. Each group's times are sorted apart, so
 # they are taken for few groups at once: all sites, each kind, and the sites asked for (SITE_TIMES).
@@ -52,12 +52,14 @@ def figures(where, params, top=None, kind_times=True):
     params = {**params, "within": WITHIN}
     outcomes = ", ".join(f"count(*) FILTER (WHERE a.outcome = '{o}') AS {o}" for o in OUTCOMES)
     sites, kinds, total = {}, {}, empty()
-    for site_id, kind, asked, *counts in query(COUNTS_SQL.format(outcomes=outcomes, where=where), params):
-        row = dict(zip(("asked", *OUTCOMES, "within_48h"), (asked, *counts), strict=True))
-        sites[site_id] = {"kind": kind, **row}
-        for into in (kinds.setdefault(kind, empty()), total):
-            for name, count in row.items():
-                into[name] += count
+    for site_id, kind, level, *counts in query(COUNTS_SQL.format(outcomes=outcomes, where=where), params):
+        row = dict(zip(("asked", *OUTCOMES, "within_48h"), counts, strict=True))
+        if level == 0:
+            sites[site_id] = {"kind": kind, **row}
+        elif level == 2:  # grouped by kind only (grouping() sets a bit for each column left out)
+            kinds[kind] = row
+        else:
+            total.update(row)
     keys, groups = KIND_TIMES if kind_times else ALL_TIMES
     times = query(TIMES_SQL.format(keys=keys, groups=groups, where=where), params)
     times_for = None if top is None else sorted(sites, key=lambda key: (-sites[key]["asked"], key))[:top]
@@ -72,19 +74,24 @@ def figures(where, params, top=None, kind_times=True):
     for row in (total, *sites.values(), *kinds.values()):
         row.setdefault("to_removal_median", None)
         row.setdefault("to_removal_p90", None)
-        finish(row)
+        finish(row)  # the requests sent and overdue come later (for_period): finish() again is harmless
     return {"all": total, "sites": sites, "kinds": kinds}
+
+
+ZERO = {"asked": 0, **dict.fromkeys(OUTCOMES, 0), "within_48h": 0, "requests": 0, "overdue": 0}
+NO_TIMES = {"to_removal_median": None, "to_removal_p90": None}
 
 
 def empty():
     """The figures of a site (or kind) with no address asked for."""
-    return {"asked": 0, **dict.fromkeys(OUTCOMES, 0), "within_48h": 0, "requests": 0, "overdue": 0}
+    return dict(ZERO)
 
 
 def finish(row):
     """Derived figures: still waiting (asked, no answer recorded yet), removal rate (removed ÷ asked), share
     removed within 48 hours (of the removed)."""
-    row.update({k: v for k, v in empty().items() if k not in row})
+    for name, zero in ZERO.items():
+        row.setdefault(name, zero)
     row["waiting"] = row["asked"] - sum(row[o] for o in OUTCOMES)
     row["removal_rate"] = row["removed"] / row["asked"] if row["asked"] else None
     row["within_48h_share"] = row["within_48h"] / row["removed"] if row["removed"] else None
@@ -102,10 +109,11 @@ def for_period(start, end, top=None, kind_times=True):
     overdue = TakedownRequest.objects.overdue().values_list("site_id", "site__kind").annotate(n=Count("id"))
     for field, entries in (("requests", sent), ("overdue", overdue)):
         for site_id, kind, n in entries:
-            for row in (found["sites"].setdefault(site_id, finish({"kind": kind, "to_removal_median": None,
-                                                                    "to_removal_p90": None})),
-                        found["kinds"].setdefault(kind, finish({"to_removal_median": None, "to_removal_p90": None})),
-                        found["all"]):
+            if site_id not in found["sites"]:  # asked for nothing in the period: a hosting provider, say
+                found["sites"][site_id] = finish({"kind": kind, **NO_TIMES})
+            if kind not in found["kinds"]:
+                found["kinds"][kind] = finish(dict(NO_TIMES))
+            for row in (found["sites"][site_id], found["kinds"][kind], found["all"]):
                 row[field] += n
     return found
 

@@ -8,6 +8,7 @@ from itertools import groupby
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import HttpResponseBase
 from django.shortcuts import get_object_or_404, redirect, render
 
 from audit.actions import record
@@ -67,7 +68,7 @@ def addresses_page(request, case, *, status=200, error=None, pasted=None, paste_
 @role_required(*CASE_ROLES)
 def case_addresses(request, reference):
     case = workable(request, reference)
-    if not hasattr(case, "reference"):
+    if isinstance(case, HttpResponseBase):
         return case  # the page refusing it
     return addresses_page(request, case)
 
@@ -165,7 +166,7 @@ def request_page(request, case, pk, *, status=200, error=None):
 @role_required(*CASE_ROLES)
 def takedown_request(request, reference, pk):
     case = workable(request, reference)
-    if not hasattr(case, "reference"):
+    if isinstance(case, HttpResponseBase):
         return case
     return request_page(request, case, pk)
 
@@ -245,7 +246,8 @@ def site_list(request):
 @role_required(*SITE_EDITORS)
 def site_detail(request, pk):
     site = get_object_or_404(Site.objects.select_related("partner", "hosting_provider"), pk=pk)
-    form = SiteForm(request.POST or None, instance=site, initial={
+    # The form fills its own copy as it validates: the page shows the site as saved, whatever was typed.
+    form = SiteForm(request.POST or None, instance=Site.objects.get(pk=pk), initial={
         "hosting_domain": site.hosting_provider.domain if site.hosting_provider else ""})
     if request.method == "POST" and form.is_valid():
         try:

@@ -7,6 +7,7 @@ from cases.views import dashboard_panels
 from hashing.models import BankHash
 from staff import roles
 from staff.decorators import role_required
+from takedowns.models import TakedownRequest
 
 
 @role_required(roles.ANY)
@@ -18,5 +19,8 @@ def dashboard(request):
         # The flood quarantine's batch, for those who release or reject it, for as long as it waits.
         "quarantined": (BankHash.objects.quarantined().count()
                         if request.user.has_role(*roles.QUARANTINE_REVIEWERS) else 0),
+        # Takedown requests beat found overdue on this person's cases, until they are followed up.
+        "overdue_takedowns": (list(TakedownRequest.objects.for_attention().for_caseworker(request.user)
+                                   .select_related("case", "site")[:20]) if casework else []),
         **casework,
     })

@@ -22,6 +22,7 @@ from hashing.models import BankHash
 from partners import push
 from partners.feed import heard_by_every_partner
 from partners.models import Delivery, Partner
+from takedowns.models import Address
 
 
 def days_ago(days, now):
@@ -53,6 +54,13 @@ def apply(now=None):
         "items": deleted(Item.objects.filter(
             case__status=Case.Status.WITHDRAWN,
             case__withdrawn_at__lt=days_ago(settings.RETENTION_WITHDRAWN_DAYS, now))),
+        # Web addresses of a case's images (design rule 11), and the free text beside them (sites' reasons,
+        # statements in requests), once the case has ended; a withdrawn case's with its items. Each address's
+        # site, outcome and times stay, for the statistics.
+        "web_addresses": Address.objects.filter(
+            Q(case__ended_at__lt=days_ago(settings.RETENTION_WEB_ADDRESSES_DAYS, now))
+            | Q(case__status=Case.Status.WITHDRAWN,
+                case__withdrawn_at__lt=days_ago(settings.RETENTION_WITHDRAWN_DAYS, now))).purge(now),
         # A contact's answers and risk flags; its channel, outcome, referrals and date stay.
         "contact_answers": Contact.objects.filter(
             created__lt=days_ago(settings.RETENTION_CONTACT_ANSWERS_DAYS, now), answers_cleared=False,

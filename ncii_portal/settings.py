@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "hashing",
     "cases",
     "partners",
+    "takedowns",
     "stats",
     "ncii_portal.admin.PortalAdminConfig",  # django.contrib.admin, read-only (ncii_portal/admin.py)
     "django.contrib.auth",
@@ -279,6 +280,18 @@ CELERY_BEAT_SCHEDULE["push-due"] = {"task": "partners.tasks.push_due", "schedule
 # Statistics (docs/statistics.md): what happened since the last minute, and every night the last two days again.
 CELERY_BEAT_SCHEDULE["update-statistics"] = {"task": "stats.tasks.update_statistics", "schedule": 60}
 CELERY_BEAT_SCHEDULE["catch-up-statistics"] = {"task": "stats.tasks.catch_up_statistics", "schedule": 24 * 3600}
+# Takedown requests to sites (takedowns/, docs/caller.md "Web addresses and takedowns"): when a request falls due,
+# seconds before each retry of a mail that could not be sent (then it shows as failed), and the optional "is it
+# still up?" check of open addresses (HTTP status only, through the webhooks' address guard), how often.
+TAKEDOWN_FOLLOW_UP_HOURS = float(os.environ.get("TAKEDOWN_FOLLOW_UP_HOURS", 48))
+TAKEDOWN_MAIL_RETRY_SCHEDULE = [float(s) for s in env_list("TAKEDOWN_MAIL_RETRY_SCHEDULE", "60,300,1800,7200,21600")]
+TAKEDOWN_CHECK_ADDRESSES = env_bool("TAKEDOWN_CHECK_ADDRESSES")
+TAKEDOWN_CHECK_HOURS = float(os.environ.get("TAKEDOWN_CHECK_HOURS", 24))
+TAKEDOWN_CHECK_TIMEOUT = float(os.environ.get("TAKEDOWN_CHECK_TIMEOUT", 10))
+CELERY_BEAT_SCHEDULE["send-takedown-requests"] = {"task": "takedowns.tasks.send_due", "schedule": 60}
+CELERY_BEAT_SCHEDULE["takedowns-overdue"] = {"task": "takedowns.tasks.mark_overdue", "schedule": 300}
+if TAKEDOWN_CHECK_ADDRESSES:
+    CELERY_BEAT_SCHEDULE["check-web-addresses"] = {"task": "takedowns.tasks.check_addresses", "schedule": 3600}
 # Webhook signing secrets are kept encrypted under this key (and its fallbacks, for rotation).
 WEBHOOK_ENCRYPTION_KEYS = env_list("WEBHOOK_ENCRYPTION_KEY") + env_list("WEBHOOK_ENCRYPTION_KEY_FALLBACKS") or [
     derived_secret(key, "webhook-secrets") for key in [SECRET_KEY, *SECRET_KEY_FALLBACKS]]
@@ -294,6 +307,8 @@ RETENTION_CONTACT_ANSWERS_DAYS = int(os.environ.get("RETENTION_CONTACT_ANSWERS_D
 RETENTION_WITHDRAWN_DAYS = int(os.environ.get("RETENTION_WITHDRAWN_DAYS", 90))
 AUDIT_IP_RETENTION_DAYS = int(os.environ.get("AUDIT_IP_RETENTION_DAYS", 90))
 RETENTION_DELIVERY_DAYS = int(os.environ.get("RETENTION_DELIVERY_DAYS", 30))  # pushed batches' bodies and log
+# Web addresses of a case's images, after the case ends (a withdrawn case's go with its items, sooner).
+RETENTION_WEB_ADDRESSES_DAYS = int(os.environ.get("RETENTION_WEB_ADDRESSES_DAYS", 180))
 
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", 6 * 365 + 2))
 
@@ -333,6 +348,9 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "portal@localhost")
+# Seconds to connect to the mail server and for each answer: a worker sending a takedown request holds its row
+# meanwhile (takedowns.actions.deliver), and Django's default is to wait for ever.
+EMAIL_TIMEOUT = float(os.environ.get("EMAIL_TIMEOUT", 30))
 
 # Security headers. Production values are the defaults; DEBUG relaxes only what plain http needs.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -375,5 +393,11 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "filters": ["redact"], "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"django.server": {"handlers": ["console"], "propagate": False, "filters": ["redact"]}},
+    "loggers": {
+        "django.server": {"handlers": ["console"], "propagate": False, "filters": ["redact"]},
+        # Never below WARNING: at DEBUG urllib3 logs each request's path (a caller's web address, when the
+        # takedown check asks a site) and Django each SQL statement with its values (design rule 11).
+        "urllib3": {"level": "WARNING"},
+        "django.db.backends": {"level": "INFO"},
+    },
 }

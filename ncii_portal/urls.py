@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("cases.caller_urls")),
     path("", include("cases.urls")),
     path("", include("partners.urls")),
+    path("", include("takedowns.urls")),
     path("", include("stats.urls")),
     path("", include("hashing.urls")),
     path("", include("staff.urls")),

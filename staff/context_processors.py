@@ -5,6 +5,7 @@ NAVIGATION = [
     ("Dashboard", "dashboard", roles.ALL),
     ("Cases", "case_list", (roles.CASEWORKER, roles.SUPERVISOR)),
     ("Record a contact", "contact_new", (roles.CASEWORKER, roles.SUPERVISOR)),
+    ("Sites", "site_list", roles.ALL),
     ("Partners", "partner_list", (roles.PARTNER_MANAGER, roles.ADMINISTRATOR)),
     ("Review queue", "review_queue", (roles.PARTNER_MANAGER, roles.SUPERVISOR, roles.ADMINISTRATOR)),
     ("Hasher check", "hasher_check", roles.ALL),

@@ -2,17 +2,18 @@
 table) and CSV exports with small numbers suppressed (design rule 10). Numbers come from stats.reading."""
 
 import csv
-from datetime import date, timedelta
+from datetime import date
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from audit.actions import record
+from core.formats import duration, percent
 from core.periods import DAY, Period, month_start, today
 from partners.models import Partner
 from staff import roles
 from staff.decorators import role_required
-from stats import charts, reading, suppression
+from stats import charts, reading, suppression, web_addresses
 from stats.forms import EARLIEST, LATEST, MonthForm, PeriodForm
 
 VIEWERS = (roles.SUPERVISOR, roles.ADMINISTRATOR)
@@ -25,23 +26,6 @@ def chosen(request):
     values = form.cleaned_data if form.is_bound and form.is_valid() else PeriodForm.initial_values()
     partners = [values["partner"]] if values.get("partner") else list(Partner.objects.order_by("name"))
     return form, Period(values["first"], values["last"]), partners, values.get("bucket") or "week"
-
-
-def duration(value):
-    """A percentile for people: "2 h 30 min", "3 d 4 h", "over 30 days", or "—"."""
-    if value is None:
-        return "—"
-    if isinstance(value, str):
-        return value
-    minutes = int(value / timedelta(minutes=1))
-    days, minutes = divmod(minutes, 24 * 60)
-    hours, minutes = divmod(minutes, 60)
-    parts = [f"{days} d" if days else "", f"{hours} h" if hours else "", f"{minutes} min" if minutes else ""]
-    return " ".join(p for p in parts if p) or "0 min"
-
-
-def percent(value):
-    return "—" if value is None else f"{value:.0%}"
 
 
 # The headline's rates, each with the count it rests on: (rate, numerator, denominator, what the denominator
@@ -80,6 +64,7 @@ def dashboard(request):
         "series": series,
         "query": request.GET.urlencode(),
         "can_drill": request.user.has_role(roles.SUPERVISOR),
+        "web_addresses": web_addresses.dashboard(period),
     }, status=400 if form.errors else 200)
 
 
@@ -159,8 +144,11 @@ def export(request, table):
         out.writerow(["number", "breakdown", "count"])
         for number, breakdown, text in published_intake(reading.intake(period)):
             out.writerow([number, breakdown or ("(none)" if number in BREAKDOWNS else ""), text])
+    elif table == "web-addresses":
+        out.writerow(["site", "domain", "kind", *web_addresses.HEADINGS])
+        out.writerows(web_addresses.csv_rows(period))
     else:
-        return HttpResponse("No such table: choose partners, series or intake.", status=404,
+        return HttpResponse("No such table: choose partners, series, intake or web-addresses.", status=404,
                             content_type="text/plain")
     return response
 
@@ -202,7 +190,8 @@ def monthly_report(request, year, month):
             ("withdrawals", "Withdrawals"))],
         "picker": MonthForm(initial={"month": period.first}),
         "previous": previous if previous >= EARLIEST else None,
-        "following": following if following <= month_start(today()) else None})
+        "following": following if following <= month_start(today()) else None,
+        "web_addresses": web_addresses.report_rows(period)})
 
 
 @role_required(*VIEWERS)

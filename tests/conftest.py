@@ -197,6 +197,21 @@ def receiver():
 
 
 @pytest.fixture
+def web_pages():
+    from tests.takedown_calls import WebPages
+
+    made = []
+
+    def make(**kwargs):
+        made.append(WebPages(**kwargs))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
+@pytest.fixture
 def push_settings(settings):
     settings.WEBHOOK_ALLOW_LOOPBACK = True
     settings.PUSH_BATCH_WAIT = float(PUSH_ENV["PUSH_BATCH_WAIT"])
@@ -218,6 +233,17 @@ def push_by_hand(monkeypatch):
     waiting = [task["request"]["id"] for tasks_ in scheduled.values() for task in tasks_]
     if waiting:
         app.control.revoke(waiting)
+
+
+@pytest.fixture
+def celery_in_process():
+    """Tasks run where they are queued, at once (Celery's eager mode): work queued after commit (a takedown
+    request's mail) is done before the test goes on, into Django's test outbox (mail.outbox)."""
+    from ncii_portal.celery import app
+
+    before, app.conf.task_always_eager = app.conf.task_always_eager, True
+    yield
+    app.conf.task_always_eager = before
 
 
 @pytest.fixture(scope="session")

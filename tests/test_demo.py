@@ -75,3 +75,16 @@ def test_demo_push_partner_delivers_to_the_local_receiver(db, settings, tmp_path
     webhook = Webhook.objects.get()
     assert webhook.partner.slug == "demo-photogram" and webhook.url == "http://127.0.0.1:8025/hook"
     assert (tmp_path / "demo-webhook-secret").read_text().startswith("whsec_")
+
+
+def test_demo_takedowns(db, settings):
+    from takedowns.models import Address, Site, TakedownRequest
+
+    seed(settings)
+    assert set(Site.objects.values_list("kind", flat=True)) >= {"partner", "adult", "forum", "hosting"}
+    assert Site.objects.get(kind="partner").partner.slug == "demo-photogram"
+    assert set(Address.objects.values_list("outcome", flat=True)) >= {"new", "asked", "removed", "refused", "no_answer"}
+    assert TakedownRequest.objects.for_attention().count() == 1
+    before = (Site.objects.count(), Address.objects.count())
+    seed(settings)
+    assert (Site.objects.count(), Address.objects.count()) == before

@@ -24,6 +24,7 @@ MATRIX = [
     ("partner_list",           403, 403, 200, 200),
     ("review_queue",           403, 200, 200, 200),
     ("stats_dashboard",        403, 200, 403, 200),
+    ("site_list",              200, 200, 200, 200),
     ("mfa_index",              200, 200, 200, 200),
     ("usersessions_list",      200, 200, 200, 200),
 ]

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils.module_loading import import_string
 
 # Each app that has demo data adds its seed function here, in dependency order.
-SEEDERS = ["staff.demo.seed", "cases.demo.seed", "partners.demo.seed"]
+SEEDERS = ["staff.demo.seed", "cases.demo.seed", "partners.demo.seed", "takedowns.demo.seed"]
 
 
 class Command(BaseCommand):

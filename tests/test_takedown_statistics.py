@@ -1,0 +1,142 @@
+"""The takedown numbers of docs/statistics.md ("Web addresses") on a hand-built scenario with the expected numbers
+written out: URL removal rate overall and per site, time to removal, share removed within 48 hours, requests
+sent and overdue; on the dashboard, in the CSV and the monthly report with small numbers suppressed."""
+
+import csv
+import io
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import reverse
+
+from takedowns import figures
+from takedowns.models import Address, AddressOutcome, Site, TakedownRequest
+from tests.calls import open_case
+from tests.takedown_calls import described, paste
+
+ZONE = ZoneInfo("Europe/London")
+MARCH = (datetime(2026, 3, 1, tzinfo=ZONE), datetime(2026, 4, 1, tzinfo=ZONE))
+H = timedelta(hours=1)
+
+
+def asked(case, site, count, at, *, by, outcomes=(), tag=""):
+    """`count` addresses on `site`, first asked for at `at` by one request; `outcomes` gives the first ones'
+    (outcome, hours after the request)."""
+    urls = [f"https://{tag or 'www'}.{site.domain}/{at:%m%d%H}/{n}" for n in range(count)]
+    paste(case, by, urls)
+    addresses = list(case.web_addresses.filter(url__in=urls).order_by("url"))
+    request = TakedownRequest.objects.create(case=case, site=site, method="web_form", basis="site_policy",
+                                             state="sent", sent_at=at, due_at=at + 48 * H)
+    request.addresses.set(addresses)
+    Address.objects.filter(pk__in=[a.pk for a in addresses]).update(first_asked_at=at, outcome="asked", outcome_at=at)
+    for address, (outcome, hours) in zip(addresses, outcomes, strict=False):
+        when = at + hours * H
+        Address.objects.filter(pk=address.pk).update(outcome=outcome, outcome_at=when,
+                                                     removed_at=when if outcome == "removed" else None)
+        AddressOutcome.objects.create(address=address, request=request, outcome=outcome, at=when)
+    return request
+
+
+@pytest.fixture
+def scenario(caseworker):
+    """March 2026 (Europe/London):
+    - Tube (adult site): 10 addresses asked for on 2 March: 6 removed (after 2, 10, 20, 30, 47 and 60 hours), 1
+      refused, 1 back up after a removal, 2 still waiting; and 3 asked for on 31 March at 23:30 (in March),
+      none answered.
+    - Forum (forum): 5 asked for on 10 March: 1 removed after 100 hours, 2 no answer, 2 waiting.
+    - Outside March: 4 Tube addresses asked for on 28 February, all removed; 2 Forum addresses on 1 April 00:30.
+    A request to Forum of 10 March is overdue now; everything else was answered in part or is not due."""
+    case = open_case(caseworker)
+    tube = described("tube.example", name="Tube", kind=Site.Kind.ADULT)
+    forum = described("forum.example", name="Forum", kind=Site.Kind.FORUM)
+    march2 = datetime(2026, 3, 2, 9, tzinfo=ZONE)
+    asked(case, tube, 10, march2, by=caseworker, outcomes=[
+        ("removed", 2), ("removed", 10), ("removed", 20), ("removed", 30), ("removed", 47), ("removed", 60),
+        ("refused", 5), ("reinstated", 50)])
+    late = asked(case, tube, 3, datetime(2026, 3, 31, 23, 30, tzinfo=ZONE), by=caseworker, tag="late")
+    overdue = asked(case, forum, 5, datetime(2026, 3, 10, 12, tzinfo=ZONE), by=caseworker, outcomes=[
+        ("removed", 100), ("no_answer", 72), ("no_answer", 80)])
+    asked(case, tube, 4, datetime(2026, 2, 28, 12, tzinfo=ZONE), by=caseworker, outcomes=[("removed", 1)] * 4,
+          tag="feb")
+    asked(case, forum, 2, datetime(2026, 4, 1, 0, 30, tzinfo=ZONE), by=caseworker, tag="april")
+    # Only the Forum request of 10 March is overdue now: the others are answered or followed up.
+    TakedownRequest.objects.exclude(pk=overdue.pk).exclude(pk=late.pk).update(due_at=datetime(2099, 1, 1,
+                                                                                             tzinfo=ZONE))
+    TakedownRequest.objects.filter(pk=late.pk).update(followed_up_at=datetime(2026, 4, 5, tzinfo=ZONE))
+    return tube, forum
+
+
+def test_a_periods_figures_per_site_and_overall(scenario):
+    tube, forum = scenario
+    found = figures.for_period(*MARCH)
+    expected = {
+        tube.pk: {"asked": 13, "removed": 6, "refused": 1, "no_answer": 0, "reinstated": 1, "waiting": 5,
+                  "within_48h": 5, "requests": 2, "overdue": 0},
+        forum.pk: {"asked": 5, "removed": 1, "refused": 0, "no_answer": 2, "reinstated": 0, "waiting": 2,
+                   "within_48h": 0, "requests": 1, "overdue": 1},
+        "all": {"asked": 18, "removed": 7, "refused": 1, "no_answer": 2, "reinstated": 1, "waiting": 7,
+                "within_48h": 5, "requests": 3, "overdue": 1},
+    }
+    table = {**found["sites"], "all": found["all"]}
+    assert {key: {k: row[k] for k in expected["all"]} for key, row in table.items()} == expected
+    assert table[tube.pk]["removal_rate"] == 6 / 13 and table["all"]["removal_rate"] == 7 / 18
+    # Nearest rank over the removed: Tube 2, 10, 20, 30, 47, 60 hours; with Forum's 100 hours for all.
+    assert table[tube.pk]["to_removal_median"] == 20 * H and table[tube.pk]["to_removal_p90"] == 60 * H
+    assert table["all"]["to_removal_median"] == 30 * H and table["all"]["to_removal_p90"] == 100 * H
+    assert table[tube.pk]["within_48h_share"] == 5 / 6 and table[forum.pk]["within_48h_share"] == 0
+    kinds = found["kinds"]
+    assert (kinds["adult"]["asked"], kinds["adult"]["to_removal_median"]) == (13, 20 * H)
+    assert (kinds["forum"]["removed"], kinds["forum"]["overdue"], kinds["forum"]["to_removal_p90"]) == (1, 1, 100 * H)
+    # Times per site only for the sites asked for (the dashboard's top sites); the rest stay the same.
+    top = figures.for_period(*MARCH, top=1)
+    assert top["sites"][tube.pk]["to_removal_median"] == 20 * H and top["sites"][forum.pk]["to_removal_median"] is None
+    assert top["all"] == found["all"] and top["kinds"] == found["kinds"]
+
+
+def test_the_dashboard_shows_the_url_figures(login_as, supervisor, scenario):
+    page = login_as(supervisor).get(reverse("stats_dashboard"), {"first": "2026-03-01", "last": "2026-03-31",
+                                                                 "bucket": "week"}).content.decode()
+    section = page.split('id="web-addresses"', 1)[1]
+    for field, text in (("asked", "18"), ("removed", "7"), ("url_removal_rate", "39%"),
+                        ("to_removal", "1 d 6 h (4 d 4 h)"), ("url_within_48h", "71%"), ("requests", "3"),
+                        ("overdue", "1")):
+        assert f'data-field="{field}">{text}</dd>' in section, field
+    assert '<tr data-site="tube.example">' in section and 'data-field="removal">46%' in section
+    assert "https://" not in section
+
+
+def test_the_csv_suppresses_small_numbers_and_names_no_address(login_as, supervisor, scenario):
+    response = login_as(supervisor).get(reverse("stats_export", args=["web-addresses"]),
+                                        {"first": "2026-03-01", "last": "2026-03-31", "bucket": "week"})
+    assert response.status_code == 200 and "https://" not in response.content.decode()
+    rows = list(csv.reader(io.StringIO(response.content.decode())))
+    header, *body = rows
+    assert header[:5] == ["site", "domain", "kind", "addresses asked for", "removed"]
+    table = {row[0]: dict(zip(header, row, strict=True)) for row in body}
+    assert list(table) == ["Forum", "Tube", "all sites"]
+    assert table["Tube"]["addresses asked for"] == "13" and table["all sites"]["addresses asked for"] == "18"
+    # Forum's one removal is small; Tube's six would give it back (all minus Tube), so they are hidden too.
+    assert table["Forum"]["removed"] == "<5" and table["Tube"]["removed"] == "suppressed"
+    assert table["all sites"]["removed"] == "7" and table["all sites"]["removal rate"] == "39%"
+    counts = header[3:11]
+    for row in table.values():  # no count from 1 to 4 shows
+        assert not any(row[c] in {"1", "2", "3", "4"} for c in counts), row
+    # No sum in the file has a single hidden count: Forum's removed (<5) is not all minus Tube, nor Forum's
+    # asked minus its other outcomes.
+    hidden = {(name, c) for name, row in table.items() for c in counts if row[c] in ("<5", "suppressed")}
+    for c in counts:
+        assert len({n for n in table if (n, c) in hidden}) != 1, c
+    for name in table:
+        parts = [(name, c) for c in ("addresses asked for", "removed", "refused", "no answer", "back up",
+                                     "still waiting")]
+        assert sum(p in hidden for p in parts) != 1, name
+    assert table["Forum"]["removal rate"] == "suppressed" and table["Forum"]["median time to removal"] == "suppressed"
+    assert table["Tube"]["removal rate"] == "suppressed"  # removed × asked for would give the hidden count back
+
+
+def test_the_monthly_report_has_the_url_figures_by_kind(login_as, supervisor, scenario):
+    page = login_as(supervisor).get(reverse("stats_monthly_report", args=[2026, 3])).content.decode()
+    table = page.split('id="report-web-addresses"', 1)[1].split("</table>", 1)[0]
+    assert "Adult site" in table and "Forum" in table and "All sites" in table
+    assert "<td>13</td>" in table and "<td>18</td>" in table and "tube.example" not in table

@@ -5,18 +5,18 @@ directory. Thin: the work is in takedowns.actions, the numbers in takedowns.figu
 import re
 from itertools import groupby
 
-from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import HttpResponseBase
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 
 from audit.actions import record
 from cases import access
 from cases.views import CASE_ROLES, workable
 from core.errors import Refusal
 from staff import roles
-from staff.decorators import object_action, role_required
+from staff.decorators import Saved, object_action, role_required
 from takedowns import actions, figures
 from takedowns.forms import (
     EscalateForm,
@@ -74,7 +74,7 @@ def case_addresses(request, reference):
 
 
 takedown_action = object_action(*CASE_ROLES, key="reference", find=workable, page=addresses_page,
-                                back=lambda case: redirect("case_web_addresses", case.reference))
+                                back=lambda case: reverse("case_web_addresses", args=[case.reference]))
 
 
 @takedown_action
@@ -87,8 +87,7 @@ def add_addresses(request, case):
         # The lines that were not addresses stay in the box, to be corrected; the others are saved.
         again = PasteForm(initial={"addresses": "\n".join(line for _n, line, _why in pasted.problems)})
         return addresses_page(request, case, status=400, pasted=pasted, paste_form=again)
-    messages.success(request, summary(pasted))
-    return None
+    return Saved(summary(pasted))
 
 
 def summary(pasted):
@@ -101,7 +100,7 @@ def summary(pasted):
 @takedown_action
 def remove_address(request, case, pk):
     actions.remove_address(get_object_or_404(Address, pk=pk, case=case), by=request.user)
-    messages.success(request, "The address was removed from the case.")
+    return Saved("The address was removed from the case.")
 
 
 def chosen_addresses(request, case):
@@ -128,9 +127,9 @@ def request_takedown(request, case):
         raise Refusal("Choose the site to ask.")
     sent = actions.request_takedown(case, site, chosen_addresses(request, case), by=request.user,
                                     **form.cleaned_data)
-    messages.success(request, f"Request {sent.reference} to {site.name}: "
-                              + ("recorded as sent through the site's web form."
-                                 if sent.method == TakedownRequest.Method.WEB_FORM else "being sent by mail."))
+    return Saved(f"Request {sent.reference} to {site.name}: "
+                 + ("recorded as sent through the site's web form."
+                    if sent.method == TakedownRequest.Method.WEB_FORM else "being sent by mail."))
 
 
 @takedown_action
@@ -141,7 +140,7 @@ def record_outcome(request, case):
     addresses = chosen_addresses(request, case)
     actions.record_outcome(case, addresses, form.cleaned_data["outcome"], reason=form.cleaned_data["reason"],
                            at=form.cleaned_data["at"], by=request.user)
-    messages.success(request, f"Recorded for {len(addresses)} address{'es' if len(addresses) != 1 else ''}.")
+    return Saved(f"Recorded for {len(addresses)} address{'es' if len(addresses) != 1 else ''}.")
 
 
 # --- A request --------------------------------------------------------------------------------------------------
@@ -174,7 +173,11 @@ def takedown_request(request, reference, pk):
 request_action = object_action(*CASE_ROLES, key="reference", find=workable,
                                page=lambda request, case, **kw: request_page(request, case, request.resolver_match
                                                                              .kwargs["pk"], **kw),
-                               back=lambda case: redirect("case_web_addresses", case.reference))
+                               back=lambda case: reverse("case_web_addresses", args=[case.reference]))
+
+
+def request_address(case, pk):
+    return reverse("takedown_request", args=[case.reference, pk])
 
 
 @request_action
@@ -184,8 +187,7 @@ def remind(request, case, pk):
         raise form_refusal(form)
     sent = actions.remind(get_object_or_404(TakedownRequest, pk=pk, case=case), by=request.user,
                           method=form.cleaned_data["method"])
-    messages.success(request, f"Reminder {sent.reference} to {sent.site.name}.")
-    return redirect("takedown_request", case.reference, sent.pk)
+    return Saved(f"Reminder {sent.reference} to {sent.site.name}.", to=request_address(case, sent.pk))
 
 
 @request_action
@@ -195,15 +197,14 @@ def escalate(request, case, pk):
         raise form_refusal(form)
     sent = actions.escalate(get_object_or_404(TakedownRequest, pk=pk, case=case), by=request.user,
                             hosting_domain=form.cleaned_data["hosting_domain"])
-    messages.success(request, f"Escalation {sent.reference} to {sent.site.name}: being sent by mail.")
-    return redirect("takedown_request", case.reference, sent.pk)
+    return Saved(f"Escalation {sent.reference} to {sent.site.name}: being sent by mail.",
+                 to=request_address(case, sent.pk))
 
 
 @request_action
 def send_again(request, case, pk):
     actions.send_again(get_object_or_404(TakedownRequest, pk=pk, case=case), by=request.user)
-    messages.success(request, "Sending it again.")
-    return redirect("takedown_request", case.reference, pk)
+    return Saved("Sending it again.", to=request_address(case, pk))
 
 
 # --- The site directory ------------------------------------------------------------------------------------------
@@ -217,7 +218,7 @@ def site_fields(form):
     return data
 
 
-@role_required(*SITE_EDITORS)
+@role_required(*SITE_EDITORS, forms=True)
 def site_list(request):
     form = SiteForm(request.POST or None, prefix="new")
     if request.method == "POST" and form.is_valid():
@@ -226,7 +227,7 @@ def site_list(request):
         except Refusal as refusal:
             form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
         else:
-            return redirect("site_detail", site.pk)
+            return Saved(f"{site.name} added to the directory.", to=reverse("site_detail", args=[site.pk]))
     filters = SiteFilterForm(request.GET or None)
     sites = Site.objects.select_related("partner").order_by("name", "id")
     if filters.is_valid():
@@ -243,7 +244,7 @@ def site_list(request):
     }, status=400 if form.errors or filters.errors else 200)
 
 
-@role_required(*SITE_EDITORS)
+@role_required(*SITE_EDITORS, forms=True)
 def site_detail(request, pk):
     site = get_object_or_404(Site.objects.select_related("partner", "hosting_provider"), pk=pk)
     # The form fills its own copy as it validates: the page shows the site as saved, whatever was typed.
@@ -255,8 +256,7 @@ def site_detail(request, pk):
         except Refusal as refusal:
             form.add_error(refusal.field if refusal.field in form.fields else None, refusal.message)
         else:
-            messages.success(request, "Saved.")
-            return redirect("site_detail", pk)
+            return Saved("Saved.", to=reverse("site_detail", args=[pk]))
     return render(request, "takedowns/site_detail.html", {
         "site": site, "form": form, "record": figures.site_record(site),
         "sees_partners": request.user.has_role(roles.PARTNER_MANAGER, roles.ADMINISTRATOR),

@@ -15,11 +15,14 @@ from core import access
 from partners import onboarding, outcomes
 from partners.models import Partner
 from staff import roles
+from takedowns import actions as takedowns
+from takedowns.models import TakedownRequest
 from tests.calls import ensure_checklist, open_case
 from tests.conftest import make_staff, signed_in_client
 from tests.helpers import ACTOR, live_partner
+from tests.takedown_calls import described, paste
 
-OURS = ("staff.", "audit.", "cases.", "hashing.", "partners.", "ncii_portal.", "stats.")
+OURS = ("staff.", "audit.", "cases.", "hashing.", "partners.", "takedowns.", "ncii_portal.", "stats.")
 SAMPLE = {"IntConverter": 1, "StringConverter": "sample", "SlugConverter": "sample", "MonthNumber": 1}
 
 
@@ -70,12 +73,23 @@ def world(db, settings, receiver):
     from hashing.models import BankHash
 
     held = BankHash.objects.get(value="e" * 32)
+    site = described("example.org")
+    described("hoster.example")  # escalations go to it by mail
+    paste(case, everyone, [f"https://example.org/{n}" for n in range(1, 6)])
+    addresses = list(case.web_addresses.order_by("pk"))
+
+    def asked(address, method="web_form"):
+        return takedowns.request_takedown(case, site, [address], method=method, basis="site_policy", by=everyone)
+
+    failed = asked(addresses[2], method="mail")
+    TakedownRequest.objects.filter(pk=failed.pk).update(state=TakedownRequest.State.FAILED)
     line = case.evidence.first()
     template_item = line.template
     return {"everyone": everyone, "colleague": colleague, "case": case, "link": link, "contact": contact,
             "partner": partner, "prospect": prospect, "contact_person": contact_person, "key": key,
             "other_key": other_key, "held": held, "line": line, "template_item": template_item,
-            "receiver": receiver()}
+            "receiver": receiver(), "site": site, "addresses": addresses, "to_remind": asked(addresses[0]),
+            "to_escalate": asked(addresses[1]), "failed": failed}
 
 
 # url name: (kwargs, form data) from the world; the section of the page it goes back to, or None for a new page.
@@ -92,6 +106,23 @@ FORMS = {
                        lambda w: {f"state-{w['line'].pk}": "done", f"note-{w['line'].pk}": "4 screenshots"}),
     "case_referral": (lambda w: {"reference": w["case"].reference}, lambda w: {"to": "police", "status": "made"}),
     "case_note": (lambda w: {"reference": w["case"].reference}, lambda w: {"text": "Called back."}),
+    "web_addresses_add": (lambda w: {"reference": w["case"].reference},
+                          lambda w: {"addresses": "https://example.org/more"}),
+    "web_address_remove": (lambda w: {"reference": w["case"].reference, "pk": w["addresses"][4].pk}, lambda w: {}),
+    "takedown_request_new": (lambda w: {"reference": w["case"].reference},
+                             lambda w: {"site": w["site"].pk, "address": [w["addresses"][3].pk],
+                                        "method": "web_form", "basis": "site_policy"}),
+    "web_addresses_outcome": (lambda w: {"reference": w["case"].reference},
+                              lambda w: {"address": [w["addresses"][3].pk], "outcome": "removed"}),
+    "takedown_remind": (lambda w: {"reference": w["case"].reference, "pk": w["to_remind"].pk},
+                        lambda w: {"method": "web_form"}),
+    "takedown_escalate": (lambda w: {"reference": w["case"].reference, "pk": w["to_escalate"].pk},
+                          lambda w: {"hosting_domain": "hoster.example"}),
+    "takedown_send_again": (lambda w: {"reference": w["case"].reference, "pk": w["failed"].pk}, lambda w: {}),
+    "site_list": (lambda w: {}, lambda w: {"new-domain": "newsite.example", "new-name": "Newsite",
+                                           "new-kind": "forum", "new-language": "en"}),
+    "site_detail": (lambda w: {"pk": w["site"].pk}, lambda w: {"domain": "example.org", "name": "Example",
+                                                              "kind": "forum", "language": "en"}),
     "case_move": (lambda w: {"reference": w["case"].reference},
                   lambda w: {"move": "close", "reason": "resolved", "confirm": "yes"}),
     "evidence_template": (lambda w: {}, lambda w: {"label": "Hospital letter", "position": 9}),

@@ -14,13 +14,14 @@ from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Max
+from django.dispatch import Signal
 from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.actions import record
 from cases.models import Case
 from core.errors import Refusal
-from takedowns import normalise, tasks
+from takedowns import normalise
 from takedowns.models import Address, AddressOutcome, Site, TakedownRequest
 
 logger = logging.getLogger(__name__)
@@ -126,6 +127,11 @@ def due(now):
     return now + timedelta(hours=settings.TAKEDOWN_FOLLOW_UP_HOURS)
 
 
+# Sent after commit when a mail request is queued: takedowns.tasks receives it (TakedownsConfig.ready) and asks a
+# worker to send it, so these actions never import the tasks that call them.
+mail_queued = Signal()
+
+
 @transaction.atomic
 def request_takedown(case, site, addresses, *, method, basis, statement="", by, kind=TakedownRequest.Kind.REQUEST,
                      follows=None):
@@ -165,7 +171,7 @@ def request_takedown(case, site, addresses, *, method, basis, statement="", by, 
     if method == TakedownRequest.Method.WEB_FORM:
         mark_sent(request, now)
     else:
-        transaction.on_commit(lambda: tasks.ask_to_send(request.pk), robust=True)
+        transaction.on_commit(lambda: mail_queued.send(sender=TakedownRequest, request_id=request.pk), robust=True)
     return request
 
 
@@ -252,7 +258,7 @@ def send_again(request, *, by):
     request.to_email = request.site.abuse_email
     request.save(update_fields=["state", "attempts", "next_attempt_at", "to_email"])
     record("takedown.send_again", actor=by, target=request.case, details={"request": request.pk})
-    transaction.on_commit(lambda: tasks.ask_to_send(request.pk), robust=True)
+    transaction.on_commit(lambda: mail_queued.send(sender=TakedownRequest, request_id=request.pk), robust=True)
     return request
 
 

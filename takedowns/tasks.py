@@ -40,6 +40,11 @@ def check_addresses():
     return 0
 
 
+def on_mail_queued(sender, request_id, **kwargs):
+    """takedowns.actions.mail_queued: a mail request was committed, queued to go."""
+    ask_to_send(request_id)
+
+
 def ask_to_send(request_id, countdown=0):
     """Queue the sending after commit; a broker that is down fails at once (beat's send_due covers it)."""
     try:

@@ -140,6 +140,15 @@ def resolve(url):
     return parts, host, port, [a for a in dict.fromkeys(info[4][0] for info in infos)]
 
 
+def pinned_pool(parts, host, port, address, timeout):
+    """A connection pool to one of the addresses resolve() checked, speaking to `host` there (its certificate
+    checked for https): the name is never looked up again, so it cannot be re-pointed between check and call."""
+    if parts.scheme == "https":
+        return urllib3.HTTPSConnectionPool(address, port, server_hostname=host, assert_hostname=host,
+                                           cert_reqs="CERT_REQUIRED", timeout=timeout, retries=False)
+    return urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
+
+
 def post(url, body, headers):
     """POST to the webhook, connecting to the addresses checked just now (in the resolver's order, the next if
     one cannot be reached), following no redirect, all within 2 × PUSH_TIMEOUT. Returns (status code or None,
@@ -157,11 +166,7 @@ def post(url, body, headers):
             break
         wait = min(settings.PUSH_TIMEOUT, remaining)
         timeout = urllib3.Timeout(connect=wait, read=wait)
-        if parts.scheme == "https":
-            pool = urllib3.HTTPSConnectionPool(address, port, server_hostname=host, assert_hostname=host,
-                                               cert_reqs="CERT_REQUIRED", timeout=timeout, retries=False)
-        else:
-            pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
+        pool = pinned_pool(parts, host, port, address, timeout)
         try:
             with pool:
                 response = pool.urlopen("POST", target, body=body, headers={**headers, "Host": parts.netloc},

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from partners.push import UnsafeURL, allowed_address
+from partners.push import UnsafeURL, allowed_address, pinned_pool
 from takedowns import actions
 from takedowns.models import Address
 
@@ -54,11 +54,7 @@ def status_of(url):
     timeout = urllib3.Timeout(connect=settings.TAKEDOWN_CHECK_TIMEOUT, read=settings.TAKEDOWN_CHECK_TIMEOUT)
     headers = {"Host": parts.netloc, "User-Agent": USER_AGENT}
     for address in found:
-        if parts.scheme == "https":
-            pool = urllib3.HTTPSConnectionPool(address, port, server_hostname=host, assert_hostname=host,
-                                               cert_reqs="CERT_REQUIRED", timeout=timeout, retries=False)
-        else:
-            pool = urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False)
+        pool = pinned_pool(parts, host, port, address, timeout)
         try:
             with pool:
                 status = ask(pool, "HEAD", target, headers)

@@ -110,10 +110,10 @@ def allowed_address(ip):
     return ip.is_global and not ip.is_multicast
 
 
-def resolve(url):
+def resolve(url, https_only=True):
     """(parts, host, port, addresses) for a URL we may call; UnsafeURL otherwise. Every address the name has must
     be allowed: the one connected to is one of them, so a name cannot point somewhere else between check and
-    call (see post)."""
+    call (see post). Webhooks must be https (`https_only`); the takedown check asks http addresses too."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -135,7 +135,7 @@ def resolve(url):
         raise UnsafeURL(f"{host} resolves to {', '.join(refused)}: a private, loopback, link-local or otherwise "
                         "non-public address. Webhooks go only to public addresses.")
     loopback = all(ipaddress.ip_address(a.split("%")[0]).is_loopback for a in found)
-    if parts.scheme != "https" and not (loopback and settings.WEBHOOK_ALLOW_LOOPBACK):
+    if https_only and parts.scheme != "https" and not (loopback and settings.WEBHOOK_ALLOW_LOOPBACK):
         raise UnsafeURL("The webhook URL must be an https:// address.")
     return parts, host, port, [a for a in dict.fromkeys(info[4][0] for info in infos)]
 

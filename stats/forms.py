@@ -4,6 +4,7 @@ from django import forms
 
 from core.periods import Period, month_start, today
 from partners.models import Partner
+from stats.reading import DEFAULT_WEEKS
 
 # Statistics are for the years 2000 to 2100: a date outside is a typing slip, not a period to count.
 EARLIEST, LATEST = date(2000, 1, 1), date(2100, 12, 31)
@@ -22,7 +23,7 @@ class PeriodForm(forms.Form):
 
     @staticmethod
     def initial_values():
-        window = Period.weeks_to_today(12)
+        window = Period.weeks_to_today(DEFAULT_WEEKS)
         return {"first": window.first, "last": window.last, "bucket": "week"}
 
     def clean(self):

@@ -76,17 +76,17 @@ def partner_numbers(period, partners=None):
     return table
 
 
-TYPICAL_WEEKS = 12  # the dashboard's default period
+DEFAULT_WEEKS = 12  # the dashboard's period unless one is chosen, and the window of the caller's typical time
 
 
 def typical_match_to_action():
     """What a caller is told partners usually take to block or remove a copy they found: the median time from first
-    match to action, over every partner in the last TYPICAL_WEEKS weeks (a timedelta, or bins.OVER). None when it
+    match to action, over every partner in the last DEFAULT_WEEKS weeks (a timedelta, or bins.OVER). None when it
     would be taken over a handful of actions (a time published to the public follows design rule 10) or none.
     Kept for ten minutes: every hashing page shows it."""
 
     def compute():
-        row = partner_numbers(Period.weeks_to_today(TYPICAL_WEEKS))["all"]
+        row = partner_numbers(Period.weeks_to_today(DEFAULT_WEEKS))["all"]
         shown = row["actioned"] and not suppression.is_small(row["actioned"])
         return (row["match_to_action_median"] if shown else None,)
 

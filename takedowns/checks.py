@@ -6,16 +6,14 @@ suggests "removed" for the caseworker to confirm (takedowns.actions.checked); no
 """
 
 import logging
-import socket
 from datetime import timedelta
-from urllib.parse import urlsplit
 
 import urllib3
 from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
-from partners.push import UnsafeURL, allowed_address, pinned_pool
+from partners.push import UnsafeURL, pinned_pool, resolve
 from takedowns import actions
 from takedowns.models import Address
 
@@ -26,28 +24,10 @@ OPEN = (Address.Outcome.ASKED, Address.Outcome.NO_ANSWER, Address.Outcome.REFUSE
 USER_AGENT = "Mozilla/5.0 (compatible; helpline-takedown-check)"
 
 
-def resolved(url):
-    """(parts, host, port, addresses) of an address we may ask; UnsafeURL if any address its host has is not
-    allowed (the one connected to is one of these, so a name cannot be re-pointed between check and call)."""
-    parts = urlsplit(url)
-    host = parts.hostname
-    if parts.scheme not in ("http", "https") or not host:
-        raise UnsafeURL("not a web address")
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except (socket.gaierror, UnicodeError):
-        raise UnsafeURL("the name does not resolve") from None
-    found = list(dict.fromkeys(info[4][0] for info in infos))
-    if not found or not all(allowed_address(a.split("%")[0]) for a in found):
-        raise UnsafeURL("a private, loopback or otherwise non-public address")
-    return parts, host, port, found
-
-
 def status_of(url):
     """The address's HTTP status, or None when it cannot be asked (refused by the guard, unreachable)."""
     try:
-        parts, host, port, found = resolved(url)
+        parts, host, port, found = resolve(url, https_only=False)
     except UnsafeURL:
         return None
     target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")

@@ -247,8 +247,9 @@ def celery_in_process():
 
 
 @pytest.fixture(scope="session")
-def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
-    """A real Celery worker process on the test broker, using the test database."""
+def worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
+    """A real Celery worker process on the test broker, using the test database: one for the session (tests ask
+    for it through celery_worker, which leaves it quiet after each test)."""
     import subprocess
     import sys
     import time
@@ -276,6 +277,48 @@ def celery_worker(django_db_setup, django_db_blocker, tmp_path_factory):
     yield worker
     worker.terminate()
     worker.wait(timeout=30)
+
+
+@pytest.fixture
+def celery_worker(worker_process, request):
+    """The session's Celery worker, quiet again when the test ends: nothing running, nothing queued or scheduled.
+
+    A test may end while the worker still works for it (a partner that never answers, its retries). That work
+    must not run into the next test, nor into the test database's flush: a TRUNCATE waiting for a task's table
+    lock while the task waits for a table the TRUNCATE holds is a deadlock, and the next test then starts on the
+    last one's rows. So this fixture's teardown runs before the database's (it sets the database up first)."""
+    for database in ("transactional_db", "db"):
+        if database in request.fixturenames:
+            request.getfixturevalue(database)
+    yield worker_process
+    quieten_worker()
+
+
+def quieten_worker(timeout=60):
+    """Drop what is queued, revoke what the worker holds for later, and wait for what it runs to end; again,
+    until it answers idle (a solo worker running a task cannot answer, and a task may queue another)."""
+    import time
+
+    from ncii_portal.celery import app
+
+    deadline, revoked = time.monotonic() + timeout, set()
+    while time.monotonic() < deadline:
+        app.control.purge()
+        inspect = app.control.inspect(timeout=0.5, limit=1)  # one worker: no waiting out the timeout
+        active, reserved, scheduled = inspect.active(), inspect.reserved(), inspect.scheduled()
+        if None in (active, reserved, scheduled):
+            continue  # busy with a task
+        running = [task["id"] for tasks in active.values() for task in tasks]
+        waiting = {task["id"] for tasks in reserved.values() for task in tasks}
+        waiting |= {task["request"]["id"] for tasks in scheduled.values() for task in tasks}
+        waiting -= revoked  # a revoked task stays listed until its time comes, then is dropped
+        if not running and not waiting:
+            return
+        if waiting:
+            app.control.revoke(list(waiting))
+            revoked |= waiting
+        time.sleep(0.1)
+    raise AssertionError(f"the Celery worker was still busy {timeout} s after the test")
 
 
 def wait_for(predicate, timeout=20, interval=0.1):

@@ -328,7 +328,12 @@ FILE_UPLOAD_HANDLERS = []
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # The video demuxer the browser hasher's worker imports (hashing/static/hashing/video.js), served from the
+    # pinned npm package (package-lock.json; `make` runs npm ci), never copied into the repository.
+    ("vendor/mediabunny", BASE_DIR / "node_modules" / "mediabunny" / "dist" / "bundles"),
+]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     # No manifest: the browser hasher's module worker imports its siblings by relative URL.

@@ -13,6 +13,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
 ]
 HASHER_DIR = Path(__file__).resolve().parent.parent / "hashing" / "static" / "hashing"
+MEDIABUNNY_DIR = Path(__file__).resolve().parent.parent / "node_modules" / "mediabunny" / "dist" / "bundles"
 
 PAGE = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>hasher harness</title></head><body>
 <input type="file" id="files" multiple>
@@ -24,7 +25,7 @@ window.hasherReady = true;
 
 
 class QuietHandler(SimpleHTTPRequestHandler):
-    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript"}
+    extensions_map = {**SimpleHTTPRequestHandler.extensions_map, ".js": "text/javascript", ".mjs": "text/javascript"}
 
     def log_message(self, *args):
         pass
@@ -38,6 +39,10 @@ class HarnessSite:
         link = self.root / "hashing"
         if not link.exists():
             link.symlink_to(HASHER_DIR, target_is_directory=True)
+        vendor = self.root / "vendor"  # as STATICFILES_DIRS serves it
+        vendor.mkdir(exist_ok=True)
+        if not (vendor / "mediabunny").exists():
+            (vendor / "mediabunny").symlink_to(MEDIABUNNY_DIR, target_is_directory=True)
         handler = functools.partial(QuietHandler, directory=str(self.root))
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"

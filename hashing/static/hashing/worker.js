@@ -55,6 +55,7 @@ async function hashBlob(blob, progress, options) {
   const head = new Uint8Array(await blob.slice(0, 1024).arrayBuffer());
   if (head.length !== Math.min(1024, blob.size)) throw shortRead();
   const kind = sniffKind(head);
+  if (kind === "video") return hashVideo(blob, progress);
   if (kind !== "image") {
     return { kind, md5: await md5Blob(blob, progress), pdq: null, pdqQuality: null, phash: null };
   }
@@ -71,6 +72,28 @@ async function hashBlob(blob, progress, options) {
     const warning = err instanceof ImageWarning ? err.message
       : "This image could not be processed in this browser, so only its exact fingerprint (MD5) was made.";
     return { kind, md5, pdq: null, pdqQuality: null, phash: null, warning };
+  }
+}
+
+// A video: its MD5, then its vPDQ (video.js, loaded only when a video is hashed). When this browser cannot
+// fingerprint the video faithfully, the MD5 alone comes back with a warning, never a guessed vPDQ.
+async function hashVideo(blob, progress) {
+  const md5 = await md5Blob(blob, progress);
+  const result = { kind: "video", md5, pdq: null, pdqQuality: null, phash: null, vpdq: null, frames: null };
+  let video;
+  try {
+    video = await import("./video.js");
+  } catch {
+    return { ...result, warning: "This browser cannot make video fingerprints here, so only the video's exact " +
+      "fingerprint (MD5) was made. Please use an up-to-date browser." };
+  }
+  try {
+    return { ...result, ...(await video.vpdqFromBlob(blob, progress)) };
+  } catch (err) {
+    if (isReadError(err)) throw err;
+    const warning = err instanceof video.VideoWarning ? err.message
+      : "This video could not be processed in this browser, so only its exact fingerprint (MD5) was made.";
+    return { ...result, warning };
   }
 }
 

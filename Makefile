@@ -26,7 +26,9 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
 install: .venv/installed-dev node_modules/.installed
 
-# axe-core for the accessibility checks in the browser tests (package-lock.json pins it).
+# package-lock.json pins them: mediabunny, which the browser hasher's worker imports to read videos (served as a
+# static file straight from node_modules, see STATICFILES_DIRS), and axe-core for the browser tests' accessibility
+# checks. Node.js and npm come with the machine.
 node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
@@ -46,7 +48,7 @@ system-gettext:
 
 messages: $(MO_FILES)
 
-run: .venv/installed $(MO_FILES)
+run: .venv/installed $(MO_FILES) node_modules/.installed
 	DEBUG=1 $(PY) manage.py migrate --noinput
 	DEBUG=1 bin/run
 
@@ -66,7 +68,7 @@ lint: .venv/installed-dev
 	.venv/bin/ruff check .
 
 # Production settings: no deploy warnings, no missing migrations.
-check: .venv/installed
+check: .venv/installed node_modules/.installed
 	DEBUG=0 SECRET_KEY=$$(python3 -c 'import secrets; print(secrets.token_urlsafe(50))') ALLOWED_HOSTS=portal.example.org \
 	  DATABASE_URL=$(TEST_DATABASE_URL) CACHE_URL=$(TEST_REDIS_URL)/15 CELERY_BROKER_URL=$(TEST_REDIS_URL)/14 \
 	  $(PY) manage.py check --deploy --fail-level WARNING

@@ -1,15 +1,18 @@
 // Video fingerprints (vPDQ) in the hashing worker, by the rule of the Python reference (hashing/video.py) and of
 // Meta's vpdq: frames are decoded in order and counted in presentation order; frame n (from 0) is hashed when
 // n % max(1, int(fps)) == 0, fps being the stream's average frame rate as FFmpeg reports it; each hashed frame is
-// converted to RGB at its native size as FFmpeg's swscale does (BT.601, limited range) and hashed with PDQ.
+// converted to RGB at its native size as FFmpeg's swscale does (swscale.js) and hashed with PDQ.
 // The file is demuxed by mediabunny, read from the File in slices (never whole), and decoded by WebCodecs; every
 // decoded frame is released as soon as it is counted or hashed, so memory stays bounded for any length.
 
 import { ALL_FORMATS, BlobSource, EncodedPacketSink, Input } from "../vendor/mediabunny/mediabunny.min.mjs";
 import { PdqDownsampler, pdqFrom64 } from "./pdq.js";
+import { canConvert, FrameConverter } from "./swscale.js";
 
 const SECONDS_PER_HASH = 1;
 const MIN_DIM = 5;              // PDQ's smallest side; vpdq refuses smaller frames
+// Frames hashed at most (hashing/video.py MAX_FRAMES: three hours at one a second); a longer video keeps its MD5.
+const MAX_FRAMES = 10800;
 const STRIP_ROWS = 32;          // luminance rows handed to PDQ at a time (even: chroma rows serve two)
 const MAX_QUEUED_CHUNKS = 16;   // encoded chunks waiting in the decoder
 const MAX_HELD_FRAMES = 4;      // decoded frames waiting to be hashed (each holds its decoder buffer)
@@ -53,58 +56,15 @@ async function averageFrameRate(input, track, stats) {
   return rate;
 }
 
-// FFmpeg's swscale turns 4:2:0 YUV (limited range) into RGB24 with BT.601 coefficients in 16-bit fixed point
-// (libswscale/x86/yuv_2_rgb.asm with the coefficients of yuv2rgb.c's ff_yuv2rgb_c_init_tables, contrast and
-// saturation at their defaults): each of R, G, B is a clamped sum of a term of Y and terms of U and V, so the
-// terms are tabled here. pmulhw(a, b) is (a * b) >> 16.
-const Y_TERM = new Int32Array(256), R_V = new Int32Array(256), G_U = new Int32Array(256);
-const G_V = new Int32Array(256), B_U = new Int32Array(256);
-for (let i = 0; i < 256; i++) {
-  Y_TERM[i] = ((i * 8 - 128) * 9539) >> 16;
-  const c = i * 8 - 1024;
-  R_V[i] = (c * 13075) >> 16;
-  G_U[i] = (c * -3209) >> 16;
-  G_V[i] = (c * -6660) >> 16;
-  B_U[i] = (c * 16525) >> 16;
-}
-const clamp = (v) => (v < 0 ? 0 : v > 255 ? 255 : v);
-
-// PDQ luminance (as pdq.js lumaFromRGBA: float64, one rounding to float32 by the store) of rows [y0, y0 + count)
-// of a decoded frame, written to luma from index 0. `planes` describes where Y, U and V samples lie.
-function lumaRows(p, width, y0, count, luma) {
-  const { data, yOff, yStride, uOff, vOff, cStride, cStep, cShiftX, cShiftY } = p;
-  let d = 0;
-  for (let y = y0; y < y0 + count; y++) {
-    const yRow = yOff + y * yStride;
-    const cRow = (y >> cShiftY) * cStride;
-    for (let x = 0; x < width; x++) {
-      const c = cRow + (x >> cShiftX) * cStep;
-      const yt = Y_TERM[data[yRow + x]], u = data[uOff + c], v = data[vOff + c];
-      const r = clamp(yt + R_V[v]), g = clamp(yt + G_U[u] + G_V[v]), b = clamp(yt + B_U[u]);
-      luma[d++] = r * 0.299 + g * 0.587 + b * 0.114;
-    }
-  }
-}
-
-// Where the samples of a frame copied by VideoFrame.copyTo lie, for the 8-bit formats handled here.
+// Where the samples of a frame copied by VideoFrame.copyTo lie (swscale.js converts the 8-bit layouts).
 function planeLayout(format, layout, data) {
   const [yp, up, vp] = layout;
-  switch (format) {
-    case "I420": case "I420A":
-      return { data, yOff: yp.offset, yStride: yp.stride, uOff: up.offset, vOff: vp.offset, cStride: up.stride,
-        cStep: 1, cShiftX: 1, cShiftY: 1 };
-    case "NV12":
-      return { data, yOff: yp.offset, yStride: yp.stride, uOff: up.offset, vOff: up.offset + 1, cStride: up.stride,
-        cStep: 2, cShiftX: 1, cShiftY: 1 };
-    case "I422": case "I422A":
-      return { data, yOff: yp.offset, yStride: yp.stride, uOff: up.offset, vOff: vp.offset, cStride: up.stride,
-        cStep: 1, cShiftX: 1, cShiftY: 0 };
-    case "I444": case "I444A":
-      return { data, yOff: yp.offset, yStride: yp.stride, uOff: up.offset, vOff: vp.offset, cStride: up.stride,
-        cStep: 1, cShiftX: 0, cShiftY: 0 };
-    default:
-      return null;
+  if (format === "NV12") {
+    return { data, yOff: yp.offset, yStride: yp.stride, uOff: up.offset, vOff: up.offset + 1, cStride: up.stride,
+      cStep: 2 };
   }
+  return { data, yOff: yp.offset, yStride: yp.stride, uOff: up.offset, vOff: vp.offset, cStride: up.stride,
+    cStep: 1 };
 }
 
 // PDQ hash and quality of one decoded frame, at its native (visible) size.
@@ -115,7 +75,7 @@ async function hashFrame(frame, scratch) {
     throw new VideoWarning("This video's picture is too small to fingerprint, so only its exact fingerprint " +
       "(MD5) was made.");
   }
-  if (!planeLayout(frame.format, [{}, {}, {}], null)) {
+  if (!canConvert(frame.format)) {
     throw new VideoWarning("This video is stored in a way this browser cannot fingerprint faithfully " +
       `(${frame.format || "an unknown pixel format"}), so only its exact fingerprint (MD5) was made.`);
   }
@@ -124,19 +84,62 @@ async function hashFrame(frame, scratch) {
   const layout = await frame.copyTo(scratch.data);
   const planes = planeLayout(frame.format, layout, scratch.data);
   if (!scratch.luma || scratch.luma.length < width * STRIP_ROWS) scratch.luma = new Float32Array(width * STRIP_ROWS);
+  const fullRange = Boolean(frame.colorSpace && frame.colorSpace.fullRange);
+  const key = `${frame.format} ${width}x${height} ${fullRange}`;
+  if (!scratch.converter || scratch.key !== key) {
+    scratch.converter = new FrameConverter(frame.format, width, height, fullRange);
+    scratch.key = key;
+  }
   const pdq = new PdqDownsampler(height, width);
   for (let y0 = 0; y0 < height; y0 += STRIP_ROWS) {
     const count = Math.min(STRIP_ROWS, height - y0);
-    lumaRows(planes, width, y0, count, scratch.luma);
+    scratch.converter.lumaRows(planes, y0, count, scratch.luma);
     pdq.addRows(scratch.luma, 0, count);
   }
   return pdqFrom64(pdq.finish());
 }
 
-// The exchange's string for one hashed frame: "pdqHex,quality,timestamp" (seconds, 3 decimals), as
-// python-threatexchange's vpdq_to_json writes it.
+// n / fps as vpdq's C++ computes it: float / float.
+export function frameTimestamp(n, fps) {
+  return Math.fround(Math.fround(n) / Math.fround(fps));
+}
+
+// Python's format(x, ".3") for a finite x >= 0, which python-threatexchange's VpdqCompactFeature writes: three
+// significant digits, rounded half to even on the exact binary value; scientific notation ("1.23e+02") when the
+// rounded exponent is below -4 or at least 2, otherwise fixed with trailing zeros dropped but one decimal kept.
+export function pythonFloat3(x) {
+  if (x === 0) return "0.0";
+  let [digits, exp] = x.toExponential(2).split("e");
+  digits = digits.replace(".", "");
+  let e = Number(exp);
+  // toExponential rounds an exact tie up; Python rounds it to even. A tie is a 4-digit decimal ending in 5 that
+  // equals x exactly: x must be the double nearest to it, and it must be a dyadic rational (5^-k divides M).
+  const [d4, e4] = x.toExponential(3).split("e");
+  const m4 = Number(d4.replace(".", "")), k = Number(e4) - 3;
+  if (m4 % 10 === 5 && Number(x.toExponential(3)) === x && (k >= 0 || m4 % 5 ** -k === 0)) {
+    let m3 = Math.floor(m4 / 10);
+    if (m3 % 2) m3 += 1;
+    e = Number(e4);
+    if (m3 === 1000) { m3 = 100; e += 1; }
+    digits = String(m3);
+  }
+  if (e < -4 || e >= 2) {
+    const mantissa = (digits[0] + "." + digits.slice(1)).replace(/\.?0+$/, "");
+    return `${mantissa}e${e < 0 ? "-" : "+"}${String(Math.abs(e)).padStart(2, "0")}`;
+  }
+  const whole = e >= 0 ? digits.slice(0, e + 1) : "0";
+  const fraction = (e >= 0 ? digits.slice(e + 1) : "0".repeat(-e - 1) + digits).replace(/0+$/, "") || "0";
+  return `${whole}.${fraction}`;
+}
+
+// The exchange's string for one hashed frame, "pdqHex,quality,timestamp", as python-threatexchange writes it.
 function featureString(pdq, quality, timestamp) {
-  return `${pdq},${quality},${timestamp.toFixed(3)}`;
+  return `${pdq},${quality},${pythonFloat3(timestamp)}`;
+}
+
+// The JSON array as Python's json.dumps writes it (", " between items), so that both sides give the same bytes.
+function signalString(features) {
+  return `[${features.map((f) => JSON.stringify(f)).join(", ")}]`;
 }
 
 // {vpdq, frames}: the JSON array python-threatexchange's VPDQSignal exchanges, and how many frames were hashed.
@@ -188,6 +191,10 @@ async function hashInput(input, progress) {
   // int(seconds_per_hash * fps), after removing the last-digit noise of a rate computed in floating point.
   const step = Math.max(1, Math.trunc(Number((SECONDS_PER_HASH * fps).toPrecision(12))));
   const expected = stats.packetCount;
+  const tooLong = () => new VideoWarning("This video is too long to fingerprint here (more than " +
+    `${MAX_FRAMES / 3600 * SECONDS_PER_HASH} hours), so only its exact fingerprint (MD5) was made. Shorter parts ` +
+    "of it can be added as well.");
+  if (Math.ceil(expected / step) > MAX_FRAMES) throw tooLong();
 
   const features = [];
   const held = [];       // [frameNumber, VideoFrame] waiting to be hashed
@@ -211,8 +218,9 @@ async function hashInput(input, progress) {
     while (held.length) {
       const [n, frame] = held.shift();
       try {
+        if (features.length === MAX_FRAMES) throw tooLong();
         const { pdq, pdqQuality } = await hashFrame(frame, scratch);
-        features.push(featureString(pdq, pdqQuality, n / fps));
+        features.push(featureString(pdq, pdqQuality, frameTimestamp(n, fps)));
       } finally {
         frame.close();
       }
@@ -248,5 +256,5 @@ async function hashInput(input, progress) {
       "damaged), so only its exact fingerprint (MD5) was made.");
   }
   progress("video", expected, expected);
-  return { vpdq: JSON.stringify(features), frames: features.length };
+  return { vpdq: signalString(features), frames: features.length };
 }

@@ -106,6 +106,9 @@ def caller_texts():
         "failed": _("This file could not be read."),
         "unreadable": _("This browser could not open this image, so only its exact fingerprint (MD5) will be "
                         "sent. It still blocks exact copies."),
+        "video_unreadable": _("This browser could not read this video's pictures, so only its exact fingerprint "
+                              "(MD5) will be sent. It still blocks exact copies. Another browser, or a copy saved "
+                              "as MP4, may give a fuller fingerprint."),
         "low_quality": _("This image gives a weak fingerprint (quality %(quality)s of 100), so it will not be "
                          "shared. If you can, choose the original photo rather than a screenshot or a small copy."),
         "other_file": _("This is not an image or a video, so its fingerprint will not be shared with partner "

@@ -1,5 +1,5 @@
-"""The hasher as a person uses it: the staff check page hashes on the device and sends nothing about the
-files; a 24 MP photo reports progress and never freezes the page."""
+"""The hasher as a person uses it: the staff check page hashes on the device (a real video's frames included) and
+sends nothing about the files; a 24 MP photo reports progress and never freezes the page."""
 
 import os
 
@@ -8,10 +8,12 @@ import pytest
 from PIL import Image
 
 from hashing import reference
+from hashing.video import vpdq_frames, vpdq_signal
 from tests.browser_hasher import HarnessSite
 from tests.conftest import make_staff, signed_in_context
 from tests.hashing_corpus import scaled
 from tests.helpers import carries_file_bytes
+from tests.videos import make_video
 
 pytestmark = pytest.mark.browser
 
@@ -28,7 +30,10 @@ def caller_files(tmp_path):
     video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(300_000))
     other = tmp_path / "notes-for-police.txt"
     other.write_bytes(os.urandom(5000))
-    for path in (photo, png, video, other):
+    # A real video, whose frames are decoded and fingerprinted (vPDQ) on the device.
+    real_video = make_video(tmp_path / "party night private.webm", seconds=3, fps=25, size=(320, 240), codec="vp9",
+                            container="webm")
+    for path in (photo, png, video, other, real_video):
         files[path] = path.read_bytes()
     return files
 
@@ -55,6 +60,9 @@ def test_check_page_hashes_on_the_device_and_sends_nothing_about_the_files(
         assert cells["kind"] == want["kind"] and cells["md5"] == want["md5"], path.name
         if want["kind"] == "image":
             assert cells["pdq"] == want["pdq"] and cells["phash"] == want["phash"], path.name
+        if path.name.endswith(".webm"):  # the real video: its vPDQ, as the Python reference makes it
+            assert row.get_attribute("data-vpdq") == vpdq_signal(vpdq_frames(path))
+            assert row.locator("[data-field=note]").inner_text() == "vPDQ of 3 frames"
 
     # A partner pastes their own hasher's PDQ for the photo: two bits off still matches.
     photo_pdq = reference.hash_file(next(iter(caller_files)))["pdq"]

@@ -37,11 +37,13 @@ function live() {
 }
 
 // How far one file's fingerprinting is, honestly: the worker reports phases one after another (the MD5 over the
-// bytes; for an image then decoding, PDQ, pHash), each from 0 to its total, so a phase's end is not the file's.
+// bytes; for an image then decoding, PDQ, pHash; for a video then its frames), each from 0 to its total, so a
+// phase's end is not the file's.
 // Full only once the result is in.
 function fraction(entry, { phase, done: finished, total }) {
   const part = total ? finished / total : 0;
-  if (phase === "md5") return part * (entry.image ? 0.4 : 0.99);
+  if (phase === "md5") return part * (entry.image ? 0.4 : entry.video ? 0.1 : 0.99);
+  if (phase === "video") return 0.1 + 0.89 * part; // frames decoded of frames expected
   if (phase === "decode") return 0.4 + 0.55 * part;
   return phase === "pdq" ? 0.96 : 0.98;
 }
@@ -109,7 +111,10 @@ function describe(entry) {
   const { result } = entry;
   const kind = texts[`kind_${result.kind}`] || result.kind;
   if (result.kind === "file") return { text: `${kind}: ${texts.other_file}`, warn: true };
-  if (result.warning) return { text: `${kind}: ${english ? result.warning : texts.unreadable}`, warn: true };
+  if (result.warning) {
+    const translated = result.kind === "video" ? texts.video_unreadable : texts.unreadable;
+    return { text: `${kind}: ${english ? result.warning : translated}`, warn: true };
+  }
   if (result.kind === "image" && result.pdqQuality < pdqMinQuality) {
     return { text: `${kind}: ${fmt(texts.low_quality, { quality: result.pdqQuality })}`, warn: true };
   }
@@ -119,7 +124,8 @@ function describe(entry) {
 function addFile(file) {
   const number = ++counter;
   // The type the device gives is only a hint to weigh the progress; the kind comes from the file's bytes.
-  const entry = { number, url: URL.createObjectURL(file), image: file.type.startsWith("image/"), progress: 0 };
+  const entry = { number, url: URL.createObjectURL(file), image: file.type.startsWith("image/"),
+    video: file.type.startsWith("video/"), progress: 0 };
   entries.push(entry);
   const row = document.createElement("li");
   row.className = "file";

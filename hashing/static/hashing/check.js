@@ -74,7 +74,11 @@ input.addEventListener("change", async () => {
       cell(row, result.md5, "md5").classList.add("hash");
       Object.assign(row.dataset, { pdq: result.pdq || "", phash: result.phash || "", md5: result.md5 });
       cell(row, "", "compare");
-      cell(row, result.warning || "", "note");
+      // A video's vPDQ is one PDQ per second of video: its frame count here, the value itself in data-vpdq.
+      const note = result.warning || (result.vpdq ? `vPDQ of ${result.frames} frame${result.frames === 1 ? "" : "s"}`
+        : "");
+      cell(row, note, "note");
+      if (result.vpdq) row.dataset.vpdq = result.vpdq;
       row.dataset.state = "done";
     } catch (error) {
       for (const field of ["kind", "pdq", "pdqQuality", "phash", "md5", "compare"]) cell(row, null, field);

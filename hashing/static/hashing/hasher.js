@@ -1,11 +1,13 @@
 // Browser hasher: the public contract (design.md "Browser hasher").
 //
-//   hashFile(blob, {onProgress}) -> Promise<{kind, md5, pdq, pdqQuality, phash[, warning]}>
+//   hashFile(blob, {onProgress}) -> Promise<{kind, md5, pdq, pdqQuality, phash[, vpdq, frames][, warning]}>
 //   hashPixels(rgba, width, height) -> {pdq, pdqQuality, phash}
 //
 // hashFile does its work in a module worker so the page stays responsive; only hashes come back.
 // `warning` is present (and pdq/pdqQuality/phash are null) when a file looks like an image but this
 // browser cannot decode it faithfully: the caller should be told, and the MD5 alone is still usable.
+// A video also gets `vpdq` (python-threatexchange's VPDQSignal text, video.js) and `frames` (how many were
+// hashed); both null, with a `warning`, when this browser cannot decode the video faithfully.
 
 import { pdqFromRGBA } from "./pdq.js";
 import { phashFromRGBA } from "./phash.js";
@@ -58,7 +60,8 @@ function getWorker() {
 }
 
 // Hash one File or Blob. Resolves with {kind: "image"|"video"|"file", md5, pdq, pdqQuality, phash}
-// (image fields null for non-images; plus `warning` when an image could not be decoded here).
+// (image fields null for non-images; videos add vpdq and frames; plus `warning` when an image or a video could
+// not be decoded here).
 // Rejects with an Error whose message can be shown to the person hashing when the file cannot be
 // read at all.
 // (`stripDecode: true` forces decoding strip by strip from the file, the path used for images too big

@@ -42,18 +42,19 @@ function snapToStandard(rate) {
   return best || rate;
 }
 
+const isMp4 = (name) => /mp4|quicktime/i.test(name || "");
+const isMatroska = (name) => /matroska|webm/i.test(name || "");
+
 // The stream's average frame rate as FFmpeg gives it (AVStream.avg_frame_rate): for MP4/MOV, frames over the
-// track's total duration (its sample table); for Matroska/WebM, 1 / DefaultDuration when the track states it,
-// else the rate measured over the packets, rounded to a standard rate within 1 % as FFmpeg does.
+// track's total duration (its sample table); for Matroska/WebM, 1 / DefaultDuration when the track states it;
+// otherwise (MPEG-TS, or no DefaultDuration) the rate measured over the packets, rounded to a standard rate
+// within 1 % as FFmpeg's estimate is.
 async function averageFrameRate(input, track, stats) {
-  const format = await input.getFormat();
+  const format = (await input.getFormat()).name;
+  if (isMp4(format)) return stats.averagePacketRate;
   const backing = track._backing && track._backing.internalTrack; // mediabunny (pinned) keeps Matroska's field
-  if (format.name && /matroska|webm/i.test(format.name) && backing && backing.defaultDurationNs) {
-    return 1e9 / backing.defaultDurationNs;
-  }
-  const rate = stats.averagePacketRate;
-  if (format.name && /matroska|webm/i.test(format.name)) return snapToStandard(rate);
-  return rate;
+  if (isMatroska(format) && backing && backing.defaultDurationNs) return 1e9 / backing.defaultDurationNs;
+  return snapToStandard(stats.averagePacketRate);
 }
 
 // Where the samples of a frame copied by VideoFrame.copyTo lie (swscale.js converts the 8-bit layouts).
@@ -199,10 +200,18 @@ async function hashInput(input, progress) {
   const features = [];
   const held = [];       // [frameNumber, VideoFrame] waiting to be hashed
   const scratch = {};
+  const beforeEdit = isMp4((await input.getFormat()).name);
   let decoded = 0, failure = null, wake = null;
   const notify = () => { if (wake) { const w = wake; wake = null; w(); } };
   const decoder = new VideoDecoder({
     output: (frame) => {
+      // FFmpeg drops the frames before an MP4 edit list's start (a stream-copied cut); mediabunny gives them
+      // negative times. They are not counted, as the reference does not see them.
+      if (beforeEdit && frame.timestamp < 0) {
+        frame.close();
+        notify();
+        return;
+      }
       const n = decoded++;
       if (n % step === 0 && !failure) held.push([n, frame]);
       else frame.close();

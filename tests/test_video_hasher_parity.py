@@ -73,6 +73,16 @@ def corpus(site):
     cut = folder / "h264-stream-copied-cut.mp4"
     run(["-ss", "1.5", "-i", str(videos["h264-29.97.mp4"]), "-c", "copy", str(cut)])
     videos[cut.name] = cut
+    # Full range: FFmpeg's H.264 decoder gives a "J" pixel format, which the reference reads as full range; a VP9
+    # frame merely tagged full range is read as limited (the vpdq package's swscale). Chromium tags both full.
+    source = videos["h264-29.97.mp4"]
+    full = folder / "h264-full-range.mp4"
+    run(["-i", str(source), "-vf", "scale=out_range=full", "-pix_fmt", "yuvj420p", "-c:v", "libx264", "-preset",
+         "veryfast", "-color_range", "pc", str(full)])
+    tagged = folder / "vp9-tagged-full-range.webm"
+    run(["-i", str(source), "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-pix_fmt", "yuv420p",
+         "-color_range", "pc", str(tagged)])
+    videos.update({full.name: full, tagged.name: tagged})
     return videos
 
 
@@ -177,7 +187,8 @@ def test_rgb_conversion_is_swscales_byte_for_byte(format, site, harness):
             cw, ch = (width + (1 << sx) - 1) >> sx, (height + (1 << sy) - 1) >> sy
             planes = [rng.integers(0, 256, shape, dtype=numpy.uint8) for shape in ((height, width), (ch, cw),
                                                                                   (ch, cw))]
-            frame = av.VideoFrame(width, height, pix_fmt)
+            # Full range as the reference sees it: a decoder's "J" format (FFmpeg's H.264 gives it for full range).
+            frame = av.VideoFrame(width, height, pix_fmt.replace("yuv", "yuvj") if full else pix_fmt)
             frame.color_range = ColorRange.JPEG if full else ColorRange.MPEG
             for plane, values in zip(frame.planes, planes, strict=True):
                 buffer = numpy.frombuffer(plane, numpy.uint8).reshape(plane.height, plane.line_size)

@@ -11,8 +11,9 @@ import { canConvert, FrameConverter } from "./swscale.js";
 
 const SECONDS_PER_HASH = 1;
 const MIN_DIM = 5;              // PDQ's smallest side; vpdq refuses smaller frames
-// Frames hashed at most (hashing/video.py MAX_FRAMES: three hours at one a second); a longer video keeps its MD5.
-const MAX_FRAMES = 10800;
+// Frames hashed at most (hashing.signal_types.VPDQ_MAX_FRAMES: two hours at one a second, the most the server
+// accepts); a longer video keeps its MD5, as in the reference (a truncated vPDQ would not match the whole video).
+const MAX_FRAMES = 7200;
 const STRIP_ROWS = 32;          // luminance rows handed to PDQ at a time (even: chroma rows serve two)
 const MAX_QUEUED_CHUNKS = 16;   // encoded chunks waiting in the decoder
 const MAX_HELD_FRAMES = 4;      // decoded frames waiting to be hashed (each holds its decoder buffer)
@@ -21,6 +22,7 @@ const MAX_HELD_FRAMES = 4;      // decoded frames waiting to be hashed (each hol
 export class VideoWarning extends Error {}
 
 const CODEC_NAMES = { avc: "H.264", hevc: "HEVC (H.265)", vp8: "VP8", vp9: "VP9", av1: "AV1" };
+const J_FORMAT_CODECS = new Set(["avc", "hevc"]);
 
 // FFmpeg's "standard" frame rates (libavformat get_std_framerate): an estimated rate within 1 % of one of these is
 // taken to be it, as avformat_find_stream_info does when the container states no rate.
@@ -45,15 +47,26 @@ function snapToStandard(rate) {
 const isMp4 = (name) => /mp4|quicktime/i.test(name || "");
 const isMatroska = (name) => /matroska|webm/i.test(name || "");
 
-// The stream's average frame rate as FFmpeg gives it (AVStream.avg_frame_rate): for MP4/MOV, frames over the
-// track's total duration (its sample table); for Matroska/WebM, 1 / DefaultDuration when the track states it;
-// otherwise (MPEG-TS, or no DefaultDuration) the rate measured over the packets, rounded to a standard rate
-// within 1 % as FFmpeg's estimate is.
+// The stream's average frame rate as FFmpeg gives it (AVStream.avg_frame_rate): for MP4/MOV, the sample table's
+// frames over the sum of its decoding-time deltas (mov.c: time_scale * nb_frames_for_fps / duration_for_fps; not
+// the presentation span, which differs for a variable-rate video with B-frames); for Matroska/WebM,
+// 1 / DefaultDuration when the track states it; otherwise (MPEG-TS, fragmented MP4, no DefaultDuration) the rate
+// over the packets, rounded to a standard rate within 1 % as FFmpeg's estimate is. mediabunny (pinned) keeps the
+// sample table and DefaultDuration on its internal track, which its public API does not expose.
 async function averageFrameRate(input, track, stats) {
   const format = (await input.getFormat()).name;
-  if (isMp4(format)) return stats.averagePacketRate;
-  const backing = track._backing && track._backing.internalTrack; // mediabunny (pinned) keeps Matroska's field
-  if (isMatroska(format) && backing && backing.defaultDurationNs) return 1e9 / backing.defaultDurationNs;
+  const internal = (track._backing && track._backing.internalTrack) || {};
+  if (isMp4(format)) {
+    const entries = (internal.sampleTable && internal.sampleTable.sampleTimingEntries) || [];
+    let frames = 0, duration = 0;
+    for (const { count, delta } of entries) {
+      frames += count;
+      duration += count * delta;
+    }
+    return frames && duration > 0 && internal.timescale ? (frames * internal.timescale) / duration
+      : stats.averagePacketRate;
+  }
+  if (isMatroska(format) && internal.defaultDurationNs) return 1e9 / internal.defaultDurationNs;
   return snapToStandard(stats.averagePacketRate);
 }
 
@@ -85,7 +98,10 @@ async function hashFrame(frame, scratch) {
   const layout = await frame.copyTo(scratch.data);
   const planes = planeLayout(frame.format, layout, scratch.data);
   if (!scratch.luma || scratch.luma.length < width * STRIP_ROWS) scratch.luma = new Float32Array(width * STRIP_ROWS);
-  const fullRange = Boolean(frame.colorSpace && frame.colorSpace.fullRange);
+  // swscale in the vpdq package (no colour details set) reads full range only from the decoder's "J" pixel
+  // formats, which FFmpeg's H.264 and HEVC decoders give for full-range 8-bit video; a VP9 or AV1 frame tagged
+  // full range is still read as limited.
+  const fullRange = Boolean(frame.colorSpace && frame.colorSpace.fullRange && J_FORMAT_CODECS.has(scratch.codec));
   const key = `${frame.format} ${width}x${height} ${fullRange}`;
   if (!scratch.converter || scratch.key !== key) {
     scratch.converter = new FrameConverter(frame.format, width, height, fullRange);
@@ -193,13 +209,13 @@ async function hashInput(input, progress) {
   const step = Math.max(1, Math.trunc(Number((SECONDS_PER_HASH * fps).toPrecision(12))));
   const expected = stats.packetCount;
   const tooLong = () => new VideoWarning("This video is too long to fingerprint here (more than " +
-    `${MAX_FRAMES / 3600 * SECONDS_PER_HASH} hours), so only its exact fingerprint (MD5) was made. Shorter parts ` +
-    "of it can be added as well.");
+    `${(MAX_FRAMES * SECONDS_PER_HASH) / 3600} hours), so only its exact fingerprint (MD5) was made. Shorter ` +
+    "parts of it can be added as well.");
   if (Math.ceil(expected / step) > MAX_FRAMES) throw tooLong();
 
   const features = [];
   const held = [];       // [frameNumber, VideoFrame] waiting to be hashed
-  const scratch = {};
+  const scratch = { codec: track.codec };
   const beforeEdit = isMp4((await input.getFormat()).name);
   let decoded = 0, failure = null, wake = null;
   const notify = () => { if (wake) { const w = wake; wake = null; w(); } };

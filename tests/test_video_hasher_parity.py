@@ -30,6 +30,7 @@ CORPUS = {
     "vp8-portrait.webm": dict(seconds=2, fps=24, size=(180, 320), codec="vp8", container="webm", source="motion"),
     "av1.mp4": dict(seconds=2, fps=30, size=(320, 240), codec="av1", container="mp4"),
     "av1-odd.webm": dict(seconds=2, fps="30000/1001", size=(199, 111), codec="av1", container="webm"),
+    "vp9-variable.webm": dict(seconds=3, fps=30, size=(320, 240), codec="vp9", container="webm", variable=True),
 }
 
 
@@ -82,7 +83,10 @@ def corpus(site):
     tagged = folder / "vp9-tagged-full-range.webm"
     run(["-i", str(source), "-c:v", "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-pix_fmt", "yuv420p",
          "-color_range", "pc", str(tagged)])
-    videos.update({full.name: full, tagged.name: tagged})
+    # MPEG-TS states no frame rate: FFmpeg estimates it, and so does the browser.
+    ts = folder / "h264.ts"
+    run(["-i", str(source), "-c", "copy", "-f", "mpegts", str(ts)])
+    videos.update({full.name: full, tagged.name: tagged, ts.name: ts})
     return videos
 
 

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from audit.actions import record
 from cases import flood
-from cases.consent import CONSENT_KEYS, CONSENT_VERSION
+from cases.consent import CONSENT_KEYS, CURRENT_VERSIONS
 from cases.models import (
     Case,
     CaseEvent,
@@ -178,14 +178,17 @@ def lock_cases_holding(bank_hashes):
 
 
 @transaction.atomic
-def issue_link(case, *, by, purpose=HashingLink.Purpose.HASHING, caller_verified=False):
+def issue_link(case, *, by, purpose=HashingLink.Purpose.HASHING, caller_verified=False, language=""):
     """A new link for the caller's device. Returns (link, code): the code exists only in this response.
+    `language`: the caller's pages open in it (one this helpline offers; blank: the browser's).
 
     A new-PIN link replaces a PIN the caller lost (reset_pin), so only a person who has checked, on a call, that
     they are speaking with the person the case is for may send one (`caller_verified`); never self-service.
     """
     if purpose not in HashingLink.Purpose.values:
         raise Refusal("Unknown kind of link.")
+    if language and language not in settings.CALLER_LANGUAGES:
+        raise Refusal("This helpline does not offer that language.")
     case = Case.objects.select_for_update().get(pk=case.pk)  # as it is now: a withdrawal or a first PIN may be new
     if case.is_withdrawn:
         raise Refusal("This case was withdrawn: no new link can be sent.", status=409)
@@ -197,7 +200,7 @@ def issue_link(case, *, by, purpose=HashingLink.Purpose.HASHING, caller_verified
             raise Refusal("This case has no PIN yet: the caller gets one when they first send fingerprints.", 409)
     code = HashingLink.new_code()
     link = HashingLink.objects.create(case=case, purpose=purpose, code_digest=digest_code(code), created_by=by,
-                                      expires_at=link_expiry())
+                                      expires_at=link_expiry(), language=language)
     record("link.issued", actor=by, actor_label="" if by else "caller", target=case,
            details={"link": link.pk, "minutes": settings.CALLER_LINK_MINUTES, "purpose": purpose})
     log_event(case, CaseEvent.Kind.LINK_SENT, by=by, link=link.pk, purpose=purpose)
@@ -278,12 +281,14 @@ def note_link_opened(link):
 
 
 def clean_consent(consent):
-    if not isinstance(consent, dict) or consent.get("version") != CONSENT_VERSION:
+    """The consent the caller confirmed, in the wording of one current version (one per language); returns it."""
+    if not isinstance(consent, dict) or consent.get("version") not in CURRENT_VERSIONS:
         raise Refusal(_("The consent text has changed. Please reload the page and confirm it again."))
     confirmed = consent.get("confirmed")
     if (not isinstance(confirmed, list) or not all(isinstance(key, str) for key in confirmed)
             or set(CONSENT_KEYS) - set(confirmed)):
         raise Refusal(_("Please confirm each statement before sending."))
+    return consent["version"]
 
 
 def clean_item(number, raw):
@@ -418,7 +423,7 @@ def submit_items(code, *, submission_id, consent, items):
     since the first answer may never have arrived.
     """
     check_try_id(submission_id)
-    clean_consent(consent)
+    consent_version = clean_consent(consent)
     cleaned = clean_items(items)
     digest = items_digest(cleaned)
     link = find_link(code, retry_of=(submission_id, digest), purpose=HashingLink.Purpose.HASHING)
@@ -445,7 +450,7 @@ def submit_items(code, *, submission_id, consent, items):
     pin = None
     if not case.pin_digest or (retry and case.pin_link_id == link.pk):
         pin = set_pin(case, link)
-    case.consent_version, case.consented_at = CONSENT_VERSION, now
+    case.consent_version, case.consented_at = consent_version, now
     moved = case.status == Case.Status.OPEN
     if moved:
         case.status = Case.Status.HASHES_SUBMITTED

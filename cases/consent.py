@@ -1,5 +1,13 @@
-"""What the caller confirms before their hashes are sent. Change the text → change the version (it is recorded)."""
+"""What the caller confirms before their hashes are sent, and the version of its wording (recorded with the case).
 
+Each language's wording has its own version: English's is CONSENT_VERSION, a translation's "<date>-<code>". Beside
+each version is a digest of the four statements as that language shows them: tests/test_translations.py fails
+when a wording changes and its version does not, so a changed text always gets a new version.
+"""
+
+import hashlib
+
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 CONSENT_VERSION = "2026-11-27"
@@ -12,3 +20,20 @@ CONSENT_ITEMS = [
     ("withdraw", _("I understand I can withdraw at any time with my case reference and PIN.")),
 ]
 CONSENT_KEYS = [key for key, _text in CONSENT_ITEMS]
+
+# language: (version of its wording, wording_digest(language) of that wording)
+CONSENT_VERSIONS = {
+    "en-gb": (CONSENT_VERSION, ""),
+}
+CURRENT_VERSIONS = {version for version, _digest in CONSENT_VERSIONS.values()}
+
+
+def consent_version(language):
+    return CONSENT_VERSIONS[language][0]
+
+
+def wording_digest(language):
+    """A short digest of the statements as `language` shows them."""
+    with translation.override(language):
+        wording = "\n".join(str(text) for _key, text in CONSENT_ITEMS)
+    return hashlib.sha256(wording.encode()).hexdigest()[:16]

@@ -14,6 +14,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.actions import record
 from cases import flood
@@ -326,8 +327,9 @@ def clean_items(raw_items):
     if not isinstance(raw_items, list) or not raw_items:
         raise Refusal(_("Please choose at least one file."))
     if len(raw_items) > settings.CALLER_MAX_ITEMS_PER_SUBMISSION:
-        raise Refusal(_("Please send at most %(limit)s files at a time.")
-                          % {"limit": settings.CALLER_MAX_ITEMS_PER_SUBMISSION}, status=413)
+        limit = settings.CALLER_MAX_ITEMS_PER_SUBMISSION
+        raise Refusal(ngettext("Please send at most %(limit)s file at a time.",
+                               "Please send at most %(limit)s files at a time.", limit) % {"limit": limit}, status=413)
     cleaned, numbers = {}, {}
     for number, raw in enumerate(raw_items, start=1):
         item = clean_item(number, raw)
@@ -503,11 +505,16 @@ def unlock_case(reference, pin):
     """The case for a reference and PIN, or Refusal with one message for every failure (unknown reference,
     wrong PIN, locked), so the answer tells a guesser nothing. PIN_LOCK_AFTER wrong PINs pause checking for
     PIN_LOCK_MINUTES; the message says so, and that the helpline can send a new PIN (reset_pin)."""
-    refused = Refusal(_("We could not find a case with that reference and PIN. Please check both and try again. "
-                        "After %(tries)s wrong tries, checking a case is paused for %(minutes)s minutes, even with "
-                        "the right PIN. If you lost your PIN, or checking is paused, call the helpline: they can "
-                        "send a new PIN to this device.")
-                      % {"tries": settings.PIN_LOCK_AFTER, "minutes": settings.PIN_LOCK_MINUTES}, status=403)
+    tries, minutes = settings.PIN_LOCK_AFTER, settings.PIN_LOCK_MINUTES
+    refused = Refusal(" ".join([
+        _("We could not find a case with that reference and PIN. Please check both and try again."),
+        ngettext("After %(tries)s wrong try, checking a case is paused, even with the right PIN.",
+                 "After %(tries)s wrong tries, checking a case is paused, even with the right PIN.", tries)
+        % {"tries": tries},
+        ngettext("The pause lasts %(minutes)s minute.", "The pause lasts %(minutes)s minutes.", minutes)
+        % {"minutes": minutes},
+        _("If you lost your PIN, or checking is paused, call the helpline: they can send a new PIN to this device."),
+    ]), status=403)
     pin = "".join(str(pin or "").split())
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(reference=normalise_code(reference)).first()

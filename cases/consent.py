@@ -23,7 +23,22 @@ CONSENT_KEYS = [key for key, _text in CONSENT_ITEMS]
 
 # language: (version of its wording, wording_digest(language) of that wording)
 CONSENT_VERSIONS = {
-    "en-gb": (CONSENT_VERSION, ""),
+    "en-gb": (CONSENT_VERSION, "0e6373674fc4b61a"),
+    "es": ("2026-11-27-es", "98ad993205958f9b"),
+    "fr": ("2026-12-07-fr", "f968cf6abc17fccd"),
+    "de": ("2026-12-07-de", "d921f9ecef027c85"),
+    "it": ("2026-12-07-it", "818faa042dd221bc"),
+    "pt": ("2026-12-07-pt", "05e83e6544e808f1"),
+    "sv": ("2026-12-07-sv", "58050316bfeaa463"),
+    "ar": ("2026-12-07-ar", "519dfde1e9971707"),
+    "hi": ("2026-12-07-hi", "a7caf2faf4ea025b"),
+    "ur": ("2026-12-07-ur", "d1deab75f6e11c4c"),
+    "ko": ("2026-12-07-ko", "90eb28e564052b8d"),
+    "cy": ("2026-12-07-cy", "3b296133f70c2535"),
+    "pl": ("2026-12-07-pl", "36a7aabe2d7c9704"),
+    "uk": ("2026-12-07-uk", "35c263503f97c3b9"),
+    "ro": ("2026-12-07-ro", "543d1f377b7c1b3d"),
+    "tr": ("2026-12-07-tr", "70a51b9ccda2d29f"),
 }
 CURRENT_VERSIONS = {version for version, _digest in CONSENT_VERSIONS.values()}
 

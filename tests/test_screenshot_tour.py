@@ -176,7 +176,7 @@ def test_right_to_left_on_a_phone(browser, live_server, transactional_db, shots,
     thumb, note = phone.locator(".file .thumb").first.bounding_box(), phone.locator(".file-note").first.bounding_box()
     assert thumb["x"] > note["x"], "a file's preview is not at the start (right) of its row"
     assert filled_side(phone, "#overall-progress", 0.3) == "right"
-    assert filled_side(phone, ".file progress", 0.3) == "right"
+    assert filled_side(phone, "#file-list > li:first-child progress", 0.3) == "right"
     phone.evaluate("() => document.querySelectorAll('progress').forEach((bar) => { bar.value = 1; })")
     phone.locator("#send").click()
     phone.wait_for_selector("body[data-state=done]", timeout=30_000)

@@ -74,3 +74,31 @@ def test_every_language_walks_from_the_code_to_the_status_page(browser, live_ser
             code, "Active: your fingerprints are used to find and block copies.")
         clean(page, code, "the status page")
         context.close()
+
+
+@pytest.mark.parametrize("code", ["pl", "ar"])
+def test_the_hashers_warning_is_shown_in_the_callers_language(browser, live_server, transactional_db, tmp_path,
+                                                                code):
+    """An image this browser cannot open gets only its MD5, and the hasher's reason, in the caller's language."""
+    from cases.caller_views import caller_texts
+
+    caseworker = make_staff("casey@helpline.test", "caseworker")
+    damaged = tmp_path / "damaged.jpg"
+    Image.new("RGB", (64, 48), (90, 120, 200)).save(damaged, quality=90)
+    damaged.write_bytes(damaged.read_bytes()[:200] + b"\x00" * 400)  # a JPEG's header, then nothing decodable
+    context = browser.new_context(locale=code)
+    page = context.new_page()
+    page.goto(live_server.url + f"/h/{issue_code(open_case(caseworker), caseworker)}/")
+    for box in page.locator("input[name=consent]").all():
+        box.check()
+    page.locator("#files").set_input_files([str(damaged)])
+    page.wait_for_selector("body[data-state=ready]", timeout=30_000)
+    with translation.override(code):
+        texts = caller_texts()
+    with translation.override("en-gb"):
+        english = caller_texts()
+    note = page.locator(".file-note").inner_text()
+    kind, _colon, reason = note.partition(": ")
+    assert kind == texts["kind_image"]
+    assert reason in texts["warnings"].values() and reason not in english["warnings"].values(), note
+    context.close()

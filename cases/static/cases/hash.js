@@ -27,8 +27,12 @@ let counter = 0;
 let sending = false;
 let done = false;
 
+// Numbers in the page's language's own grouping ("20.000" in German), in the Western digits its text uses.
+const numbers = new Intl.NumberFormat(document.documentElement.lang, { numberingSystem: "latn" });
+
 function fmt(text, values) {
-  return text.replace(/%\((\w+)\)s/g, (_, key) => String(values[key]));
+  return text.replace(/%\((\w+)\)s/g, (_, key) => (typeof values[key] === "number" ? numbers.format(values[key])
+    : String(values[key])));
 }
 
 // A count's message in the page's language (cases/caller_views.py plural(): gettext's forms, and which form

@@ -19,7 +19,15 @@ const MAX_QUEUED_CHUNKS = 16;   // encoded chunks waiting in the decoder
 const MAX_HELD_FRAMES = 4;      // decoded frames waiting to be hashed (each holds its decoder buffer)
 
 // A video this browser cannot fingerprint faithfully: the caller is told, and the MD5 alone is still usable.
-export class VideoWarning extends Error {}
+// Its `code` (and `values`) let a page show it in the caller's language (cases/caller_views.py caller_texts,
+// video_warnings); the message is the English.
+export class VideoWarning extends Error {
+  constructor(message, code, values = {}) {
+    super(message);
+    this.code = code;
+    this.values = values;
+  }
+}
 
 const CODEC_NAMES = { avc: "H.264", hevc: "HEVC (H.265)", vp8: "VP8", vp9: "VP9", av1: "AV1" };
 const J_FORMAT_CODECS = new Set(["avc", "hevc"]);
@@ -87,11 +95,12 @@ async function hashFrame(frame, scratch) {
   const height = frame.visibleRect ? frame.visibleRect.height : frame.codedHeight;
   if (width < MIN_DIM || height < MIN_DIM) {
     throw new VideoWarning("This video's picture is too small to fingerprint, so only its exact fingerprint " +
-      "(MD5) was made.");
+      "(MD5) was made.", "video_small");
   }
   if (!canConvert(frame.format)) {
+    const format = frame.format || "?";
     throw new VideoWarning("This video is stored in a way this browser cannot fingerprint faithfully " +
-      `(${frame.format || "an unknown pixel format"}), so only its exact fingerprint (MD5) was made.`);
+      `(${format}), so only its exact fingerprint (MD5) was made.`, "video_pixels", { format });
   }
   const size = frame.allocationSize();
   if (!scratch.data || scratch.data.length < size) scratch.data = new Uint8Array(size);
@@ -164,7 +173,7 @@ function signalString(features) {
 export async function vpdqFromBlob(blob, progress) {
   if (typeof VideoDecoder === "undefined") {
     throw new VideoWarning("This browser cannot decode videos here, so only the video's exact fingerprint (MD5) " +
-      "was made. An up-to-date Chrome, Edge, Firefox or Safari can make a full fingerprint.");
+      "was made. An up-to-date Chrome, Edge, Firefox or Safari can make a full fingerprint.", "video_browser");
   }
   const input = new Input({ source: new BlobSource(blob), formats: ALL_FORMATS });
   try {
@@ -184,11 +193,12 @@ async function hashInput(input, progress) {
   }
   if (!track) {
     throw new VideoWarning("This browser cannot read this kind of video file, so only its exact fingerprint " +
-      "(MD5) was made. Saving it as MP4 or WebM may allow a full fingerprint.");
+      "(MD5) was made. Saving it as MP4 or WebM may allow a full fingerprint.", "video_format");
   }
   const codec = CODEC_NAMES[track.codec] || track.codec || "unknown";
   const cannotDecode = () => new VideoWarning(`This browser cannot decode this video (${codec}), so only its ` +
-    "exact fingerprint (MD5) was made. Another browser, or a copy saved as H.264 MP4, may allow a full fingerprint.");
+    "exact fingerprint (MD5) was made. Another browser, or a copy saved as H.264 MP4, may allow a full fingerprint.",
+    "video_codec", { codec });
   const config = await track.getDecoderConfig();
   if (!config) throw cannotDecode();
   let support;
@@ -203,14 +213,15 @@ async function hashInput(input, progress) {
   const fps = await averageFrameRate(input, track, stats);
   if (!(fps > 0) || !stats.packetCount) {
     throw new VideoWarning("This video has no frames that could be read, so only its exact fingerprint (MD5) " +
-      "was made.");
+      "was made.", "video_empty");
   }
   // int(seconds_per_hash * fps), after removing the last-digit noise of a rate computed in floating point.
   const step = Math.max(1, Math.trunc(Number((SECONDS_PER_HASH * fps).toPrecision(12))));
   const expected = stats.packetCount;
-  const tooLong = () => new VideoWarning("This video is too long to fingerprint here (more than " +
-    `${(MAX_FRAMES * SECONDS_PER_HASH) / 3600} hours), so only its exact fingerprint (MD5) was made. Shorter ` +
-    "parts of it can be added as well.");
+  const hours = (MAX_FRAMES * SECONDS_PER_HASH) / 3600;
+  const tooLong = () => new VideoWarning(`This video is too long to fingerprint here (more than ${hours} hours), ` +
+    "so only its exact fingerprint (MD5) was made. Shorter parts of it can be added as well.", "video_too_long",
+    { hours });
   if (Math.ceil(expected / step) > MAX_FRAMES) throw tooLong();
 
   const features = [];
@@ -278,7 +289,7 @@ async function hashInput(input, progress) {
   }
   if (failure || !features.length) {
     throw new VideoWarning(`This video (${codec}) could not be decoded completely in this browser (it may be ` +
-      "damaged), so only its exact fingerprint (MD5) was made.");
+      "damaged), so only its exact fingerprint (MD5) was made.", "video_damaged", { codec });
   }
   progress("video", expected, expected);
   return { vpdq: signalString(features), frames: features.length };

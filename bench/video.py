@@ -1,7 +1,7 @@
 """Benchmark: the browser's video fingerprint (vPDQ + MD5, hashFile in headless Chromium) against the Python
 reference (hashing/video.py's vpdq_frames + MD5, PyAV's FFmpeg) in one run, on the same video.
 
-    .venv/bin/python bench/video.py [--seconds 60] [--size 1920x1080] [--fps 30] [--repeat 3]
+    .venv/bin/python bench/video.py [--seconds 60] [--size 1920x1080] [--fps 30] [--bitrate 8M] [--repeat 3]
 
 Makes a 1-minute 1080p H.264 MP4 with FFmpeg (tests/videos.py: real photographs panned; 10 s played 6 times),
 hashes it with both,
@@ -48,6 +48,7 @@ def main():
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--size", default="1920x1080")
     parser.add_argument("--fps", default="30")
+    parser.add_argument("--bitrate", default="8M", help="H.264 bitrate, about a phone's at 1080p")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
@@ -58,12 +59,12 @@ def main():
         # Encoding panned photographs at 1080p is slow here, so 10 s are made and played 6 times into one stream
         # (no re-encoding): still 60 s of 1080p frames to decode, as many as a 1-minute video has.
         part = make_video(tmp / "part.mp4", seconds=min(args.seconds, 10), fps=args.fps, size=(width, height),
-                          codec="h264", container="mp4", source="photos")
+                          codec="h264", container="mp4", source="photos", bitrate=args.bitrate)
         loops = -(-args.seconds // min(args.seconds, 10))
         video = tmp / "video.mp4"
         run(["-stream_loop", str(loops - 1), "-i", str(part), "-c", "copy", "-t", str(args.seconds), str(video)])
         print(f"made {video.stat().st_size / 1e6:.0f} MB, {args.seconds} s of {width}x{height} H.264 at "
-              f"{args.fps} fps in {time.perf_counter() - started:.0f} s")
+              f"{args.fps} fps ({args.bitrate}bit/s asked) in {time.perf_counter() - started:.0f} s")
         site = HarnessSite(tmp / "site")
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

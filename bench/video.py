@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from playwright.sync_api import sync_playwright  # noqa: E402
 
-from hashing.video import vpdq_frames, vpdq_signal  # noqa: E402
+from hashing import video as python_vpdq  # noqa: E402  (hashing/video.py)
 from tests.browser_hasher import CHROMIUM, CHROMIUM_ARGS, HarnessSite  # noqa: E402
 from tests.videos import make_video, run  # noqa: E402
 
@@ -39,7 +39,7 @@ def reference(path):
     with open(path, "rb") as f:
         while chunk := f.read(8 << 20):
             digest.update(chunk)
-    signal = vpdq_signal(vpdq_frames(path))
+    signal = python_vpdq.vpdq_signal(python_vpdq.vpdq_frames(path))
     return time.perf_counter() - started, digest.hexdigest(), signal
 
 

@@ -8,7 +8,7 @@ import pytest
 from PIL import Image
 
 from hashing import reference
-from hashing.video import vpdq_frames, vpdq_signal
+from hashing import video as python_vpdq  # the Python reference (hashing/video.py)
 from tests.browser_hasher import HarnessSite
 from tests.conftest import make_staff, signed_in_context
 from tests.hashing_corpus import scaled
@@ -61,7 +61,7 @@ def test_check_page_hashes_on_the_device_and_sends_nothing_about_the_files(
         if want["kind"] == "image":
             assert cells["pdq"] == want["pdq"] and cells["phash"] == want["phash"], path.name
         if path.name.endswith(".webm"):  # the real video: its vPDQ, as the Python reference makes it
-            assert row.get_attribute("data-vpdq") == vpdq_signal(vpdq_frames(path))
+            assert row.get_attribute("data-vpdq") == python_vpdq.vpdq_signal(python_vpdq.vpdq_frames(path))
             assert row.locator("[data-field=note]").inner_text() == "vPDQ of 3 frames"
 
     # A partner pastes their own hasher's PDQ for the photo: two bits off still matches.

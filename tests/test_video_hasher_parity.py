@@ -13,7 +13,7 @@ import numpy
 import pytest
 from threatexchange.extensions.vpdq.vpdq import VPDQSignal
 
-from hashing.video import vpdq_frames, vpdq_signal
+from hashing import video as python_vpdq  # the Python reference (hashing/video.py)
 from tests.browser_hasher import HASH_FILES_JS, HarnessSite
 from tests.videos import copy_video, make_video, run
 
@@ -96,7 +96,7 @@ def test_every_video_matches_its_reference_both_ways(corpus, harness, site):
     worst = 0
     for name, path in corpus.items():
         result = got[path]
-        want = vpdq_signal(vpdq_frames(path))
+        want = python_vpdq.vpdq_signal(python_vpdq.vpdq_frames(path))
         assert result.get("warning") is None, (name, result)
         assert result["kind"] == "video" and result["vpdq"], name
         ours, theirs = frames_of(result["vpdq"]), frames_of(want)
@@ -113,7 +113,7 @@ def test_every_video_matches_its_reference_both_ways(corpus, harness, site):
     # arithmetic, so the frames hash identically; the signal text is then byte for byte the reference's.
     assert worst == 0
     for path in corpus.values():
-        assert got[path]["vpdq"] == vpdq_signal(vpdq_frames(path)), path.name
+        assert got[path]["vpdq"] == python_vpdq.vpdq_signal(python_vpdq.vpdq_frames(path)), path.name
 
 
 def test_copies_match_the_original_and_unrelated_videos_do_not(site, harness):
@@ -133,7 +133,7 @@ def test_copies_match_the_original_and_unrelated_videos_do_not(site, harness):
         make_video(folder / "motion.webm", seconds=4, fps=25, size=(320, 240), codec="vp9", container="webm",
                    source="motion"),
     ]
-    reference = vpdq_signal(vpdq_frames(original))
+    reference = python_vpdq.vpdq_signal(python_vpdq.vpdq_frames(original))
     got = browser_hashes(harness, site, copies + unrelated)
     for path in copies:
         signal = got[path]["vpdq"]
@@ -181,7 +181,6 @@ def test_rgb_conversion_is_swscales_byte_for_byte(format, site, harness):
     import av
     from av.video.reformatter import ColorRange
 
-    from hashing.video import to_rgb
 
     pix_fmt, sx, sy = {"I420": ("yuv420p", 1, 1), "I422": ("yuv422p", 1, 0), "I444": ("yuv444p", 0, 0)}[format]
     rng = numpy.random.default_rng(19)
@@ -197,7 +196,7 @@ def test_rgb_conversion_is_swscales_byte_for_byte(format, site, harness):
             for plane, values in zip(frame.planes, planes, strict=True):
                 buffer = numpy.frombuffer(plane, numpy.uint8).reshape(plane.height, plane.line_size)
                 buffer[:, :values.shape[1]] = values
-            rgb = to_rgb(frame, width, height).astype(numpy.float64)
+            rgb = python_vpdq.to_rgb(frame, width, height).astype(numpy.float64)
             want = (rgb[..., 0] * 0.299 + rgb[..., 1] * 0.587 + rgb[..., 2] * 0.114).astype(numpy.float32)
             name = f"frame-{format}-{width}x{height}-{int(full)}.yuv"
             (site.root / name).write_bytes(b"".join(p.tobytes() for p in planes))
@@ -313,7 +312,8 @@ def test_a_2_gib_video_is_fingerprinted_in_bounded_memory(tmp_path, page):
     print(f"\n2 GiB video with its frames at the end: Chromium memory grew by {grown:.0f} MiB at most")
     assert result["md5"] == digest.hexdigest()
     assert result.get("warning") is None, result.get("warning")
-    assert result["vpdq"] == vpdq_signal(vpdq_frames(video)) == vpdq_signal(vpdq_frames(small))
+    signal = python_vpdq.vpdq_signal
+    assert result["vpdq"] == signal(python_vpdq.vpdq_frames(video)) == signal(python_vpdq.vpdq_frames(small))
     assert result["phases"] == ["md5", "video"]
     assert result["last"] == {"phase": "video", "done": 180, "total": 180}  # frames decoded of frames expected
     assert grown < 400, f"Chromium grew by {grown:.0f} MiB while hashing a 2 GiB video"

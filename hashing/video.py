@@ -1,0 +1,179 @@
+"""vPDQ, the video fingerprint of Meta's ThreatExchange (vpdq/), computed as its `vpdq` package computes it.
+
+The rule (docs/hashing.md, "Videos: vPDQ"; the browser's worker follows the same one):
+1. the first video stream is decoded in order; frame n (from 0, counted as the decoder outputs them) is hashed when
+   n % max(1, int(SECONDS_PER_HASH * fps)) == 0, where fps is the stream's average frame rate, or its base rate
+   when that is 0;
+2. a hashed frame is converted to RGB24 at the stream's size (no rotation: display metadata is ignored) by
+   swscale with the vpdq package's settings: area filter, BT.601 coefficients, limited range unless the decoder
+   says the frame is full range;
+3. each is hashed with PDQ (quality 0-100); a frame under 5 px on a side cannot be hashed, nor can the video;
+4. its timestamp is n / fps in single precision, as the C++ computes it.
+
+The signal exchanged (python-threatexchange's VPDQSignal) is a JSON array of "pdqHex,quality,timestamp" strings
+with the timestamp formatted as Python's f"{t:.3}" (three significant digits), exactly as vpdq_to_json writes it.
+"""
+
+import json
+import math
+import re
+from dataclasses import dataclass
+
+import numpy
+
+from hashing.reference import pdq_of
+
+SECONDS_PER_HASH = 1
+MIN_SIDE = 5  # vpdq's MIN_HASHABLE_DIM
+# Frames hashed at most: three hours at one a second. A longer video keeps its MD5 only (the signal would pass
+# a megabyte); the browser's worker stops at the same count.
+MAX_FRAMES = 10_800
+QUALITY_THRESHOLD = 50  # python-threatexchange's VPDQ_QUALITY_THRESHOLD: frames below it are not compared
+
+
+class CannotDecode(Exception):
+    """A video we cannot fingerprint by its frames (it keeps its MD5). The message is for a person."""
+
+
+@dataclass(frozen=True)
+class VpdqFrame:
+    pdq_hex: str
+    quality: int
+    timestamp: float
+
+    def __str__(self):
+        # python-threatexchange's VpdqCompactFeature.__str__, byte for byte.
+        return f"{self.pdq_hex},{self.quality},{self.timestamp:.3}"
+
+
+def frame_rate(stream):
+    """The stream's average frame rate, else its base rate (vpdq's FFmpegVideo), as a float; None when unknown."""
+    for rate in (stream.average_rate, stream.base_rate):
+        if rate and rate.numerator and rate.denominator:
+            return rate.numerator / rate.denominator
+    return None
+
+
+def frame_step(fps):
+    """Every step-th frame is hashed (vpdq's m_frameMod)."""
+    return max(1, int(SECONDS_PER_HASH * fps))
+
+
+def timestamp(n, fps):
+    """n / fps as the C++ computes it (float / float), widened to a Python float as its binding does."""
+    return float(numpy.float32(n) / numpy.float32(fps))
+
+
+def _full_range(frame):
+    """swscale's view in the vpdq package: full range for the decoder's 'J' formats or a frame it marks full."""
+    return frame.format.name.startswith("yuvj") or frame.color_range == 2  # AVCOL_RANGE_JPEG
+
+
+def to_rgb(frame, width, height):
+    """The frame as an RGB24 array of the stream's size, with the vpdq package's swscale settings."""
+    from av.video.reformatter import ColorRange, Colorspace, Interpolation
+    rgb = frame.reformat(width=width, height=height, format="rgb24", interpolation=Interpolation.AREA,
+                         src_colorspace=Colorspace.DEFAULT, dst_colorspace=Colorspace.DEFAULT,
+                         src_color_range=ColorRange.JPEG if _full_range(frame) else ColorRange.MPEG,
+                         dst_color_range=ColorRange.JPEG)
+    return rgb.to_ndarray()
+
+
+def vpdq_frames(path, *, on_progress=None):
+    """The vPDQ of the video at `path`: its hashed frames in order. Raises CannotDecode with a reason."""
+    import av  # PyAV: FFmpeg's libraries in its wheel
+
+    try:
+        container = av.open(str(path))
+    except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
+        raise CannotDecode(f"it could not be opened as a video ({_reason(exc)})") from None
+    with container:
+        if not container.streams.video:
+            raise CannotDecode("it has no video stream")
+        stream = container.streams.video[0]
+        width, height = stream.codec_context.width, stream.codec_context.height
+        if not width or not height:
+            raise CannotDecode("its frame size is not stated")
+        if width < MIN_SIDE or height < MIN_SIDE:
+            raise CannotDecode(f"its frames are smaller than {MIN_SIDE} pixels on a side")
+        fps = frame_rate(stream)
+        if not fps:
+            raise CannotDecode("its frame rate is not stated")
+        step = frame_step(fps)
+        expected = math.ceil(stream.frames / step) if stream.frames else None
+        stream.thread_type = "AUTO"  # decoder threads change the speed, never the frames or their order
+        frames = []
+        n = 0
+        try:
+            for packet in container.demux(stream):
+                for decoded in packet.decode():
+                    if n % step == 0:
+                        if len(frames) == MAX_FRAMES:
+                            raise CannotDecode(f"it is longer than the {MAX_FRAMES:,} frames we fingerprint "
+                                               f"(about {MAX_FRAMES * SECONDS_PER_HASH // 3600} hours)")
+                        pdq, quality = pdq_of(to_rgb(decoded, width, height))
+                        frames.append(VpdqFrame(pdq, quality, timestamp(n, fps)))
+                        if on_progress:
+                            on_progress(len(frames), expected)
+                    n += 1
+        except av.FFmpegError as exc:
+            raise CannotDecode(f"its frames could not be decoded ({_reason(exc)})") from None
+    if not frames:
+        raise CannotDecode("it has no frames that can be decoded")
+    return frames
+
+
+def _reason(exc):
+    return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+
+
+def vpdq_signal(frames):
+    """The exchange's string: python-threatexchange's vpdq_to_json, byte for byte."""
+    return json.dumps([str(frame) for frame in frames])
+
+
+# --- Reading a signal someone sends us -------------------------------------------------------------------------
+
+FEATURE = re.compile(r"([0-9a-f]{64}),(\d{1,3}),([0-9.e+\-]{1,16})")
+
+
+class InvalidVpdq(ValueError):
+    """A vPDQ value that cannot be one; the message says why."""
+
+
+def parse_signal(value, *, max_frames=MAX_FRAMES):
+    """A vPDQ signal string as VpdqFrames, checked as python-threatexchange's json_to_vpdq checks it (and stricter:
+    lowercase hex, finite non-negative times, at most max_frames, at least one). Raises InvalidVpdq."""
+    if not isinstance(value, str):
+        raise InvalidVpdq("vPDQ must be a string: a JSON array of \"pdqHex,quality,timestamp\" strings.")
+    try:
+        items = json.loads(value)
+    except ValueError:
+        raise InvalidVpdq("vPDQ is not valid JSON.") from None
+    if not isinstance(items, list):
+        raise InvalidVpdq("vPDQ must be a JSON array of \"pdqHex,quality,timestamp\" strings.")
+    if not items:
+        raise InvalidVpdq("vPDQ has no frames.")
+    if len(items) > max_frames:
+        raise InvalidVpdq(f"vPDQ has {len(items):,} frames; at most {max_frames:,} are accepted.")
+    frames = []
+    for i, item in enumerate(items):
+        match = FEATURE.fullmatch(item.strip().lower()) if isinstance(item, str) else None
+        if not match:
+            raise InvalidVpdq(f"vPDQ frame {i} must be \"pdqHex,quality,timestamp\" (64 hex digits, 0-100, "
+                              f"seconds).")
+        pdq, quality, seconds = match.group(1), int(match.group(2)), _seconds(match.group(3))
+        if quality > 100:
+            raise InvalidVpdq(f"vPDQ frame {i}: quality must be 0-100.")
+        if seconds is None:
+            raise InvalidVpdq(f"vPDQ frame {i}: the timestamp must be a number of seconds, 0 or more.")
+        frames.append(VpdqFrame(pdq, quality, seconds))
+    return frames
+
+
+def _seconds(text):
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None

@@ -19,7 +19,9 @@ import math
 import re
 from dataclasses import dataclass
 
+import av  # PyAV: FFmpeg's libraries in its wheel
 import numpy
+from av.video.reformatter import ColorRange, Colorspace, Interpolation
 
 from hashing.reference import pdq_of
 
@@ -71,7 +73,6 @@ def _full_range(frame):
 
 def to_rgb(frame, width, height):
     """The frame as an RGB24 array of the stream's size, with the vpdq package's swscale settings."""
-    from av.video.reformatter import ColorRange, Colorspace, Interpolation
     rgb = frame.reformat(width=width, height=height, format="rgb24", interpolation=Interpolation.AREA,
                          src_colorspace=Colorspace.DEFAULT, dst_colorspace=Colorspace.DEFAULT,
                          src_color_range=ColorRange.JPEG if _full_range(frame) else ColorRange.MPEG,
@@ -81,8 +82,6 @@ def to_rgb(frame, width, height):
 
 def vpdq_frames(path, *, on_progress=None):
     """The vPDQ of the video at `path`: its hashed frames in order. Raises CannotDecode with a reason."""
-    import av  # PyAV: FFmpeg's libraries in its wheel
-
     try:
         container = av.open(str(path))
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
@@ -130,6 +129,16 @@ def _reason(exc):
 def vpdq_signal(frames):
     """The exchange's string: python-threatexchange's vpdq_to_json, byte for byte."""
     return json.dumps([str(frame) for frame in frames])
+
+
+def video_fields(path):
+    """What `manage.py hashfiles` adds to a video's record: {"vpdq", "frames"}, or, for a video we cannot decode,
+    nulls and "vpdq_error" (the reason; the video keeps its MD5)."""
+    try:
+        frames = vpdq_frames(path)
+    except CannotDecode as exc:
+        return {"vpdq": None, "frames": None, "vpdq_error": f"no vPDQ: {exc}"}
+    return {"vpdq": vpdq_signal(frames), "frames": len(frames)}
 
 
 # --- Reading a signal someone sends us -------------------------------------------------------------------------

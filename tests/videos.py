@@ -1,7 +1,7 @@
 """Short test videos made with FFmpeg (Debian's `ffmpeg`, installed by `make system-packages` and .ci/run).
 
 Sources: "photos" pans across a strip of scikit-image's bundled photographs (real pictures, no download);
-"photo:NAME" pans and zooms within one of them (different names give unrelated videos); "motion" is FFmpeg's
+"photo:NAME" pans within one of them (different names give unrelated videos); "motion" is FFmpeg's
 synthetic Mandelbrot zoom. The same arguments give the same pixels on every machine with the same FFmpeg.
 
 make_video(path, seconds=3, fps="30000/1001", size=(320, 240), codec="h264", container="mp4", source="photos")
@@ -87,9 +87,10 @@ def _input(source, seconds, rate, size):
         path = _mosaic(strip_height, name)
         crop_h = strip_height * 4 // 5
         crop_w = crop_h * width // height
-        # The window pans along the strip over the video, bobbing up and down; for one photo it also zooms.
-        crop = (f"crop=w='min(iw,{crop_w})':h={crop_h}:x='(iw-ow)*t/{seconds}':"
-                f"y='(ih-oh)/2*(1+sin(t*1.3))'")
+        # The window pans along the strip at a window's width every 20 s (and back), bobbing slowly up and down:
+        # a camera's pace, so a copy trimmed by a fraction of a second still shows nearly the same pictures.
+        crop = (f"crop=w='min(iw,{crop_w})':h={crop_h}:x='(iw-ow)*(1-cos(t*ow/20/(iw-ow+1)*PI))/2':"
+                f"y='(ih-oh)/2*(1+sin(t*0.3))'")
         return (["-loop", "1", "-framerate", str(rate), "-i", str(path)],
                 f"{crop},scale={width}:{height}:flags=bicubic")
     raise ValueError(f"unknown source {source!r}")

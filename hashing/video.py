@@ -14,38 +14,27 @@ The signal exchanged (python-threatexchange's VPDQSignal) is a JSON array of "pd
 with the timestamp formatted as Python's f"{t:.3}" (three significant digits), exactly as vpdq_to_json writes it.
 """
 
-import json
 import math
-import re
-from dataclasses import dataclass
 
 import av  # PyAV: FFmpeg's libraries in its wheel
 import numpy
 from av.video.reformatter import ColorRange, Colorspace, Interpolation
 
 from hashing.reference import pdq_of
+from hashing.signal_types import VPDQ_MAX_FRAMES as MAX_FRAMES
+from hashing.signal_types import VpdqFrame, vpdq_signal
+
+__all__ = ["CannotDecode", "VpdqFrame", "vpdq_frames", "vpdq_signal", "video_fields", "MAX_FRAMES"]
 
 SECONDS_PER_HASH = 1
 MIN_SIDE = 5  # vpdq's MIN_HASHABLE_DIM
-# Frames hashed at most: three hours at one a second. A longer video keeps its MD5 only (the signal would pass
-# a megabyte); the browser's worker stops at the same count.
-MAX_FRAMES = 10_800
+# MAX_FRAMES (signal_types.VPDQ_MAX_FRAMES): a video with more frames to hash keeps its MD5 only, as the server
+# refuses a longer vPDQ; the browser's worker stops at the same count.
 QUALITY_THRESHOLD = 50  # python-threatexchange's VPDQ_QUALITY_THRESHOLD: frames below it are not compared
 
 
 class CannotDecode(Exception):
     """A video we cannot fingerprint by its frames (it keeps its MD5). The message is for a person."""
-
-
-@dataclass(frozen=True)
-class VpdqFrame:
-    pdq_hex: str
-    quality: int
-    timestamp: float
-
-    def __str__(self):
-        # python-threatexchange's VpdqCompactFeature.__str__, byte for byte.
-        return f"{self.pdq_hex},{self.quality},{self.timestamp:.3}"
 
 
 def frame_rate(stream):
@@ -109,7 +98,7 @@ def vpdq_frames(path, *, on_progress=None):
                     if n % step == 0:
                         if len(frames) == MAX_FRAMES:
                             raise CannotDecode(f"it is longer than the {MAX_FRAMES:,} frames we fingerprint "
-                                               f"(about {MAX_FRAMES * SECONDS_PER_HASH // 3600} hours)")
+                                               f"(about {MAX_FRAMES * SECONDS_PER_HASH // 3600} hours of video)")
                         pdq, quality = pdq_of(to_rgb(decoded, width, height))
                         frames.append(VpdqFrame(pdq, quality, timestamp(n, fps)))
                         if on_progress:
@@ -126,11 +115,6 @@ def _reason(exc):
     return getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
 
 
-def vpdq_signal(frames):
-    """The exchange's string: python-threatexchange's vpdq_to_json, byte for byte."""
-    return json.dumps([str(frame) for frame in frames])
-
-
 def video_fields(path):
     """What `manage.py hashfiles` adds to a video's record: {"vpdq", "frames"}, or, for a video we cannot decode,
     nulls and "vpdq_error" (the reason; the video keeps its MD5)."""
@@ -139,50 +123,3 @@ def video_fields(path):
     except CannotDecode as exc:
         return {"vpdq": None, "frames": None, "vpdq_error": f"no vPDQ: {exc}"}
     return {"vpdq": vpdq_signal(frames), "frames": len(frames)}
-
-
-# --- Reading a signal someone sends us -------------------------------------------------------------------------
-
-FEATURE = re.compile(r"([0-9a-f]{64}),(\d{1,3}),([0-9.e+\-]{1,16})")
-
-
-class InvalidVpdq(ValueError):
-    """A vPDQ value that cannot be one; the message says why."""
-
-
-def parse_signal(value, *, max_frames=MAX_FRAMES):
-    """A vPDQ signal string as VpdqFrames, checked as python-threatexchange's json_to_vpdq checks it (and stricter:
-    lowercase hex, finite non-negative times, at most max_frames, at least one). Raises InvalidVpdq."""
-    if not isinstance(value, str):
-        raise InvalidVpdq("vPDQ must be a string: a JSON array of \"pdqHex,quality,timestamp\" strings.")
-    try:
-        items = json.loads(value)
-    except ValueError:
-        raise InvalidVpdq("vPDQ is not valid JSON.") from None
-    if not isinstance(items, list):
-        raise InvalidVpdq("vPDQ must be a JSON array of \"pdqHex,quality,timestamp\" strings.")
-    if not items:
-        raise InvalidVpdq("vPDQ has no frames.")
-    if len(items) > max_frames:
-        raise InvalidVpdq(f"vPDQ has {len(items):,} frames; at most {max_frames:,} are accepted.")
-    frames = []
-    for i, item in enumerate(items):
-        match = FEATURE.fullmatch(item.strip().lower()) if isinstance(item, str) else None
-        if not match:
-            raise InvalidVpdq(f"vPDQ frame {i} must be \"pdqHex,quality,timestamp\" (64 hex digits, 0-100, "
-                              f"seconds).")
-        pdq, quality, seconds = match.group(1), int(match.group(2)), _seconds(match.group(3))
-        if quality > 100:
-            raise InvalidVpdq(f"vPDQ frame {i}: quality must be 0-100.")
-        if seconds is None:
-            raise InvalidVpdq(f"vPDQ frame {i}: the timestamp must be a number of seconds, 0 or more.")
-        frames.append(VpdqFrame(pdq, quality, seconds))
-    return frames
-
-
-def _seconds(text):
-    try:
-        value = float(text)
-    except ValueError:
-        return None
-    return value if math.isfinite(value) and value >= 0 else None

@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from skimage import data
 
-from hashing import video
+from hashing import signal_types, video
 from tests.videos import FFMPEG, copy_video, make_video
 
 
@@ -60,15 +60,16 @@ def test_signal_is_the_exchange_text():
     text = video.vpdq_signal(frames)
     # python-threatexchange's VpdqCompactFeature writes the time as f"{t:.3}": three significant digits.
     assert text == json.dumps([f"{'ab' * 32},100,0.0", f"{'cd' * 32},49,0.968", f"{'ef' * 32},7,1.23e+02"])
-    assert [f.pdq_hex for f in video.parse_signal(text)] == ["ab" * 32, "cd" * 32, "ef" * 32]
-    assert video.vpdq_signal(video.parse_signal(text)) == text
+    assert [f.pdq_hex for f in signal_types.vpdq_frames_of(text)] == ["ab" * 32, "cd" * 32, "ef" * 32]
+    assert video.vpdq_signal(signal_types.vpdq_frames_of(text)) == text
 
 
 @pytest.mark.parametrize(("value", "says"), [
-    (None, "must be a string"),
+    (None, "JSON array"),
     ("not json", "not valid JSON"),
     ('{"a": 1}', "JSON array"),
     ("[]", "no frames"),
+    (json.dumps(["ab" * 32 + ",100,2.0", "ab" * 32 + ",100,1.0"]), "no earlier than"),
     ('["' + "ab" * 32 + ',100"]', "frame 0 must be"),
     ('["' + "ab" * 31 + ',100,0.0"]', "frame 0 must be"),
     ('["' + "ab" * 32 + ',101,0.0"]', "quality must be 0-100"),
@@ -77,8 +78,8 @@ def test_signal_is_the_exchange_text():
     (json.dumps(["ab" * 32 + ",100,0.0"] * 4), "at most 3"),
 ])
 def test_bad_signals_are_refused_with_a_reason(value, says):
-    with pytest.raises(video.InvalidVpdq, match=says):
-        video.parse_signal(value, max_frames=3)
+    with pytest.raises(signal_types.InvalidSignal, match=says):
+        signal_types.vpdq_frames_of(value, max_frames=3)
 
 
 def test_tiny_and_frameless_videos_cannot_be_decoded(tmp_path):
@@ -99,7 +100,7 @@ def test_hashfiles_gives_a_video_its_vpdq_and_frame_count(tmp_path):
     line = json.loads(out.getvalue())
     assert line["kind"] == "video" and line["frames"] == 3 and line["pdq"] is None
     assert line["vpdq"] == video.vpdq_signal(video.vpdq_frames(path))
-    assert [f.timestamp for f in video.parse_signal(line["vpdq"])] == [0.0, 1.0, 2.0]
+    assert [f.timestamp for f in signal_types.vpdq_frames_of(line["vpdq"])] == [0.0, 1.0, 2.0]
 
 
 def test_rotation_metadata_is_ignored_as_vpdq_ignores_it(tmp_path):

@@ -87,10 +87,10 @@ def _input(source, seconds, rate, size):
         path = _mosaic(strip_height, name)
         crop_h = strip_height * 4 // 5
         crop_w = crop_h * width // height
-        # The window pans along the strip at a window's width every 20 s (and back), bobbing slowly up and down:
+        # The window pans along the strip at a window's width a minute (and back), bobbing slowly up and down:
         # a camera's pace, so a copy trimmed by a fraction of a second still shows nearly the same pictures.
-        crop = (f"crop=w='min(iw,{crop_w})':h={crop_h}:x='(iw-ow)*(1-cos(t*ow/20/(iw-ow+1)*PI))/2':"
-                f"y='(ih-oh)/2*(1+sin(t*0.3))'")
+        crop = (f"crop=w='min(iw,{crop_w})':h={crop_h}:x='(iw-ow)*(1-cos(t*ow/60/(iw-ow+1)*PI))/2':"
+                f"y='(ih-oh)/2*(1-cos(t*0.1))'")
         return (["-loop", "1", "-framerate", str(rate), "-i", str(path)],
                 f"{crop},scale={width}:{height}:flags=bicubic")
     raise ValueError(f"unknown source {source!r}")

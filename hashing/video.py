@@ -5,8 +5,8 @@ The rule (docs/hashing.md, "Videos: vPDQ"; the browser's worker follows the same
    n % max(1, int(SECONDS_PER_HASH * fps)) == 0, where fps is the stream's average frame rate, or its base rate
    when that is 0;
 2. a hashed frame is converted to RGB24 at the stream's size (no rotation: display metadata is ignored) by
-   swscale with the vpdq package's settings: area filter, BT.601 coefficients, limited range unless the decoder
-   says the frame is full range;
+   swscale with the vpdq package's settings: area filter, BT.601 coefficients whatever the stream's tags say,
+   limited range unless the decoder's pixel format is a full-range ("J") one;
 3. each is hashed with PDQ (quality 0-100); a frame under 5 px on a side cannot be hashed, nor can the video;
 4. its timestamp is n / fps in single precision, as the C++ computes it.
 
@@ -56,8 +56,9 @@ def timestamp(n, fps):
 
 
 def _full_range(frame):
-    """swscale's view in the vpdq package: full range for the decoder's 'J' formats or a frame it marks full."""
-    return frame.format.name.startswith("yuvj") or frame.color_range == 2  # AVCOL_RANGE_JPEG
+    """swscale's view in the vpdq package (sws_getContext, no colour details set): full range for the decoder's
+    "J" pixel formats only; a yuv420p frame tagged full range (VP9 can be) is still read as limited."""
+    return frame.format.name.startswith("yuvj")
 
 
 def to_rgb(frame, width, height):

@@ -152,3 +152,29 @@ def test_a_withdrawal_tells_it_and_the_partner_acknowledges_it(transactional_db,
         {"signal_type": "vpdq", "value": vpdq(1)}]}), content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {key.public_id}.{secret}")
     assert acknowledged.json() == {"recorded": 1, "duplicates": 0}
+
+
+def test_push_carries_it_and_a_partner_s_ok_to_its_withdrawal_acknowledges_it(
+        transactional_db, push_settings, push_by_hand, receiver, caseworker):
+    from cases import actions as cases
+    from partners import push, webhooks
+
+    partner_server = receiver()
+    partner = live_partner()
+    secret = webhooks.set_webhook(partner, partner_server.url, ack_on_2xx=True, **ACTOR)
+    case = open_case(caseworker)
+    submit(issue_code(case, caseworker), [with_vpdq(1)])
+    rounds_until_quiet(push, partner)
+    assert partner_server.records(secret)[("vpdq", vpdq(1))] == "active"
+
+    cases.withdraw_case(case, by=caseworker, reason="caller_asked")
+    rounds_until_quiet(push, partner)
+    assert partner_server.records(secret)[("vpdq", vpdq(1))] == "withdrawn"
+    assert Outcome.objects.filter(partner=partner, bank_hash__signal_type="vpdq", via="push").exists()
+
+
+def rounds_until_quiet(push, partner, limit=20):
+    """Push rounds in this process, as the worker would run them, until nothing is due now."""
+    for _ in range(limit):
+        if push.run_round(partner.pk) != 0:
+            return

@@ -91,15 +91,17 @@ def _input(source, seconds, rate, size):
         # a camera's pace, so a copy trimmed by a fraction of a second still shows nearly the same pictures.
         crop = (f"crop=w='min(iw,{crop_w})':h={crop_h}:x='(iw-ow)*(1-cos(t*ow/60/(iw-ow+1)*PI))/2':"
                 f"y='(ih-oh)/2*(1-cos(t*0.1))'")
-        return (["-loop", "1", "-framerate", str(rate), "-i", str(path)],
-                f"{crop},scale={width}:{height}:flags=bicubic")
+        # The strip is decoded once and repeated by the loop filter (-loop 1 would decode it again every frame).
+        return (["-i", str(path)], f"loop=loop=-1:size=1:start=0,setpts=N/({rate.numerator}/{rate.denominator})/TB,"
+                                   f"{crop},scale={width}:{height}:flags=bicubic")
     raise ValueError(f"unknown source {source!r}")
 
 
 def make_video(path, *, seconds=3, fps="30000/1001", size=(320, 240), codec="h264", container="mp4",
                source="photos", variable=False, rotate=None, bitrate=None):
     """Write a video to `path` and return it. fps is a number or a fraction string ("30000/1001" for 29.97);
-    variable=True makes the frame intervals uneven (every third frame lasts half as long again); rotate (90, 180,
+    variable=True makes the frame intervals uneven (every third frame lasts half as long again, so the video runs
+    a sixth longer than `seconds`); rotate (90, 180,
     270) sets the container's display rotation, leaving the coded frames as they are."""
     path = Path(path)
     width, height = size
@@ -112,10 +114,10 @@ def make_video(path, *, seconds=3, fps="30000/1001", size=(320, 240), codec="h26
     if variable:
         filters.append(f"setpts='(N+0.5*floor(N/3))/({rate.numerator}/{rate.denominator})/TB'")
         timing = ["-fps_mode", "passthrough"]
-    args = [*inputs, "-t", str(seconds)]
+    args = [*inputs]
     if filters:
         args += ["-vf", ",".join(filters)]
-    args += timing + ENCODERS[codec]
+    args += ["-frames:v", str(round(seconds * rate)), *timing, *ENCODERS[codec]]
     chosen = bitrate or DEFAULT_BITRATE[codec]
     if chosen:
         args += ["-b:v", chosen]

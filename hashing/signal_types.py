@@ -56,7 +56,6 @@ class SignalType:
     def matches(self, a, b):
         return self.distance(a, b) <= self.match_distance
 
-
     def key(self, value):
         """What the bank's unique (signal type, value) holds for a normalised value: the value itself."""
         return value

@@ -8,7 +8,8 @@ SHELL := /bin/bash
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ncii
 TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test test-fast lint check install system-packages system-build system-gettext messages screenshots
+.PHONY: run test test-fast lint check install system-packages system-build system-gettext system-fonts messages \
+  screenshots
 
 # Translations: compiled from the committed .po files, never committed themselves.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
@@ -83,6 +84,12 @@ check: .venv/installed
 	  $(PY) manage.py check --deploy --fail-level WARNING
 	DEBUG=1 DATABASE_URL=$(TEST_DATABASE_URL) $(PY) manage.py makemigrations --check --dry-run
 
-# The screenshot tour (tests/test_screenshot_tour.py): the caller's pages on a phone, the caseworker's at 1280 px.
-screenshots: $(TEST_NEEDS)
+# Fonts for Arabic, Urdu, Devanagari and Hangul in the screenshots (callers' own devices have theirs). Needs root.
+system-fonts:
+	@fc-list :lang=ur | grep -q . && fc-list :lang=ko | grep -q . || { apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends fonts-noto-core fonts-noto-cjk; }
+
+# The screenshot tour (tests/test_screenshot_tour.py): the caller's pages on a phone (Arabic and Urdu too), the
+# caseworker's at 1280 px.
+screenshots: $(TEST_NEEDS) system-fonts
 	SCREENSHOT_DIR=$(CURDIR)/docs/screenshots $(PYTEST) tests/test_screenshot_tour.py -q -p no:cacheprovider

@@ -14,10 +14,11 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit.actions import record
 from cases import flood
-from cases.consent import CONSENT_KEYS, CONSENT_VERSION
+from cases.consent import CONSENT_KEYS, CURRENT_VERSIONS
 from cases.models import (
     Case,
     CaseEvent,
@@ -178,14 +179,17 @@ def lock_cases_holding(bank_hashes):
 
 
 @transaction.atomic
-def issue_link(case, *, by, purpose=HashingLink.Purpose.HASHING, caller_verified=False):
+def issue_link(case, *, by, purpose=HashingLink.Purpose.HASHING, caller_verified=False, language=""):
     """A new link for the caller's device. Returns (link, code): the code exists only in this response.
+    `language`: the caller's pages open in it (one this helpline offers; blank: the browser's).
 
     A new-PIN link replaces a PIN the caller lost (reset_pin), so only a person who has checked, on a call, that
     they are speaking with the person the case is for may send one (`caller_verified`); never self-service.
     """
     if purpose not in HashingLink.Purpose.values:
         raise Refusal("Unknown kind of link.")
+    if language and language not in settings.CALLER_LANGUAGES:
+        raise Refusal("This helpline does not offer that language.")
     case = Case.objects.select_for_update().get(pk=case.pk)  # as it is now: a withdrawal or a first PIN may be new
     if case.is_withdrawn:
         raise Refusal("This case was withdrawn: no new link can be sent.", status=409)
@@ -197,7 +201,7 @@ def issue_link(case, *, by, purpose=HashingLink.Purpose.HASHING, caller_verified
             raise Refusal("This case has no PIN yet: the caller gets one when they first send fingerprints.", 409)
     code = HashingLink.new_code()
     link = HashingLink.objects.create(case=case, purpose=purpose, code_digest=digest_code(code), created_by=by,
-                                      expires_at=link_expiry())
+                                      expires_at=link_expiry(), language=language)
     record("link.issued", actor=by, actor_label="" if by else "caller", target=case,
            details={"link": link.pk, "minutes": settings.CALLER_LINK_MINUTES, "purpose": purpose})
     log_event(case, CaseEvent.Kind.LINK_SENT, by=by, link=link.pk, purpose=purpose)
@@ -278,12 +282,14 @@ def note_link_opened(link):
 
 
 def clean_consent(consent):
-    if not isinstance(consent, dict) or consent.get("version") != CONSENT_VERSION:
+    """The consent the caller confirmed, in the wording of one current version (one per language); returns it."""
+    if not isinstance(consent, dict) or consent.get("version") not in CURRENT_VERSIONS:
         raise Refusal(_("The consent text has changed. Please reload the page and confirm it again."))
     confirmed = consent.get("confirmed")
     if (not isinstance(confirmed, list) or not all(isinstance(key, str) for key in confirmed)
             or set(CONSENT_KEYS) - set(confirmed)):
         raise Refusal(_("Please confirm each statement before sending."))
+    return consent["version"]
 
 
 def clean_item(number, raw):
@@ -329,8 +335,9 @@ def clean_items(raw_items):
     if not isinstance(raw_items, list) or not raw_items:
         raise Refusal(_("Please choose at least one file."))
     if len(raw_items) > settings.CALLER_MAX_ITEMS_PER_SUBMISSION:
-        raise Refusal(_("Please send at most %(limit)s files at a time.")
-                          % {"limit": settings.CALLER_MAX_ITEMS_PER_SUBMISSION}, status=413)
+        limit = settings.CALLER_MAX_ITEMS_PER_SUBMISSION
+        raise Refusal(ngettext("Please send at most %(limit)s file at a time.",
+                               "Please send at most %(limit)s files at a time.", limit) % {"limit": limit}, status=413)
     cleaned, numbers = {}, {}
     for number, raw in enumerate(raw_items, start=1):
         item = clean_item(number, raw)
@@ -431,7 +438,7 @@ def submit_items(code, *, submission_id, consent, items):
     since the first answer may never have arrived.
     """
     check_try_id(submission_id)
-    clean_consent(consent)
+    consent_version = clean_consent(consent)
     cleaned = clean_items(items)
     digest = items_digest(cleaned)
     link = find_link(code, retry_of=(submission_id, digest), purpose=HashingLink.Purpose.HASHING)
@@ -458,7 +465,7 @@ def submit_items(code, *, submission_id, consent, items):
     pin = None
     if not case.pin_digest or (retry and case.pin_link_id == link.pk):
         pin = set_pin(case, link)
-    case.consent_version, case.consented_at = CONSENT_VERSION, now
+    case.consent_version, case.consented_at = consent_version, now
     moved = case.status == Case.Status.OPEN
     if moved:
         case.status = Case.Status.HASHES_SUBMITTED
@@ -511,11 +518,16 @@ def unlock_case(reference, pin):
     """The case for a reference and PIN, or Refusal with one message for every failure (unknown reference,
     wrong PIN, locked), so the answer tells a guesser nothing. PIN_LOCK_AFTER wrong PINs pause checking for
     PIN_LOCK_MINUTES; the message says so, and that the helpline can send a new PIN (reset_pin)."""
-    refused = Refusal(_("We could not find a case with that reference and PIN. Please check both and try again. "
-                        "After %(tries)s wrong tries, checking a case is paused for %(minutes)s minutes, even with "
-                        "the right PIN. If you lost your PIN, or checking is paused, call the helpline: they can "
-                        "send a new PIN to this device.")
-                      % {"tries": settings.PIN_LOCK_AFTER, "minutes": settings.PIN_LOCK_MINUTES}, status=403)
+    tries, minutes = settings.PIN_LOCK_AFTER, settings.PIN_LOCK_MINUTES
+    refused = Refusal(" ".join([
+        _("We could not find a case with that reference and PIN. Please check both and try again."),
+        ngettext("After %(tries)s wrong try, checking a case is paused, even with the right PIN.",
+                 "After %(tries)s wrong tries, checking a case is paused, even with the right PIN.", tries)
+        % {"tries": tries},
+        ngettext("The pause lasts %(minutes)s minute.", "The pause lasts %(minutes)s minutes.", minutes)
+        % {"minutes": minutes},
+        _("If you lost your PIN, or checking is paused, call the helpline: they can send a new PIN to this device."),
+    ]), status=403)
     pin = "".join(str(pin or "").split())
     with transaction.atomic():
         case = Case.objects.select_for_update().filter(reference=normalise_code(reference)).first()

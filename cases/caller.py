@@ -6,7 +6,8 @@ from functools import wraps
 from django.conf import settings
 from django.http import HttpResponse
 from django.utils import translation
-from django.utils.cache import add_never_cache_headers
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.translation.trans_real import parse_accept_lang_header
 
 LANGUAGE_SESSION_KEY = "caller_language"
 # The page script (cases/static/cases/one_entry.js) posts forms itself, so as to replace the tab's history entry
@@ -16,14 +17,47 @@ REPLACE_ENTRY = "X-Replace-Entry"
 
 
 def caller_language(request):
-    """?lang= when the caller picks one (remembered for the visit), else the one picked before, else English."""
-    available = dict(settings.LANGUAGES)
+    """?lang= when the caller picks one (remembered for the visit, in the session: no browser storage), else the
+    one picked before (or carried by a caseworker's link, use_language), else the browser's preference, else
+    English. Only the languages this helpline offers (settings.CALLER_LANGUAGES)."""
     picked = request.GET.get("lang")
-    if picked in available:
+    if picked in settings.CALLER_LANGUAGES:
         request.session[LANGUAGE_SESSION_KEY] = picked
         return picked
     remembered = request.session.get(LANGUAGE_SESSION_KEY)
-    return remembered if remembered in available else settings.LANGUAGE_CODE
+    if remembered in settings.CALLER_LANGUAGES:
+        return remembered
+    return browser_language(request.headers.get("Accept-Language", ""))
+
+
+def browser_language(header):
+    """The first language of an Accept-Language header that is offered, by its tag or its base language
+    ("en-US" → en-gb, "pt-BR" → pt, "ar-EG" → ar); else the helpline's own."""
+    offered = settings.CALLER_LANGUAGES
+    by_base = {}
+    for code in offered:
+        by_base.setdefault(code.split("-")[0], code)
+    for tag, _quality in parse_accept_lang_header(header):  # Django cuts an overlong header
+        tag = tag.lower()
+        if tag in offered:
+            return tag
+        if tag.split("-")[0] in by_base:
+            return by_base[tag.split("-")[0]]
+    return settings.LANGUAGE_CODE
+
+
+def picked_language(request):
+    """The language the caller chose themselves during this visit, if any."""
+    return request.session.get(LANGUAGE_SESSION_KEY)
+
+
+def use_language(request, code):
+    """Show this page, and the rest of the visit, in `code` (a caseworker's link carries the one picked on the
+    call)."""
+    if code in settings.CALLER_LANGUAGES:
+        request.session[LANGUAGE_SESSION_KEY] = code
+        request.LANGUAGE_CODE = code
+        translation.activate(code)  # inside caller_page's override, which restores the previous one after
 
 
 def caller_page(view):
@@ -44,7 +78,8 @@ def caller_page(view):
         # Same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on POSTs, which CSRF
         # refuses; with same-origin nothing leaves our origin (and the quick exit adds rel=noreferrer).
         response["Referrer-Policy"] = "same-origin"
-        response["Content-Language"] = language
+        response["Content-Language"] = request.LANGUAGE_CODE
+        patch_vary_headers(response, ["Accept-Language"])
         return response
 
     wrapped.caller_page = True

@@ -15,12 +15,13 @@ from django.shortcuts import redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from cases import actions
-from cases.caller import caller_page
-from cases.consent import CONSENT_ITEMS, CONSENT_VERSION
+from cases.caller import caller_page, picked_language, use_language
+from cases.consent import CONSENT_ITEMS, consent_version
 from cases.forms import CodeForm, SelfServiceForm, StatusForm
 from cases.models import Case, HashingLink, Item, normalise_code
 from cases.quotas import exceeded
@@ -80,6 +81,8 @@ def hash_files(request, code):
     except Refusal as error:
         return refusal(request, error)
     actions.note_link_opened(link)
+    if link.language and not picked_language(request):
+        use_language(request, link.language)  # the caseworker picked it on the call; the switch still works
     if link.purpose == HashingLink.Purpose.NEW_PIN:
         # Names this try, so that a retry after a lost answer is recognised (actions.reset_pin).
         return render(request, "caller/new_pin.html", {"code": code, "attempt": secrets.token_hex(16)})
@@ -91,7 +94,7 @@ def hashing_page(request, code):
     return render(request, "caller/hash.html", {
         "submit_url": reverse("caller:submit", args=[code]),
         "consent_items": CONSENT_ITEMS,
-        "consent_version": CONSENT_VERSION,
+        "consent_version": consent_version(request.LANGUAGE_CODE),
         "max_items": settings.CALLER_MAX_ITEMS_PER_SUBMISSION,
         "pdq_min_quality": signal_types.PDQ_MIN_QUALITY,
         "texts": caller_texts(),
@@ -99,7 +102,8 @@ def hashing_page(request, code):
 
 
 def caller_texts():
-    """Words the page script shows, translated here (the script itself holds no text)."""
+    """Words the page script shows, translated here (the script itself holds no text). The hasher's messages are
+    English; the script shows these in their place, by the hasher's code for each (hashing/static/hashing/)."""
     return {
         "hashing": _("Making fingerprints…"),
         "ready": _("Ready"),
@@ -110,19 +114,21 @@ def caller_texts():
                          "shared. If you can, choose the original photo rather than a screenshot or a small copy."),
         "other_file": _("This is not an image or a video, so its fingerprint will not be shared with partner "
                         "websites. You can remove it."),
-        "other_files_one": _("1 chosen file is not an image or a video. Its fingerprint would be kept with your case "
-                             "but not shared with partner websites: you can remove it before sending."),
-        "other_files_many": _("%(count)s chosen files are not images or videos. Their fingerprints would be kept "
-                              "with your case but not shared with partner websites: you can remove them before "
-                              "sending."),
+        "other_files": plural(lambda n: ngettext(
+            "%(count)s chosen file is not an image or a video. Its fingerprint would be kept with your case but "
+            "not shared with partner websites: you can remove it before sending.",
+            "%(count)s chosen files are not images or videos. Their fingerprints would be kept with your case but "
+            "not shared with partner websites: you can remove them before sending.", n)),
         "remove": _("Remove"),
         "preview": _("Preview of file %(number)s"),
         "progress": _("Progress for file %(number)s"),
-        "ready_one": _("%(ready)s of 1 file ready"),
-        "ready_many": _("%(ready)s of %(count)s files ready"),
+        "ready_of": plural(lambda n: ngettext("%(ready)s of %(count)s file ready", "%(ready)s of %(count)s files ready",
+                                              n)),
         "sending": _("Sending fingerprints…"),
         "network": _("The fingerprints could not be sent. Please check your connection and try again."),
-        "too_many": _("Please choose at most %(limit)s files at a time."),
+        "too_many": ngettext("Please choose at most %(limit)s file at a time.",
+                             "Please choose at most %(limit)s files at a time.",
+                             settings.CALLER_MAX_ITEMS_PER_SUBMISSION),
         "why_consent": _("Tick all four statements above first."),
         "why_no_files": _("Choose at least one file first."),
         "why_hashing": _("Wait until every file is ready."),
@@ -132,7 +138,49 @@ def caller_texts():
         "kind_file": _("Other file"),
         "added": _("Your files were added to your case. Use the PIN you were given the first time."),
         "copy_failed": _("This browser could not copy it. It is selected: copy it yourself, or write it down."),
+        # hashFile's rejections, by error.code
+        "errors": {
+            "read": _("The file could not be read. It may have been moved, deleted or changed while it was being "
+                      "checked. Please choose it again."),
+            "memory": _("There was not enough memory to check this file."),
+            "other": _("This file could not be checked. Please try again, or choose a different file."),
+            "crashed": _("This browser stopped while checking the file. Please close other tabs and try again, or "
+                         "use an up-to-date browser."),
+            "not_passed": _("The file could not be passed to the checker. Please try again."),
+            "no_file": _("Please choose a file to check."),
+            "no_worker": _("This browser cannot check files here. Please use an up-to-date browser."),
+        },
+        # hashFile's warnings (only the MD5 was made), by warningCode
+        "warnings": {
+            "failed": _("This image could not be processed in this browser, so only its exact fingerprint (MD5) "
+                        "was made."),
+            "cannot_open": _("This browser could not open this image (it may be damaged, or in a format this "
+                             "browser does not support), so only the file's exact fingerprint (MD5) was made. "
+                             "Opening it in another browser, or saving it as JPEG or PNG, may allow a full set of "
+                             "fingerprints."),
+            "too_large": _("This image is too large to process here (%(width)s × %(height)s pixels), so only its "
+                           "exact fingerprint (MD5) was made. A smaller copy of the image can be added as well."),
+            "changed": _("This browser changed the image while opening it (for example rotated it), so only the "
+                         "file's exact fingerprint (MD5) was made."),
+            "unusual": _("This image is stored in an unusual way that cannot be processed here, so only its exact "
+                         "fingerprint (MD5) was made."),
+            "memory": _("There was not enough memory to process this image, so only its exact fingerprint (MD5) "
+                        "was made."),
+        },
     }
+
+
+PLURAL_TABLE = 200  # see plural()
+
+
+def plural(message):
+    """A count's message for the page script, in this language's plural forms: {forms, index}, where the form for
+    n is forms[index[n]] for n < 200 and forms[index[100 + n % 100]] beyond. Every plural rule of a shipped
+    language depends on n only through n itself below 100 and n % 100 (and n % 10) above it, so 200 entries
+    cover every n (tests/test_translations.py checks this against gettext up to 1000)."""
+    texts = [message(n) for n in range(PLURAL_TABLE)]
+    forms = list(dict.fromkeys(texts))
+    return {"forms": forms, "index": [forms.index(text) for text in texts]}
 
 
 def json_error(message, status):

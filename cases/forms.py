@@ -82,16 +82,17 @@ class StatusForm(forms.Form):
     reference = forms.CharField(label=_("Case reference"), max_length=30,
                                 help_text=_("12 letters and numbers, for example ABCD-1234-EFGH."),
                                 widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
-                                                              "autocapitalize": "characters"}))
+                                                              "autocapitalize": "characters", "dir": "ltr"}))
     pin = forms.CharField(label=_("PIN"), max_length=20, help_text=_("8 digits."),
-                          widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric"}))
+                          widget=forms.PasswordInput(attrs={"autocomplete": "off", "inputmode": "numeric",
+                                                            "dir": "ltr"}))
 
 
 class CodeForm(forms.Form):
     code = forms.CharField(label=_("Code"), max_length=30, help_text=_("10 letters and numbers, for example "
                                                                          "K7QD3-MXP2A."),
                            widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false",
-                                                         "autocapitalize": "characters"}))
+                                                         "autocapitalize": "characters", "dir": "ltr"}))
 
 
 # --- Casework (staff) ----------------------------------------------------------------------------------------

@@ -235,6 +235,8 @@ class HashingLink(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="links")
     purpose = models.CharField(max_length=10, choices=Purpose.choices, default=Purpose.HASHING)
+    # The language of the caller's pages, picked by the caseworker on the call (blank: the caller's browser's).
+    language = models.CharField(max_length=10, blank=True)
     code_digest = models.CharField(max_length=64, unique=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                                    related_name="+")

@@ -5,6 +5,7 @@ import re
 
 import qrcode
 import qrcode.image.svg
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Count, Q
@@ -30,6 +31,7 @@ from cases.models import (
     normalise_code,
     spoken,
 )
+from core import languages
 from core.errors import Refusal
 from staff import roles
 from staff.decorators import Saved, object_action, passive, role_required
@@ -202,6 +204,7 @@ def shown_link(request, case):
     if not link:
         return None
     return {**new, "link": link, "spoken": spoken(new["code"]), "qr": qr_data_uri(new["url"]),
+            "language": link.language and languages.staff_label(link.language),
             "enter_url": request.build_absolute_uri(reverse("caller:enter_code"))}
 
 
@@ -232,6 +235,7 @@ def case_page(request, case, *, status=200, error=None):
         "assignees": User.objects.active().filter(groups__name__in=CASE_ROLES).distinct() if supervisor else (),
         "supervisor": supervisor,
         "by_reference": grant is not None,
+        "link_languages": [(code, languages.staff_label(code)) for code in settings.CALLER_LANGUAGES],
     }, status=status)
 
 
@@ -297,7 +301,8 @@ def case_issue_link(request, case):
     """A hashing link, or (purpose new_pin, the caller's identity checked on the call) a new-PIN link."""
     link, code = actions.issue_link(case, by=request.user,
                                     purpose=request.POST.get("purpose", HashingLink.Purpose.HASHING),
-                                    caller_verified=request.POST.get("caller_verified") == "yes")
+                                    caller_verified=request.POST.get("caller_verified") == "yes",
+                                    language=request.POST.get("language", ""))
     url = request.build_absolute_uri(reverse("caller:hash", args=[code]))
     # The portal keeps a digest of the code: the page shows it this once, and a reload makes no second link.
     kind = "New-PIN link" if link.purpose == HashingLink.Purpose.NEW_PIN else "Hashing link"

@@ -13,6 +13,7 @@ import dj_database_url
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from core import languages
 from ncii_portal import embedded_db
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -315,8 +316,11 @@ RETENTION_WEB_ADDRESSES_DAYS = int(os.environ.get("RETENTION_WEB_ADDRESSES_DAYS"
 AUDIT_RETENTION_DAYS = int(os.environ.get("AUDIT_RETENTION_DAYS", 6 * 365 + 2))
 
 LANGUAGE_CODE = "en-gb"
-# Caller pages are translated (locale/); the caller picks the language on the page. Staff pages are English.
-LANGUAGES = [("en-gb", "English"), ("es", "Español")]
+# Caller pages are translated (locale/; core/languages.py names each language in itself and records who reviewed
+# it); staff pages are English. CALLER_LANGUAGES lists those this helpline offers (comma-separated codes; empty:
+# all shipped), e.g. to leave out one not yet reviewed by a native speaker before going live.
+LANGUAGES = languages.native_names()
+CALLER_LANGUAGES = languages.offered(os.environ.get("CALLER_LANGUAGES", ""), LANGUAGE_CODE)
 LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = os.environ.get("TIME_ZONE", "Europe/London")
 USE_I18N = True

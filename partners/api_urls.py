@@ -22,5 +22,6 @@ urlpatterns = [
     path("sandbox/v1/feedback", api.sandbox_feedback, name="sandbox_feedback"),
     path("sandbox/stopncii/v1/FetchHashes", api.sandbox_fetch_hashes, name="sandbox_fetch_hashes"),
     path("sandbox/stopncii/v1/SubmitFeedback", api.sandbox_submit_feedback, name="sandbox_submit_feedback"),
-    re_path(r"^(?P<path>.*)$", api.not_found, name="not_found"),  # last: anything else under /api/
+    # last: anything else under /api/, a newline in it included ("." and "$" would stop at one)
+    re_path(r"^(?P<path>[\s\S]*)\Z", api.not_found, name="not_found"),
 ]

@@ -129,3 +129,9 @@ def capture_bodies(context):
 
     context.route("**/*", keep)
     return bodies
+
+
+def choose_language(page, name):
+    """The caller's language switch, as a caller uses it: open it, pick the language by its own name."""
+    page.locator("details.languages summary").click()
+    page.locator("details.languages").get_by_role("link", name=name, exact=True).click()

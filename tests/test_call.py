@@ -582,7 +582,7 @@ def test_page_scripts_never_use_browser_storage():
 def test_caller_page_in_the_second_language(db):
     client = Client()
     page = client.get(reverse("caller:start"), {"lang": "es"}).content.decode()
-    assert '<html lang="es">' in page and "Evita que se compartan imágenes íntimas" in page
+    assert '<html lang="es" dir="ltr">' in page and "Evita que se compartan imágenes íntimas" in page
     assert "Salir rápido de esta web" in page
     again = client.get(reverse("caller:status")).content.decode()  # the choice holds for the visit
     assert "Consulta tu caso" in again

@@ -19,7 +19,7 @@ from cases.models import Case, Item
 from hashing import reference
 from tests.conftest import axe_violations, make_staff, signed_in_context
 from tests.hashing_corpus import scaled
-from tests.helpers import answer_yes_to_everything, capture_bodies, carries_file_bytes
+from tests.helpers import answer_yes_to_everything, capture_bodies, carries_file_bytes, choose_language
 
 pytestmark = pytest.mark.browser
 
@@ -209,7 +209,7 @@ def test_caller_pages_in_spanish_are_accessible(browser, live_server, transactio
     context = browser.new_context()
     page = context.new_page()
     page.goto(live_server.url + "/start/")
-    page.get_by_role("link", name="Español").click()
+    choose_language(page, "Español")
     assert page.locator("html").get_attribute("lang") == "es"
     assert page.get_by_role("heading", name="Evita que se compartan imágenes íntimas").is_visible()
     assert_accessible(page, "start in Spanish")

@@ -1,5 +1,6 @@
-"""No caller page scrolls sideways on the narrowest phone (320 px), in English and Spanish, in every state a
-caller meets: every route of cases/caller_urls.py is walked, so a new caller page cannot be left out.
+"""No caller page scrolls sideways on the narrowest phone (320 px), in English, Spanish and Urdu (right to left),
+in every state a caller meets: every route of cases/caller_urls.py is walked, so a new caller page cannot be left
+out.
 
 The withdrawn status page (partners told, not told yet, with a long name) was cut off at the side on a 390 px
 phone: its numbers are checked to lie inside the screen, and a partner not told yet says when it should be.
@@ -23,7 +24,7 @@ from tests.helpers import ACTOR, fetch_all, live_partner
 pytestmark = pytest.mark.browser
 
 NARROWEST = {"width": 320, "height": 640}
-LANGUAGES = ("en-gb", "es")
+LANGUAGES = ("en-gb", "es", "ur")  # Urdu: right to left, and the tallest script
 # Routes that are not pages: they answer a script or a beacon, never draw anything.
 NOT_PAGES = {"submit": "the hashing page's JSON endpoint", "leave": "the quick exit's beacon"}
 

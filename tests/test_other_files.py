@@ -63,18 +63,19 @@ def migrate(*targets):
     executor.migrate(list(targets) or executor.loader.graph.leaf_nodes())  # none: the latest of every app
 
 
+BEFORE = (("cases", "0005_hashinglink_purpose"), ("hashing", "0004_review_quarantine_rejected"))
+
+
 @pytest.fixture
-def latest_migrations_after():
-    """Whatever a test migrated to, the database ends at the latest migrations, which the code expects."""
+def back_to_the_latest_schema():
+    """Later migrations are undone by going back to BEFORE: apply them again, whatever happened."""
     yield
     migrate()
 
 
-BEFORE = (("cases", "0005_hashinglink_purpose"), ("hashing", "0004_review_quarantine_rejected"))
-
-
 @pytest.mark.django_db(transaction=True)
-def test_the_migration_withdraws_the_md5s_of_other_files_shared_before(latest_migrations_after):
+@pytest.mark.usefixtures("back_to_the_latest_schema")
+def test_the_migration_withdraws_the_md5s_of_other_files_shared_before():
     caseworker = make_staff("casey@helpline.test", "caseworker")
     partner = live_partner()
     key, secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)

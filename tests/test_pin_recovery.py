@@ -41,7 +41,7 @@ def new_pin_from(client, code):
     assert page.status_code == 200
     attempt = re.search(r'name="attempt" value="([0-9a-f]+)"', page.content.decode()).group(1)
     answer = client.post(reverse("caller:new_pin", args=[code]), {"attempt": attempt})
-    shown = re.search(r'id="new-pin">(\d{4} \d{4})<', answer.content.decode())
+    shown = re.search(r'id="new-pin" dir="ltr">(\d{4} \d{4})<', answer.content.decode())
     return answer, attempt, shown and shown.group(1)
 
 
@@ -126,7 +126,7 @@ def test_a_new_pin_link_works_once_and_a_retry_of_that_try_gets_a_fresh_pin(logi
     _answer, attempt, first = new_pin_from(phone, code)
     # The answer was lost: the same try again (same page, same attempt) gets a new PIN; the unseen one is dead.
     again = phone.post(reverse("caller:new_pin", args=[code]), {"attempt": attempt})
-    second = re.search(r'id="new-pin">(\d{4} \d{4})<', again.content.decode()).group(1)
+    second = re.search(r'id="new-pin" dir="ltr">(\d{4} \d{4})<', again.content.decode()).group(1)
     assert check(case.display_reference, first).status_code == 403
     assert check(case.display_reference, second).status_code == 302
     # Anyone else with the code (another try, another page) is refused: the link is used.

@@ -9,7 +9,7 @@ import pytest
 from cases.models import Case
 from tests.calls import image, issue_code, open_case, submit
 from tests.conftest import axe_violations, make_staff, signed_in_context
-from tests.helpers import PHONE, capture_bodies
+from tests.helpers import PHONE, capture_bodies, choose_language
 
 pytestmark = pytest.mark.browser
 
@@ -64,7 +64,7 @@ def test_a_failed_check_says_what_happens_next_and_the_pin_can_be_shown(phone, l
     phone.get_by_label("Show PIN").check()  # still there after the failure
     assert phone.get_by_label("PIN", exact=True).get_attribute("type") == "text"
 
-    phone.get_by_role("link", name="Español").click()
+    choose_language(phone, "Español")
     phone.get_by_label("Referencia del caso").fill(case.display_reference)
     phone.get_by_label("PIN", exact=True).fill(wrong(pin))
     phone.get_by_label("Mostrar el PIN").check()

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from tests.calls import image, issue_code, open_case, submit
 from tests.conftest import axe_violations, make_staff
-from tests.helpers import PHONE
+from tests.helpers import PHONE, choose_language
 
 pytestmark = pytest.mark.browser
 
@@ -71,7 +71,7 @@ def test_after_the_quick_exit_back_shows_the_page_before_the_portal(phone, live_
     phone.get_by_role("button", name="Show my case").click()  # a form answered with a redirect
     phone.wait_for_url("**/status/case/")
     assert entries(phone) == arrived
-    phone.get_by_role("link", name="Español").click()
+    choose_language(phone, "Español")
     phone.get_by_role("heading", name="Tu caso").wait_for()
     phone.get_by_role("link", name="Retirar mi caso").click()
     phone.wait_for_url("**/status/withdraw/")
@@ -127,7 +127,7 @@ def test_the_caller_pages_say_what_the_browser_may_still_keep(phone, live_server
     phone.get_by_role("link", name="Back", exact=True).click()  # to the page the caller came from
     phone.get_by_role("heading", name="Check your case").wait_for()
     assert entries(phone) == arrived
-    phone.get_by_role("link", name="Español").click()
+    choose_language(phone, "Español")
     phone.locator("footer").get_by_role("link", name="Cómo borrar tu rastro").click()
     phone.get_by_role("heading", name="Mantener tu visita en privado").wait_for()
     assert_accessible(phone, "cover your tracks in Spanish")

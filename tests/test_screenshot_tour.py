@@ -4,6 +4,7 @@
 temporary folder, and the tour checks each page as it goes (no sideways scroll on the phone, axe-core clean).
 """
 
+import io
 import os
 import re
 from pathlib import Path
@@ -121,3 +122,90 @@ def test_the_tour(browser, live_server, transactional_db, shots, photos):
     shots(desk, "desk-7-partners")
     staff.close()
     assert case.reference and len(shots.taken) == 16
+
+
+def filled_side(page, selector, value):
+    """Which end of a progress bar fills first: draw it at `value` and compare the colour at its two ends."""
+    bar = page.locator(selector)
+    page.evaluate("([sel, v]) => { document.querySelector(sel).value = v; }", [selector, value])
+    image = Image.open(io.BytesIO(bar.screenshot())).convert("RGB")
+    width, height = image.size
+
+    def shade(x):
+        return sum(image.getpixel((x, height // 2)))
+
+    return "left" if shade(3) < shade(width - 4) else "right"
+
+
+def reads_left_to_right(page, selector):
+    """The first character of an element's text is drawn left of its last (a PIN "1234 5678" in right-to-left
+    text would otherwise show as "5678 1234")."""
+    return page.evaluate("""(sel) => {
+        const node = document.querySelector(sel).firstChild;
+        const box = (i) => { const r = document.createRange(); r.setStart(node, i); r.setEnd(node, i + 1);
+                             return r.getBoundingClientRect(); };
+        return getComputedStyle(node.parentElement).direction === "ltr" && box(0).left < box(node.length - 1).left;
+    }""", selector)
+
+
+@pytest.mark.parametrize("code", ["ar", "ur"])
+def test_right_to_left_on_a_phone(browser, live_server, transactional_db, shots, photos, code):
+    """Arabic and Urdu at 390 px: the quick exit at the start of the bar (the right), bars filling from the right,
+    the reference and the PIN left to right; screenshots of each step for docs/caller.md."""
+    from cases import actions
+    from tests.calls import open_case
+
+    caseworker = make_staff("casey@helpline.test", "caseworker")
+    case = open_case(caseworker)
+    _link, link_code = actions.issue_link(case, by=caseworker, language=code)  # picked on the call
+    device = browser.new_context(**PHONE)
+    phone = device.new_page()
+    phone.goto(live_server.url + f"/h/{link_code}/")
+    phone.locator("input[name=consent]").first.wait_for()
+    assert phone.locator("html").get_attribute("dir") == "rtl"
+    shots(phone, f"phone-{code}-1-consent", phone=True)
+    exit_box = phone.locator("#quick-exit").bounding_box()
+    switch_box = phone.locator("details.languages summary").bounding_box()
+    assert exit_box["x"] + exit_box["width"] > 390 - 40, "the quick exit is not at the right, the start in RTL"
+    assert switch_box["x"] + switch_box["width"] <= exit_box["x"], "the language switch is not left of it"
+    for box in phone.locator("input[name=consent]").all():
+        box.check()
+    phone.locator("input[type=file]").set_input_files([str(p) for p in photos])
+    phone.wait_for_selector("body[data-state=ready]", timeout=60_000)
+    shots(phone, f"phone-{code}-2-ready", phone=True)
+    thumb, note = phone.locator(".file .thumb").first.bounding_box(), phone.locator(".file-note").first.bounding_box()
+    assert thumb["x"] > note["x"], "a file's preview is not at the start (right) of its row"
+    assert filled_side(phone, "#overall-progress", 0.3) == "right"
+    assert filled_side(phone, "#file-list > li:first-child progress", 0.3) == "right"
+    phone.evaluate("() => document.querySelectorAll('progress').forEach((bar) => { bar.value = 1; })")
+    phone.locator("#send").click()
+    phone.wait_for_selector("body[data-state=done]", timeout=30_000)
+    shots(phone, f"phone-{code}-3-done", phone=True)
+    assert reads_left_to_right(phone, "#done-pin") and reads_left_to_right(phone, "#done-reference")
+    reference, pin = phone.locator("#done-reference").inner_text(), phone.locator("#done-pin").inner_text()
+    phone.goto(live_server.url + "/status/")
+    phone.locator("input[name=reference]").fill(reference)
+    phone.locator("input[name=pin]").fill(pin)
+    phone.locator("form button[type=submit]").click()
+    phone.wait_for_url("**/status/case/")
+    assert phone.locator("html").get_attribute("lang") == code  # the link's language, kept for the visit
+    assert reads_left_to_right(phone, "[data-field=reference] span")
+    shots(phone, f"phone-{code}-4-status", phone=True)
+    device.close()
+
+
+def test_left_to_right_is_the_mirror(browser, live_server, transactional_db):
+    """The same checks in English hold the other way round, so the RTL ones above can fail."""
+    device = browser.new_context(**PHONE)
+    phone = device.new_page()
+    phone.goto(live_server.url + "/status/")
+    exit_box = phone.locator("#quick-exit").bounding_box()
+    assert exit_box["x"] < 40
+    phone.evaluate("() => { const p = document.createElement('progress'); p.id = 'probe'; p.max = 1; "
+                   "p.style.width = '200px'; document.querySelector('main').prepend(p); }")
+    assert filled_side(phone, "#probe", 0.3) == "left"
+    phone.goto(live_server.url + "/status/?lang=ar")
+    phone.evaluate("() => { const p = document.createElement('progress'); p.id = 'probe'; p.max = 1; "
+                   "p.style.width = '200px'; document.querySelector('main').prepend(p); }")
+    assert filled_side(phone, "#probe", 0.3) == "right"
+    device.close()

@@ -18,7 +18,6 @@ const sendError = document.getElementById("send-error");
 const maxItems = Number(root.dataset.maxItems);
 const pdqMinQuality = Number(root.dataset.pdqMinQuality); // hashing.signals.PDQ_MIN_QUALITY: weaker is not shared
 const csrfToken = document.querySelector("#csrf input[name=csrfmiddlewaretoken]").value;
-const english = document.documentElement.lang.startsWith("en");
 
 // Names this submission, so a retry after a lost answer is recognised and never doubles anything.
 const submissionId = Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => b.toString(16).padStart(2, "0"))
@@ -28,8 +27,19 @@ let counter = 0;
 let sending = false;
 let done = false;
 
+// Numbers in the page's language's own grouping ("20.000" in German), in the Western digits its text uses.
+const numbers = new Intl.NumberFormat(document.documentElement.lang, { numberingSystem: "latn" });
+
 function fmt(text, values) {
-  return text.replace(/%\((\w+)\)s/g, (_, key) => String(values[key]));
+  return text.replace(/%\((\w+)\)s/g, (_, key) => (typeof values[key] === "number" ? numbers.format(values[key])
+    : String(values[key])));
+}
+
+// A count's message in the page's language (cases/caller_views.py plural(): gettext's forms, and which form
+// each n takes; beyond the table, n % 100 decides, as in every shipped language's rule).
+function counted(message, n, values) {
+  const row = n < message.index.length ? n : 100 + (n % 100);
+  return fmt(message.forms[message.index[row]], { count: n, ...values });
 }
 
 function live() {
@@ -74,13 +84,11 @@ function update() {
   else if (!ready.length) reason = texts.why_none_ready;
   why(sendWhy, sending || done ? "" : reason);
   const others = current.filter((entry) => entry.result && entry.result.kind === "file").length;
-  why(otherFiles, others === 0 ? "" : others === 1 ? texts.other_files_one : fmt(texts.other_files_many,
-    { count: others }));
+  why(otherFiles, others === 0 ? "" : counted(texts.other_files, others));
   overall.hidden = !current.length;
   overallProgress.value = overallFraction();
   if (!sending) {
-    status.textContent = current.length === 1 ? fmt(texts.ready_one, { ready: ready.length })
-      : current.length ? fmt(texts.ready_many, { ready: ready.length, count: current.length }) : "";
+    status.textContent = current.length ? counted(texts.ready_of, current.length, { ready: ready.length }) : "";
   }
   document.body.dataset.state = done ? "done" : sending ? "sending" : hashing ? "hashing"
     : current.length ? "ready" : consented ? "choose" : "consent";
@@ -109,7 +117,10 @@ function describe(entry) {
   const { result } = entry;
   const kind = texts[`kind_${result.kind}`] || result.kind;
   if (result.kind === "file") return { text: `${kind}: ${texts.other_file}`, warn: true };
-  if (result.warning) return { text: `${kind}: ${english ? result.warning : texts.unreadable}`, warn: true };
+  if (result.warning) {
+    const warning = texts.warnings[result.warningCode];
+    return { text: `${kind}: ${warning ? fmt(warning, result.warningValues || {}) : texts.unreadable}`, warn: true };
+  }
   if (result.kind === "image" && result.pdqQuality < pdqMinQuality) {
     return { text: `${kind}: ${fmt(texts.low_quality, { quality: result.pdqQuality })}`, warn: true };
   }
@@ -169,8 +180,8 @@ function addFile(file) {
     note.textContent = text;
     note.classList.toggle("warn", warn);
   }, (error) => {
-    entry.error = error.message;
-    note.textContent = `${texts.failed} ${error.message}`;
+    entry.error = texts.errors[error.code] || texts.failed;
+    note.textContent = entry.error === texts.failed ? texts.failed : `${texts.failed} ${entry.error}`;
     note.classList.add("error");
   }).finally(update);
 }

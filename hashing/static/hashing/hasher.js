@@ -1,11 +1,14 @@
 // Browser hasher: the public contract (design.md "Browser hasher").
 //
-//   hashFile(blob, {onProgress}) -> Promise<{kind, md5, pdq, pdqQuality, phash[, warning]}>
+//   hashFile(blob, {onProgress}) -> Promise<{kind, md5, pdq, pdqQuality, phash[, warning, warningCode,
+//                                               warningValues]}>
 //   hashPixels(rgba, width, height) -> {pdq, pdqQuality, phash}
 //
 // hashFile does its work in a module worker so the page stays responsive; only hashes come back.
 // `warning` is present (and pdq/pdqQuality/phash are null) when a file looks like an image but this
 // browser cannot decode it faithfully: the caller should be told, and the MD5 alone is still usable.
+// Messages are English; `warningCode` (with `warningValues`) and a rejection's `error.code` name them, so a page
+// can show them in its own language (the caller's page does: cases/caller_views.py caller_texts).
 
 import { pdqFromRGBA } from "./pdq.js";
 import { phashFromRGBA } from "./phash.js";
@@ -24,8 +27,13 @@ let worker = null;
 let nextId = 1;
 const pending = new Map(); // id -> {resolve, reject, onProgress}
 
-function failAll(message) {
-  for (const p of pending.values()) p.reject(new Error(message));
+// An Error with the English message and a code a page can translate.
+function failure(message, code) {
+  return Object.assign(new Error(message), { code });
+}
+
+function failAll(message, code) {
+  for (const p of pending.values()) p.reject(failure(message, code));
   pending.clear();
   if (worker) worker.terminate();
   worker = null;
@@ -44,16 +52,17 @@ function getWorker() {
       return;
     }
     pending.delete(data.id);
-    if (data.error) p.reject(new Error(data.error));
+    if (data.error) p.reject(failure(data.error, data.code));
     else p.resolve(data.result);
   };
   // A crash (e.g. out of memory) or a worker this browser cannot start.
   worker.onerror = (event) => {
     if (event && event.preventDefault) event.preventDefault();
     failAll("This browser stopped while checking the file. Please close other tabs and try again, " +
-      "or use an up-to-date browser.");
+      "or use an up-to-date browser.", "crashed");
   };
-  worker.onmessageerror = () => failAll("The file could not be passed to the checker. Please try again.");
+  worker.onmessageerror = () => failAll("The file could not be passed to the checker. Please try again.",
+    "not_passed");
   return worker;
 }
 
@@ -65,7 +74,7 @@ function getWorker() {
 // to decode whole; for tests.)
 export function hashFile(blob, { onProgress, stripDecode = false } = {}) {
   if (!(blob instanceof Blob)) {
-    return Promise.reject(new Error("Please choose a file to check."));
+    return Promise.reject(failure("Please choose a file to check.", "no_file"));
   }
   return new Promise((resolve, reject) => {
     const id = nextId++;
@@ -74,7 +83,7 @@ export function hashFile(blob, { onProgress, stripDecode = false } = {}) {
       getWorker().postMessage({ id, blob, options: { stripDecode } });
     } catch (e) {
       pending.delete(id);
-      reject(new Error("This browser cannot check files here. Please use an up-to-date browser."));
+      reject(failure("This browser cannot check files here. Please use an up-to-date browser.", "no_worker"));
     }
   });
 }

@@ -16,8 +16,15 @@ const MAX_TILE = 8192;                 // widest strip drawn at once (canvas lim
 const MAX_PIXELS = 178956970;
 const DECODE = { imageOrientation: "none", colorSpaceConversion: "none", premultiplyAlpha: "none" };
 
-// A problem that still lets us return the MD5: shown to the caller as `warning`.
-class ImageWarning extends Error {}
+// A problem that still lets us return the MD5: shown to the caller as `warning`. Its `code` (and `values`) let a
+// page show it in the caller's language (cases/caller_views.py caller_texts); the message is the English.
+class ImageWarning extends Error {
+  constructor(message, code, values = {}) {
+    super(message);
+    this.code = code;
+    this.values = values;
+  }
+}
 
 const FORMAT_NAMES = { jpeg: "JPEG", png: "PNG", webp: "WebP", gif: "GIF", bmp: "BMP", ico: "icon",
   tiff: "TIFF", jxl: "JPEG XL", avif: "AVIF", heif: "HEIC/HEIF" };
@@ -35,20 +42,21 @@ self.onmessage = async (event) => {
   try {
     self.postMessage({ id, result: await hashBlob(blob, progress, options) });
   } catch (err) {
-    self.postMessage({ id, error: readableError(err) });
+    self.postMessage({ id, ...readableError(err) });
   }
 };
 
 const isReadError = (err) => ["NotReadableError", "NotFoundError", "SecurityError"].includes(err && err.name);
 const shortRead = () => new DOMException("The file became shorter while being read.", "NotReadableError");
 
+// {error: English message, code: its name for a page that translates it}
 function readableError(err) {
   if (isReadError(err)) {
-    return "The file could not be read. It may have been moved, deleted or changed while it was being " +
-      "checked. Please choose it again.";
+    return { code: "read", error: "The file could not be read. It may have been moved, deleted or changed while " +
+      "it was being checked. Please choose it again." };
   }
-  if (err instanceof RangeError) return "There was not enough memory to check this file.";
-  return "This file could not be checked. Please try again, or choose a different file.";
+  if (err instanceof RangeError) return { code: "memory", error: "There was not enough memory to check this file." };
+  return { code: "other", error: "This file could not be checked. Please try again, or choose a different file." };
 }
 
 async function hashBlob(blob, progress, options) {
@@ -68,9 +76,11 @@ async function hashBlob(blob, progress, options) {
   } catch (err) {
     if (isReadError(err)) throw err;
     // We still have the MD5, so this is a warning, never a guessed hash.
-    const warning = err instanceof ImageWarning ? err.message
+    const known = err instanceof ImageWarning;
+    const warning = known ? err.message
       : "This image could not be processed in this browser, so only its exact fingerprint (MD5) was made.";
-    return { kind, md5, pdq: null, pdqQuality: null, phash: null, warning };
+    return { kind, md5, pdq: null, pdqQuality: null, phash: null, warning,
+      warningCode: known ? err.code : "failed", warningValues: known ? err.values : {} };
   }
 }
 
@@ -146,13 +156,15 @@ async function startDecode(blob, meta, forceStrips = false) {
     }
     throw new ImageWarning(`This browser could not open this ${name}image (it may be damaged, or in a ` +
       "format this browser does not support), so only the file's exact fingerprint (MD5) was made. " +
-      "Opening it in another browser, or saving it as JPEG or PNG, may allow a full set of fingerprints.");
+      "Opening it in another browser, or saving it as JPEG or PNG, may allow a full set of fingerprints.",
+      "cannot_open", { format: FORMAT_NAMES[meta.format] || "" });
   }
 }
 
 function tooLarge(w, h) {
   return new ImageWarning(`This image is too large to process here (${w} × ${h} pixels), so only its ` +
-    "exact fingerprint (MD5) was made. A smaller copy of the image can be added as well.");
+    "exact fingerprint (MD5) was made. A smaller copy of the image can be added as well.", "too_large",
+    { width: w, height: h });
 }
 
 async function hashImage(decoded, progress) {
@@ -164,7 +176,7 @@ async function hashImage(decoded, progress) {
   if (meta.width && (meta.width !== width || meta.height !== height)) {
     if (bitmap) bitmap.close();
     throw new ImageWarning("This browser changed the image while opening it (for example rotated it), " +
-      "so only the file's exact fingerprint (MD5) was made.");
+      "so only the file's exact fingerprint (MD5) was made.", "changed");
   }
   if (width * height > MAX_PIXELS) {
     if (bitmap) bitmap.close();
@@ -173,7 +185,7 @@ async function hashImage(decoded, progress) {
   if (meta.unsupported) {
     if (bitmap) bitmap.close();
     throw new ImageWarning("This image is stored in an unusual way that cannot be processed here, so " +
-      "only its exact fingerprint (MD5) was made.");
+      "only its exact fingerprint (MD5) was made.", "unusual");
   }
   const orientation = meta.orientation;
   const [ow, oh] = orientedSize(width, height, orientation);
@@ -191,7 +203,7 @@ async function hashImage(decoded, progress) {
   } catch {
     if (bitmap) bitmap.close();
     throw new ImageWarning("There was not enough memory to process this image, so only its exact " +
-      "fingerprint (MD5) was made.");
+      "fingerprint (MD5) was made.", "memory");
   }
   const addRows = (lumaRows, greyRows, offset, count) => {
     if (pdq) pdq.addRows(lumaRows, offset, count);

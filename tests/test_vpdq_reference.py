@@ -137,3 +137,12 @@ def match_percent(query, compared):
     near = sum(any((int(q.pdq_hex, 16) ^ int(c.pdq_hex, 16)).bit_count() <= 31 for c in compared) for q in query)
     return 100 * near / len(query)
 
+
+
+def test_a_video_longer_than_the_frames_we_fingerprint_keeps_its_md5_only(tmp_path, monkeypatch):
+    path = lossless_video(tmp_path / "long.mkv", distinct_frames(7), "2")  # frames 0, 2, 4, 6 are hashed
+    assert len(video.vpdq_frames(path)) == 4
+    monkeypatch.setattr(video, "MAX_FRAMES", 3)
+    fields = video.video_fields(path)
+    assert fields["vpdq"] is None and fields["frames"] is None
+    assert fields["vpdq_error"].startswith("no vPDQ: it is longer than the 3 frames we fingerprint")

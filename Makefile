@@ -8,7 +8,8 @@ SHELL := /bin/bash
 TEST_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/ncii
 TEST_REDIS_URL ?= redis://127.0.0.1:6379
 
-.PHONY: run test test-fast lint check install system-packages system-gettext system-fonts messages screenshots
+.PHONY: run test test-fast lint check install system-packages system-build system-gettext system-fonts messages \
+  screenshots
 
 # Translations: compiled from the committed .po files, never committed themselves.
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
@@ -20,9 +21,18 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 	$(PIP) install -q -r requirements.txt
 	touch $@
 
-.venv/installed-dev: .venv/installed requirements-dev.txt
+.venv/installed-dev: .venv/installed requirements-dev.txt | system-build
 	$(PIP) install -q -r requirements-dev.txt
 	touch $@
+
+# Meta's `vpdq` package (requirements-dev.txt: the tests prove our vPDQ equal to it, and a partner's
+# python-threatexchange needs it) builds from source against FFmpeg's libraries. Needs root (apt) when missing.
+BUILD_PACKAGES = $(if $(shell pkg-config --exists libavcodec libavformat libavutil libswscale 2>/dev/null && echo y),,\
+  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev) $(if $(shell command -v pkg-config),,pkg-config) \
+  $(if $(shell command -v cmake),,cmake) $(if $(shell command -v g++),,g++)
+system-build:
+	@if [ -n "$(strip $(BUILD_PACKAGES))" ]; then \
+	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(BUILD_PACKAGES); fi
 
 install: .venv/installed-dev node_modules/.installed
 
@@ -33,8 +43,10 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $@
 
-# Chromium for the browser tests, gettext for translations: each installed when missing. Needs root (apt).
-APT_PACKAGES = $(if $(shell command -v chromium),,chromium) $(if $(shell command -v msgfmt),,gettext)
+# Chromium for the browser tests, gettext for translations, FFmpeg for the test videos (tests/videos.py): each
+# installed when missing. Needs root (apt).
+APT_PACKAGES = $(if $(shell command -v chromium),,chromium) $(if $(shell command -v msgfmt),,gettext) \
+  $(if $(shell command -v ffmpeg),,ffmpeg)
 system-packages:
 	@if [ -n "$(strip $(APT_PACKAGES))" ]; then \
 	  apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PACKAGES); fi

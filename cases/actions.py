@@ -293,14 +293,16 @@ def clean_consent(consent):
 
 
 def clean_item(number, raw):
-    """One submitted item as {kind, md5, pdq, pdq_quality, phash, unreadable}; Refusal says what is wrong."""
+    """One submitted item as {kind, md5, pdq, pdq_quality, phash, unreadable, vpdq}; Refusal says what is wrong.
+    A video's vpdq (python-threatexchange's VPDQSignal text) is optional: null when its frames could not be
+    decoded on the device, which then sends its MD5 only."""
 
     def problem(text):
         return Refusal(_("File %(number)s: %(problem)s") % {"number": number, "problem": text})
 
     if not isinstance(raw, dict):
         raise problem(_("expected an object with kind and hashes."))
-    unknown = set(raw) - {"kind", "md5", "pdq", "pdq_quality", "phash", "unreadable"}
+    unknown = set(raw) - {"kind", "md5", "pdq", "pdq_quality", "phash", "unreadable", "vpdq"}
     if unknown:
         # Anything else (a name, a size, bytes) has no business here.
         raise problem(_("unexpected fields: %(fields)s.") % {"fields": ", ".join(sorted(unknown))})
@@ -309,7 +311,7 @@ def clean_item(number, raw):
         raise problem(_("kind must be image, video or file."))
     try:
         item = {"kind": kind, "md5": signal_types.MD5.normalise(raw.get("md5")), "pdq": None, "pdq_quality": None,
-                "phash": None, "unreadable": raw.get("unreadable") is True}
+                "phash": None, "unreadable": raw.get("unreadable") is True, "vpdq": None, "frames": None}
         image_hashes = [raw.get(field) for field in ("pdq", "pdq_quality", "phash")]
         if kind == Item.Kind.IMAGE and not item["unreadable"]:
             item["pdq"] = signal_types.PDQ.normalise(raw.get("pdq"))
@@ -318,6 +320,12 @@ def clean_item(number, raw):
             signal_types.check_image(item["pdq"], item["pdq_quality"], item["phash"])
         elif any(value is not None for value in image_hashes):
             raise problem(_("only a readable image carries PDQ and pHash."))
+        if raw.get("vpdq") is not None:
+            if kind != Item.Kind.VIDEO:
+                raise problem(_("only a video carries vPDQ."))
+            frames = signal_types.vpdq_frames_of(raw["vpdq"])
+            signal_types.check_vpdq(frames)
+            item["vpdq"], item["frames"] = signal_types.vpdq_signal(frames), len(frames)
     except signal_types.InvalidSignal as exc:
         raise problem(str(exc))
     return item
@@ -349,6 +357,8 @@ def item_signals(data):
     if data["pdq"]:
         held += [(signal_types.PDQ.code, data["pdq"], data["pdq_quality"], False, False),
                  (signal_types.PHASH.code, data["phash"], None, False, False)]
+    if data["vpdq"]:
+        held.append((signal_types.VPDQ.code, data["vpdq"], None, False, False))  # its quality: bank_signal's
     return held
 
 
@@ -374,16 +384,19 @@ def hold_signals(wanted, *, quarantine=False):
         if not other_file:
             media.add((signal_type, value))
     new_review = BankHash.Review.QUARANTINED if quarantine else BankHash.Review.NONE
-    for (signal_type, value), quality in sorted(best.items()):
+    # The order withdraw_case locks in: the bank's (type, value), where a vPDQ's value is its key.
+    order = sorted(best, key=lambda held: (held[0], signal_types.get(held[0]).key(held[1])))
+    for signal_type, value in order:
+        quality = best[(signal_type, value)]
         if quarantine:
-            known = BankHash.objects.select_for_update().filter(signal_type=signal_type, value=value).first()
+            known = BankHash.objects.select_for_update().signal(signal_type, value).first()
             if known and known.review == BankHash.Review.NONE and not known.is_shareable:
                 bank.set_review(known, BankHash.Review.QUARANTINED)
         bank.bank_signal(signal_type, value, quality=quality, video=(signal_type, value) in videos,
                          other_file=(signal_type, value) not in media, review_if_new=new_review)
     rows = {}
-    for key in sorted(best):
-        bank_hash = BankHash.objects.select_for_update().get(signal_type=key[0], value=key[1])
+    for key in order:
+        bank_hash = BankHash.objects.select_for_update().signal(*key).get()
         if bank_hash.status == BankHash.Status.WITHDRAWN:
             bank.set_status(bank_hash, BankHash.Status.ACTIVE)
         rows[key] = bank_hash
@@ -444,7 +457,7 @@ def submit_items(code, *, submission_id, consent, items):
     held = sum(1 for row in rows.values() if row.review == BankHash.Review.QUARANTINED) if quarantine else 0
     for data in new:
         item = Item.objects.create(case=case, kind=data["kind"], md5=data["md5"], pdq_quality=data["pdq_quality"],
-                                   unreadable=data["unreadable"])
+                                   unreadable=data["unreadable"], frames=data["frames"])
         item.bank_hashes.add(*(rows[(signal_type, value)] for signal_type, value, *_rest in item_signals(data)))
 
     now = timezone.now()

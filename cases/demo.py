@@ -1,6 +1,6 @@
-"""Demo contacts and cases (development only): every channel, every case status, image and video items,
-shareable PDQ hashes, an under-18 contact with its referrals, checklists in every state, referrals, notes,
-assigned and unassigned cases. Demo cases all have the PIN DEMO_PIN."""
+"""Demo contacts and cases (development only): every channel, every case status, image and video items (with
+and without vPDQ), shareable PDQ hashes, an under-18 contact with its referrals, checklists in every state,
+referrals, notes, assigned and unassigned cases. Demo cases all have the PIN DEMO_PIN."""
 
 import hashlib
 
@@ -9,6 +9,7 @@ from django.contrib.auth.hashers import make_password
 from cases import actions
 from cases.consent import CONSENT_KEYS, CONSENT_VERSION
 from cases.models import Case, Contact
+from hashing import signal_types
 from staff import roles
 from staff.models import User
 
@@ -32,19 +33,25 @@ def image_item(label, quality=90):
             "pdq_quality": quality, "phash": image_fingerprint(f"{label}-phash", 16)}
 
 
-def video_item(label):
-    return {"kind": "video", "md5": fake(f"{label}-video", 32)}
+def video_item(label, seconds=0):
+    """A video; with `seconds`, the vPDQ of that many frames (one a second) its browser computed, else MD5 only
+    (a video the browser could not decode)."""
+    item = {"kind": "video", "md5": fake(f"{label}-video", 32)}
+    if seconds:
+        item["vpdq"] = signal_types.vpdq_signal(
+            signal_types.VpdqFrame(image_fingerprint(f"{label}-frame-{n}", 64), 85, float(n)) for n in range(seconds))
+    return item
 
 
 # (reference, channel, abuse type, final status, items)
 CASES = [
     ("DEM000000001", Contact.Channel.PHONE, "shared", Case.Status.OPEN, []),
     ("DEM000000002", Contact.Channel.CHAT, "threatened", Case.Status.HASHES_SUBMITTED,
-     [image_item("beach"), video_item("clip"), image_item("screenshot", quality=35)]),
+     [image_item("beach"), video_item("clip", seconds=12), image_item("screenshot", quality=35)]),
     ("DEM000000003", Contact.Channel.EMAIL, "sextortion", Case.Status.ACTIVE,
      [image_item("mirror"), image_item("bedroom"), video_item("call-recording")]),
     ("DEM000000004", Contact.Channel.IN_PERSON, "synthetic", Case.Status.WITHDRAWN,
-     [image_item("deepfake"), video_item("deepfake-video")]),
+     [image_item("deepfake"), video_item("deepfake-video", seconds=40)]),
     ("DEM000000005", Contact.Channel.SELF_SERVICE, "voyeurism", Case.Status.CLOSED,
      [image_item("changing-room"), image_item("beach")]),  # "beach" is also in case 2: one bank row
 ]

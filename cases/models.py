@@ -282,8 +282,9 @@ class ItemQuerySet(models.QuerySet):
 
 
 class Item(models.Model):
-    """One file the caller hashed on their device. An image carries PDQ (+ quality), pHash and MD5; a video or
-    other file MD5 only. The signals themselves live in the bank, one row per distinct value."""
+    """One file the caller hashed on their device. An image carries PDQ (+ quality), pHash and MD5; a video MD5
+    and, when its frames could be decoded, vPDQ; an other file MD5 only. The signals themselves live in the bank,
+    one row per distinct value."""
 
     class Kind(models.TextChoices):
         IMAGE = "image", _("Image")
@@ -296,6 +297,9 @@ class Item(models.Model):
     pdq_quality = models.PositiveSmallIntegerField(null=True, blank=True)
     # An image this browser could not decode faithfully: it came as MD5 only.
     unreadable = models.BooleanField(default=False)
+    # A video's vPDQ: how many frames it holds (None: MD5 only, its frames could not be decoded on the device).
+    # Staff screens count these; the frames themselves live in the bank, never on a page.
+    frames = models.PositiveIntegerField(null=True, blank=True)
     bank_hashes = models.ManyToManyField(BankHash, related_name="items")
     created = models.DateTimeField(default=timezone.now)
 

@@ -251,8 +251,11 @@ def live_state(case):
         "counts": counts,
         "low_quality": sum(1 for item in items if item.is_low_quality),
         "unreadable": sum(1 for item in items if item.unreadable),
+        # Videos fingerprinted by their frames (vPDQ): counted, and their frames counted, never shown.
+        "vpdq": sum(1 for item in items if item.frames),
         "items": [{"kind": item.kind, "pdq_quality": item.pdq_quality, "low_quality": item.is_low_quality,
-                   "unreadable": item.unreadable, "received": item.created.isoformat()} for item in items],
+                   "unreadable": item.unreadable, "frames": item.frames, "received": item.created.isoformat()}
+                  for item in items],
         "links": [{"id": link.pk, "state": link.state} for link in case.links.all()[:10]],
     }
 

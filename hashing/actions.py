@@ -17,7 +17,8 @@ from hashing.models import BankChange, BankHash
 
 def bank_signal(signal_type, value, *, quality=None, video=False, other_file=None,
                 review_if_new=BankHash.Review.NONE):
-    """The bank row for this signal, created if new. Validates and normalises; raises InvalidSignal.
+    """The bank row for this signal, created if new. Validates and normalises; raises InvalidSignal. (A vPDQ's row
+    is found by its key, and keeps its text: BankHash.full_value.)
 
     A better PDQ quality than the bank knew, or a first video holding an MD5, counts as a change (it may make
     the hash shareable, or shareable as VideoMD5). Quality never goes down. `other_file` says what holds an MD5:
@@ -28,21 +29,25 @@ def bank_signal(signal_type, value, *, quality=None, video=False, other_file=Non
     """
     kind = signal_types.get(signal_type)
     value = kind.normalise(value)
+    if kind == signal_types.VPDQ:  # its quality is its best frame's, whatever the caller says
+        quality = signal_types.best_quality(signal_types.vpdq_frames_of(value))
     if quality is not None:
         signal_types.check_quality(quality)
+    key = kind.key(value)
     video = video and kind == signal_types.MD5
     other_file = other_file if kind == signal_types.MD5 else None
     try:
         with transaction.atomic():  # the row and its first log entry commit together, or neither does
             bank_hash, created = BankHash.objects.get_or_create(
-                signal_type=kind.code, value=value,
-                defaults={"quality": quality, "video": video, "other_file": bool(other_file), "review": review_if_new}
+                signal_type=kind.code, value=key,
+                defaults={"quality": quality, "video": video, "other_file": bool(other_file), "review": review_if_new,
+                          "full_value": value if key != value else ""}
             )
             if created:
                 log_change(bank_hash)
                 return bank_hash
     except IntegrityError:  # another request created it between our read and our insert
-        bank_hash = BankHash.objects.get(signal_type=kind.code, value=value)
+        bank_hash = BankHash.objects.get(signal_type=kind.code, value=key)
     better = quality is not None and (bank_hash.quality is None or quality > bank_hash.quality)
     media = other_file is False and bank_hash.other_file
     if better or (video and not bank_hash.video) or media:

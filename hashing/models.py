@@ -27,7 +27,8 @@ class ClockTime(models.Func):
 # --- Shareable (design rule 9): the one definition, in the three forms the code needs ---------------------------
 #
 # A bank hash, or a change of it, is shareable with partners when it is active (a case holds it), not under
-# review, not a PDQ of known low quality, and not an MD5 only "other files" hold (files that are neither images
+# review, not a PDQ of known low quality nor a vPDQ whose frames all are (signal_types.GRADED), and not an MD5 only
+# "other files" hold (files that are neither images
 # nor videos: kept with their cases, never shared, as StopNCII shares only images and videos). A PDQ with no
 # quality came from a partner (callers' items always carry one) and is shared only after a person approved it,
 # which the review field already requires.
@@ -35,14 +36,14 @@ class ClockTime(models.Func):
 
 def shareable(signal_type, status, review, quality, other_file):
     """The rule on plain values: a bank row's, or a change's own (its signal type is its hash's)."""
-    low = signal_type == signal_types.PDQ.code and quality is not None and signal_types.is_low_quality(quality)
+    low = signal_type in signal_types.GRADED and quality is not None and signal_types.is_low_quality(quality)
     return status == BankHash.Status.ACTIVE and review == BankHash.Review.NONE and not low and not other_file
 
 
 def shareable_q(state="", kind=""):
     """The rule as a filter: `state` prefixes the status, review, quality and other_file fields, `kind` the signal
     type (a BankChange's is its bank_hash's)."""
-    reliable = (~models.Q(**{f"{kind}signal_type": signal_types.PDQ.code})
+    reliable = (~models.Q(**{f"{kind}signal_type__in": signal_types.GRADED})
                 | models.Q(**{f"{state}quality__gte": signal_types.PDQ_MIN_QUALITY})
                 | models.Q(**{f"{state}quality": None}))
     return models.Q(**{f"{state}status": BankHash.Status.ACTIVE, f"{state}review": BankHash.Review.NONE,
@@ -55,7 +56,8 @@ def shareable_sql(state, kind):
     signal_type."""
     return (f"{state}.status = '{BankHash.Status.ACTIVE}' AND {state}.review = '{BankHash.Review.NONE}' "
             f"AND NOT {state}.other_file "
-            f"AND ({kind}.signal_type <> '{signal_types.PDQ.code}' OR {state}.quality IS NULL "
+            f"AND ({kind}.signal_type NOT IN ({', '.join(repr(code) for code in signal_types.GRADED)}) "
+            f"OR {state}.quality IS NULL "
             f"OR {state}.quality >= {signal_types.PDQ_MIN_QUALITY:d})")
 
 
@@ -70,6 +72,10 @@ class BankHashQuerySet(models.QuerySet):
     def shareable(self):
         """What may go to partners now (shareable_q)."""
         return self.filter(shareable_q())
+
+    def signal(self, signal_type, value):
+        """The row of a normalised value of this type, by its key (a vPDQ's is its text's SHA-256)."""
+        return self.filter(signal_type=signal_type, value=signal_types.get(signal_type).key(value))
 
 
 class BankHash(models.Model):
@@ -94,10 +100,13 @@ class BankHash(models.Model):
         REJECTED = "rejected", "Rejected by staff: never shared"
 
     signal_type = models.CharField(max_length=10, choices=signal_types.CHOICES)
+    # The value, or for a vPDQ (kilobytes: too long for a btree key) its key, the SHA-256 of full_value.
     value = models.CharField(max_length=64)
+    # A vPDQ's text, as partners receive it; empty for the others, whose value is the whole of it.
+    full_value = models.TextField(blank=True, default="")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
     review = models.CharField(max_length=10, choices=Review.choices, default=Review.NONE, blank=True)
-    # PDQ only: the best quality any item gave this hash (never goes down).
+    # PDQ: the best quality any item gave this hash (never goes down); vPDQ: its best frame's.
     quality = models.PositiveSmallIntegerField(null=True, blank=True)
     # MD5 only: a video item holds it (StopNCII carries MD5 as VideoMD5; an image's MD5 stays in our own feed).
     video = models.BooleanField(default=False)
@@ -113,6 +122,10 @@ class BankHash(models.Model):
             models.UniqueConstraint(fields=["signal_type", "value"], name="bankhash_unique_signal"),
             models.CheckConstraint(condition=models.Q(signal_type__in=list(signal_types.BY_CODE)),
                                    name="bankhash_known_type"),
+            # A vPDQ keeps its text beside its key; no other type has one.
+            models.CheckConstraint(condition=(models.Q(signal_type=signal_types.VPDQ.code) & ~models.Q(full_value=""))
+                                   | (~models.Q(signal_type=signal_types.VPDQ.code) & models.Q(full_value="")),
+                                   name="bankhash_full_value_vpdq_only"),
         ]
         # The review queue and the dashboard's quarantine count read the few rows under review, not the bank.
         indexes = [models.Index(fields=["review", "changed"], condition=~models.Q(review=""),
@@ -124,6 +137,11 @@ class BankHash(models.Model):
     @property
     def type(self):
         return signal_types.get(self.signal_type)
+
+    @property
+    def exchanged_value(self):
+        """The value partners receive and report back: a vPDQ's text, any other's hex."""
+        return self.full_value or self.value
 
     @property
     def is_shareable(self):

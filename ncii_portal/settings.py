@@ -258,7 +258,9 @@ SELF_SERVICE_FLOOD_FACTOR = float(os.environ.get("SELF_SERVICE_FLOOD_FACTOR", 5)
 SELF_SERVICE_FLOOD_FLOOR = int(os.environ.get("SELF_SERVICE_FLOOD_FLOOR", 5))
 SELF_SERVICE_FLOOD_BASELINE_DAYS = int(os.environ.get("SELF_SERVICE_FLOOD_BASELINE_DAYS", 28))
 SELF_SERVICE_HOLD_ALL = env_bool("SELF_SERVICE_HOLD_ALL")
-CALLER_SUBMIT_MAX_BYTES = 64 * 1024  # hashes only: 50 items are about 10 kB
+# Hashes only: 50 images are about 10 kB; a video's vPDQ is about 80 bytes a frame, 580 kB for the longest (two
+# hours, signal_types.VPDQ_MAX_FRAMES): room for several long videos in one go.
+CALLER_SUBMIT_MAX_BYTES = 4 * 1024 * 1024
 PIN_LOCK_AFTER = 5  # wrong PINs for one reference, then it is locked for PIN_LOCK_MINUTES
 PIN_LOCK_MINUTES = 60
 # The partner API: requests a minute per key (shared cache), then 429 with Retry-After.

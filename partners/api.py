@@ -24,7 +24,7 @@ from partners import feed, handovers, onboarding, outcomes, records, sandbox, st
 from partners.models import ApiKey, FeedPosition, Outcome
 
 MAX_LIMIT = 5000
-MAX_BODY = 512 * 1024
+MAX_BODY = 4 * 1024 * 1024  # a report on a vPDQ carries its text: 580 kB for the longest (two hours)
 MAX_REPORTS = 1000
 NATIVE_OUTCOMES = {Outcome.Value.PENDING_REVIEW, Outcome.Value.BLOCKED, Outcome.Value.NOT_BLOCKED,
                    Outcome.Value.REMOVED}

@@ -42,7 +42,8 @@ def page(partner, position=START, limit=1000, seen=START):
     # Plain tuples, not model instances, and times as ISO text from the database: a full sync reads every change
     # once, and objects and datetimes cost most of it.
     rows = list(changes.annotate(updated=records.ISO_UTC).values_list(
-        "txid", "id", "updated", "bank_hash_id", *(f"bank_hash__{f}" for f in FIELDS))[:limit + 1])
+        "txid", "id", "updated", "bank_hash_id", *(f"bank_hash__{f}" for f in FIELDS),
+        "bank_hash__full_value")[:limit + 1])
     has_more = len(rows) > limit
     rows = rows[:limit]
     flags = [shareable(*row[4:9]) for row in rows]
@@ -52,13 +53,13 @@ def page(partner, position=START, limit=1000, seen=START):
                              params=list(max(position, tuple(seen))))
                       .values_list("bank_hash_id", flat=True).distinct()) if unshareable else set()
     latest = {}
-    for (_txid, _id, updated, hash_id, signal_type, _status, _review, quality, _other, value, video), shared in zip(
-            rows, flags, strict=True):
+    for (_txid, _id, updated, hash_id, signal_type, _status, _review, quality, _other, value, video,
+         full_value), shared in zip(rows, flags, strict=True):
         if not shared and hash_id not in once_shared:
             continue
         latest.pop(hash_id, None)  # a hash changed twice in one page is told once, as it is now
-        latest[hash_id] = records.native(signal_type, value, shared=shared, quality=quality, video=video,
-                                         updated=updated)
+        latest[hash_id] = records.native(signal_type, full_value or value, shared=shared, quality=quality,
+                                         video=video, updated=updated)
     next_position = (rows[-1][0], rows[-1][1]) if rows else position
     return list(latest.values()), next_position, has_more
 

@@ -96,7 +96,9 @@ SCHEMA = {
             "description": (
                 "Every record is a hash as it is now: `active` while you may use it, `withdrawn` once you must "
                 "stop. Page with the returned `cursor` until `has_more` is false; store the cursor and continue "
-                "from it later. A cursor never skips a change, even one committed late."),
+                "from it later. A cursor never skips a change, even one committed late. A `vpdq` record's value "
+                "is python-threatexchange's VPDQSignal text (a JSON array of \"pdqHex,quality,timestamp\" "
+                "strings) and its quality its best frame's; every other value is lowercase hex."),
             "security": [{"bearer": []}],
             "parameters": [
                 {"name": "cursor", "in": "query", "schema": {"type": "string"},

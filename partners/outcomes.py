@@ -22,7 +22,7 @@ def find_served_hash(partner, signal_type, value, *, stopncii=False):
     never sent."""
     if not partner.wants(signal_type):
         return None
-    bank_hash = BankHash.objects.filter(signal_type=signal_type, value=value).first()
+    bank_hash = BankHash.objects.signal(signal_type, value).first()
     if bank_hash is None or (stopncii and not signal_types.carried_by_stopncii(signal_type, bank_hash.video)):
         return None
     if not BankChange.objects.shareable().filter(bank_hash=bank_hash).exists():
@@ -154,7 +154,7 @@ def contribute(partner, hashes):
     partner's report. Returns the number held for review."""
     held = 0
     for item in hashes:
-        exists = BankHash.objects.filter(signal_type=item["signal_type"], value=item["value"]).exists()
+        exists = BankHash.objects.signal(item["signal_type"], item["value"]).exists()
         bank_hash = bank.bank_signal(item["signal_type"], item["value"], quality=item.get("quality"),
                                      video=item.get("video", False) and not exists,  # never relabel ours
                                      review_if_new=BankHash.Review.HELD)

@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from hashing import signal_types
 from hashing.models import BankChange, BankHash
 from partners import alerts, feed, handovers, outcomes, records
 from partners.models import Delivery, DeliveryAttempt, FeedPosition, Partner, Webhook
@@ -330,7 +331,7 @@ def acknowledge_withdrawals(delivery, partner):
             if records.withdraws(r)]
     query = Q()
     for signal_type, value in told:
-        query |= Q(signal_type=signal_type, value=value)
+        query |= Q(signal_type=signal_type, value=signal_types.get(signal_type).key(value))
     for bank_hash in BankHash.objects.filter(query):
         if not bank_hash.is_shareable:
             outcomes.acknowledge_withdrawal(partner, bank_hash, via="push")

@@ -35,7 +35,9 @@ def ref(name):
 
 NATIVE = {
     "signal_type": {"type": "string", "enum": list(signal_types.BY_CODE)},
-    "value": {"type": "string", "pattern": "^[0-9a-f]+$"},
+    # Lowercase hex, except a vPDQ's: python-threatexchange's VPDQSignal text (a JSON array of
+    # "pdqHex,quality,timestamp" strings).
+    "value": {"type": "string", "pattern": "^([0-9a-f]+|\\[.*\\])$"},
     "status": {"type": "string", "enum": [ACTIVE, WITHDRAWN]},
     "quality": {"type": "integer", "nullable": True, "minimum": 0, "maximum": 100},
     "video": {"type": "boolean", "nullable": True},
@@ -45,9 +47,10 @@ NATIVE = {
 
 def native(signal_type, value, *, shared, quality, video, updated):
     """A hash as it is now: active while it may be shared, withdrawn once it may not. `quality` is told for a PDQ
-    only, `video` (whether a video holds it) for an MD5 only; `updated` is its last change's time (ISO text)."""
+    and a vPDQ (its best frame's) only, `video` (whether a video holds it) for an MD5 only; `updated` is its last
+    change's time (ISO text)."""
     return {"signal_type": signal_type, "value": value, "status": ACTIVE if shared else WITHDRAWN,
-            "quality": quality if signal_type == signal_types.PDQ.code else None,
+            "quality": quality if signal_type in signal_types.GRADED else None,
             "video": video if signal_type == signal_types.MD5.code else None, "updated": updated}
 
 

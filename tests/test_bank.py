@@ -1,5 +1,6 @@
 """The hash bank keeps one row per distinct signal, and every change takes a new change sequence value."""
 
+import json
 import threading
 
 import pytest
@@ -94,6 +95,9 @@ def test_the_shareable_rule_gives_one_answer_in_each_of_its_forms(db):
     rows.append(actions.bank_signal("md5", "f" * 32, other_file=True))  # only a PDF holds it
     actions.bank_signal("md5", "9" * 32, other_file=True)
     rows.append(actions.bank_signal("md5", "9" * 32, other_file=False))  # then an image held it too
+    for n, qualities in enumerate(((49, 0, 12), (3, 50))):  # a video's frames all weak; one of another's not
+        rows.append(actions.bank_signal("vpdq", json.dumps([f"{k + 16 * n:064x},{q},{float(k):.3}"
+                                                            for k, q in enumerate(qualities)])))
     predicate = {h.pk for h in rows if shareable(h.signal_type, h.status, h.review, h.quality, h.other_file)}
     assert {h.pk for h in rows if h.quality is not None and h.quality < 50} & predicate == set()
     assert set(BankHash.objects.shareable().values_list("pk", flat=True)) == predicate
@@ -102,7 +106,8 @@ def test_the_shareable_rule_gives_one_answer_in_each_of_its_forms(db):
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT h.id FROM hashing_bankhash h WHERE {shareable_sql('h', 'h')}")  # noqa: S608
         assert {pk for (pk,) in cursor.fetchall()} == predicate
-    assert len(predicate) == 6  # quality unknown, 50, 100, an MD5, a pHash, the MD5 an image held after a PDF
+    # PDQ of quality unknown, 50, 100; an MD5, a pHash, the MD5 an image held after a PDF; the vPDQ with a good frame
+    assert len(predicate) == 7 and rows[-1].pk in predicate and rows[-2].pk not in predicate
 
 
 def test_an_md5_only_other_files_hold_is_never_shareable_until_an_image_or_video_holds_it(db):

@@ -105,16 +105,18 @@ def test_palette_transparency_and_first_frame(tmp_path):
     assert line["kind"] == "image" and line["pdq"] == expected(first)["pdq"]
 
 
-def test_videos_and_other_files_get_md5_only(tmp_path):
+def test_undecodable_videos_and_other_files_get_md5_only(tmp_path):
     video = tmp_path / "clip.bin"
     video.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(1000))
     text = tmp_path / "notes.jpg"  # the name says JPEG; the bytes say otherwise, and the bytes win
     text.write_bytes(b"just some text")
     lines, status = run(video, text)
     assert status == 0
+    reason = lines[0].pop("vpdq_error")
     assert lines[0] == {"path": str(video), "kind": "video", "md5": md5(video),
-                        "pdq": None, "pdq_quality": None, "phash": None}
-    assert lines[1]["kind"] == "file" and lines[1]["md5"] == md5(text)
+                        "pdq": None, "pdq_quality": None, "phash": None, "vpdq": None, "frames": None}
+    assert reason.startswith("no vPDQ: it could not be opened as a video")
+    assert lines[1]["kind"] == "file" and lines[1]["md5"] == md5(text) and "vpdq" not in lines[1]
 
 
 def test_tiny_image_has_zero_pdq(tmp_path):

@@ -190,6 +190,8 @@ function addFile(file) {
 }
 
 function payloadItem({ result }) {
+  // A video's vPDQ when the browser could decode its frames (else null: MD5 only, as the caller was told).
+  if (result.kind === "video" && result.vpdq) return { kind: "video", md5: result.md5, vpdq: result.vpdq };
   if (result.kind !== "image") return { kind: result.kind, md5: result.md5 };
   if (result.warning || !result.pdq) return { kind: "image", md5: result.md5, unreadable: true };
   return { kind: "image", md5: result.md5, pdq: result.pdq, pdq_quality: result.pdqQuality, phash: result.phash };

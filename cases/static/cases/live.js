@@ -10,6 +10,7 @@ function show(state) {
   }
   root.querySelector('[data-count="low_quality"]').textContent = String(state.low_quality);
   root.querySelector('[data-count="unreadable"]').textContent = String(state.unreadable);
+  root.querySelector('[data-count="vpdq"]').textContent = String(state.vpdq);
   root.querySelector('[data-field="status"]').textContent = state.status_label;
   for (const link of state.links) {
     const cell = root.querySelector(`[data-link-state="${link.id}"]`);

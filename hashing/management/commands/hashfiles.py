@@ -3,12 +3,14 @@ import json
 from django.core.management.base import BaseCommand
 
 from hashing.reference import CannotHash, hash_file
+from hashing.video import video_fields
 
 
 class Command(BaseCommand):
     help = ("Hash files with the Python reference hasher. Prints one JSON object per line: "
-            '{"path", "kind", "md5", "pdq", "pdq_quality", "phash"} or {"path", "error"}. '
-            "Exits with status 1 if any file failed.")
+            '{"path", "kind", "md5", "pdq", "pdq_quality", "phash"} or {"path", "error"}; a video also has '
+            '"vpdq" and "frames" (how many were hashed), or, when its frames cannot be decoded, nulls there and '
+            '"vpdq_error" (it keeps its MD5). Exits with status 1 if any file failed.')
     requires_system_checks = []
 
     def add_arguments(self, parser):
@@ -22,6 +24,9 @@ class Command(BaseCommand):
             except CannotHash as exc:
                 failed = True
                 line = {"path": path, "error": f"cannot hash {path}: {exc}"}
+            else:
+                if line["kind"] == "video":
+                    line.update(video_fields(path))
             self.stdout.write(json.dumps(line))
         if failed:
             raise SystemExit(1)

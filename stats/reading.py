@@ -6,13 +6,14 @@ from collections import Counter
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Q, Sum
+from django.db.models import Count, Q, Sum
 
 from cases.models import Case
 from core.periods import DAY, Period, bucket_of, month_start, next_month
 from partners.models import Partner
 from stats import bins, suppression
-from stats.models import DailyCount, DailyHistogram, MonthlyCount, PairState, Watermark
+from stats.models import DailyCount, DailyHistogram, MonthlyCount, PairState, RemovalHistogram, SiteDay, Watermark
+from takedowns.models import Address, TakedownRequest
 
 
 def spans(period, daily, monthly, **filters):
@@ -143,3 +144,112 @@ def cases_behind(period, partner, number):
     """The cases holding the hashes a partner's number counts in the period (matched, reviewed or actioned)."""
     hash_ids = PairState.objects.filter(period.q(f"{number}_at"), partner=partner).values_list("hash_id", flat=True)
     return Case.objects.filter(items__bank_hashes__in=list(hash_ids)).distinct().order_by("created")
+
+
+# --- Web addresses (docs/statistics.md): per site and local day of first request ----------------------------------
+
+OUTCOMES = tuple(Address.RECORDED)  # with "still waiting" they add up to the addresses asked for
+SITE_DAY_SQL = """
+SELECT d.site_id, s.kind, grouping(d.site_id, s.kind), {sums}
+FROM stats_siteday d JOIN takedowns_site s ON s.id = d.site_id
+WHERE d.day >= %(first)s AND d.day <= %(last)s
+GROUP BY GROUPING SETS ((d.site_id, s.kind), (s.kind), ())
+"""
+HISTOGRAM_SQL = """
+SELECT {key}, h.bin, sum(h.count) FROM stats_removalhistogram h {join}
+WHERE h.day >= %(first)s AND h.day <= %(last)s AND {where}
+GROUP BY 1, h.bin
+"""
+
+
+def finish(row):
+    """A row's derived figures: still waiting (asked for, no answer recorded yet), URL removal rate (removed ÷
+    asked for), share removed within 48 hours (of the removed)."""
+    for name in (*SiteDay.COUNTS, "overdue"):
+        row.setdefault(name, 0)
+    row["requests"] += row.pop("follow_ups")  # "requests sent" counts every kind
+    row["waiting"] = row["asked"] - sum(row[o] for o in OUTCOMES)
+    row["removal_rate"] = row["removed"] / row["asked"] if row["asked"] else None
+    row["within_48h_share"] = row["within_48h"] / row["removed"] if row["removed"] else None
+    return row
+
+
+def removal_times(row, histogram):
+    row["to_removal_median"] = bins.percentile(histogram, 0.5)
+    row["to_removal_p90"] = bins.percentile(histogram, 0.9)
+
+
+def histograms(period, key, join="", where="TRUE", **params):
+    """{key: {bin: count}} of the times to removal of the addresses first asked for in the period."""
+    found = {}
+    with connection.cursor() as cursor:
+        cursor.execute(HISTOGRAM_SQL.format(key=key, join=join, where=where),
+                       {"first": period.first, "last": period.last, **params})
+        for group, index, count in cursor.fetchall():
+            found.setdefault(group, {})[index] = count
+    return found
+
+
+def address_figures(period, top=None, kind_times=True):
+    """{"all": figures, "sites": {site id: figures}, "kinds": {kind: figures}} of the web addresses first asked for
+    in the period and the requests sent in it (a site with either has a row), with the requests overdue now.
+    Times to removal for all, each kind (if `kind_times`) and the `top` sites with the most addresses asked for
+    (None: every site; the others' times are None)."""
+    sums = ", ".join(f"coalesce(sum({name}), 0)" for name in SiteDay.COUNTS)
+    sites, kinds, total = {}, {}, {}
+    with connection.cursor() as cursor:
+        cursor.execute(SITE_DAY_SQL.format(sums=sums), {"first": period.first, "last": period.last})
+        for site_id, kind, level, *counts in cursor.fetchall():
+            row = dict(zip(SiteDay.COUNTS, counts, strict=True))
+            if level == 0:
+                sites[site_id] = row
+            elif level == 2:  # grouped by kind only (grouping() sets a bit for each column left out)
+                kinds[kind] = row
+            else:
+                total.update(row)
+            row["kind"] = kind
+    total.pop("kind", None)
+    overdue = TakedownRequest.objects.overdue().values_list("site_id", "site__kind").annotate(n=Count("id"))
+    for site_id, kind, n in overdue.order_by():
+        for table, key in ((sites, site_id), (kinds, kind)):
+            table.setdefault(key, {"kind": kind})
+            table[key]["overdue"] = table[key].get("overdue", 0) + n
+        total["overdue"] = total.get("overdue", 0) + n
+    for row in (total, *sites.values(), *kinds.values()):
+        finish(row)
+        removal_times(row, {})
+    for row in kinds.values():
+        row.pop("kind")
+    removal_times(total, histograms(period, "h.site_id", where="h.site_id IS NULL").get(None, {}))
+    timed = (sorted(sites, key=lambda key: (-sites[key]["asked"], key))[:top] if top is not None else None)
+    if timed is None or timed:
+        where = "h.site_id IS NOT NULL" if timed is None else "h.site_id = ANY(%(sites)s)"
+        for site_id, histogram in histograms(period, "h.site_id", where=where, sites=timed).items():
+            removal_times(sites[site_id], histogram)
+    if kind_times:
+        for kind, histogram in histograms(period, "s.kind", join="JOIN takedowns_site s ON s.id = h.site_id",
+                                          where="h.site_id IS NOT NULL").items():
+            removal_times(kinds[kind], histogram)
+    return {"all": total, "sites": sites, "kinds": kinds}
+
+
+def sites_by_asked(found, limit):
+    """The `limit` sites with the most addresses asked for in address_figures' figures, as [(site id, figures)]."""
+    top = sorted(found["sites"], key=lambda key: (-found["sites"][key]["asked"], key))[:limit]
+    return [(key, found["sites"][key]) for key in top]
+
+
+def site_record(site):
+    """A site's record, all time: the requests sent to it (requests, and reminders and escalations apart), its
+    addresses' outcomes and time to removal, its requests overdue now and its addresses not asked for yet."""
+    rows = SiteDay.objects.filter(site=site)
+    record = {name: value or 0 for name, value in rows.aggregate(**{name: Sum(name) for name in SiteDay.COUNTS})
+              .items()}
+    follow_ups = record["follow_ups"]
+    finish(record)
+    record["requests"], record["follow_ups"] = record["requests"] - follow_ups, follow_ups
+    removal_times(record, dict(RemovalHistogram.objects.filter(site=site).values_list("bin").annotate(
+        n=Sum("count")).order_by()))
+    record["overdue"] = site.requests.overdue().count()
+    record["not_asked"] = site.addresses.filter(first_asked_at=None).count()
+    return record

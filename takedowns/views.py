@@ -1,6 +1,6 @@
 """The caseworker's takedown pages: a case's web addresses and requests (a staff case screen: who may open it is
 the case's rule, and each view is audited like the case's), a request as the site received it, and the site
-directory. Thin: the work is in takedowns.actions, the numbers in takedowns.figures."""
+directory. Thin: the work is in takedowns.actions; a site's record is the statistics' (its template asks stats)."""
 
 import re
 from itertools import groupby
@@ -17,7 +17,7 @@ from cases.views import CASE_ROLES, workable
 from core.errors import Refusal
 from staff import roles
 from staff.decorators import Saved, object_action, role_required
-from takedowns import actions, figures
+from takedowns import actions
 from takedowns.forms import (
     EscalateForm,
     OutcomeForm,
@@ -258,7 +258,7 @@ def site_detail(request, pk):
         else:
             return Saved("Saved.", to=reverse("site_detail", args=[pk]))
     return render(request, "takedowns/site_detail.html", {
-        "site": site, "form": form, "record": figures.site_record(site),
+        "site": site, "form": form,
         "sees_partners": request.user.has_role(roles.PARTNER_MANAGER, roles.ADMINISTRATOR),
         "hosted": site.hosted_sites.order_by("name")[:50],
     }, status=400 if form.errors else 200)

@@ -19,6 +19,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.actions import record
+from cases.actions import note_takedown_step
 from cases.models import Case
 from core.errors import Refusal
 from takedowns import normalise
@@ -169,23 +170,29 @@ def request_takedown(case, site, addresses, *, method, basis, statement="", by, 
         "request": request.pk, "site": site.pk, "addresses": len(addresses), "method": method, "basis": basis,
         "kind": kind, "statement": bool(request.statement)})
     if method == TakedownRequest.Method.WEB_FORM:
-        mark_sent(request, now)
+        mark_sent(request, now, by=by)
     else:
         transaction.on_commit(lambda: mail_queued.send(sender=TakedownRequest, request_id=request.pk), robust=True)
     return request
 
 
-def mark_sent(request, now):
-    """The request went: it falls due, and its addresses wait for the site's answer (the first request naming
-    one starts its time to removal)."""
+def mark_sent(request, now, by=None):
+    """The request went: it falls due, its addresses wait for the site's answer (the first request naming one
+    starts its time to removal), and the case's timeline shows it."""
     request.state, request.sent_at, request.due_at = TakedownRequest.State.SENT, now, due(now)
     request.last_error, request.next_attempt_at = "", None
     request.save(update_fields=["state", "sent_at", "due_at", "last_error", "next_attempt_at"])
     addresses = request.addresses.askable()
     addresses.filter(first_asked_at=None).update(first_asked_at=now)
-    AddressOutcome.objects.bulk_create([AddressOutcome(address=a, request=request, outcome=Address.Outcome.ASKED,
-                                                       at=now, recorded=now) for a in addresses])
+    asked = AddressOutcome.objects.bulk_create([AddressOutcome(
+        address=a, request=request, outcome=Address.Outcome.ASKED, at=now, recorded=now) for a in addresses])
     addresses.update(outcome=Address.Outcome.ASKED, outcome_at=now)
+    timeline_step(request, "sent", len(asked), by=by)
+
+
+def timeline_step(request, step, addresses, by=None):
+    note_takedown_step(request.case, step, by=by, request=request.reference, what=request.get_kind_display(),
+                       site=request.site.name, method=request.get_method_display().lower(), addresses=addresses)
 
 
 def compose(request):
@@ -241,6 +248,7 @@ def failed_attempt(request, error, now):
 def give_up(request, error):
     request.state, request.last_error, request.next_attempt_at = TakedownRequest.State.FAILED, error[:100], None
     request.save(update_fields=["state", "last_error", "next_attempt_at", "attempts"])
+    timeline_step(request, "failed", request.addresses.live().count())
     record("takedown.failed", actor_label="system", target=request.case, details={"request": request.pk})
     return None
 
@@ -298,6 +306,8 @@ def record_outcome(case, addresses, outcome, *, reason="", at=None, by):
     Address.objects.filter(pk__in=[a.pk for a in addresses]).update(
         outcome=outcome, outcome_at=at, removed_at=at if outcome == Address.Outcome.REMOVED else None,
         suggested_at=None)
+    note_takedown_step(case, "outcome", by=by, outcome=Address.Outcome(outcome).label, addresses=len(addresses),
+                       dated=at.isoformat() if now - at > timedelta(minutes=5) else "")
     record("takedown.outcome_recorded", actor=by, target=case, details={"outcome": outcome,
                                                                          "addresses": len(addresses)})
 

@@ -498,7 +498,8 @@ def takedown_summary(d):
     if d.get("step") == "outcome":
         dated = f" (dated {date_format(timezone.localtime(parse_datetime(d['dated'])), 'DATETIME_FORMAT')})" if d.get(
             "dated") else ""
-        return f"{addresses} recorded as {d.get('outcome', '').lower()}{dated}"
+        reported = f", reported by {d['partner']}" if d.get("partner") else ""
+        return f"{addresses} recorded as {d.get('outcome', '').lower()}{dated}{reported}"
     what = f"{d.get('what', 'Request')} {d.get('request', '')} to {d.get('site', '')}"
     if d.get("step") == "failed":
         return f"{what} could not be sent by mail ({addresses})"

@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from cases.models import Case
-from partners.models import Partner
+from partners.models import Partner, SharedAddress
 
 
 class Site(models.Model):
@@ -73,6 +73,9 @@ class AddressQuerySet(models.QuerySet):
         now = now or timezone.now()
         addresses = self.live()
         AddressOutcome.objects.filter(address__in=addresses).exclude(reason="").update(reason="")
+        # A partner's feed no longer carries them either (partners.addresses).
+        SharedAddress.objects.filter(address_id__in=addresses.values("pk"), purged_at=None).update(url="",
+                                                                                                  purged_at=now)
         TakedownRequest.objects.filter(addresses__in=addresses).exclude(statement="").update(statement="")
         return addresses.update(url="", purged_at=now, check_status=None, checked_at=None, suggested_at=None)
 
@@ -176,6 +179,7 @@ class TakedownRequest(models.Model):
     class Method(models.TextChoices):
         MAIL = "mail", "By mail"
         WEB_FORM = "web_form", "Through the site's web form"
+        PARTNER = "partner", "Through the partner's own feed"
 
     class Basis(models.TextChoices):
         SITE_POLICY = "site_policy", "The site's own policy on intimate images shared without consent"

@@ -57,7 +57,8 @@ def addresses_page(request, case, *, status=200, error=None, pasted=None, paste_
         "pasted": pasted,
         "paste_form": paste_form or PasteForm(),
         # Each site's forms get their own element ids, so each label names its own field.
-        "sites": [(site, list(rows), RequestForm(auto_id=f"site{site.pk}-request-%s"),
+        "sites": [(site, list(rows), RequestForm(auto_id=f"site{site.pk}-request-%s",
+                                                 partner_site=site.partner_id is not None),
                    OutcomeForm(auto_id=f"site{site.pk}-outcome-%s"))
                   for site, rows in groupby(addresses, key=lambda a: a.site)],
         "requests": requests,

@@ -128,9 +128,10 @@ def request_takedown(request, case):
         raise Refusal("Choose the site to ask.")
     sent = actions.request_takedown(case, site, chosen_addresses(request, case), by=request.user,
                                     **form.cleaned_data)
-    return Saved(f"Request {sent.reference} to {site.name}: "
-                 + ("recorded as sent through the site's web form."
-                    if sent.method == TakedownRequest.Method.WEB_FORM else "being sent by mail."))
+    return Saved(f"Request {sent.reference} to {site.name}: " + {
+        TakedownRequest.Method.WEB_FORM: "recorded as sent through the site's web form.",
+        TakedownRequest.Method.PARTNER: "sent to the partner alone, through its feed.",
+    }.get(sent.method, "being sent by mail."))
 
 
 @takedown_action

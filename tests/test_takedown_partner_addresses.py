@@ -155,3 +155,20 @@ def test_retention_takes_them_out_of_the_feed(sent):
     native, stop = sent["keys"]["photogram"]
     assert not [r for r in native_feed(native)["records"] if r["signal_type"] == "url"]
     assert not [r for r in stopncii_feed(stop)["hashRecords"] if r["signalType"] == "URL"]
+
+
+def test_the_feed_is_offered_only_on_a_partners_site(login_as, caseworker):
+    photogram = live_partner("photogram")
+    site = described("photogram.example", name="Photogram", partner=photogram)
+    described("example.org", name="Forum")
+    case = open_case(caseworker)
+    paste(case, caseworker, [*OWN, ELSEWHERE])
+    client = login_as(caseworker)
+    page = client.get(reverse("case_web_addresses", args=[case.reference])).content.decode()
+    forms = {chunk.split('"', 1)[0]: chunk for chunk in page.split('data-site="')[1:]}
+    assert 'value="partner"' in forms["photogram.example"] and 'value="partner"' not in forms["example.org"]
+    answer = client.post(reverse("takedown_request_new", args=[case.reference]), {
+        "site": site.pk, "address": [a.pk for a in case.web_addresses.filter(site=site)], "method": "partner",
+        "basis": "site_policy"}, follow=True)
+    assert "sent to the partner alone, through its feed" in answer.content.decode()
+    assert SharedAddress.objects.filter(partner=photogram).count() == 2

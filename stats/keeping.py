@@ -30,6 +30,8 @@ from stats.models import (
     PairState,
     RemovalHistogram,
     SiteDay,
+    SiteMonth,
+    SiteOverdue,
     Watermark,
 )
 from takedowns.models import Address, AddressOutcome, TakedownRequest, time_to_removal
@@ -275,6 +277,7 @@ def recount_site_days(keys=None):
             counts.setdefault(key, Counter())["requests" if kind == TakedownRequest.Kind.REQUEST else "follow_ups"] += 1
     if keys is None:
         SiteDay.objects.all().delete()
+        SiteMonth.objects.all().delete()
         RemovalHistogram.objects.all().delete()
         days = {day for _site, day in counts}
     else:
@@ -287,12 +290,34 @@ def recount_site_days(keys=None):
     copy_in(RemovalHistogram, (RemovalHistogram(site_id=site_id, day=day, bin=index, count=count)
                                for (site_id, day), histogram in histograms.items()
                                for index, count in histogram.items()))
+    # The months of those rows, again from their days.
+    sums = ", ".join(f"sum({name})" for name in SiteDay.COUNTS)
+    insert = f"""INSERT INTO stats_sitemonth (site_id, day, {", ".join(SiteDay.COUNTS)})
+                 SELECT d.site_id, date_trunc('month', d.day)::date, {sums} FROM stats_siteday d {{join}}
+                 GROUP BY 1, 2"""  # noqa: S608 (constants)
+    with connection.cursor() as cursor:
+        if keys is None:
+            cursor.execute(insert.format(join=""))
+        else:
+            months = {(site, month_start(day)) for site, day in keys}
+            pairs = [[site for site, _day in months], [day for _site, day in months]]
+            cursor.execute("""DELETE FROM stats_sitemonth t USING unnest(%s::bigint[], %s::date[]) k (site_id, day)
+                              WHERE t.site_id = k.site_id AND t.day = k.day""", pairs)
+            cursor.execute(insert.format(join="""JOIN unnest(%s::bigint[], %s::date[]) k (site_id, day)
+                ON d.site_id = k.site_id AND d.day >= k.day AND d.day < k.day + interval '1 month'"""), pairs)
     # All sites' histogram of each day: the sum of its sites'.
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM stats_removalhistogram WHERE site_id IS NULL AND day = ANY(%s)", [list(days)])
         cursor.execute("""INSERT INTO stats_removalhistogram (site_id, day, bin, count)
                           SELECT NULL, day, bin, sum(count) FROM stats_removalhistogram
                           WHERE site_id IS NOT NULL AND day = ANY(%s) GROUP BY day, bin""", [list(days)])
+
+
+def recount_overdue(now):
+    """The requests overdue now, per site: a state (counting them takes longer than the rest of a dashboard)."""
+    SiteOverdue.objects.all().delete()
+    SiteOverdue.objects.bulk_create(SiteOverdue(site_id=site_id, requests=n) for site_id, n in (
+        TakedownRequest.objects.overdue(now).values_list("site_id").annotate(n=Count("id")).order_by()))
 
 
 # --- The two ways in ------------------------------------------------------------------------------------------
@@ -331,6 +356,7 @@ def update(now=None, reach=OVERLAP):
     recount_intake_days(days)
     remonth(days | {day for _partner, day in touched})
     recount_site_days(site_days(since))
+    recount_overdue(now)
     mark.at, mark.shareable_hashes = now, BankHash.objects.shareable().count()
     mark.save(update_fields=["at", "shareable_hashes"])
 
@@ -358,5 +384,6 @@ def rebuild(now=None):
     recount_intake_days(days)
     remonth(days | {day for _partner, day in touched})
     recount_site_days()
+    recount_overdue(now or timezone.now())
     Watermark.objects.create(name="update", at=now or timezone.now(),
                              shareable_hashes=BankHash.objects.shareable().count())

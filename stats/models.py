@@ -140,9 +140,10 @@ class Watermark(models.Model):
         return f"{self.name} at {self.at}"
 
 
-class SiteDay(models.Model):
-    """A site's web addresses first asked for on one local day, by what has become of them now (docs/statistics.md,
-    "Web addresses"), and the requests sent to the site that day: requests, and reminders and escalations."""
+class SiteCounts(models.Model):
+    """A site's web addresses first asked for on one local day (or in one month), by what has become of them now
+    (docs/statistics.md, "Web addresses"), and the requests sent to the site then: requests, and reminders and
+    escalations."""
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
@@ -158,14 +159,26 @@ class SiteDay(models.Model):
     COUNTS = ("asked", "removed", "refused", "no_answer", "reinstated", "within_48h", "requests", "follow_ups")
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["site", "day"], name="siteday_once")]
-        # A period's rows, read without the table (an index-only scan).
-        indexes = [models.Index(fields=["day"], include=["site", "asked", "removed", "refused", "no_answer",
-                                                         "reinstated", "within_48h", "requests", "follow_ups"],
-                                name="siteday_period")]
+        abstract = True
 
     def __str__(self):
         return f"{self.site_id} on {self.day}: {self.asked} asked for"
+
+
+class SiteDay(SiteCounts):
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "day"], name="siteday_once")]
+        # A period's rows, read without the table (an index-only scan).
+        indexes = [models.Index(fields=["day"], include=["site", *SiteCounts.COUNTS], name="siteday_period")]
+
+
+class SiteMonth(SiteCounts):
+    """A site's days of one calendar month, summed (day: the month's first), so a period reads its whole months
+    from here and only the days around them from SiteDay."""
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "day"], name="sitemonth_once")]
+        indexes = [models.Index(fields=["day"], include=["site", *SiteCounts.COUNTS], name="sitemonth_period")]
 
 
 class RemovalHistogram(models.Model):
@@ -185,3 +198,13 @@ class RemovalHistogram(models.Model):
 
     def __str__(self):
         return f"{self.site_id} on {self.day}, bin {self.bin}: {self.count}"
+
+
+class SiteOverdue(models.Model):
+    """A site's requests overdue now (docs/statistics.md: a state, as the last minute's update counted it)."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="+")
+    requests = models.PositiveIntegerField()
+
+    def __str__(self):
+        return f"{self.site_id}: {self.requests} overdue"

@@ -6,14 +6,24 @@ from collections import Counter
 
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Q, Sum
+from django.db.models import Q, Sum
 
 from cases.models import Case
 from core.periods import DAY, Period, bucket_of, month_start, next_month
 from partners.models import Partner
 from stats import bins, suppression
-from stats.models import DailyCount, DailyHistogram, MonthlyCount, PairState, RemovalHistogram, SiteDay, Watermark
-from takedowns.models import Address, TakedownRequest
+from stats.models import (
+    DailyCount,
+    DailyHistogram,
+    MonthlyCount,
+    PairState,
+    RemovalHistogram,
+    SiteDay,
+    SiteMonth,
+    SiteOverdue,
+    Watermark,
+)
+from takedowns.models import Address
 
 
 def spans(period, daily, monthly, **filters):
@@ -149,11 +159,28 @@ def cases_behind(period, partner, number):
 # --- Web addresses (docs/statistics.md): per site and local day of first request ----------------------------------
 
 OUTCOMES = tuple(Address.RECORDED)  # with "still waiting" they add up to the addresses asked for
-SITE_DAY_SQL = """
-SELECT d.site_id, s.kind, grouping(d.site_id, s.kind), {sums}
-FROM stats_siteday d JOIN takedowns_site s ON s.id = d.site_id
-WHERE d.day >= %(first)s AND d.day <= %(last)s
-GROUP BY GROUPING SETS ((d.site_id, s.kind), (s.kind), ())
+NUMBERS = (*SiteDay.COUNTS, "overdue")
+# Each site's sums over the period (its whole months' rows, the days' around them, and its requests overdue now),
+# once; from them, in one round
+# trip: each kind's and all sites' (level "kind": grouping() is 1 for all), how many sites there are, and the
+# sites with the most addresses asked for (all of them without a limit).
+ADDRESS_SQL = """
+WITH per_site AS MATERIALIZED (
+    SELECT site_id, {sums} FROM (
+        SELECT site_id, {columns}, 0 AS overdue FROM stats_siteday
+        WHERE day >= %(first)s AND day < %(first_month)s OR day >= %(end_month)s AND day <= %(last)s
+        UNION ALL
+        SELECT site_id, {columns}, 0 FROM stats_sitemonth WHERE day >= %(first_month)s AND day < %(end_month)s
+        UNION ALL
+        SELECT site_id, {zeros}, requests FROM stats_siteoverdue) rows
+    GROUP BY site_id)
+SELECT 'kind', s.kind, grouping(s.kind), {sums} FROM per_site p JOIN takedowns_site s ON s.id = p.site_id
+GROUP BY ROLLUP (s.kind)
+UNION ALL
+SELECT 'count', NULL, count(*), {zeros}, 0 FROM per_site
+UNION ALL
+SELECT 'site', s.kind, p.site_id, {plain}
+FROM (SELECT * FROM per_site ORDER BY asked DESC, site_id LIMIT %(top)s) p JOIN takedowns_site s ON s.id = p.site_id
 """
 HISTOGRAM_SQL = """
 SELECT {key}, h.bin, sum(h.count) FROM stats_removalhistogram h {join}
@@ -165,7 +192,7 @@ GROUP BY 1, h.bin
 def finish(row):
     """A row's derived figures: still waiting (asked for, no answer recorded yet), URL removal rate (removed ÷
     asked for), share removed within 48 hours (of the removed)."""
-    for name in (*SiteDay.COUNTS, "overdue"):
+    for name in NUMBERS:
         row.setdefault(name, 0)
     row["requests"] += row.pop("follow_ups")  # "requests sent" counts every kind
     row["waiting"] = row["asked"] - sum(row[o] for o in OUTCOMES)
@@ -190,47 +217,51 @@ def histograms(period, key, join="", where="TRUE", **params):
     return found
 
 
+def whole_months(period):
+    """The period's whole calendar months, [first_month, end_month) (empty: both the day after the period)."""
+    first_month = period.first if period.first.day == 1 else next_month(period.first)
+    end_month = month_start(period.last + DAY)
+    if first_month >= end_month:
+        first_month = end_month = period.last + DAY
+    return {"first_month": first_month, "end_month": end_month}
+
+
 def address_figures(period, top=None, kind_times=True):
-    """{"all": figures, "sites": {site id: figures}, "kinds": {kind: figures}} of the web addresses first asked for
-    in the period and the requests sent in it (a site with either has a row), with the requests overdue now.
-    Times to removal for all, each kind (if `kind_times`) and the `top` sites with the most addresses asked for
-    (None: every site; the others' times are None)."""
-    sums = ", ".join(f"coalesce(sum({name}), 0)" for name in SiteDay.COUNTS)
-    sites, kinds, total = {}, {}, {}
+    """{"all": figures, "kinds": {kind: figures}, "sites": {site id: figures}, "site_count"} of the web addresses
+    first asked for in the period, the requests sent in it and the requests overdue now (as the last minute's
+    update counted them); a site with any of these is a site of the period (site_count). "sites" holds the `top`
+    sites with the most addresses asked for (None: every site), with their times to removal; times also for all
+    and, if `kind_times`, each kind."""
+    sql = ADDRESS_SQL.format(sums=", ".join(f"coalesce(sum({n}), 0)::bigint AS {n}" for n in NUMBERS),
+                             columns=", ".join(SiteDay.COUNTS), zeros=", ".join("0" for _n in SiteDay.COUNTS),
+                             plain=", ".join(f"p.{n}" for n in NUMBERS))
+    total, kinds, sites, site_count = {}, {}, {}, 0
     with connection.cursor() as cursor:
-        cursor.execute(SITE_DAY_SQL.format(sums=sums), {"first": period.first, "last": period.last})
-        for site_id, kind, level, *counts in cursor.fetchall():
-            row = dict(zip(SiteDay.COUNTS, counts, strict=True))
-            if level == 0:
-                sites[site_id] = row
-            elif level == 2:  # grouped by kind only (grouping() sets a bit for each column left out)
-                kinds[kind] = row
+        cursor.execute(sql, {"first": period.first, "last": period.last, "top": top, **whole_months(period)})
+        for level, kind, key, *numbers in cursor.fetchall():
+            row = dict(zip(NUMBERS, numbers, strict=True))
+            if level == "count":
+                site_count = key
+            elif level == "site":
+                sites[key] = finish({"kind": kind, **row})
+            elif key:  # grouping(): all sites
+                total = row
             else:
-                total.update(row)
-            row["kind"] = kind
-    total.pop("kind", None)
-    overdue = TakedownRequest.objects.overdue().values_list("site_id", "site__kind").annotate(n=Count("id"))
-    for site_id, kind, n in overdue.order_by():
-        for table, key in ((sites, site_id), (kinds, kind)):
-            table.setdefault(key, {"kind": kind})
-            table[key]["overdue"] = table[key].get("overdue", 0) + n
-        total["overdue"] = total.get("overdue", 0) + n
-    for row in (total, *sites.values(), *kinds.values()):
+                kinds[kind] = row
+    for row in (total, *kinds.values()):
         finish(row)
+    for row in (total, *kinds.values(), *sites.values()):
         removal_times(row, {})
-    for row in kinds.values():
-        row.pop("kind")
     removal_times(total, histograms(period, "h.site_id", where="h.site_id IS NULL").get(None, {}))
-    timed = (sorted(sites, key=lambda key: (-sites[key]["asked"], key))[:top] if top is not None else None)
-    if timed is None or timed:
-        where = "h.site_id IS NOT NULL" if timed is None else "h.site_id = ANY(%(sites)s)"
-        for site_id, histogram in histograms(period, "h.site_id", where=where, sites=timed).items():
+    if sites:
+        for site_id, histogram in histograms(period, "h.site_id", where="h.site_id = ANY(%(sites)s)",
+                                             sites=list(sites)).items():
             removal_times(sites[site_id], histogram)
     if kind_times:
         for kind, histogram in histograms(period, "s.kind", join="JOIN takedowns_site s ON s.id = h.site_id",
                                           where="h.site_id IS NOT NULL").items():
             removal_times(kinds[kind], histogram)
-    return {"all": total, "sites": sites, "kinds": kinds}
+    return {"all": total, "kinds": kinds, "sites": sites, "site_count": site_count}
 
 
 def sites_by_asked(found, limit):
@@ -242,7 +273,7 @@ def sites_by_asked(found, limit):
 def site_record(site):
     """A site's record, all time: the requests sent to it (requests, and reminders and escalations apart), its
     addresses' outcomes and time to removal, its requests overdue now and its addresses not asked for yet."""
-    rows = SiteDay.objects.filter(site=site)
+    rows = SiteMonth.objects.filter(site=site)  # every month's days, summed
     record = {name: value or 0 for name, value in rows.aggregate(**{name: Sum(name) for name in SiteDay.COUNTS})
               .items()}
     follow_ups = record["follow_ups"]
@@ -250,6 +281,6 @@ def site_record(site):
     record["requests"], record["follow_ups"] = record["requests"] - follow_ups, follow_ups
     removal_times(record, dict(RemovalHistogram.objects.filter(site=site).values_list("bin").annotate(
         n=Sum("count")).order_by()))
-    record["overdue"] = site.requests.overdue().count()
+    record["overdue"] = SiteOverdue.objects.filter(site=site).values_list("requests", flat=True).first() or 0
     record["not_asked"] = site.addresses.filter(first_asked_at=None).count()
     return record

@@ -34,7 +34,7 @@ def dashboard(period):
         "kinds": [(labels.get(kind, kind), shown(row)) for kind, row in sorted(
             found["kinds"].items(), key=lambda item: (-item[1]["asked"], item[0]))],
         "sites": [(names[key], shown(row)) for key, row in top],
-        "site_count": len(found["sites"]),
+        "site_count": found["site_count"],
     }
 
 

@@ -172,3 +172,6 @@ def test_the_feed_is_offered_only_on_a_partners_site(login_as, caseworker):
         "basis": "site_policy"}, follow=True)
     assert "sent to the partner alone, through its feed" in answer.content.decode()
     assert SharedAddress.objects.filter(partner=photogram).count() == 2
+    request = case.takedown_requests.get()
+    page = client.get(reverse("takedown_request", args=[case.reference, request.pk])).content.decode()
+    assert "The addresses went to Photogram alone, through its own feed" in page and 'id="mail-body"' not in page

@@ -175,3 +175,23 @@ def test_the_feed_is_offered_only_on_a_partners_site(login_as, caseworker):
     request = case.takedown_requests.get()
     page = client.get(reverse("takedown_request", args=[case.reference, request.pk])).content.decode()
     assert "The addresses went to Photogram alone, through its own feed" in page and 'id="mail-body"' not in page
+
+
+def test_the_threatexchange_client_reads_and_reports_them(sent, live_server):
+    """StopNCII's own client (`threatexchange`'s StopNCIIAPI) parses the URL records and sends feedback on one."""
+    from threatexchange.exchanges.clients.stopncii.api import (
+        StopNCIIAPI,
+        StopNCIICSPFeedbackValue,
+        StopNCIIEndpoint,
+        StopNCIISignalType,
+    )
+
+    key, secret = onboarding.issue_key(sent["photogram"], scopes=["fetch", "feedback"], **ACTOR)
+    base = live_server.url + reverse("api:stopncii_fetch_hashes").rsplit("/", 1)[0]
+    api = StopNCIIAPI(key.public_id, secret, {StopNCIIEndpoint.SubmitFeedback: secret}, base_url_override=base)
+    records = [r for page in api.fetch_hashes_iter(0) for r in page.hashRecords]
+    urls = [r for r in records if r.signalType == StopNCIISignalType.URL]
+    assert sorted(r.hashValue for r in urls) == sorted(a.url for a in sent["own"])
+    assert all(list(r.caseNumbers) == [stopncii.pseudonym(sent["photogram"], sent["case"].pk)] for r in urls)
+    api.submit_feedback(StopNCIISignalType.URL, sent["own"][0].url, StopNCIICSPFeedbackValue.Blocked)
+    assert Address.objects.get(pk=sent["own"][0].pk).outcome == Address.Outcome.REMOVED

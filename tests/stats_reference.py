@@ -6,7 +6,6 @@ it is for tests only: the portal's pages read the rollups.
 """
 
 from collections import Counter
-from datetime import timedelta
 
 from django.db.models import Count, Min, Q
 
@@ -156,10 +155,10 @@ def address_figures(period):
         for key in rows(address.site):
             found = row(key)
             found["asked"] += 1
-            if address.outcome in ("removed", "refused", "no_answer", "reinstated"):
+            if address.outcome in Address.RECORDED:
                 found[address.outcome] += 1
-            if address.outcome == "removed":
-                taken = max(address.removed_at - address.first_asked_at, timedelta(0))
+            if address.outcome == Address.Outcome.REMOVED:
+                taken = address.time_to_removal
                 found["within_48h"] += taken <= WITHIN
                 times.setdefault(key, Counter())[bins.bin_of(taken)] += 1
     for request in TakedownRequest.objects.filter(state="sent").select_related("site"):
@@ -169,7 +168,7 @@ def address_figures(period):
         for key in rows(request.site):
             row(key)["overdue"] += 1
     for key, found in table.items():
-        found["waiting"] = found["asked"] - sum(found[o] for o in ("removed", "refused", "no_answer", "reinstated"))
+        found["waiting"] = found["asked"] - sum(found[o] for o in Address.RECORDED)
         found["removal_rate"] = found["removed"] / found["asked"] if found["asked"] else None
         found["within_48h_share"] = found["within_48h"] / found["removed"] if found["removed"] else None
         found["to_removal_median"] = bins.percentile(times.get(key, {}), 0.5)

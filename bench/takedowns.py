@@ -12,14 +12,16 @@ by row, all dated over the two years up to now:
   asked for, by one request each, a few hours after the addresses were added; of the addresses asked for, 60 %
   removed (time to removal lognormal around 20 hours), 10 % refused, 8 % no answer, 2 % back up, the rest still
   waiting (only within the last two weeks: older ones have no answer); an outcome row for each answer; requests
-  older than a week with addresses still waiting are followed up, so a realistic few are overdue now.
+  older than a week with addresses still waiting are followed up, so a realistic few are overdue now;
+- then the statistics' rollups, rebuilt from those records (stats.keeping.rebuild, timed), as beat's minute
+  update keeps them.
 
 Timed, after one untimed warm-up of each, --repeat times interleaved so noise falls on every case alike, with
 Django's test Client in this process signed in as a supervisor (whole requests, every middleware, the audit
 row each page view writes):
 - the case page of a typical case (the takedown section is a template tag on it) and its web addresses page;
 - the site page (its record) of the largest site, and of a middling one;
-- the dashboard's web address figures, stats.web_addresses.dashboard(Period): the last 12 weeks (the
+- the dashboard's web address figures, stats.web_addresses.dashboard(period): the last 12 weeks (the
   dashboard's default), the last full month, and two years; and the whole statistics dashboard by default.
 The baseline is the same cases measured in the same run before the bulk load, when the tables hold the small
 size (--sites 10, 1,000 addresses over 200 cases). Prints p50 and p95 in ms (nearest rank) of each at both sizes
@@ -34,10 +36,8 @@ import signal
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta
-from datetime import time as dtime
+from datetime import timedelta
 from pathlib import Path
-from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -164,6 +164,8 @@ def seed_takedowns(conn, rng, count, cases, sites, now):
 
 def seed(args, now, small):
     """The small size first (the baseline), or the rest up to the full size."""
+    from stats import keeping
+
     start = now - YEARS
     rng = random.Random(20261206 + small)
     with psycopg.connect(DB_URL, autocommit=True) as conn:
@@ -173,20 +175,15 @@ def seed(args, now, small):
         sites = seed_sites(conn, n_sites, 0 if small else 10)
         seed_takedowns(conn, rng, n_addresses, cases, sites, now)
         conn.execute("VACUUM ANALYZE")
+        started = time.perf_counter()
+        keeping.rebuild()  # the statistics' rollups, as `manage.py rebuild_statistics` builds them
+        print(f"rollups rebuilt in {time.perf_counter() - started:.1f} s", flush=True)
+        conn.execute("VACUUM ANALYZE")
         return {name: conn.execute(f"SELECT count(*) FROM takedowns_{name}").fetchone()[0]
                 for name in ("site", "address", "takedownrequest", "addressoutcome")}
 
 
 # --- What is timed --------------------------------------------------------------------------------------------
-
-def period(first, last):
-    """Local days [first, last] as the statistics pages take them (.start, .end: an aware [start, end) range)."""
-    from django.utils import timezone
-
-    zone = timezone.get_current_timezone()
-    return SimpleNamespace(start=datetime.combine(first, dtime.min, zone),
-                           end=datetime.combine(last + timedelta(days=1), dtime.min, zone))
-
 
 def percentile(times, fraction):
     return sorted(times)[max(1, math.ceil(fraction * len(times))) - 1]
@@ -200,6 +197,7 @@ def cases_to_time(client):
     from django.utils import timezone
 
     from cases.models import Case
+    from core.periods import Period
     from stats import web_addresses
     from takedowns.models import Site
 
@@ -210,9 +208,9 @@ def cases_to_time(client):
     largest, middling = by_size[0], by_size[len(by_size) // 2]
     today = timezone.localdate()
     month_last = today.replace(day=1) - timedelta(days=1)
-    periods = {"last 12 weeks": period(today - timedelta(weeks=12) - timedelta(days=today.weekday()), today),
-               f"{month_last:%Y-%m}": period(month_last.replace(day=1), month_last),
-               "two years": period(today - YEARS + timedelta(days=1), today)}
+    periods = {"last 12 weeks": Period.weeks_to_today(12),
+               f"{month_last:%Y-%m}": Period(month_last.replace(day=1), month_last),
+               "two years": Period(today - YEARS + timedelta(days=1), today)}
 
     def get(url):
         def fetch():

@@ -63,9 +63,10 @@ def no_case_digest():
 # --- Contacts and cases ------------------------------------------------------------------------------------
 
 
-def log_event(case, kind, *, by=None, at=None, note=None, **details):
+def log_event(case, kind, *, by=None, at=None, note=None, actor_label=None, **details):
     """One step on the case's timeline; called inside the action's own transaction (see CaseEvent)."""
-    return CaseEvent.objects.create(case=case, kind=kind, actor=by, actor_label="" if by else "caller",
+    label = actor_label if actor_label is not None else "" if by else "caller"
+    return CaseEvent.objects.create(case=case, kind=kind, actor=by, actor_label=label,
                                     at=at or timezone.now(), note=note, details=details)
 
 
@@ -165,6 +166,19 @@ def note_partner_report(bank_hash, *, partner, value):
                   signal_type=bank_hash.signal_type)
         if case.caseworker_id:
             Notification.objects.create(recipient_id=case.caseworker_id, case=case, kind=Notification.Kind.OUTCOME)
+
+
+TAKEDOWN_STEPS = ("sent", "failed", "outcome")
+
+
+def note_takedown_step(case, step, *, by=None, **details):
+    """A step of the case's takedown work on its timeline, in the caller's transaction: a request, reminder or
+    escalation sent (or failed for good), an outcome recorded for some addresses. (Takedowns tell cases through
+    this, never write their timeline.) Details are the request's number, the site's name, kinds and counts: never
+    a web address (design rule 11)."""
+    if step not in TAKEDOWN_STEPS:
+        raise ValueError(f"not a takedown step: {step}")
+    log_event(case, CaseEvent.Kind.TAKEDOWN, by=by, actor_label="" if by else "system", step=step, **details)
 
 
 def lock_cases_holding(bank_hashes):

@@ -10,6 +10,8 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from hashing.models import BankHash
@@ -441,6 +443,7 @@ class CaseEvent(models.Model):
         NOTE = "note", "Note added"
         WITHDRAWN = "withdrawn", "Withdrawn"
         FEEDBACK = "feedback", "Partner feedback"
+        TAKEDOWN = "takedown", "Takedown"
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="events")
     at = models.DateTimeField(default=timezone.now)
@@ -487,9 +490,26 @@ class CaseEvent(models.Model):
             return Contact.Channel(d["channel"]).label
         if self.kind == self.Kind.FEEDBACK:
             return f"{d.get('partner', '')}: {d.get('value', '')} ({d.get('signal_type', '')})"
+        if self.kind == self.Kind.TAKEDOWN:
+            return takedown_summary(d)
         if self.kind == self.Kind.WITHDRAWN and d.get("reason"):
             return f"reason: {d['reason'].replace('_', ' ')}"
         return ""
+
+
+def takedown_summary(d):
+    """A takedown step in words (cases.actions.note_takedown_step): the request's number, the site, counts."""
+    count = d.get("addresses", 0)
+    addresses = f"{count} address{'es' if count != 1 else ''}"
+    if d.get("step") == "outcome":
+        dated = f" (dated {date_format(timezone.localtime(parse_datetime(d['dated'])), 'DATETIME_FORMAT')})" if d.get(
+            "dated") else ""
+        reported = f", reported by {d['partner']}" if d.get("partner") else ""
+        return f"{addresses} recorded as {d.get('outcome', '').lower()}{dated}{reported}"
+    what = f"{d.get('what', 'Request')} {d.get('request', '')} to {d.get('site', '')}"
+    if d.get("step") == "failed":
+        return f"{what} could not be sent by mail ({addresses})"
+    return f"{what} sent {d.get('method', '')} ({addresses})".replace("  ", " ")
 
 
 class Notification(models.Model):

@@ -10,6 +10,7 @@ from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 from django.http import HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import Resolver404, resolve
@@ -20,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from core.clientip import client_ip, quota_keys
 from core.errors import Refusal, fields_under
 from hashing import signal_types
-from partners import feed, handovers, onboarding, outcomes, records, sandbox, stopncii
+from partners import addresses, feed, handovers, onboarding, outcomes, records, sandbox, stopncii
 from partners.models import ApiKey, FeedPosition, Outcome
 
 MAX_LIMIT = 5000
@@ -226,15 +227,18 @@ def start_param(request):
 @allow("GET")
 @keyed(ApiKey.Scope.FETCH)
 def hashes(request, key):
-    """GET /api/v1/hashes?cursor=&limit= — the delta feed in the bank's change order."""
+    """GET /api/v1/hashes?cursor=&limit= — the delta feed in the bank's change order, then the partner's own web
+    addresses (partners.addresses) in theirs, within the one limit."""
     limit = limit_param(request)
     with only_ours("cursor"):
-        position = feed.decode_cursor(request.GET.get("cursor", ""))
+        position, at_address = feed.decode_cursors(request.GET.get("cursor", ""))
     start = position
     told, position, has_more = feed.page(key.partner, position, limit)
+    urls, at_address, more_urls = addresses.page(key.partner, at_address, max(0, limit - len(told)))
     handovers.note_fetch(key.partner, FeedPosition.Route.NATIVE, txid=position[0], change_id=position[1],
                          moved=position != start)
-    return JsonResponse(records.native_page(told, feed.encode_cursor(position), has_more))
+    return JsonResponse(records.native_page(told + urls, feed.encode_cursor(position, at_address),
+                                            has_more or more_urls))
 
 
 @allow("GET")
@@ -255,6 +259,14 @@ def clean_native_report(n, raw):
     field = f"feedback[{n}]"
     if not isinstance(raw, dict):
         raise Refusal("Each report is an object.", field=field)
+    if raw.get("signal_type") == records.URL:  # on a web address the feed sent (partners.addresses)
+        if not isinstance(raw.get("value"), str) or not 0 < len(raw["value"].strip()) <= 2000:
+            raise Refusal("value must be the web address as the feed sent it.", field=f"{field}.value")
+        if raw.get("outcome") not in addresses.REPORTABLE:
+            raise Refusal(f"outcome must be one of {', '.join(sorted(addresses.REPORTABLE))}.",
+                          field=f"{field}.outcome")
+        return {"signal_type": records.URL, "value": raw["value"].strip(), "outcome": raw["outcome"],
+                "acted_at": clean_acted_at(raw, field), "n": n}
     try:
         kind = signal_types.get(raw.get("signal_type"))
         value = kind.normalise(raw.get("value"))
@@ -262,6 +274,11 @@ def clean_native_report(n, raw):
         raise Refusal(str(bad), field=f"{field}.value") from None
     if not isinstance(raw.get("outcome"), str) or raw["outcome"] not in NATIVE_OUTCOMES:
         raise Refusal(f"outcome must be one of {', '.join(sorted(NATIVE_OUTCOMES))}.", field=f"{field}.outcome")
+    return {"signal_type": kind.code, "value": value, "outcome": raw["outcome"],
+            "tags": clean_tags(raw.get("tags"), f"{field}.tags"), "acted_at": clean_acted_at(raw, field)}
+
+
+def clean_acted_at(raw, field):
     acted_at = None  # without a time of its own, a repeat of the latest report is taken as a retry
     if raw.get("acted_at") is not None:
         try:
@@ -275,17 +292,23 @@ def clean_native_report(n, raw):
                           "2026-11-27T10:00:00Z.", field=f"{field}.acted_at")
         if acted_at > timezone.now() + timedelta(minutes=5):
             raise Refusal("acted_at is in the future.", field=f"{field}.acted_at")
-    return {"signal_type": kind.code, "value": value, "outcome": raw["outcome"],
-            "tags": clean_tags(raw.get("tags"), f"{field}.tags"), "acted_at": acted_at}
+    return acted_at
 
 
 @allow("POST")
 @keyed(ApiKey.Scope.FEEDBACK)
 def feedback(request, key):
-    """POST /api/v1/feedback — {"feedback": [{signal_type, value, outcome, tags?, acted_at?}]}; idempotent."""
+    """POST /api/v1/feedback — {"feedback": [{signal_type, value, outcome, tags?, acted_at?}]}; idempotent. Reports
+    of signal type url are on the partner's own web addresses (partners.addresses)."""
     reports = [clean_native_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "feedback"))]
-    with fields_under("feedback"):
-        count, duplicates = outcomes.record_feedback(key.partner, reports, via="native")
+    on_hashes = [r for r in reports if r["signal_type"] != records.URL]
+    on_addresses = [r for r in reports if r["signal_type"] == records.URL]
+    count, duplicates = 0, 0
+    with fields_under("feedback"), transaction.atomic():  # all recorded, or none
+        if on_hashes:
+            count, duplicates = outcomes.record_feedback(key.partner, on_hashes, via="native")
+        if on_addresses:
+            count += addresses.report(key.partner, on_addresses)
     return JsonResponse({"recorded": count, "duplicates": duplicates})
 
 
@@ -296,6 +319,12 @@ def clean_stopncii_report(n, raw):
     field = f"hashFeedbacks[{n}]"
     if not isinstance(raw, dict) or not isinstance(raw.get("hashValue"), str):
         raise Refusal("Each feedback is an object with a hashValue.", field=field)
+    if raw["hashValue"].strip().lower().startswith(("http://", "https://")):  # a web address the feed sent
+        if raw.get("feedbackValue") not in addresses.REPORTABLE or raw["feedbackValue"] == Outcome.Value.REMOVED:
+            raise Refusal("feedbackValue on a URL must be one of PendingReview, Blocked, NotBlocked.",
+                          field=f"{field}.feedbackValue")
+        return {"signal_type": records.URL, "value": raw["hashValue"].strip(), "outcome": raw["feedbackValue"],
+                "acted_at": None, "n": n}
     kind = STOPNCII_TYPES.get(len(raw["hashValue"].strip()))
     if kind is None:
         raise Refusal("hashValue must be a PDQ (64 hex characters) or an MD5 (32).", field=f"{field}.hashValue")
@@ -316,8 +345,14 @@ def clean_stopncii_report(n, raw):
 def stopncii_submit_feedback(request, key):
     """POST /api/stopncii/v1/SubmitFeedback — {"count", "hashFeedbacks": [{hashValue, feedbackValue, tags}]}."""
     reports = [clean_stopncii_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "hashFeedbacks"))]
-    with fields_under("hashFeedbacks"):
-        count, _duplicates = outcomes.record_feedback(key.partner, reports, via="stopncii")
+    on_hashes = [r for r in reports if r["signal_type"] != records.URL]
+    on_addresses = [r for r in reports if r["signal_type"] == records.URL]
+    count = 0
+    with fields_under("hashFeedbacks"), transaction.atomic():  # all recorded, or none
+        if on_hashes:
+            count, _duplicates = outcomes.record_feedback(key.partner, on_hashes, via="stopncii")
+        if on_addresses:
+            count += addresses.report(key.partner, on_addresses)
     return JsonResponse({"count": count})
 
 
@@ -440,6 +475,9 @@ def sandbox_fetch_hashes(request, key):
 def sandbox_feedback(request, key):
     """POST /api/sandbox/v1/feedback — as /api/v1/feedback, about sandbox hashes; recorded for the helpline."""
     reports = [clean_native_report(n, raw) for n, raw in enumerate(report_list(json_body(request), "feedback"))]
+    for n, report in enumerate(reports):
+        if report["signal_type"] == records.URL:
+            raise Refusal("The sandbox holds no web addresses.", field=f"feedback[{n}].signal_type")
     with fields_under("feedback"):
         count = sandbox.record_feedback(key.partner, reports, via="native")
     return JsonResponse({"recorded": count, "duplicates": 0})

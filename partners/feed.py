@@ -13,17 +13,26 @@ CURSOR_SALT = "partners.feed.cursor"
 START = (0, 0)
 
 
-def encode_cursor(position):
-    return signing.dumps(list(position), salt=CURSOR_SALT)
+def encode_cursor(position, addresses=START):
+    """The hash feed's position (txid, change id), then its own web addresses' (partners.addresses)."""
+    return signing.dumps([*position, *addresses], salt=CURSOR_SALT)
 
 
 def decode_cursor(cursor):
     """(txid, change id) from an opaque cursor; ValueError for anything we did not hand out."""
+    return decode_cursors(cursor)[0]
+
+
+def decode_cursors(cursor):
+    """((txid, change id), the web addresses' position) from an opaque cursor (one handed out before web
+    addresses carries theirs as START); ValueError for anything we did not hand out."""
     if not cursor:
-        return START
+        return START, START
     try:
-        txid, change_id = signing.loads(cursor, salt=CURSOR_SALT)
-        return int(txid), int(change_id)
+        numbers = [int(n) for n in signing.loads(cursor, salt=CURSOR_SALT)]
+        if len(numbers) not in (2, 4):
+            raise ValueError
+        return tuple(numbers[:2]), tuple(numbers[2:]) or START
     except (signing.BadSignature, TypeError, ValueError):
         raise ValueError("This cursor was not issued by this feed; start again without one.") from None
 

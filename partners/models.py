@@ -12,6 +12,8 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
+from hashing.models import ClockTime, TransactionId
+
 
 class PartnerQuerySet(models.QuerySet):
     def live(self):
@@ -298,6 +300,9 @@ class Webhook(models.Model):
     # error is still counted as had, so its withdrawals are told.
     sent_txid = models.BigIntegerField(default=0)
     sent_change_id = models.BigIntegerField(default=0)
+    # The partner's own web addresses (partners.addresses) cut into deliveries up to here, in their feed order.
+    address_txid = models.BigIntegerField(default=0)
+    address_row = models.BigIntegerField(default=0)
     lease_until = models.DateTimeField(null=True, blank=True)  # a worker is sending for this partner until then
     lease_owner = models.CharField(max_length=16, blank=True)  # that round's token
     degraded_at = models.DateTimeField(null=True, blank=True)  # retries ran out; managers were alerted
@@ -411,3 +416,28 @@ class Handover(models.Model):
 
     def __str__(self):
         return f"handover to {self.partner_id} at {self.at}"
+
+
+class SharedAddress(models.Model):
+    """A web address on a partner's own site, sent to that partner alone through its feed (docs/caller.md,
+    "Partners' own addresses"; design rule 11: never to another partner). Case data, not a bank hash: no other
+    partner's feed, push or reports ever reads it. `address_id` is the takedowns address it stands for (takedowns
+    lies above partners, so no foreign key); the partner's reports on it go back there as outcomes
+    (partners.addresses.address_reported). Retention clears the address with the case's data."""
+
+    partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="shared_addresses")
+    case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
+    address_id = models.BigIntegerField()
+    url = models.CharField(max_length=2000)
+    # Feed order as the bank's changes (hashing.models.BankChange): the writer's transaction, then the id, read
+    # only below the oldest running transaction, so a row committed late never slips behind a cursor.
+    txid = models.BigIntegerField(db_default=TransactionId())
+    at = models.DateTimeField(db_default=ClockTime())
+    purged_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["partner", "address_id"], name="sharedaddress_once")]
+        indexes = [models.Index(fields=["partner", "txid", "id"]), models.Index(fields=["partner", "url"])]
+
+    def __str__(self):
+        return f"address {self.address_id} for {self.partner_id}"

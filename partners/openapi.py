@@ -28,6 +28,8 @@ EXAMPLE_PDQ = "d555d5d4a9d5a0552c916ab82aa7c62a55aa54baa147a55e7dd442154a557df6"
 EXAMPLES = {
     "HashRecord": records.native(signal_types.PDQ.code, EXAMPLE_PDQ, shared=True, quality=100, video=None,
                                  updated=records.iso(1_767_225_601)),
+    "UrlRecord": records.url_record("https://www.your-platform.example/p/4821", reference="3f1c0a9b27d44e6a8b01",
+                                    updated=records.iso(1_767_225_601)),
     "StopNCIIRecord": records.stopncii(
         signal_types.PDQ.code, EXAMPLE_PDQ, shared=False, second=1_767_312_000,
         case_numbers={"3f1c0a9b27d44e6a8b01": records.STOPNCII_STATUS[False]},
@@ -82,7 +84,7 @@ SCHEMA = {
             "Error": {"type": "object", "required": ["error", "field"], "properties": {
                 "error": {"type": "string"}, "field": {"type": "string", "nullable": True}}},
             "Report": {"type": "object", "required": ["signal_type", "value", "outcome"], "properties": {
-                "signal_type": {"type": "string", "enum": list(signal_types.BY_CODE)},
+                "signal_type": {"type": "string", "enum": [*signal_types.BY_CODE, records.URL]},
                 "value": {"type": "string"},
                 "outcome": {"type": "string", "enum": sorted(NATIVE_OUTCOMES)},
                 "tags": {"type": "array", "maxItems": 20, "items": {"type": "string", "maxLength": 100}},
@@ -98,7 +100,9 @@ SCHEMA = {
                 "stop. Page with the returned `cursor` until `has_more` is false; store the cursor and continue "
                 "from it later. A cursor never skips a change, even one committed late. A `vpdq` record's value "
                 "is python-threatexchange's VPDQSignal text (a JSON array of \"pdqHex,quality,timestamp\" "
-                "strings) and its quality its best frame's; every other value is lowercase hex."),
+                "strings) and its quality its best frame's; other hash values are lowercase hex. Records of signal "
+                "type `url` are web addresses on your own platform where a caller's image is, sent to you alone: "
+                "remove the content and report it (`/api/v1/feedback`, signal type `url`)."),
             "security": [{"bearer": []}],
             "parameters": [
                 {"name": "cursor", "in": "query", "schema": {"type": "string"},
@@ -116,7 +120,9 @@ SCHEMA = {
                 "not NCII; Removed: taken down. `acted_at` is your own time of action: a report sent again with the "
                 "same time changes nothing (without one, a repeat of your latest report on that hash changes "
                 "nothing). A time more than 5 minutes ahead is refused; one before the hash first reached you is "
-                "recorded as that first delivery, and your own time is kept beside it. All reports in a request "
+                "recorded as that first delivery, and your own time is kept beside it. A report of signal type "
+                "`url` is about a web address the feed sent you (its `value` as sent): Removed or Blocked records "
+                "it removed, NotBlocked refused, PendingReview nothing yet. All reports in a request "
                 "are recorded, or none."),
             "security": [{"bearer": []}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {

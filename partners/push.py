@@ -30,7 +30,7 @@ from django.utils import timezone
 
 from hashing import signal_types
 from hashing.models import BankChange, BankHash
-from partners import alerts, feed, handovers, outcomes, records
+from partners import addresses, alerts, feed, handovers, outcomes, records
 from partners.models import Delivery, DeliveryAttempt, FeedPosition, Partner, Webhook
 
 logger = logging.getLogger(__name__)
@@ -219,7 +219,7 @@ def make_batches(webhook):
     """Cut the partner's settled changes after its cursor into Deliveries (up to BATCHES_PER_ROUND); returns how
     many. A partner new to push starts at the beginning: it first receives every hash it may hold now (the
     feed's rules: never those withdrawn before it arrived), then changes."""
-    made = 0
+    made = make_address_batches(webhook)
     while made < BATCHES_PER_ROUND:
         with transaction.atomic():
             locked = Webhook.objects.select_for_update().select_related("partner").get(pk=webhook.pk)
@@ -241,6 +241,23 @@ def make_batches(webhook):
         if not has_more:
             return made
     return made
+
+
+def make_address_batches(webhook):
+    """Cut the partner's own web addresses (partners.addresses) sent since its last batch of them into a
+    Delivery of event urls.changed (one batch a round; no hash position: it moves nothing of the hash feed's)."""
+    with transaction.atomic():
+        locked = Webhook.objects.select_for_update().select_related("partner").get(pk=webhook.pk)
+        position = (locked.address_txid, locked.address_row)
+        told, end, _has_more = addresses.page(locked.partner, position, settings.PUSH_BATCH_SIZE)
+        if end == position:
+            return 0
+        if told:
+            message_id = new_message_id()
+            Delivery.objects.create(partner=locked.partner, message_id=message_id, event="urls.changed",
+                                    body=body_of("urls.changed", {"records": told}, message_id), records=len(told))
+        Webhook.objects.filter(pk=locked.pk).update(address_txid=end[0], address_row=end[1])
+        return 1 if told else 0
 
 
 def nothing_to_tell(partner, end):

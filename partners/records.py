@@ -2,7 +2,7 @@
 (partners.openapi takes them from here; tests/test_api_schema.py holds each builder's keys to its description).
 
 - native: a record of /api/v1/hashes, of its sandbox, and of a pushed batch (partners.feed, partners.sandbox,
-  partners.push), and the page that carries them;
+  partners.push), a web address on the partner's own site (partners.addresses), and the page that carries them;
 - StopNCII: a FetchHashes record and page as `threatexchange`'s StopNCIIAPI parses them, real or sandbox
   (partners.stopncii, partners.sandbox), with a partner's own feedback on the hash.
 """
@@ -59,8 +59,26 @@ def withdraws(record):
     return record["status"] == WITHDRAWN
 
 
+# A web address on the partner's own site (partners.addresses): case data sent to that partner alone, never a bank
+# hash, in the same native feed and pushed batches as the hashes.
+URL = "url"
+URL_RECORD = {
+    "signal_type": {"type": "string", "enum": [URL]},
+    "value": {"type": "string", "format": "uri"},
+    "status": {"type": "string", "enum": [ACTIVE]},
+    "reference": {"type": "string"},
+    "updated": {"type": "string", "format": "date-time"},
+}
+
+
+def url_record(value, *, reference, updated):
+    """An address where a caller's image is on the partner's own site, to be removed; `reference` is the
+    partner's pseudonym of its case (as StopNCII's caseNumbers), `updated` when it was sent (ISO text)."""
+    return {"signal_type": URL, "value": value, "status": ACTIVE, "reference": reference, "updated": updated}
+
+
 NATIVE_PAGE = {
-    "records": {"type": "array", "items": ref("HashRecord")},
+    "records": {"type": "array", "items": {"oneOf": [ref("HashRecord"), ref("UrlRecord")]}},
     "cursor": {"type": "string"},
     "has_more": {"type": "boolean"},
 }
@@ -73,6 +91,7 @@ def native_page(records, cursor, has_more):
 # --- StopNCII -------------------------------------------------------------------------------------------------
 
 STOPNCII_STATUS = {True: "Active", False: "Withdrawn"}  # a hash's, and each of its cases'
+STOPNCII_URL = "URL"  # StopNCII's signal type for a web address (partners.addresses)
 FEEDBACK_NAME = {Outcome.Value.REMOVED: "Blocked"}  # StopNCII has no Removed; it is Blocked there
 
 STOPNCII_FEEDBACK = {
@@ -90,8 +109,8 @@ def stopncii_feedback(source, outcome, tags):
 
 STOPNCII = {
     "lastModtimestamp": {"type": "integer"},
-    "signalType": {"type": "string", "enum": [t.stopncii_name for t in signal_types.BY_CODE.values()
-                                              if t.stopncii_name]},
+    "signalType": {"type": "string", "enum": [*(t.stopncii_name for t in signal_types.BY_CODE.values()
+                                                if t.stopncii_name), STOPNCII_URL]},
     "hashValue": {"type": "string"},
     "hashStatus": {"type": "string", "enum": list(STOPNCII_STATUS.values())},
     "caseNumbers": {"type": "object", "additionalProperties": {
@@ -106,6 +125,14 @@ def stopncii(signal_type, value, *, shared, second, case_numbers, feedbacks):
     return {"lastModtimestamp": second, "signalType": signal_types.BY_CODE[signal_type].stopncii_name,
             "hashValue": value, "hashStatus": STOPNCII_STATUS[shared], "caseNumbers": case_numbers,
             "CSPFeedbacks": feedbacks}
+
+
+def stopncii_url(value, *, second, case_number):
+    """A web address on the partner's own site as FetchHashes tells it (partners.addresses): StopNCII's URL signal
+    type, the address as `hashValue`, its case's pseudonym; `second`, when it was sent."""
+    return {"lastModtimestamp": second, "signalType": STOPNCII_URL, "hashValue": value,
+            "hashStatus": STOPNCII_STATUS[True], "caseNumbers": {case_number: STOPNCII_STATUS[True]},
+            "CSPFeedbacks": []}
 
 
 STOPNCII_PAGE = {
@@ -124,5 +151,5 @@ def stopncii_page(records, *, next_token, next_set, has_more):
 
 
 # Each shape's component name in the OpenAPI schema.
-SCHEMAS = {"HashRecord": NATIVE, "HashPage": NATIVE_PAGE, "StopNCIIRecord": STOPNCII,
+SCHEMAS = {"HashRecord": NATIVE, "UrlRecord": URL_RECORD, "HashPage": NATIVE_PAGE, "StopNCIIRecord": STOPNCII,
            "StopNCIIFeedback": STOPNCII_FEEDBACK, "StopNCIIPage": STOPNCII_PAGE}

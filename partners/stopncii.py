@@ -18,7 +18,7 @@ from cases.models import Case, Item
 from hashing import signal_types
 from hashing.models import BankChange, shareable
 from partners import feed, records
-from partners.models import Handover, Outcome
+from partners.models import Handover, Outcome, SharedAddress
 
 TOKEN_SALT = "partners.stopncii.page"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -84,9 +84,20 @@ def fetch(partner, *, start, page_size, token=""):
     # The client stores each page's checkpoint (and keeps it if the sync stops there): mid-sync it is the second
     # this page ended in, which the next sync re-reads; only the last page moves it to the horizon.
     checkpoint = rows[-1][0] // 1_000_000 if has_more else limit_second
+    if not has_more:  # the sync's last page also carries the partner's own web addresses sent in its range
+        told += own_addresses(partner, start_at, end_at)
     last = (EPOCH + timedelta(microseconds=rows[-1][0]), rows[-1][1]) if rows else None
     return records.stopncii_page(told, next_token=encode_token(limit_second, *last) if has_more else None,
                                  next_set=max(start, checkpoint), has_more=has_more), last
+
+
+def own_addresses(partner, start_at, end_at):
+    """Records of the partner's own web addresses (partners.addresses) sent in [start_at, end_at): few per
+    partner, so the range's last page carries them all."""
+    rows = (SharedAddress.objects.filter(partner=partner, purged_at=None, at__gte=start_at, at__lt=end_at)
+            .order_by("at", "id").values_list("url", "case_id", "at"))
+    return [records.stopncii_url(url, second=int(at.timestamp()), case_number=pseudonym(partner, case_id))
+            for url, case_id, at in rows]
 
 
 def could_have(partner, hash_ids, *, start_at, after=None):

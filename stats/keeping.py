@@ -17,7 +17,7 @@ from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from cases.models import Case, Contact, Item, Referral
-from core.periods import DAY, local_day, month_start, next_month, start_of, zone
+from core.periods import DAY, days_q, local_day, month_start, next_month, start_of, zone
 from hashing.models import BankHash
 from partners.models import Handover, Outcome, Partner
 from stats import bins, sharing
@@ -28,11 +28,17 @@ from stats.models import (
     HistogramToDate,
     MonthlyCount,
     PairState,
+    RemovalHistogram,
+    SiteDay,
+    SiteMonth,
+    SiteOverdue,
     Watermark,
 )
+from takedowns.models import Address, AddressOutcome, TakedownRequest, time_to_removal
 
 OVERLAP = timedelta(minutes=10)
-WITHIN = timedelta(hours=48)  # "actioned within 48 hours" of sharing, in real elapsed time
+# "Actioned within 48 hours" of sharing, and "removed within 48 hours" of the first request: real elapsed time.
+WITHIN = timedelta(hours=48)
 PARTNER_NUMBERS = ("shared", "matched", "reviewed", "actioned", "actioned_after_sharing", "actioned_within_48h")
 # Intake numbers: (number, model, date field, breakdown field or None).
 INTAKE = [
@@ -214,6 +220,106 @@ def recumulate(keys):
         copy_in(HistogramToDate, rows)
 
 
+# --- Web addresses: per site and local day of first request ---------------------------------------------------
+
+def count_address(counts, histogram, first_asked_at, outcome, removed_at):
+    """Count an address asked for in its day's row (docs/statistics.md, "Web addresses"): by its outcome now,
+    and, removed, its time to removal."""
+    counts["asked"] += 1
+    if outcome in Address.RECORDED:
+        counts[outcome] += 1
+    if outcome == Address.Outcome.REMOVED:
+        taken = time_to_removal(first_asked_at, removed_at)
+        histogram[bins.bin_of(taken)] += 1
+        counts["within_48h"] += taken <= WITHIN
+
+
+def site_days(since):
+    """The (site, day) rows what happened since then may have changed: the days of first request of the
+    addresses with a new step (a request naming them went, an outcome was recorded), the days requests went."""
+    keys = {(site_id, local_day(first)) for site_id, first in AddressOutcome.objects.filter(
+        recorded__gte=since, address__first_asked_at__isnull=False).values_list(
+        "address__site_id", "address__first_asked_at").distinct()}
+    keys |= {(site_id, local_day(sent)) for site_id, sent in TakedownRequest.objects.filter(
+        state=TakedownRequest.State.SENT, sent_at__gte=since).values_list("site_id", "sent_at")}
+    return keys
+
+
+def on_days(field, days):
+    """A Q: the field's moment falls on one of these local days."""
+    q = Q()
+    for first, last in runs(days):
+        q |= days_q(field, first, last)
+    return q
+
+
+def recount_site_days(keys=None):
+    """Recompute the web address rows of these (site, day) pairs (None: every one) from the records, and the
+    all-sites histograms of their days."""
+    addresses = Address.objects.exclude(first_asked_at=None)
+    sent = TakedownRequest.objects.filter(state=TakedownRequest.State.SENT)
+    if keys is not None:
+        if not keys:
+            return
+        days, sites = {day for _site, day in keys}, list({site for site, _day in keys})
+        addresses = addresses.filter(on_days("first_asked_at", days), site_id__in=sites)
+        sent = sent.filter(on_days("sent_at", days), site_id__in=sites)
+    counts, histograms = {}, {}
+    for site_id, first, outcome, removed_at in addresses.values_list(
+            "site_id", "first_asked_at", "outcome", "removed_at").order_by().iterator(chunk_size=5000):
+        key = (site_id, local_day(first))
+        if keys is None or key in keys:
+            count_address(counts.setdefault(key, Counter()), histograms.setdefault(key, Counter()), first, outcome,
+                          removed_at)
+    for site_id, at, kind in sent.values_list("site_id", "sent_at", "kind").order_by().iterator(chunk_size=5000):
+        key = (site_id, local_day(at))
+        if keys is None or key in keys:
+            counts.setdefault(key, Counter())["requests" if kind == TakedownRequest.Kind.REQUEST else "follow_ups"] += 1
+    if keys is None:
+        SiteDay.objects.all().delete()
+        SiteMonth.objects.all().delete()
+        RemovalHistogram.objects.all().delete()
+        days = {day for _site, day in counts}
+    else:
+        with connection.cursor() as cursor:
+            for table in ("stats_siteday", "stats_removalhistogram"):
+                cursor.execute(f"""DELETE FROM {table} t USING unnest(%s::bigint[], %s::date[]) k (site_id, day)
+                                   WHERE t.site_id = k.site_id AND t.day = k.day""",  # noqa: S608 (constants)
+                               [[site for site, _day in keys], [day for _site, day in keys]])
+    copy_in(SiteDay, (SiteDay(site_id=site_id, day=day, **counter) for (site_id, day), counter in counts.items()))
+    copy_in(RemovalHistogram, (RemovalHistogram(site_id=site_id, day=day, bin=index, count=count)
+                               for (site_id, day), histogram in histograms.items()
+                               for index, count in histogram.items()))
+    # The months of those rows, again from their days.
+    sums = ", ".join(f"sum({name})" for name in SiteDay.COUNTS)
+    insert = f"""INSERT INTO stats_sitemonth (site_id, day, {", ".join(SiteDay.COUNTS)})
+                 SELECT d.site_id, date_trunc('month', d.day)::date, {sums} FROM stats_siteday d {{join}}
+                 GROUP BY 1, 2"""  # noqa: S608 (constants)
+    with connection.cursor() as cursor:
+        if keys is None:
+            cursor.execute(insert.format(join=""))
+        else:
+            months = {(site, month_start(day)) for site, day in keys}
+            pairs = [[site for site, _day in months], [day for _site, day in months]]
+            cursor.execute("""DELETE FROM stats_sitemonth t USING unnest(%s::bigint[], %s::date[]) k (site_id, day)
+                              WHERE t.site_id = k.site_id AND t.day = k.day""", pairs)
+            cursor.execute(insert.format(join="""JOIN unnest(%s::bigint[], %s::date[]) k (site_id, day)
+                ON d.site_id = k.site_id AND d.day >= k.day AND d.day < k.day + interval '1 month'"""), pairs)
+    # All sites' histogram of each day: the sum of its sites'.
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM stats_removalhistogram WHERE site_id IS NULL AND day = ANY(%s)", [list(days)])
+        cursor.execute("""INSERT INTO stats_removalhistogram (site_id, day, bin, count)
+                          SELECT NULL, day, bin, sum(count) FROM stats_removalhistogram
+                          WHERE site_id IS NOT NULL AND day = ANY(%s) GROUP BY day, bin""", [list(days)])
+
+
+def recount_overdue(now):
+    """The requests overdue now, per site: a state (counting them takes longer than the rest of a dashboard)."""
+    SiteOverdue.objects.all().delete()
+    SiteOverdue.objects.bulk_create(SiteOverdue(site_id=site_id, requests=n) for site_id, n in (
+        TakedownRequest.objects.overdue(now).values_list("site_id").annotate(n=Count("id")).order_by()))
+
+
 # --- The two ways in ------------------------------------------------------------------------------------------
 
 @transaction.atomic
@@ -249,6 +355,8 @@ def update(now=None, reach=OVERLAP):
     days = intake_days(since)
     recount_intake_days(days)
     remonth(days | {day for _partner, day in touched})
+    recount_site_days(site_days(since))
+    recount_overdue(now)
     mark.at, mark.shareable_hashes = now, BankHash.objects.shareable().count()
     mark.save(update_fields=["at", "shareable_hashes"])
 
@@ -275,5 +383,7 @@ def rebuild(now=None):
     days = intake_days()
     recount_intake_days(days)
     remonth(days | {day for _partner, day in touched})
+    recount_site_days()
+    recount_overdue(now or timezone.now())
     Watermark.objects.create(name="update", at=now or timezone.now(),
                              shareable_hashes=BankHash.objects.shareable().count())

@@ -1,10 +1,11 @@
-"""Rollups of docs/statistics.md: kept up to date by stats.keeping, read by stats.reading. No hash values and no
-case data are kept here: pairs are (partner, bank hash id), counts are per day."""
+"""Rollups of docs/statistics.md: kept up to date by stats.keeping, read by stats.reading. No hash values, no web
+addresses and no case data are kept here: pairs are (partner, bank hash id), counts are per day."""
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 
 from partners.models import Handover, Partner
+from takedowns.models import Site
 
 
 class PairState(models.Model):
@@ -137,3 +138,73 @@ class Watermark(models.Model):
 
     def __str__(self):
         return f"{self.name} at {self.at}"
+
+
+class SiteCounts(models.Model):
+    """A site's web addresses first asked for on one local day (or in one month), by what has become of them now
+    (docs/statistics.md, "Web addresses"), and the requests sent to the site then: requests, and reminders and
+    escalations."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    asked = models.PositiveIntegerField(default=0)
+    removed = models.PositiveIntegerField(default=0)
+    refused = models.PositiveIntegerField(default=0)
+    no_answer = models.PositiveIntegerField(default=0)
+    reinstated = models.PositiveIntegerField(default=0)
+    within_48h = models.PositiveIntegerField(default=0)  # of the removed
+    requests = models.PositiveIntegerField(default=0)
+    follow_ups = models.PositiveIntegerField(default=0)
+
+    COUNTS = ("asked", "removed", "refused", "no_answer", "reinstated", "within_48h", "requests", "follow_ups")
+
+    class Meta:
+        abstract = True
+
+    def __str__(self):
+        return f"{self.site_id} on {self.day}: {self.asked} asked for"
+
+
+class SiteDay(SiteCounts):
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "day"], name="siteday_once")]
+        # A period's rows, read without the table (an index-only scan).
+        indexes = [models.Index(fields=["day"], include=["site", *SiteCounts.COUNTS], name="siteday_period")]
+
+
+class SiteMonth(SiteCounts):
+    """A site's days of one calendar month, summed (day: the month's first), so a period reads its whole months
+    from here and only the days around them from SiteDay."""
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "day"], name="sitemonth_once")]
+        indexes = [models.Index(fields=["day"], include=["site", *SiteCounts.COUNTS], name="sitemonth_period")]
+
+
+class RemovalHistogram(models.Model):
+    """Times to removal (stats.bins) of the addresses first asked for on one local day and removed now: for one
+    site, or (site empty) for all sites."""
+
+    site = models.ForeignKey(Site, null=True, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    bin = models.PositiveSmallIntegerField()
+    count = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "day", "bin"], nulls_distinct=False,
+                                               name="removalhistogram_once")]
+        indexes = [models.Index(fields=["site", "day"], include=["bin", "count"], name="removalhistogram_read"),
+                   models.Index(fields=["day"], name="removalhistogram_day")]
+
+    def __str__(self):
+        return f"{self.site_id} on {self.day}, bin {self.bin}: {self.count}"
+
+
+class SiteOverdue(models.Model):
+    """A site's requests overdue now (docs/statistics.md: a state, as the last minute's update counted it)."""
+
+    site = models.OneToOneField(Site, on_delete=models.CASCADE, related_name="+")
+    requests = models.PositiveIntegerField()
+
+    def __str__(self):
+        return f"{self.site_id}: {self.requests} overdue"

@@ -1,10 +1,9 @@
 """The takedown figures of docs/statistics.md ("Web addresses") as the statistics pages show them: exact on the
 dashboard, with small numbers suppressed (design rule 10, stats.suppression) in the CSV and the monthly report.
-The numbers come from takedowns.figures; no address is ever read here."""
+The numbers come from the rollups (stats.reading.address_figures); no address is ever read here."""
 
 from core.formats import duration, percent
-from stats import suppression
-from takedowns import figures
+from stats import reading, suppression
 from takedowns.models import Site
 
 TOP_SITES = 20
@@ -26,14 +25,16 @@ def shown(row):
 def dashboard(period):
     """The dashboard's section: the headline for all sites, each kind of site, and the sites with the most
     addresses asked for. Times to removal for all and those sites only: each group's times are sorted apart."""
-    found = figures.for_period(period.start, period.end, top=TOP_SITES, kind_times=False)
+    found = reading.address_figures(period, top=TOP_SITES, kind_times=False)
     labels = dict(Site.Kind.choices)
+    top = reading.sites_by_asked(found, TOP_SITES)
+    names = Site.objects.in_bulk([key for key, _row in top])
     return {
         "total": shown(found["all"]),
         "kinds": [(labels.get(kind, kind), shown(row)) for kind, row in sorted(
             found["kinds"].items(), key=lambda item: (-item[1]["asked"], item[0]))],
-        "sites": [(site, shown(row)) for site, row in figures.sites_by_asked(found, TOP_SITES)],
-        "site_count": len(found["sites"]),
+        "sites": [(names[key], shown(row)) for key, row in top],
+        "site_count": found["site_count"],
     }
 
 
@@ -58,7 +59,7 @@ def published(table):
 def csv_rows(period):
     """The per-site CSV: a row for each site with addresses asked for, requests sent or requests overdue, then
     "all"; small numbers suppressed."""
-    found = figures.for_period(period.start, period.end)
+    found = reading.address_figures(period)
     table = {**found["sites"], "all": found["all"]}
     names = Site.objects.in_bulk(list(found["sites"]))
     out = published(table)
@@ -73,7 +74,7 @@ def csv_rows(period):
 
 def report_rows(period):
     """The monthly report's table: each kind of site, then all sites; small numbers suppressed."""
-    found = figures.for_period(period.start, period.end, top=0)
+    found = reading.address_figures(period, top=0)
     out = published({**found["kinds"], "all": found["all"]})
     labels = dict(Site.Kind.choices)
     kinds = sorted((key for key in out if key != "all"), key=lambda key: labels.get(key, key))

@@ -19,8 +19,10 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from audit.actions import record
+from cases.actions import note_takedown_step
 from cases.models import Case
 from core.errors import Refusal
+from partners import addresses as partner_addresses
 from takedowns import normalise
 from takedowns.models import Address, AddressOutcome, Site, TakedownRequest
 
@@ -154,6 +156,9 @@ def request_takedown(case, site, addresses, *, method, basis, statement="", by, 
         raise Refusal("Those addresses are not this case's on this site.", field="addresses", status=404)
     if any(a.outcome == Address.Outcome.REMOVED or a.purged_at for a in addresses):
         raise Refusal("Some of those addresses are removed already: leave them out.", field="addresses")
+    if method == TakedownRequest.Method.PARTNER and (kind != TakedownRequest.Kind.REQUEST or site.partner is None):
+        raise Refusal(f"{site.name} is not a partner's site: ask it by mail or through its web form.",
+                      field="method", status=409)
     if method == TakedownRequest.Method.MAIL and not site.abuse_email:
         raise Refusal(f"The directory has no abuse mail address for {site.name}: add it on the site's page, or "
                       "send the request through its web form and record it here.", field="method", status=409)
@@ -168,24 +173,33 @@ def request_takedown(case, site, addresses, *, method, basis, statement="", by, 
     record("takedown.requested", actor=by, target=case, details={
         "request": request.pk, "site": site.pk, "addresses": len(addresses), "method": method, "basis": basis,
         "kind": kind, "statement": bool(request.statement)})
-    if method == TakedownRequest.Method.WEB_FORM:
-        mark_sent(request, now)
+    if method == TakedownRequest.Method.PARTNER:
+        # To that partner alone, through its feed (design rule 11): it reads them at its next fetch.
+        partner_addresses.share(site.partner, case, [(a.pk, a.url) for a in addresses])
+    if method in (TakedownRequest.Method.WEB_FORM, TakedownRequest.Method.PARTNER):
+        mark_sent(request, now, by=by)
     else:
         transaction.on_commit(lambda: mail_queued.send(sender=TakedownRequest, request_id=request.pk), robust=True)
     return request
 
 
-def mark_sent(request, now):
-    """The request went: it falls due, and its addresses wait for the site's answer (the first request naming
-    one starts its time to removal)."""
+def mark_sent(request, now, by=None):
+    """The request went: it falls due, its addresses wait for the site's answer (the first request naming one
+    starts its time to removal), and the case's timeline shows it."""
     request.state, request.sent_at, request.due_at = TakedownRequest.State.SENT, now, due(now)
     request.last_error, request.next_attempt_at = "", None
     request.save(update_fields=["state", "sent_at", "due_at", "last_error", "next_attempt_at"])
     addresses = request.addresses.askable()
     addresses.filter(first_asked_at=None).update(first_asked_at=now)
-    AddressOutcome.objects.bulk_create([AddressOutcome(address=a, request=request, outcome=Address.Outcome.ASKED,
-                                                       at=now, recorded=now) for a in addresses])
+    asked = AddressOutcome.objects.bulk_create([AddressOutcome(
+        address=a, request=request, outcome=Address.Outcome.ASKED, at=now, recorded=now) for a in addresses])
     addresses.update(outcome=Address.Outcome.ASKED, outcome_at=now)
+    timeline_step(request, "sent", len(asked), by=by)
+
+
+def timeline_step(request, step, addresses, by=None):
+    note_takedown_step(request.case, step, by=by, request=request.reference, what=request.get_kind_display(),
+                       site=request.site.name, method=request.get_method_display().lower(), addresses=addresses)
 
 
 def compose(request):
@@ -241,6 +255,7 @@ def failed_attempt(request, error, now):
 def give_up(request, error):
     request.state, request.last_error, request.next_attempt_at = TakedownRequest.State.FAILED, error[:100], None
     request.save(update_fields=["state", "last_error", "next_attempt_at", "attempts"])
+    timeline_step(request, "failed", request.addresses.live().count())
     record("takedown.failed", actor_label="system", target=request.case, details={"request": request.pk})
     return None
 
@@ -266,9 +281,10 @@ def send_again(request, *, by):
 
 
 @transaction.atomic
-def record_outcome(case, addresses, outcome, *, reason="", at=None, by):
+def record_outcome(case, addresses, outcome, *, reason="", at=None, by, partner=None):
     """What became of these addresses, and when (not in the future; by default now): removed, refused with the
-    site's reason, no answer, or back up after a removal."""
+    site's reason, no answer, or back up after a removal. Recorded by a caseworker (`by`), or reported by the
+    partner whose feed carried them (`partner`)."""
     now = timezone.now()
     at = at or now
     addresses = list(addresses)
@@ -298,8 +314,11 @@ def record_outcome(case, addresses, outcome, *, reason="", at=None, by):
     Address.objects.filter(pk__in=[a.pk for a in addresses]).update(
         outcome=outcome, outcome_at=at, removed_at=at if outcome == Address.Outcome.REMOVED else None,
         suggested_at=None)
-    record("takedown.outcome_recorded", actor=by, target=case, details={"outcome": outcome,
-                                                                         "addresses": len(addresses)})
+    note_takedown_step(case, "outcome", by=by, outcome=Address.Outcome(outcome).label, addresses=len(addresses),
+                       dated=at.isoformat() if now - at > timedelta(minutes=5) else "",
+                       **({"partner": partner.name} if partner else {}))
+    record("takedown.outcome_recorded", actor=by, actor_label="partner" if partner else "", target=case,
+           details={"outcome": outcome, "addresses": len(addresses), **({"partner": partner.pk} if partner else {})})
 
 
 def mark_overdue(now=None):
@@ -364,3 +383,26 @@ def checked(address, status, now=None):
                                                         Address.Outcome.REFUSED, Address.Outcome.REINSTATED)
     Address.objects.filter(pk=address.pk).update(
         check_status=status, checked_at=now, suggested_at=(address.suggested_at or now) if gone else None)
+
+
+# --- A partner's reports on its own addresses ------------------------------------------------------------------
+
+# What a partner's report on an address sent through its feed records (partners.addresses.REPORTABLE):
+# PendingReview records nothing yet.
+REPORTED = {"Removed": Address.Outcome.REMOVED, "Blocked": Address.Outcome.REMOVED,
+            "NotBlocked": Address.Outcome.REFUSED}
+REPORTED_REASON = "The partner judged it not intimate images shared without consent (NotBlocked)."
+
+
+def partner_reported(sender, partner, address_id, value, acted_at, **kwargs):
+    """partners.addresses.address_reported, in the partner's reporting transaction: the address's outcome, dated
+    by the partner's time (never before the address was first asked for, nor ahead of now). A report repeating
+    the address's outcome changes nothing."""
+    outcome = REPORTED.get(value)
+    address = Address.objects.live().select_related("case").filter(pk=address_id).first()
+    if outcome is None or address is None or address.outcome == outcome:
+        return
+    now = timezone.now()
+    at = min(max(acted_at or now, address.first_asked_at or now), now)
+    record_outcome(address.case, [address], outcome, at=at, by=None, partner=partner,
+                   reason=REPORTED_REASON if outcome == Address.Outcome.REFUSED else "")

@@ -31,8 +31,17 @@ class SiteFilterForm(forms.Form):
     kind = forms.ChoiceField(label="Kind", choices=[("", "Any kind"), *Site.Kind.choices], required=False)
 
 
+# A reminder, or a site that is not a partner's, goes by mail or web form only.
+ASKED_BY_HAND = [(m, label) for m, label in TakedownRequest.Method.choices if m != TakedownRequest.Method.PARTNER]
+
+
 class RequestForm(forms.Form):
     method = forms.ChoiceField(label="How", choices=TakedownRequest.Method.choices, initial="mail")
+
+    def __init__(self, *args, partner_site=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not partner_site:  # only a partner's own site can be sent its addresses through its feed
+            self.fields["method"].choices = ASKED_BY_HAND
     basis = forms.ChoiceField(label="Relying on", choices=TakedownRequest.Basis.choices)
     statement = forms.CharField(
         label="Statement about the person", required=False, max_length=TakedownRequest.STATEMENT_LENGTH,
@@ -51,7 +60,7 @@ class OutcomeForm(forms.Form):
 
 
 class RemindForm(forms.Form):
-    method = forms.ChoiceField(label="How", choices=TakedownRequest.Method.choices, initial="mail")
+    method = forms.ChoiceField(label="How", choices=ASKED_BY_HAND, initial="mail")
 
 
 class EscalateForm(forms.Form):

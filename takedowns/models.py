@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from cases.models import Case
-from partners.models import Partner
+from partners.models import Partner, SharedAddress
 
 
 class Site(models.Model):
@@ -73,6 +73,9 @@ class AddressQuerySet(models.QuerySet):
         now = now or timezone.now()
         addresses = self.live()
         AddressOutcome.objects.filter(address__in=addresses).exclude(reason="").update(reason="")
+        # A partner's feed no longer carries them either (partners.addresses).
+        SharedAddress.objects.filter(address_id__in=addresses.values("pk"), purged_at=None).update(url="",
+                                                                                                  purged_at=now)
         TakedownRequest.objects.filter(addresses__in=addresses).exclude(statement="").update(statement="")
         return addresses.update(url="", purged_at=now, check_status=None, checked_at=None, suggested_at=None)
 
@@ -120,11 +123,11 @@ class Address(models.Model):
         ]
         indexes = [
             models.Index(fields=["case", "site"]),
-            # The statistics read a period's addresses by when they were first asked for, per site.
+            # The statistics' rollups recount the addresses first asked for on some days (stats.keeping).
             models.Index(fields=["first_asked_at"], include=["site", "outcome", "removed_at"],
                          condition=Q(first_asked_at__isnull=False), name="address_asked_figures"),
-            models.Index(fields=["site", "outcome"], include=["first_asked_at", "removed_at"],
-                         name="address_site_record"),
+            # A site's record counts its addresses not asked for yet.
+            models.Index(fields=["site"], condition=Q(first_asked_at=None), name="address_not_asked"),
             models.Index(fields=["checked_at"], condition=Q(outcome__in=["asked", "no_answer", "refused",
                                                                          "reinstated"], purged_at=None),
                          name="address_to_check"),
@@ -136,8 +139,14 @@ class Address(models.Model):
     @property
     def time_to_removal(self):
         if self.removed_at and self.first_asked_at:
-            return max(self.removed_at - self.first_asked_at, timedelta(0))
+            return time_to_removal(self.first_asked_at, self.removed_at)
         return None
+
+
+def time_to_removal(first_asked_at, removed_at):
+    """docs/statistics.md: the removal recorded (the caseworker may date it) − the first request; a removal dated
+    before its request counts as zero."""
+    return max(removed_at - first_asked_at, timedelta(0))
 
 
 class TakedownRequestQuerySet(models.QuerySet):
@@ -170,6 +179,7 @@ class TakedownRequest(models.Model):
     class Method(models.TextChoices):
         MAIL = "mail", "By mail"
         WEB_FORM = "web_form", "Through the site's web form"
+        PARTNER = "partner", "Through the partner's own feed"
 
     class Basis(models.TextChoices):
         SITE_POLICY = "site_policy", "The site's own policy on intimate images shared without consent"
@@ -255,7 +265,11 @@ class AddressOutcome(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
-        indexes = [models.Index(fields=["address", "at"])]
+        indexes = [
+            models.Index(fields=["address", "at"]),
+            # The statistics' minute update finds the addresses with a new step (stats.keeping).
+            models.Index(fields=["recorded"], name="addressoutcome_recorded"),
+        ]
 
     def __str__(self):
         return f"{self.get_outcome_display()} ({self.address_id})"

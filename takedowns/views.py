@@ -1,6 +1,6 @@
 """The caseworker's takedown pages: a case's web addresses and requests (a staff case screen: who may open it is
 the case's rule, and each view is audited like the case's), a request as the site received it, and the site
-directory. Thin: the work is in takedowns.actions, the numbers in takedowns.figures."""
+directory. Thin: the work is in takedowns.actions; a site's record is the statistics' (its template asks stats)."""
 
 import re
 from itertools import groupby
@@ -17,7 +17,7 @@ from cases.views import CASE_ROLES, workable
 from core.errors import Refusal
 from staff import roles
 from staff.decorators import Saved, object_action, role_required
-from takedowns import actions, figures
+from takedowns import actions
 from takedowns.forms import (
     EscalateForm,
     OutcomeForm,
@@ -57,7 +57,8 @@ def addresses_page(request, case, *, status=200, error=None, pasted=None, paste_
         "pasted": pasted,
         "paste_form": paste_form or PasteForm(),
         # Each site's forms get their own element ids, so each label names its own field.
-        "sites": [(site, list(rows), RequestForm(auto_id=f"site{site.pk}-request-%s"),
+        "sites": [(site, list(rows), RequestForm(auto_id=f"site{site.pk}-request-%s",
+                                                 partner_site=site.partner_id is not None),
                    OutcomeForm(auto_id=f"site{site.pk}-outcome-%s"))
                   for site, rows in groupby(addresses, key=lambda a: a.site)],
         "requests": requests,
@@ -127,9 +128,10 @@ def request_takedown(request, case):
         raise Refusal("Choose the site to ask.")
     sent = actions.request_takedown(case, site, chosen_addresses(request, case), by=request.user,
                                     **form.cleaned_data)
-    return Saved(f"Request {sent.reference} to {site.name}: "
-                 + ("recorded as sent through the site's web form."
-                    if sent.method == TakedownRequest.Method.WEB_FORM else "being sent by mail."))
+    return Saved(f"Request {sent.reference} to {site.name}: " + {
+        TakedownRequest.Method.WEB_FORM: "recorded as sent through the site's web form.",
+        TakedownRequest.Method.PARTNER: "sent to the partner alone, through its feed.",
+    }.get(sent.method, "being sent by mail."))
 
 
 @takedown_action
@@ -258,7 +260,7 @@ def site_detail(request, pk):
         else:
             return Saved("Saved.", to=reverse("site_detail", args=[pk]))
     return render(request, "takedowns/site_detail.html", {
-        "site": site, "form": form, "record": figures.site_record(site),
+        "site": site, "form": form,
         "sees_partners": request.user.has_role(roles.PARTNER_MANAGER, roles.ADMINISTRATOR),
         "hosted": site.hosted_sites.order_by("name")[:50],
     }, status=400 if form.errors else 200)

@@ -14,6 +14,7 @@ from hashing.models import BankChange, BankHash
 from partners.models import FeedPosition, Handover, Outcome, Partner
 from stats import bins
 from stats.keeping import WITHIN
+from takedowns.models import Address, TakedownRequest
 
 
 def counted(queryset, field):
@@ -128,3 +129,53 @@ def partner_numbers(period, partners=None):
             row[f"{measure}_p90"] = bins.percentile(counter, 0.9)
         table[partner.name if partner else "all"] = row
     return table
+
+
+# --- Web addresses: per site, per kind of site, all ------------------------------------------------------------
+
+ADDRESS_COUNTS = ("asked", "removed", "refused", "no_answer", "reinstated", "within_48h", "requests", "overdue")
+
+
+def address_figures(period):
+    """{"all", "sites": {site id: figures}, "kinds": {kind: figures}} of the web addresses first asked for in the
+    period (their outcome now) and the requests sent in it, with the requests overdue now; times to removal for
+    every row. Read address by address and request by request."""
+    table, times = {}, {}
+
+    def rows(site):
+        return [("site", site.pk), ("kind", site.kind), ("all", None)]
+
+    def row(key):
+        return table.setdefault(key, dict.fromkeys(ADDRESS_COUNTS, 0))
+
+    row(("all", None))
+    for address in Address.objects.exclude(first_asked_at=None).select_related("site"):
+        if address.first_asked_at not in period:
+            continue
+        for key in rows(address.site):
+            found = row(key)
+            found["asked"] += 1
+            if address.outcome in Address.RECORDED:
+                found[address.outcome] += 1
+            if address.outcome == Address.Outcome.REMOVED:
+                taken = address.time_to_removal
+                found["within_48h"] += taken <= WITHIN
+                times.setdefault(key, Counter())[bins.bin_of(taken)] += 1
+    for request in TakedownRequest.objects.filter(state="sent").select_related("site"):
+        for key in rows(request.site):
+            row(key)["requests"] += request.sent_at in period
+    for request in TakedownRequest.objects.overdue().select_related("site"):
+        for key in rows(request.site):
+            row(key)["overdue"] += 1
+    for key, found in table.items():
+        found["waiting"] = found["asked"] - sum(found[o] for o in Address.RECORDED)
+        found["removal_rate"] = found["removed"] / found["asked"] if found["asked"] else None
+        found["within_48h_share"] = found["within_48h"] / found["removed"] if found["removed"] else None
+        found["to_removal_median"] = bins.percentile(times.get(key, {}), 0.5)
+        found["to_removal_p90"] = bins.percentile(times.get(key, {}), 0.9)
+    # A site or kind with nothing in the period has no row (a request sent before it, say).
+    shown = {key: found for key, found in table.items()
+             if key[0] == "all" or any(found[k] for k in ("asked", "requests", "overdue"))}
+    return {"all": table["all", None],
+            "sites": {key[1]: found for key, found in shown.items() if key[0] == "site"},
+            "kinds": {key[1]: found for key, found in shown.items() if key[0] == "kind"}}

@@ -3,8 +3,11 @@ none fuzzy, placeholders as in the English; the page script's plural tables agre
 consent wording has its own recorded version."""
 
 import gettext
+import os
 import re
+import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -106,6 +109,22 @@ def test_every_catalogue_holds_the_same_strings_each_translated_with_its_placeho
             assert got <= wanted, f"{code}: {sorted(got - wanted)} not in the English of {msgid!r}"
             # A plural form may say its number in words ("one file"); a singular message keeps every placeholder.
             assert msgid_plural or got == wanted, f"{code}: {sorted(wanted - got)} missing from {text!r}"
+
+
+def test_the_catalogues_hold_every_string_the_code_marks(tmp_path):
+    """A string marked in the code but missing from the catalogues would reach every caller in English: makemessages
+    (as docs/caller.md runs it) over a copy of the code, since it writes into the tree it reads, must find nothing
+    the Spanish catalogue (the others are checked against it above) does not hold."""
+    code = tmp_path / "code"
+    shutil.copytree(settings.BASE_DIR, code, ignore=shutil.ignore_patterns(
+        ".*", "node_modules", "locale", "docs", "tests", "bench", "__pycache__", "*.png", "*.mo", "*.po"))
+    run = subprocess.run([sys.executable, "manage.py", "makemessages", "-l", "es", "--no-wrap"], cwd=code,
+                         env={**os.environ, "DEBUG": "0"}, capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    marked = {msgid for msgid, _p, _s, _f in entries(code / "locale" / "es" / "LC_MESSAGES" / "django.po")}
+    held = {msgid for msgid, _p, _s, _f in entries(catalogue("es"))}
+    assert marked - held == set(), "marked in the code but in no catalogue: run makemessages (docs/caller.md)"
+    assert held - marked == set(), "in the catalogues but no longer in the code: run makemessages"
 
 
 @pytest.mark.parametrize("code", TRANSLATED)

@@ -166,30 +166,13 @@ def caller_texts():
                          "fingerprint (MD5) was made."),
             "memory": _("There was not enough memory to process this image, so only its exact fingerprint (MD5) "
                         "was made."),
-        },
-        # A video the browser could not fingerprint (hashing/static/hashing/video.js codes); kept apart from
-        # "warnings" until every catalogue translates them (tests/test_translations.py checks "warnings").
-        "video_warnings": {
-            "video_failed": _("This video could not be processed in this browser, so only its exact fingerprint "
-                              "(MD5) was made."),
-            "video_browser": _("This browser cannot decode videos here, so only the video's exact fingerprint (MD5) "
-                               "was made. An up-to-date Chrome, Edge, Firefox or Safari can make a full "
-                               "fingerprint."),
-            "video_format": _("This browser cannot read this kind of video file, so only its exact fingerprint "
-                              "(MD5) was made. Saving it as MP4 or WebM may allow a full fingerprint."),
+            # Videos (hashing/static/hashing/video.js): a codec this browser lacks is named; any other reason a
+            # video keeps its MD5 only is shown as video_failed.
             "video_codec": _("This browser cannot decode this video (%(codec)s), so only its exact fingerprint "
                              "(MD5) was made. Another browser, or a copy saved as H.264 MP4, may allow a full "
                              "fingerprint."),
-            "video_empty": _("This video has no frames that could be read, so only its exact fingerprint (MD5) was "
-                             "made."),
-            "video_too_long": _("This video is too long to fingerprint here (more than %(hours)s hours), so only its "
-                                "exact fingerprint (MD5) was made. Shorter parts of it can be added as well."),
-            "video_small": _("This video's picture is too small to fingerprint, so only its exact fingerprint (MD5) "
-                             "was made."),
-            "video_pixels": _("This video is stored in a way this browser cannot fingerprint faithfully "
-                              "(%(format)s), so only its exact fingerprint (MD5) was made."),
-            "video_damaged": _("This video (%(codec)s) could not be decoded completely in this browser (it may be "
-                               "damaged), so only its exact fingerprint (MD5) was made."),
+            "video_failed": _("This video could not be processed in this browser, so only its exact fingerprint "
+                              "(MD5) was made."),
         },
     }
 

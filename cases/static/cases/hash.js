@@ -120,7 +120,7 @@ function describe(entry) {
   const kind = texts[`kind_${result.kind}`] || result.kind;
   if (result.kind === "file") return { text: `${kind}: ${texts.other_file}`, warn: true };
   if (result.warning) {
-    const warning = texts.warnings[result.warningCode] || texts.video_warnings[result.warningCode];
+    const warning = texts.warnings[result.warningCode] || (result.kind === "video" ? texts.warnings.video_failed : null);
     return { text: `${kind}: ${warning ? fmt(warning, result.warningValues || {}) : texts.unreadable}`, warn: true };
   }
   if (result.kind === "image" && result.pdqQuality < pdqMinQuality) {

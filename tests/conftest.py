@@ -268,7 +268,7 @@ def push_by_hand(monkeypatch):
 
     monkeypatch.setattr(tasks, "enqueue", lambda *args, **kwargs: True)  # every round queued goes through it
     app.control.purge()
-    scheduled = app.control.inspect(timeout=0.5).scheduled() or {}
+    scheduled = app.control.inspect(timeout=0.5, limit=1).scheduled() or {}  # one worker: no waiting out the timeout
     waiting = [task["request"]["id"] for tasks_ in scheduled.values() for task in tasks_]
     if waiting:
         app.control.revoke(waiting)

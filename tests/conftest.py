@@ -27,7 +27,8 @@ def pytest_collection_modifyitems(items):
 
 
 def make_staff(email, *role_names, mfa=True, name=""):
-    roles.sync_groups(Group, Permission)  # a transactional test's flush removes what migrations created
+    if Group.objects.filter(name__in=roles.ALL).count() < len(roles.ALL):
+        roles.sync_groups(Group, Permission)  # a transactional test's flush removes the groups migrations made
     user = User.objects.create_user(email=email, password=PASSWORD, name=name)
     EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
     user.groups.set(Group.objects.filter(name__in=role_names))
@@ -46,6 +47,44 @@ def quick_password_hashing():
 
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher",
                                              *settings.PASSWORD_HASHERS]):
+        yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quick_flush():
+    """A transactional test (transactional_db, live_server) ends with the database emptied, as Django's flush
+    leaves it, in a fraction of the time. Django's flush truncates all ~50 tables, empty or not, then fires
+    post_migrate to rebuild the content types and permissions it removed: half a second or more a test on this
+    machine, 144 such tests. Here those two tables are kept (rebuilt, they would be the same rows), so post_migrate
+    has nothing to do, and only the tables holding rows are emptied, by DELETE: every foreign key Django makes is
+    checked at commit, and TRUNCATE would reach every table that refers to one of them (nearly all refer to the
+    staff). A table whose triggers refuse DELETE (the append-only audit log) is truncated, with those referring to
+    it. Everything else a test left is gone, as after Django's flush; sequences go on, as they do after it."""
+    from unittest import mock
+
+    from django.contrib.contenttypes.models import ContentType
+    from django.db import connections, transaction
+    from django.test import TransactionTestCase
+
+    kept = {ContentType._meta.db_table, Permission._meta.db_table}  # what post_migrate would make again
+
+    def flush(test_case):
+        for alias in test_case._databases_names(include_mirrors=False):
+            connection = connections[alias]
+            quote = connection.ops.quote_name
+            tables = connection.introspection.django_table_names(only_existing=True, include_views=False)
+            tables = sorted(set(tables) - kept)
+            with transaction.atomic(using=alias), connection.cursor() as cursor:
+                cursor.execute(" UNION ALL ".join(f"SELECT %s::text WHERE EXISTS (SELECT FROM {quote(table)})"
+                                                  for table in tables), tables)
+                holding = [row[0] for row in cursor.fetchall()]
+                cursor.execute("SELECT DISTINCT tgrelid::regclass::text FROM pg_trigger WHERE NOT tgisinternal")
+                guarded = {row[0] for row in cursor.fetchall()}
+                for table in holding:
+                    cursor.execute(f"TRUNCATE {quote(table)} CASCADE" if table in guarded else
+                                   f"DELETE FROM {quote(table)}")
+
+    with mock.patch.object(TransactionTestCase, "_fixture_teardown", flush):
         yield
 
 
@@ -229,7 +268,7 @@ def push_by_hand(monkeypatch):
 
     monkeypatch.setattr(tasks, "enqueue", lambda *args, **kwargs: True)  # every round queued goes through it
     app.control.purge()
-    scheduled = app.control.inspect(timeout=0.5).scheduled() or {}
+    scheduled = app.control.inspect(timeout=0.5, limit=1).scheduled() or {}  # one worker: no waiting out the timeout
     waiting = [task["request"]["id"] for tasks_ in scheduled.values() for task in tasks_]
     if waiting:
         app.control.revoke(waiting)

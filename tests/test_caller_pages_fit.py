@@ -96,7 +96,10 @@ def test_the_withdrawn_status_page_fits_a_phone_and_says_when_partners_hear(brow
     context.close()
 
 
-def test_no_caller_page_scrolls_sideways_at_320_px(browser, live_server, withdrawn_case, tmp_path):
+# The first language in the fast lane too; each other one only in the whole suite (`make test`).
+@pytest.mark.parametrize("language", [pytest.param(language, marks=[pytest.mark.slow] * (n > 0))
+                                      for n, language in enumerate(LANGUAGES)])
+def test_no_caller_page_scrolls_sideways_at_320_px(browser, live_server, withdrawn_case, tmp_path, language):
     from PIL import Image
 
     case, pin = withdrawn_case
@@ -108,80 +111,79 @@ def test_no_caller_page_scrolls_sideways_at_320_px(browser, live_server, withdra
     document = tmp_path / "statement.pdf"
     document.write_bytes(b"%PDF-1.4\n" + b"0" * 2000)
 
-    for language in LANGUAGES:
-        context = browser.new_context(viewport=NARROWEST)
-        page = context.new_page()
-        page.goto(live_server.url + f"/start/?lang={language}")  # the language is kept for the visit
-        url = live_server.url
+    context = browser.new_context(viewport=NARROWEST)
+    page = context.new_page()
+    page.goto(live_server.url + f"/start/?lang={language}")  # the language is kept for the visit
+    url = live_server.url
 
-        visit(page, url + reverse("caller:start"), f"start ({language})")
-        page.locator("#eligibility button[type=submit]").click()
-        fits(page, f"start with errors ({language})")
-        for question, answer in (("in_content", "yes"), ("adult_in_content", "no")):
-            page.locator(f"input[name={question}][value={answer}]").check()
-        page.locator("input[name=immediate_danger]").check()
-        page.locator("#eligibility button[type=submit]").click()
-        page.wait_for_load_state()
-        fits(page, f"not eligible, in danger ({language})")
-        page.goto(url + reverse("caller:start"))
-        for question in ("in_content", "adult_in_content", "intimate", "has_files"):
-            page.locator(f"input[name={question}][value=yes]").check()
-        page.locator("input[name=immediate_danger]").check()
-        page.locator("#eligibility button[type=submit]").click()
-        page.locator(".banner.danger").wait_for()
-        fits(page, f"in danger, before hashing ({language})")
-        checked.add("start")
+    visit(page, url + reverse("caller:start"), f"start ({language})")
+    page.locator("#eligibility button[type=submit]").click()
+    fits(page, f"start with errors ({language})")
+    for question, answer in (("in_content", "yes"), ("adult_in_content", "no")):
+        page.locator(f"input[name={question}][value={answer}]").check()
+    page.locator("input[name=immediate_danger]").check()
+    page.locator("#eligibility button[type=submit]").click()
+    page.wait_for_load_state()
+    fits(page, f"not eligible, in danger ({language})")
+    page.goto(url + reverse("caller:start"))
+    for question in ("in_content", "adult_in_content", "intimate", "has_files"):
+        page.locator(f"input[name={question}][value=yes]").check()
+    page.locator("input[name=immediate_danger]").check()
+    page.locator("#eligibility button[type=submit]").click()
+    page.locator(".banner.danger").wait_for()
+    fits(page, f"in danger, before hashing ({language})")
+    checked.add("start")
 
-        visit(page, url + reverse("caller:enter_code"), f"enter a code ({language})")
-        page.locator("input[name=code]").fill("ZZZZZ-ZZZZZ")
-        page.locator("form button[type=submit]").click()
-        page.wait_for_load_state()
-        fits(page, f"unknown code ({language})")
-        checked.add("enter_code")
+    visit(page, url + reverse("caller:enter_code"), f"enter a code ({language})")
+    page.locator("input[name=code]").fill("ZZZZZ-ZZZZZ")
+    page.locator("form button[type=submit]").click()
+    page.wait_for_load_state()
+    fits(page, f"unknown code ({language})")
+    checked.add("enter_code")
 
-        visit(page, url + reverse("caller:hash", args=["ZZZZZZZZZZ"]), f"refused link ({language})")
-        code = issue_code(case_for_more_files(caseworker), caseworker)
-        visit(page, url + reverse("caller:hash", args=[code]), f"hashing page ({language})")
-        for box in page.locator("input[name=consent]").all():
-            box.check()
-        page.locator("#files").set_input_files([str(long_name), str(document)])
-        page.wait_for_selector("body[data-state=ready]", timeout=30_000)
-        fits(page, f"hashing page with files ({language})")
-        page.locator("#send").click()
-        page.wait_for_selector("body[data-state=done]", timeout=30_000)
-        fits(page, f"done screen ({language})")
-        checked.add("hash")
+    visit(page, url + reverse("caller:hash", args=["ZZZZZZZZZZ"]), f"refused link ({language})")
+    code = issue_code(case_for_more_files(caseworker), caseworker)
+    visit(page, url + reverse("caller:hash", args=[code]), f"hashing page ({language})")
+    for box in page.locator("input[name=consent]").all():
+        box.check()
+    page.locator("#files").set_input_files([str(long_name), str(document)])
+    page.wait_for_selector("body[data-state=ready]", timeout=30_000)
+    fits(page, f"hashing page with files ({language})")
+    page.locator("#send").click()
+    page.wait_for_selector("body[data-state=done]", timeout=30_000)
+    fits(page, f"done screen ({language})")
+    checked.add("hash")
 
-        visit(page, url + reverse("caller:status"), f"status ({language})")
-        page.locator("form button[type=submit]").click()
-        page.wait_for_load_state()
-        fits(page, f"status with errors ({language})")
-        checked.add("status")
+    visit(page, url + reverse("caller:status"), f"status ({language})")
+    page.locator("form button[type=submit]").click()
+    page.wait_for_load_state()
+    fits(page, f"status with errors ({language})")
+    checked.add("status")
 
-        unlock(page, live_server, case, pin)
-        fits(page, f"withdrawn case ({language})")
-        checked.add("case")
-        active, active_pin = active_case(caseworker)
-        unlock(page, live_server, active, active_pin)
-        fits(page, f"active case ({language})")
-        visit(page, url + reverse("caller:withdraw"), f"withdraw confirmation ({language})")
-        checked.add("withdraw")
+    unlock(page, live_server, case, pin)
+    fits(page, f"withdrawn case ({language})")
+    checked.add("case")
+    active, active_pin = active_case(caseworker)
+    unlock(page, live_server, active, active_pin)
+    fits(page, f"active case ({language})")
+    visit(page, url + reverse("caller:withdraw"), f"withdraw confirmation ({language})")
+    checked.add("withdraw")
 
-        _link, pin_code = actions.issue_link(active, by=caseworker, purpose=HashingLink.Purpose.NEW_PIN,
-                                             caller_verified=True)
-        visit(page, url + reverse("caller:hash", args=[pin_code]), f"new-PIN link ({language})")
-        page.locator("form button[type=submit]").last.click()
-        page.locator("#new-pin").wait_for()
-        fits(page, f"the new PIN ({language})")
-        checked.add("new_pin")
+    _link, pin_code = actions.issue_link(active, by=caseworker, purpose=HashingLink.Purpose.NEW_PIN,
+                                         caller_verified=True)
+    visit(page, url + reverse("caller:hash", args=[pin_code]), f"new-PIN link ({language})")
+    page.locator("form button[type=submit]").last.click()
+    page.locator("#new-pin").wait_for()
+    fits(page, f"the new PIN ({language})")
+    checked.add("new_pin")
 
-        visit(page, url + reverse("caller:cover_tracks"), f"cover your tracks ({language})")
-        checked.add("cover_tracks")
+    visit(page, url + reverse("caller:cover_tracks"), f"cover your tracks ({language})")
+    checked.add("cover_tracks")
 
-        for name in NOT_PAGES:
-            answer = page.request.get(url + reverse(f"caller:{name}", args=["ZZZZZZZZZZ"] if name == "submit" else []))
-            assert answer.status == 405, f"{name} answers GET with {answer.status}: is it a page now?"
-        context.close()
+    for name in NOT_PAGES:
+        answer = page.request.get(url + reverse(f"caller:{name}", args=["ZZZZZZZZZZ"] if name == "submit" else []))
+        assert answer.status == 405, f"{name} answers GET with {answer.status}: is it a page now?"
+    context.close()
     assert checked | set(NOT_PAGES) == names, f"caller routes not walked: {names - checked - set(NOT_PAGES)}"
 
 

@@ -78,9 +78,10 @@ def test_a_caseworker_works_a_case_and_a_colleague_opens_it_by_reference(browser
     expect(other.get_by_role("heading", name=f"Open case {case.display_reference}")).to_be_visible()
     assert_accessible(other, "reason to open")
     other.get_by_label("Covering for a colleague").check()
-    other.get_by_role("button", name="Open the case").click()
-    expect(other.get_by_text("You opened this case by its reference")).to_be_visible()
-    other.wait_for_timeout(2000)  # let the live view poll a time or two: polls are not views
+    with other.expect_response(lambda response: response.url.endswith("/live.json")) as poll:
+        other.get_by_role("button", name="Open the case").click()
+        expect(other.get_by_text("You opened this case by its reference")).to_be_visible()
+    assert poll.value.ok  # the live view has polled (not a fixed wait that may see no poll): polls are not views
     views = AuditEvent.objects.filter(action="case.viewed", actor=robin)
     assert views.count() == 1 and views.get().details == {"reason": "covering"}
     context.close()

@@ -8,36 +8,15 @@ ms for each at both sizes and their ratio: the goal is that the list stays fast 
 """
 
 import argparse
-import os
 import statistics
-import sys
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-SERVER = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432")
-os.environ.update(DATABASE_URL=f"{SERVER}/ncii_bench", DEBUG="1", ALLOWED_HOSTS="testserver",
-                  DJANGO_SETTINGS_MODULE="ncii_portal.settings")
+import django
+from common import ScratchDatabase
 
-import django  # noqa: E402
-import psycopg  # noqa: E402
+DATABASE = ScratchDatabase("ncii_bench", ALLOWED_HOSTS="testserver")
 
 PAGES = {"first page": {}, "filtered": {"status": "active", "abuse_type": "sextortion"}, "deep page": {"page": 1500}}
-
-
-def recreate_database():
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS ncii_bench")
-        conn.execute("CREATE DATABASE ncii_bench")
-
-
-def drop_database():
-    from django.db import connections
-
-    connections.close_all()
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS ncii_bench")
 
 
 def seed(total, start, caseworkers):
@@ -72,7 +51,7 @@ def main():
     parser.add_argument("--repeat", type=int, default=15)
     args = parser.parse_args()
 
-    recreate_database()
+    DATABASE.create()
     django.setup()
     from django.core.management import call_command
     from django.db import connection
@@ -102,7 +81,7 @@ def main():
             small, large = results[args.small][name], results[args.cases][name]
             print(f"  {name:<11} {small:7.1f} ms  {large:7.1f} ms  ratio {large / small:.2f}x")
     finally:
-        drop_database()
+        DATABASE.drop()
 
 
 if __name__ == "__main__":

@@ -21,37 +21,29 @@ import subprocess
 import sys
 import time
 import urllib.request
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-SERVER = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432")
-DB_URL = f"{SERVER}/ncii_bench_feed"
-os.environ.update(DATABASE_URL=DB_URL, DEBUG="1", DJANGO_SETTINGS_MODULE="ncii_portal.settings")
+import django
+import psycopg
+from common import ROOT, ScratchDatabase
 
-import django  # noqa: E402
-import psycopg  # noqa: E402
-
-
-def recreate(drop_only=False):
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute("DROP DATABASE IF EXISTS ncii_bench_feed")
-        if not drop_only:
-            conn.execute("CREATE DATABASE ncii_bench_feed")
+DATABASE = ScratchDatabase("ncii_bench_feed")
+DB_URL = DATABASE.url
 
 
 def seed(count):
     """count bank hashes (90 % PDQ of good quality, 10 % video MD5s), one change each, with COPY."""
     with psycopg.connect(DB_URL, autocommit=True) as conn:
-        with conn.cursor().copy("COPY hashing_bankhash (signal_type, value, status, review, quality, video, created,"
-                                " changed) FROM STDIN") as copy:
+        with conn.cursor().copy("COPY hashing_bankhash (signal_type, value, full_value, status, review, quality, video,"
+                                " other_file, created, changed) FROM STDIN") as copy:
+            day = "2026-11-01"
             for n in range(count):
                 if n % 10:
-                    copy.write_row(("pdq", f"{n:064x}", "active", "", 90, False, "2026-11-01", "2026-11-01"))
+                    copy.write_row(("pdq", f"{n:064x}", "", "active", "", 90, False, False, day, day))
                 else:
-                    copy.write_row(("md5", f"{n:032x}", "active", "", None, True, "2026-11-01", "2026-11-01"))
-        conn.execute("""INSERT INTO hashing_bankchange (bank_hash_id, status, review, quality, video, txid, at)
-                        SELECT id, status, review, quality, video, pg_current_xact_id()::text::bigint,
+                    copy.write_row(("md5", f"{n:032x}", "", "active", "", None, True, False, day, day))
+        conn.execute("""INSERT INTO hashing_bankchange (bank_hash_id, status, review, quality, video, other_file,
+                                                               txid, at)
+                        SELECT id, status, review, quality, video, other_file, pg_current_xact_id()::text::bigint,
                                timestamptz '2026-11-01'
                         FROM hashing_bankhash""")
         # Every hash held by a case, four items to a case, as callers' submissions leave them.
@@ -133,7 +125,7 @@ def main():
     parser.add_argument("--hashes", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    recreate()
+    DATABASE.create()
     django.setup()
     from django.core.management import call_command
 
@@ -183,10 +175,7 @@ def main():
         if server:
             server.terminate()
             server.wait(30)
-        from django.db import connections
-
-        connections.close_all()
-        recreate(drop_only=True)
+        DATABASE.drop()
 
 
 if __name__ == "__main__":

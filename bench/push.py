@@ -34,45 +34,37 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-SERVER = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = "ncii_bench_push"
-DB_URL = f"{SERVER}/{DB_NAME}"
-BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/9")
-os.environ.update(DATABASE_URL=DB_URL, DEBUG="1", DJANGO_SETTINGS_MODULE="ncii_portal.settings",
-                  SECRET_KEY="bench-push-not-secret", WEBHOOK_ALLOW_LOOPBACK="1", SECURE_SSL_REDIRECT="0",
-                  CELERY_BROKER_URL=BROKER_URL, CACHE_URL=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/8"))
+import django
+import psutil
+import psycopg
+import redis
+import urllib3
+from common import ROOT, ScratchDatabase, load_average
 
-import django  # noqa: E402
-import psutil  # noqa: E402
-import psycopg  # noqa: E402
-import redis  # noqa: E402
-import urllib3  # noqa: E402
+BROKER_URL = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/9")
+DATABASE = ScratchDatabase("ncii_bench_push", SECRET_KEY="bench-push-not-secret", WEBHOOK_ALLOW_LOOPBACK="1",
+                           SECURE_SSL_REDIRECT="0", CELERY_BROKER_URL=BROKER_URL,
+                           CACHE_URL=os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:6379/8"))
+DB_URL = DATABASE.url
 
 WORKER_PROCESSES = 2
-
-
-def recreate(drop_only=False):
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        if not drop_only:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
 def seed(count):
     """count bank hashes (90 % PDQ of good quality, 10 % video MD5s), one change each, with COPY (as bench/feed.py;
     no cases: push does not read them)."""
     with psycopg.connect(DB_URL, autocommit=True) as conn:
-        with conn.cursor().copy("COPY hashing_bankhash (signal_type, value, status, review, quality, video, created,"
-                                " changed) FROM STDIN") as copy:
+        with conn.cursor().copy("COPY hashing_bankhash (signal_type, value, full_value, status, review, quality, video,"
+                                " other_file, created, changed) FROM STDIN") as copy:
+            day = "2026-11-01"
             for n in range(count):
                 if n % 10:
-                    copy.write_row(("pdq", f"{n:064x}", "active", "", 90, False, "2026-11-01", "2026-11-01"))
+                    copy.write_row(("pdq", f"{n:064x}", "", "active", "", 90, False, False, day, day))
                 else:
-                    copy.write_row(("md5", f"{n:032x}", "active", "", None, True, "2026-11-01", "2026-11-01"))
-        conn.execute("""INSERT INTO hashing_bankchange (bank_hash_id, status, review, quality, video, txid, at)
-                        SELECT id, status, review, quality, video, pg_current_xact_id()::text::bigint,
+                    copy.write_row(("md5", f"{n:032x}", "", "active", "", None, True, False, day, day))
+        conn.execute("""INSERT INTO hashing_bankchange (bank_hash_id, status, review, quality, video, other_file,
+                                                               txid, at)
+                        SELECT id, status, review, quality, video, other_file, pg_current_xact_id()::text::bigint,
                                timestamptz '2026-11-01'
                         FROM hashing_bankhash""")
         conn.execute("ANALYZE")
@@ -192,9 +184,9 @@ def reset(servers):
     """Back to nothing delivered: every partner starts at the beginning of the change log again."""
     with psycopg.connect(DB_URL, autocommit=True) as conn:
         conn.execute("TRUNCATE partners_deliveryattempt, partners_delivery")
-        conn.execute("DELETE FROM partners_feedposition WHERE feed = 'push'")
+        conn.execute("DELETE FROM partners_feedposition WHERE route = 'push'")
         if conn.execute("SELECT to_regclass('partners_handover')").fetchone()[0]:  # where push records handovers
-            conn.execute("DELETE FROM partners_handover WHERE feed = 'push'")
+            conn.execute("DELETE FROM partners_handover WHERE route = 'push'")
         conn.execute("UPDATE partners_webhook SET cursor_txid = 0, cursor_change_id = 0, lease_until = NULL,"
                      " degraded_at = NULL")
         conn.execute("VACUUM ANALYZE partners_webhook, partners_feedposition, partners_delivery,"
@@ -310,14 +302,14 @@ def main():
     args = parser.parse_args()
     os.environ["PUSH_BATCH_SIZE"] = str(args.batch)
     began = time.perf_counter()
-    print(f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())} on {os.cpu_count()} cores")
+    print(load_average())
 
     context = multiprocessing.get_context("spawn")
     servers, worker, broker = [], None, redis.Redis.from_url(BROKER_URL)
     log = tempfile.NamedTemporaryFile(prefix="bench-push-worker-", suffix=".log", delete=False)  # noqa: SIM115
     try:
         servers = [Server(context) for _ in range(args.partners)]
-        recreate()
+        DATABASE.create()
         django.setup()
         from django.core.management import call_command
 
@@ -385,11 +377,7 @@ def main():
         broker.flushdb()
         log.close()
         Path(log.name).unlink(missing_ok=True)
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
-        recreate(drop_only=True)
+        DATABASE.drop()
         print(f"total {time.perf_counter() - began:.0f} s")
 
 

@@ -49,37 +49,22 @@ import argparse
 import cProfile
 import io
 import math
-import os
 import pstats
 import random
-import signal
 import statistics
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-SERVER = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = "ncii_bench_stats"
-DB_URL = f"{SERVER}/{DB_NAME}"
-os.environ.update(DATABASE_URL=DB_URL, DEBUG="1", ALLOWED_HOSTS="testserver",
-                  DJANGO_SETTINGS_MODULE="ncii_portal.settings")
+import django
+import psycopg
+from common import ScratchDatabase, load_average, percentile
 
-import django  # noqa: E402
-import psycopg  # noqa: E402
+DATABASE = ScratchDatabase("ncii_bench_stats", ALLOWED_HOSTS="testserver")
+DB_NAME, DB_URL = DATABASE.name, DATABASE.url
 
 GOAL_MS = 300
 YEARS = timedelta(days=730)
 VERDICTS = (("Blocked", 0.45), ("Removed", 0.25), ("NotBlocked", 0.30))
-
-
-def recreate(drop_only=False):
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        if not drop_only:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
 # --- Seeding --------------------------------------------------------------------------------------------------
@@ -88,17 +73,18 @@ def seed_bank(conn, count, start, now):
     """count bank hashes created evenly over [start, now), one change each at its creation, four to a case.
     Returns [(id, signal type, created)] in id (= creation) order."""
     step = (now - start) / count
-    with conn.cursor().copy("COPY hashing_bankhash (signal_type, value, status, review, quality, video, created,"
-                            " changed) FROM STDIN") as copy:
+    with conn.cursor().copy("COPY hashing_bankhash (signal_type, value, full_value, status, review, quality, video,"
+                            " other_file, created, changed) FROM STDIN") as copy:
         for n in range(count):
             created = start + step * n
             if n % 10:
                 quality = 40 if n % 50 == 1 else 90  # 2 % of PDQs below quality 50: never shared
-                copy.write_row(("pdq", f"{n:064x}", "active", "", quality, False, created, created))
+                copy.write_row(("pdq", f"{n:064x}", "", "active", "", quality, False, False, created, created))
             else:
-                copy.write_row(("md5", f"{n:032x}", "active", "", None, True, created, created))
-    conn.execute("""INSERT INTO hashing_bankchange (bank_hash_id, status, review, quality, video, txid, at)
-                    SELECT id, status, review, quality, video, pg_current_xact_id()::text::bigint, created
+                copy.write_row(("md5", f"{n:032x}", "", "active", "", None, True, False, created, created))
+    conn.execute("""INSERT INTO hashing_bankchange (bank_hash_id, status, review, quality, video, other_file,
+                                                           txid, at)
+                    SELECT id, status, review, quality, video, other_file, pg_current_xact_id()::text::bigint, created
                     FROM hashing_bankhash ORDER BY id""")
     abuse_types = ["shared", "threatened", "sextortion", "synthetic", "voyeurism", "other"]
     conn.execute("""INSERT INTO cases_case (reference, status, abuse_type, language, pin_digest, pin_failures,
@@ -263,10 +249,6 @@ def a_minute(partners):
     return len(partners)
 
 
-def percentile(times, fraction):
-    return sorted(times)[max(1, math.ceil(fraction * len(times))) - 1]
-
-
 def profiled(function):
     profile = cProfile.Profile()
     profile.enable()
@@ -290,9 +272,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help=f"leave the database ({DB_NAME}) for a closer look")
     args = parser.parse_args()
     began = time.perf_counter()
-    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit("terminated"))  # `finally` drops the database
-    print(f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())} on {os.cpu_count()} cores")
-    recreate()
+    print(load_average())
+    DATABASE.create()
     try:
         django.setup()
         from django.core.management import call_command
@@ -395,12 +376,8 @@ def main():
         print(f"keeping.update() after a minute in which every partner fetched a page and {arrived} outcomes "
               f"arrived: {time.perf_counter() - started:.1f} s (reported, not the goal; beat runs it every minute)")
     finally:
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
         if not args.keep:
-            recreate(drop_only=True)
+            DATABASE.drop()
         print(f"total {time.perf_counter() - began:.0f} s")
 
 

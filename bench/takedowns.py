@@ -30,37 +30,22 @@ and whether p95 is under the goal, 100 ms. DEBUG=1 as the other benchmarks.
 
 import argparse
 import math
-import os
 import random
-import signal
 import statistics
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-SERVER = os.environ.get("BENCH_DATABASE_SERVER", "postgres://postgres@127.0.0.1:5432")
-DB_NAME = "ncii_bench_takedowns"
-DB_URL = f"{SERVER}/{DB_NAME}"
-os.environ.update(DATABASE_URL=DB_URL, DEBUG="1", ALLOWED_HOSTS="testserver",
-                  DJANGO_SETTINGS_MODULE="ncii_portal.settings")
+import django
+import psycopg
+from common import ScratchDatabase, load_average, percentile
 
-import django  # noqa: E402
-import psycopg  # noqa: E402
+DATABASE = ScratchDatabase("ncii_bench_takedowns", ALLOWED_HOSTS="testserver")
+DB_NAME, DB_URL = DATABASE.name, DATABASE.url
 
 GOAL_MS = 100
 YEARS = timedelta(days=730)
 KINDS = ["adult", "forum", "file_host", "search_engine", "hosting", "social", "partner", "other"]
 OUTCOMES = (("removed", 0.60), ("refused", 0.10), ("no_answer", 0.08), ("reinstated", 0.02), ("asked", 0.20))
-
-
-def recreate(drop_only=False):
-    with psycopg.connect(f"{SERVER}/postgres", autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-        if not drop_only:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
 
 
 # --- Seeding --------------------------------------------------------------------------------------------------
@@ -185,10 +170,6 @@ def seed(args, now, small):
 
 # --- What is timed --------------------------------------------------------------------------------------------
 
-def percentile(times, fraction):
-    return sorted(times)[max(1, math.ceil(fraction * len(times))) - 1]
-
-
 def cases_to_time(client):
     """{name: function} of what is timed, on the data as it is now: the typical case is one with the median
     number of addresses among the newest thousand; the largest site is the one with the most addresses."""
@@ -252,9 +233,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help=f"leave the database ({DB_NAME}) for a closer look")
     args = parser.parse_args()
     began = time.perf_counter()
-    signal.signal(signal.SIGTERM, lambda _signal, _frame: sys.exit("terminated"))  # `finally` drops the database
-    print(f"load average {' '.join(f'{n:.2f}' for n in os.getloadavg())} on {os.cpu_count()} cores")
-    recreate()
+    print(load_average())
+    DATABASE.create()
     try:
         django.setup()
         from django.core.management import call_command
@@ -294,12 +274,8 @@ def main():
                   f"{('met' if met[-1] else 'NOT met') if goal else '(reported)'}")
         print(f"goal p95 under {GOAL_MS} ms: {'met' if all(met) else 'NOT met'} ({sum(met)} of {len(met)})")
     finally:
-        if "django.db" in sys.modules:
-            from django.db import connections
-
-            connections.close_all()
         if not args.keep:
-            recreate(drop_only=True)
+            DATABASE.drop()
         print(f"total {time.perf_counter() - began:.0f} s")
 
 

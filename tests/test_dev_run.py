@@ -112,10 +112,11 @@ def test_readme_promises_only_docs_that_exist():
 
 
 @pytest.mark.parametrize("present, missing", [
-    (["chromium"], ["gettext"]),
-    (["msgfmt"], ["chromium"]),
-    ([], ["chromium", "gettext"]),
-    (["chromium", "msgfmt"], []),
+    (["chromium", "ffmpeg"], ["gettext"]),
+    (["msgfmt", "ffmpeg"], ["chromium"]),
+    (["chromium", "msgfmt"], ["ffmpeg"]),
+    ([], ["chromium", "gettext", "ffmpeg"]),
+    (["chromium", "msgfmt", "ffmpeg"], []),
 ])
 def test_make_test_installs_each_missing_system_package(tmp_path, present, missing):
     for name in present:

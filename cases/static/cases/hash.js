@@ -16,7 +16,7 @@ const sendWhy = document.getElementById("send-why");
 const otherFiles = document.getElementById("other-files");
 const sendError = document.getElementById("send-error");
 const maxItems = Number(root.dataset.maxItems);
-const pdqMinQuality = Number(root.dataset.pdqMinQuality); // hashing.signals.PDQ_MIN_QUALITY: weaker is not shared
+const pdqMinQuality = Number(root.dataset.pdqMinQuality); // hashing.signal_types.PDQ_MIN_QUALITY: weaker is not shared
 const csrfToken = document.querySelector("#csrf input[name=csrfmiddlewaretoken]").value;
 
 // Names this submission, so a retry after a lost answer is recognised and never doubles anything.

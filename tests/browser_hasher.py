@@ -2,6 +2,7 @@
 corpus and raw pixel files, served on loopback. The portal's pages are tested through live_server instead."""
 
 import functools
+import hashlib
 import os
 import threading
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -76,3 +77,52 @@ HASH_PIXELS_JS = """async ([url, width, height]) => {
   const buffer = await (await fetch(url)).arrayBuffer();
   return window.hasher.hashPixels(new Uint8ClampedArray(buffer), width, height);
 }"""
+
+
+def chromium_rss():
+    """The resident memory of this process's Chromium processes, in bytes."""
+    import psutil
+
+    total = 0
+    for child in psutil.Process(os.getpid()).children(recursive=True):
+        try:
+            if "chrom" in child.name():
+                total += child.memory_info().rss
+        except psutil.NoSuchProcess:
+            pass
+    return total
+
+
+def md5_of(path):
+    """A large file's MD5, read in chunks (what the browser must find without holding the file)."""
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as f:
+        while chunk := f.read(16 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def hashed_watching_memory(page, site_dir, path, script):
+    """Hash the file at `path` in the harness with `script`, sampling Chromium's memory meanwhile: (the script's
+    result, how many MiB Chromium grew at most)."""
+    site = HarnessSite(site_dir)
+    try:
+        harness = site.open(page)
+        harness.locator("#files").set_input_files(str(path))
+        baseline, peak, done = chromium_rss(), [0], threading.Event()
+
+        def sample():
+            while not done.is_set():
+                peak[0] = max(peak[0], chromium_rss())
+                done.wait(0.05)
+
+        sampler = threading.Thread(target=sample)
+        sampler.start()
+        try:
+            result = harness.evaluate(script)
+        finally:
+            done.set()
+            sampler.join()
+    finally:
+        site.close()
+    return result, (peak[0] - baseline) / (1 << 20)

@@ -9,7 +9,7 @@ from PIL import Image
 
 from hashing import reference
 from hashing import video as python_vpdq  # the Python reference (hashing/video.py)
-from tests.browser_hasher import HarnessSite
+from tests.browser_hasher import HarnessSite, hashed_watching_memory, md5_of
 from tests.conftest import make_staff, signed_in_context
 from tests.hashing_corpus import scaled
 from tests.helpers import carries_file_bytes
@@ -125,19 +125,6 @@ def test_24_megapixel_photo_reports_progress_without_freezing_the_page(tmp_path,
     assert numpy.all(numpy.diff([e["done"] for e in outcome["events"] if e["phase"] == "md5"]) >= 0)
 
 
-def chromium_rss():
-    import psutil
-
-    total = 0
-    for child in psutil.Process(os.getpid()).children(recursive=True):
-        try:
-            if "chrom" in child.name():
-                total += child.memory_info().rss
-        except psutil.NoSuchProcess:
-            pass
-    return total
-
-
 MD5_INPUT_JS = """async () => {
   const file = document.getElementById("files").files[0];
   const phases = new Set();
@@ -148,40 +135,12 @@ MD5_INPUT_JS = """async () => {
 
 @pytest.mark.slow  # the browser hasher at scale, as the parity corpus
 def test_a_2_gb_video_is_streamed_not_loaded_whole(tmp_path, page):
-    import hashlib
-    import threading
-
     video = tmp_path / "long-video.mp4"
     with open(video, "wb") as f:
         f.write(b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + os.urandom(1 << 20))
         f.truncate(2 << 30)  # 2 GiB, sparse: quick to make, still 2 GiB to read
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(video, "rb") as f:
-        while chunk := f.read(16 << 20):
-            digest.update(chunk)
-
-    site = HarnessSite(tmp_path / "site")
-    try:
-        harness = site.open(page)
-        harness.locator("#files").set_input_files(str(video))
-        baseline, peak, done = chromium_rss(), [0], threading.Event()
-
-        def sample():
-            while not done.is_set():
-                peak[0] = max(peak[0], chromium_rss())
-                done.wait(0.05)
-
-        sampler = threading.Thread(target=sample)
-        sampler.start()
-        try:
-            result = harness.evaluate(MD5_INPUT_JS)
-        finally:
-            done.set()
-            sampler.join()
-    finally:
-        site.close()
-    grown = (peak[0] - baseline) / (1 << 20)
+    result, grown = hashed_watching_memory(page, tmp_path / "site", video, MD5_INPUT_JS)
     print(f"\n2 GiB video: Chromium memory grew by {grown:.0f} MiB at most while hashing")
-    assert result["kind"] == "video" and result["md5"] == digest.hexdigest()
+    assert result["kind"] == "video" and result["md5"] == md5_of(video)
     assert result["pdq"] is None and result["phases"] == ["md5"]
     assert grown < 400, f"Chromium grew by {grown:.0f} MiB while hashing a 2 GiB file"

@@ -14,7 +14,7 @@ import pytest
 from threatexchange.extensions.vpdq.vpdq import VPDQSignal
 
 from hashing import video as python_vpdq  # the Python reference (hashing/video.py)
-from tests.browser_hasher import HASH_FILES_JS, HarnessSite
+from tests.browser_hasher import HASH_FILES_JS, HarnessSite, hashed_watching_memory, md5_of
 from tests.videos import copy_video, make_video, run
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -277,40 +277,11 @@ LARGE_JS = """async () => {
 def test_a_2_gib_video_is_fingerprinted_in_bounded_memory(tmp_path, page):
     """Frames read from past 2 GiB (the file's slices, never the whole file), memory bounded, the reference's
     vPDQ, and progress in frames done of frames expected."""
-    import hashlib
-    import threading
-
-    from tests.test_hasher_page import chromium_rss
-
     small = make_video(tmp_path / "small.mp4", seconds=6, fps=30, size=(640, 360))
     video = media_past_2_gib(small, tmp_path / "long-video.mp4")
-    digest = hashlib.md5(usedforsecurity=False)
-    with open(video, "rb") as f:
-        while chunk := f.read(16 << 20):
-            digest.update(chunk)
-    site = HarnessSite(tmp_path / "site")
-    try:
-        harness = site.open(page)
-        harness.locator("#files").set_input_files(str(video))
-        baseline, peak, done = chromium_rss(), [0], threading.Event()
-
-        def sample():
-            while not done.is_set():
-                peak[0] = max(peak[0], chromium_rss())
-                done.wait(0.05)
-
-        sampler = threading.Thread(target=sample)
-        sampler.start()
-        try:
-            result = harness.evaluate(LARGE_JS)
-        finally:
-            done.set()
-            sampler.join()
-    finally:
-        site.close()
-    grown = (peak[0] - baseline) / (1 << 20)
+    result, grown = hashed_watching_memory(page, tmp_path / "site", video, LARGE_JS)
     print(f"\n2 GiB video with its frames at the end: Chromium memory grew by {grown:.0f} MiB at most")
-    assert result["md5"] == digest.hexdigest()
+    assert result["md5"] == md5_of(video)
     assert result.get("warning") is None, result.get("warning")
     signal = python_vpdq.vpdq_signal
     assert result["vpdq"] == signal(python_vpdq.vpdq_frames(video)) == signal(python_vpdq.vpdq_frames(small))

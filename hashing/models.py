@@ -148,6 +148,13 @@ class BankHash(models.Model):
         return shareable(self.signal_type, self.status, self.review, self.quality, self.other_file)
 
 
+# The oldest transaction still running (PostgreSQL's snapshot xmin): rows with a txid below it are settled, no
+# running transaction can still slip a row beneath them. The bank's changes (BankChange.objects.settled()) and a
+# partner's own web addresses (partners.addresses) are handed out below it.
+SNAPSHOT_XMIN = models.Func(template="pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
+                            output_field=models.BigIntegerField())
+
+
 class BankChangeQuerySet(models.QuerySet):
     def shareable(self):
         """Changes that left their hash shareable (shareable_q, on the change's own state)."""
@@ -157,8 +164,7 @@ class BankChangeQuerySet(models.QuerySet):
         """Changes no running transaction can still slip beneath: written by transactions older than the oldest
         one still running (PostgreSQL's snapshot xmin). Read the watermark, then the rows: every transaction
         below it had finished before the rows are read, so the reading statement sees all of their changes."""
-        return self.filter(txid__lt=models.Func(template="pg_snapshot_xmin(pg_current_snapshot())::text::bigint",
-                                                output_field=models.BigIntegerField()))
+        return self.filter(txid__lt=SNAPSHOT_XMIN)
 
     def after(self, txid, change_id):
         """In feed order, (transaction id, change id), after a cursor position. A row comparison, so the

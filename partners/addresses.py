@@ -9,10 +9,10 @@ signal this module declares, which takedowns receives (TakedownsConfig.ready), a
 bank_changed below partners.
 """
 
-from django.db.models import BigIntegerField, Func
 from django.dispatch import Signal
 
 from core.errors import Refusal
+from hashing.models import SNAPSHOT_XMIN
 from partners import records
 from partners.models import Outcome, Partner, SharedAddress
 from partners.stopncii import pseudonym
@@ -30,9 +30,6 @@ def share(partner, case, addresses):
         raise Refusal(f"{partner.name} is not live: ask its site by mail or through its web form.", status=409)
     SharedAddress.objects.bulk_create([SharedAddress(partner=partner, case=case, address_id=pk, url=url)
                                        for pk, url in addresses], ignore_conflicts=True)
-
-
-SNAPSHOT_XMIN = Func(template="pg_snapshot_xmin(pg_current_snapshot())::text::bigint", output_field=BigIntegerField())
 
 
 def page(partner, position=START, limit=1000):

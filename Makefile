@@ -27,8 +27,10 @@ MO_FILES := $(patsubst %.po,%.mo,$(wildcard locale/*/LC_MESSAGES/django.po))
 
 # Meta's `vpdq` package (requirements-dev.txt: the tests prove our vPDQ equal to it, and a partner's
 # python-threatexchange needs it) builds from source against FFmpeg's libraries. Needs root (apt) when missing.
-BUILD_PACKAGES = $(if $(shell pkg-config --exists libavcodec libavformat libavutil libswscale 2>/dev/null && echo y),,\
-  libavcodec-dev libavformat-dev libavutil-dev libswscale-dev) $(if $(shell command -v pkg-config),,pkg-config) \
+# vpdq's CMake asks for all seven of FFmpeg's libraries.
+AV_LIBS := libavdevice libavfilter libavformat libavcodec libswresample libswscale libavutil
+BUILD_PACKAGES = $(if $(shell pkg-config --exists $(AV_LIBS) 2>/dev/null && echo y),,$(addsuffix -dev,$(AV_LIBS))) \
+  $(if $(shell command -v pkg-config),,pkg-config) \
   $(if $(shell command -v cmake),,cmake) $(if $(shell command -v g++),,g++)
 system-build:
 	@if [ -n "$(strip $(BUILD_PACKAGES))" ]; then \

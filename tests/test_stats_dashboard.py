@@ -27,9 +27,14 @@ def supervisor_with_scenario(transactional_db):
     return make_staff("sam@helpline.test", "supervisor")
 
 
+def laptop_page(browser, live_server, user):
+    """A signed-in page at 1280×800, where a supervisor reads the statistics."""
+    return signed_in_context(browser, live_server, user, viewport={"width": 1280, "height": 800}).new_page()
+
+
 @pytest.mark.browser
 def test_the_dashboard_draws_the_scenarios_numbers(browser, live_server, supervisor_with_scenario):
-    page = signed_in_context(browser, live_server, supervisor_with_scenario).new_page()
+    page = laptop_page(browser, live_server, supervisor_with_scenario)
     page.goto(live_server.url + reverse("stats_dashboard"))
     page.get_by_label("From", exact=True).fill("2026-03-01")
     page.get_by_label("To", exact=True).fill("2026-03-31")
@@ -107,16 +112,10 @@ def test_the_monthly_report_suppresses_small_numbers(supervisor_with_scenario, l
 
 # --- The printable monthly report ------------------------------------------------------------------------------
 
-def report_page(browser, live_server, user):
-    page = signed_in_context(browser, live_server, user).new_page()
-    page.set_viewport_size({"width": 1280, "height": 800})
-    return page
-
-
 @pytest.mark.browser
 def test_the_report_opens_the_windows_latest_month_and_moves_by_month(browser, live_server,
                                                                        supervisor_with_scenario):
-    page = report_page(browser, live_server, supervisor_with_scenario)
+    page = laptop_page(browser, live_server, supervisor_with_scenario)
     page.goto(live_server.url + reverse("stats_dashboard") + "?first=2026-01-15&last=2026-03-31&bucket=week")
     page.get_by_role("link", name="Printable report for March 2026").click()
     page.wait_for_url("**/statistics/report/2026-03/")
@@ -144,7 +143,7 @@ def test_the_report_picker_refuses_a_month_it_cannot_read(supervisor_with_scenar
 @pytest.mark.browser
 def test_the_reports_headline_rests_on_its_counts_and_prints_without_navigation(browser, live_server,
                                                                                  supervisor_with_scenario):
-    page = report_page(browser, live_server, supervisor_with_scenario)
+    page = laptop_page(browser, live_server, supervisor_with_scenario)
     march = live_server.url + reverse("stats_monthly_report", args=[2026, 3])
     page.goto(march)
     # The scenario's March: 4 reviewed, "<5" in the report: the rates are withheld, and no "of 4" gives it away.

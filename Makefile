@@ -71,12 +71,17 @@ PYTEST := DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_REDIS_URL)/
 	  SECRET_KEY=test-secret-key-not-for-production DEBUG=0 DB_CONN_MAX_AGE=0 SECURE_SSL_REDIRECT=0 ALLOWED_HOSTS=* \
 	  $(PY) -m pytest
 
+# Tests run on both cores: pytest-xdist's processes, each with its own PostgreSQL server and Redis databases
+# (tests/parallel.py). TEST_PROCESSES=0 runs them in this one process.
+TEST_PROCESSES ?= 2
+PARALLEL = $(if $(filter 0,$(TEST_PROCESSES)),,-n $(TEST_PROCESSES) --dist worksteal)
+
 test: $(TEST_NEEDS)
-	$(PYTEST) $(PYTEST_ARGS)
+	$(PYTEST) $(PARALLEL) $(PYTEST_ARGS)
 
 # The fast lane: all but the tests marked slow (pyproject.toml's markers; README.md, "Test lanes").
 test-fast: $(TEST_NEEDS)
-	$(PYTEST) -m "not slow" $(PYTEST_ARGS)
+	$(PYTEST) -m "not slow" $(PARALLEL) $(PYTEST_ARGS)
 
 lint: .venv/installed-dev
 	.venv/bin/ruff check .

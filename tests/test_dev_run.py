@@ -129,3 +129,33 @@ def test_make_test_installs_each_missing_system_package(tmp_path, present, missi
     assert result.returncode == 0, result.stderr
     installs = re.search(r"apt-get install -y -q ([\w ]*)", result.stdout).group(1).split()
     assert installs == missing
+
+
+AV_LIBRARIES = ["libavdevice", "libavfilter", "libavformat", "libavcodec", "libswresample", "libswscale", "libavutil"]
+
+
+@pytest.mark.parametrize("present, installs", [
+    (["libavcodec", "libavformat", "libavutil", "libswscale"], [f"{name}-dev" for name in AV_LIBRARIES]),
+    ([], [f"{name}-dev" for name in AV_LIBRARIES]),
+    (AV_LIBRARIES, None),
+])
+def test_make_installs_what_vpdqs_build_asks_for(tmp_path, present, installs):
+    """vpdq (requirements-dev.txt) builds against all seven of FFmpeg's libraries (its CMake checks each): a machine
+    missing any of them gets their development packages before pip runs (a fresh machine had only four)."""
+    pkg_config = tmp_path / "pkg-config"  # exits 0 only when every library asked for is present
+    listed = " ".join(present)
+    pkg_config.write_text(f"#!/bin/sh\nfor a; do case $a in --*) ;; *) case ' {listed} ' in *\" $a \"*) ;; "
+                          "*) exit 1;; esac;; esac; done\n")
+    for name in ("cmake", "g++"):
+        (tmp_path / name).write_text("#!/bin/sh\n")
+    for tool in tmp_path.iterdir():
+        tool.chmod(0o755)
+    (tmp_path / "sh").symlink_to(shutil.which("sh"))
+    result = subprocess.run([shutil.which("make"), "-n", "system-build"], cwd=ROOT,
+                            env={"PATH": str(tmp_path)}, capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    asked = re.search(r"apt-get install -y -q ([\w -]*)", result.stdout)
+    if installs is None:
+        assert 'if [ -n "" ]' in result.stdout, result.stdout
+    else:
+        assert asked.group(1).split() == installs

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -52,6 +53,12 @@ RISK_REFERRALS = {
 UNDER_18_REFERRALS = [Referral.To.TAKE_IT_DOWN, Referral.To.CHILDLINE_IWF]
 
 PIN_DIGITS = 8
+
+# Sent inside withdraw_case's transaction, once per case withdrawn (case: the Case, now withdrawn), for what the
+# apps above cases hold of it: partners withdraws the case's web addresses it sent partners
+# (PartnersConfig.ready), in the same transaction, so the feeds tell them with the withdrawal. cases knows
+# nothing of partners, as hashing knows nothing of it through bank_changed.
+case_withdrawn = Signal()
 
 
 @functools.cache
@@ -565,7 +572,8 @@ def unlock_case(reference, pin):
 @transaction.atomic
 def withdraw_case(case, *, by=None, reason="", note=""):
     """Withdraw a case: its bank hashes stop being active unless another case still holds them; its open links
-    are cancelled; its caseworker is told in the portal. Withdrawing twice changes nothing.
+    are cancelled; the web addresses partners were sent are withdrawn (case_withdrawn); its caseworker is told
+    in the portal. Withdrawing twice changes nothing.
 
     `by` is None when the caller withdraws on the status page; a staff member withdrawing on the caller's word
     gives a `reason` (Case.MOVE_REASONS) and may add a note."""
@@ -579,6 +587,7 @@ def withdraw_case(case, *, by=None, reason="", note=""):
     case.save(update_fields=["status", "withdrawn_at", "ended_at"])
     # Used links too: a retry of their submission must not add to a withdrawn case.
     case.links.filter(revoked_at=None).update(revoked_at=now)
+    case_withdrawn.send(sender=Case, case=case)
 
     released = 0
     held_here = BankHash.objects.select_for_update().filter(pk__in=case.items.values("bank_hashes")).order_by(

@@ -423,16 +423,22 @@ class SharedAddress(models.Model):
     "Partners' own addresses"; design rule 11: never to another partner). Case data, not a bank hash: no other
     partner's feed, push or reports ever reads it. `address_id` is the takedowns address it stands for (takedowns
     lies above partners, so no foreign key); the partner's reports on it go back there as outcomes
-    (partners.addresses.address_reported). Retention clears the address with the case's data."""
+    (partners.addresses.address_reported). The case's withdrawal withdraws it (partners.addresses.withdraw):
+    the row moves forward in the feed, told as withdrawn. Retention clears the address with the case's data."""
 
     partner = models.ForeignKey(Partner, on_delete=models.PROTECT, related_name="shared_addresses")
     case = models.ForeignKey("cases.Case", on_delete=models.CASCADE, related_name="+")
     address_id = models.BigIntegerField()
     url = models.CharField(max_length=2000)
     # Feed order as the bank's changes (hashing.models.BankChange): the writer's transaction, then the id, read
-    # only below the oldest running transaction, so a row committed late never slips behind a cursor.
+    # only below the oldest running transaction, so a row committed late never slips behind a cursor. The
+    # withdrawal rewrites both (the row's last change); sent_txid and sent_at keep where and when it was sent,
+    # so that only a reader that could have had the address is told of its withdrawal.
     txid = models.BigIntegerField(db_default=TransactionId())
     at = models.DateTimeField(db_default=ClockTime())
+    sent_txid = models.BigIntegerField(db_default=TransactionId())
+    sent_at = models.DateTimeField(db_default=ClockTime())
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
     purged_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -102,7 +102,8 @@ SCHEMA = {
                 "is python-threatexchange's VPDQSignal text (a JSON array of \"pdqHex,quality,timestamp\" "
                 "strings) and its quality its best frame's; other hash values are lowercase hex. Records of signal "
                 "type `url` are web addresses on your own platform where a caller's image is, sent to you alone: "
-                "remove the content and report it (`/api/v1/feedback`, signal type `url`)."),
+                "remove the content and report it (`/api/v1/feedback`, signal type `url`); one comes again as "
+                "`withdrawn` when the caller withdraws the case: stop acting on it."),
             "security": [{"bearer": []}],
             "parameters": [
                 {"name": "cursor", "in": "query", "schema": {"type": "string"},
@@ -122,7 +123,8 @@ SCHEMA = {
                 "nothing). A time more than 5 minutes ahead is refused; one before the hash first reached you is "
                 "recorded as that first delivery, and your own time is kept beside it. A report of signal type "
                 "`url` is about a web address the feed sent you (its `value` as sent): Removed or Blocked records "
-                "it removed, NotBlocked refused, PendingReview nothing yet. All reports in a request "
+                "it removed, NotBlocked refused, PendingReview nothing yet; one on an address withdrawn since is "
+                "taken but not acted on (not counted in `recorded`). All reports in a request "
                 "are recorded, or none."),
             "security": [{"bearer": []}],
             "requestBody": {"required": True, "content": {"application/json": {"schema": {

@@ -407,7 +407,8 @@ def drop_undelivered(partner):
 
 
 def due_partner_ids(now=None):
-    """Partners with something to send now: a pending delivery due (their oldest), or changes not yet cut."""
+    """Partners with something to send now: a pending delivery due (their oldest), or changes not yet cut (of
+    the bank, or of its own web addresses)."""
     now = now or timezone.now()
     ids = []
     for webhook in pushing().select_related("partner"):
@@ -415,7 +416,8 @@ def due_partner_ids(now=None):
         if head is not None:
             if head.state == Delivery.State.PENDING and head.due_at <= now:
                 ids.append(webhook.partner_id)
-        elif BankChange.objects.settled().after(webhook.cursor_txid, webhook.cursor_change_id).exists():
+        elif (BankChange.objects.settled().after(webhook.cursor_txid, webhook.cursor_change_id).exists()
+              or addresses.waiting(webhook.partner, (webhook.address_txid, webhook.address_row))):
             ids.append(webhook.partner_id)
     return ids
 

@@ -65,16 +65,18 @@ URL = "url"
 URL_RECORD = {
     "signal_type": {"type": "string", "enum": [URL]},
     "value": {"type": "string", "format": "uri"},
-    "status": {"type": "string", "enum": [ACTIVE]},
+    "status": {"type": "string", "enum": [ACTIVE, WITHDRAWN]},
     "reference": {"type": "string"},
     "updated": {"type": "string", "format": "date-time"},
 }
 
 
-def url_record(value, *, reference, updated):
-    """An address where a caller's image is on the partner's own site, to be removed; `reference` is the
-    partner's pseudonym of its case (as StopNCII's caseNumbers), `updated` when it was sent (ISO text)."""
-    return {"signal_type": URL, "value": value, "status": ACTIVE, "reference": reference, "updated": updated}
+def url_record(value, *, reference, updated, withdrawn=False):
+    """An address where a caller's image is on the partner's own site: active, to be removed, until its case is
+    withdrawn (`withdrawn`: stop acting on it). `reference` is the partner's pseudonym of its case (as StopNCII's
+    caseNumbers), `updated` when it was sent or withdrawn (ISO text)."""
+    return {"signal_type": URL, "value": value, "status": WITHDRAWN if withdrawn else ACTIVE, "reference": reference,
+            "updated": updated}
 
 
 NATIVE_PAGE = {
@@ -127,12 +129,13 @@ def stopncii(signal_type, value, *, shared, second, case_numbers, feedbacks):
             "CSPFeedbacks": feedbacks}
 
 
-def stopncii_url(value, *, second, case_number):
+def stopncii_url(value, *, second, case_number, withdrawn=False):
     """A web address on the partner's own site as FetchHashes tells it (partners.addresses): StopNCII's URL signal
-    type, the address as `hashValue`, its case's pseudonym; `second`, when it was sent."""
-    return {"lastModtimestamp": second, "signalType": STOPNCII_URL, "hashValue": value,
-            "hashStatus": STOPNCII_STATUS[True], "caseNumbers": {case_number: STOPNCII_STATUS[True]},
-            "CSPFeedbacks": []}
+    type, the address as `hashValue`, its case's pseudonym, Active or (its case `withdrawn`) Withdrawn; `second`,
+    when it was sent or withdrawn."""
+    status = STOPNCII_STATUS[not withdrawn]
+    return {"lastModtimestamp": second, "signalType": STOPNCII_URL, "hashValue": value, "hashStatus": status,
+            "caseNumbers": {case_number: status}, "CSPFeedbacks": []}
 
 
 STOPNCII_PAGE = {

@@ -92,12 +92,15 @@ def fetch(partner, *, start, page_size, token=""):
 
 
 def own_addresses(partner, start_at, end_at):
-    """Records of the partner's own web addresses (partners.addresses) sent in [start_at, end_at): few per
-    partner, so the range's last page carries them all."""
+    """Records of the partner's own web addresses (partners.addresses) sent or withdrawn in [start_at, end_at):
+    few per partner, so the range's last page carries them all. A withdrawal is told only to a sync that could
+    have had the address, i.e. starting after it was sent (as could_have tells a hash's)."""
     rows = (SharedAddress.objects.filter(partner=partner, purged_at=None, at__gte=start_at, at__lt=end_at)
-            .order_by("at", "id").values_list("url", "case_id", "at"))
-    return [records.stopncii_url(url, second=int(at.timestamp()), case_number=pseudonym(partner, case_id))
-            for url, case_id, at in rows]
+            .exclude(withdrawn_at__isnull=False, sent_at__gte=start_at)
+            .order_by("at", "id").values_list("url", "case_id", "at", "withdrawn_at"))
+    return [records.stopncii_url(url, second=int(at.timestamp()), case_number=pseudonym(partner, case_id),
+                                 withdrawn=withdrawn_at is not None)
+            for url, case_id, at, withdrawn_at in rows]
 
 
 def could_have(partner, hash_ids, *, start_at, after=None):

@@ -6,8 +6,9 @@ import math
 from celery import current_app, shared_task
 from django.conf import settings
 from django.core.cache import cache
+from django.db import transaction
 
-from partners import push
+from partners import addresses, push
 
 logger = logging.getLogger(__name__)
 
@@ -45,6 +46,13 @@ def enqueue(task, *args, countdown=0):
 def on_bank_changed(sender, **kwargs):
     """hashing.actions.bank_changed: a transaction that changed the bank has committed."""
     queue_push_round()
+
+
+def on_case_withdrawn(sender, case, **kwargs):
+    """cases.actions.case_withdrawn, in the withdrawal's transaction: the addresses partners were sent are
+    withdrawn with it, and pushed once it commits (the rows are the record; beat re-drives what this misses)."""
+    if addresses.withdraw(case):
+        transaction.on_commit(queue_push_round, robust=True)
 
 
 def queue_push_round():

@@ -1,18 +1,21 @@
 """Partners' own addresses (issue 18, item 6; design rule 11): an address on a partner's own site is sent to that
 partner alone through its feeds (the native feed and push as records of signal type `url`, StopNCII's
 FetchHashes as its URL signal type), and its report comes back as the address's outcome. No other partner's feed,
-push or reports ever sees it."""
+push or reports ever sees it. When the case is withdrawn, the partner that had an address reads it withdrawn
+through each of those routes, after its cursor, and its reports on it are taken but not acted on."""
 
 import json
 
 import pytest
+from django.core.cache import cache
 from django.db.models import Max
 from django.test import Client
 from django.urls import reverse
 
+from cases import actions as cases
 from cases.models import CaseEvent
 from core.errors import Refusal
-from partners import onboarding, push, stopncii
+from partners import onboarding, push, stopncii, tasks, webhooks
 from partners.models import Delivery, SharedAddress, Webhook
 from partners.openapi import SCHEMA
 from takedowns import actions
@@ -56,8 +59,20 @@ def native_feed(headers):
     return Client().get(reverse("api:hashes"), **headers).json()
 
 
-def stopncii_feed(headers):
-    return Client().get(reverse("api:stopncii_fetch_hashes"), {"startTimestamp": 0}, **headers).json()
+def stopncii_feed(headers, start=0):
+    return Client().get(reverse("api:stopncii_fetch_hashes"), {"startTimestamp": start}, **headers).json()
+
+
+def urls_in(page):
+    return [r for r in page["records"] if r["signal_type"] == "url"]
+
+
+def withdraw(case):
+    """The caller withdraws the case; returns once the feeds may hand out what the withdrawal wrote (settled, and
+    past StopNCII's horizon)."""
+    cases.withdraw_case(case)
+    newest = SharedAddress.objects.aggregate(newest=Max("at"))["newest"]
+    assert wait_for(lambda: stopncii.horizon() > newest.timestamp(), interval=0.02)
 
 
 def test_only_the_partner_whose_site_it_is_receives_its_addresses(sent):
@@ -195,3 +210,105 @@ def test_the_threatexchange_client_reads_and_reports_them(sent, live_server):
     assert all(list(r.caseNumbers) == [stopncii.pseudonym(sent["photogram"], sent["case"].pk)] for r in urls)
     api.submit_feedback(StopNCIISignalType.URL, sent["own"][0].url, StopNCIICSPFeedbackValue.Blocked)
     assert Address.objects.get(pk=sent["own"][0].pk).outcome == Address.Outcome.REMOVED
+
+
+def test_a_withdrawal_reaches_the_partner_after_its_cursor(sent):
+    native, stop = sent["keys"]["photogram"]
+    before = native_feed(native)
+    had = {r["value"]: r for r in urls_in(before)}
+    checkpoint = stopncii_feed(stop)["nextSetTimestamp"]
+    other_native, other_stop = sent["keys"]["other"]
+    other_cursor = native_feed(other_native)["cursor"]
+    withdraw(sent["case"])
+
+    page = Client().get(reverse("api:hashes"), {"cursor": before["cursor"]}, **native).json()
+    told = urls_in(page)
+    assert sorted(r["value"] for r in told) == sorted(had) and {r["status"] for r in told} == {"withdrawn"}
+    assert all(r["reference"] == had[r["value"]]["reference"] and r["updated"] > had[r["value"]]["updated"]
+               for r in told)
+    schema = SCHEMA["components"]["schemas"]["UrlRecord"]["properties"]
+    assert all(list(r) == list(schema) for r in told) and "withdrawn" in schema["status"]["enum"]
+    # Told once: its cursor moves past the withdrawal.
+    assert Client().get(reverse("api:hashes"), {"cursor": page["cursor"]}, **native).json()["records"] == []
+    # A reader starting from before the addresses were sent never had them: it is told nothing of them.
+    assert urls_in(native_feed(native)) == []
+
+    fetched = [r for r in stopncii_feed(stop, checkpoint)["hashRecords"] if r["signalType"] == "URL"]
+    pseudonym = stopncii.pseudonym(sent["photogram"], sent["case"].pk)
+    assert sorted(r["hashValue"] for r in fetched) == sorted(had)
+    assert all(r["hashStatus"] == "Withdrawn" and r["caseNumbers"] == {pseudonym: "Withdrawn"} for r in fetched)
+    assert not [r for r in stopncii_feed(stop)["hashRecords"] if r["signalType"] == "URL"]
+
+    # The other partner: nothing, by any route, before or after its cursor.
+    push.make_batches(Webhook.objects.get(partner=sent["other"]))
+    seen = [json.dumps(native_feed(other_native)), json.dumps(stopncii_feed(other_stop)),
+            json.dumps(Client().get(reverse("api:hashes"), {"cursor": other_cursor}, **other_native).json()),
+            *Delivery.objects.filter(partner=sent["other"]).values_list("body", flat=True)]
+    for body in seen:
+        assert "photogram.example" not in body and '"url"' not in body and '"URL"' not in body
+
+
+def test_push_delivers_the_withdrawal(sent, receiver):
+    server = receiver()
+    secret = webhooks.set_webhook(sent["photogram"], server.url, **ACTOR)
+    push.run_round(sent["photogram"].pk)
+
+    def told():
+        return {r["value"]: r["status"] for message in server.messages(secret).values()
+                if message["type"] == "urls.changed" for r in message["data"]["records"]}
+
+    assert told() == {a.url: "active" for a in sent["own"]}
+    cache.delete(tasks.ROUND_QUEUED)
+    withdraw(sent["case"])
+    assert cache.get(tasks.ROUND_QUEUED)  # the withdrawal asked for a push round, after it committed
+    assert sent["photogram"].pk in push.due_partner_ids()  # and beat's re-drive would find it, were that lost
+    push.run_round(sent["photogram"].pk)
+    assert told() == {a.url: "withdrawn" for a in sent["own"]}
+    (withdrawal,) = [m for m in server.messages(secret).values()
+                     if {r["status"] for r in m["data"]["records"]} == {"withdrawn"}]
+    assert withdrawal["type"] == "urls.changed" and len(withdrawal["data"]["records"]) == len(sent["own"])
+    # Told once.
+    assert sent["photogram"].pk not in push.due_partner_ids()
+    push.make_batches(Webhook.objects.get(partner=sent["other"]))
+    assert not Delivery.objects.filter(partner=sent["other"]).exists()
+
+
+def test_a_report_after_the_withdrawal_is_taken_but_not_acted_on(sent):
+    native, stop = sent["keys"]["photogram"]
+    first, second = sent["own"]
+    events = sent["case"].events.filter(kind=CaseEvent.Kind.TAKEDOWN).count()
+    withdraw(sent["case"])
+    answer = Client().post(reverse("api:feedback"), json.dumps({"feedback": [
+        {"signal_type": "url", "value": first.url, "outcome": "Removed"}]}), content_type="application/json",
+        **native)
+    assert answer.status_code == 200 and answer.json()["recorded"] == 0
+    answer = Client().post(reverse("api:stopncii_submit_feedback"), json.dumps({"count": 1, "hashFeedbacks": [
+        {"hashValue": second.url, "feedbackValue": "NotBlocked", "tags": []}]}), content_type="application/json",
+        **stop)
+    assert answer.status_code == 200 and answer.json()["count"] == 0
+    assert set(Address.objects.filter(pk__in=[first.pk, second.pk]).values_list("outcome", flat=True)) == {
+        Address.Outcome.ASKED}
+    assert sent["case"].events.filter(kind=CaseEvent.Kind.TAKEDOWN).count() == events
+    # Still unknown to anyone it was not sent to.
+    other_native, _other_stop = sent["keys"]["other"]
+    answer = Client().post(reverse("api:feedback"), json.dumps({"feedback": [
+        {"signal_type": "url", "value": first.url, "outcome": "Removed"}]}), content_type="application/json",
+        **other_native)
+    assert answer.status_code == 404
+
+
+def test_the_threatexchange_client_reads_the_withdrawal(sent, live_server):
+    from threatexchange.exchanges.clients.stopncii.api import StopNCIIAPI, StopNCIICaseStatus, StopNCIISignalType
+
+    key, secret = onboarding.issue_key(sent["photogram"], scopes=["fetch"], **ACTOR)
+    base = live_server.url + reverse("api:stopncii_fetch_hashes").rsplit("/", 1)[0]
+    api = StopNCIIAPI(key.public_id, secret, {}, base_url_override=base)
+    pages = list(api.fetch_hashes_iter(0))
+    assert {r.hashStatus for page in pages for r in page.hashRecords if r.signalType == StopNCIISignalType.URL} \
+        == {StopNCIICaseStatus.Active}
+    withdraw(sent["case"])
+    urls = [r for page in api.fetch_hashes_iter(pages[-1].nextSetTimestamp) for r in page.hashRecords
+            if r.signalType == StopNCIISignalType.URL]
+    assert sorted(r.hashValue for r in urls) == sorted(a.url for a in sent["own"])
+    assert all(r.hashStatus == StopNCIICaseStatus.Withdrawn
+               and list(r.caseNumbers.values()) == [StopNCIICaseStatus.Withdrawn] for r in urls)

@@ -5,18 +5,22 @@ push or reports ever sees it. When the case is withdrawn, the partner that had a
 through each of those routes, after its cursor, and its reports on it are taken but not acted on."""
 
 import json
+from datetime import timedelta
 
 import pytest
+from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Max
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from cases import actions as cases
-from cases.models import CaseEvent
+from cases.models import Case, CaseEvent
 from core.errors import Refusal
+from ncii_portal import retention
 from partners import onboarding, push, stopncii, tasks, webhooks
-from partners.models import Delivery, SharedAddress, Webhook
+from partners.models import Delivery, Partner, SharedAddress, Webhook
 from partners.openapi import SCHEMA
 from takedowns import actions
 from takedowns.models import Address
@@ -312,3 +316,90 @@ def test_the_threatexchange_client_reads_the_withdrawal(sent, live_server):
     assert sorted(r.hashValue for r in urls) == sorted(a.url for a in sent["own"])
     assert all(r.hashStatus == StopNCIICaseStatus.Withdrawn
                and list(r.caseNumbers.values()) == [StopNCIICaseStatus.Withdrawn] for r in urls)
+
+
+# --- Retention waits until the partner has read the withdrawal (docs/caller.md, "Partners' own addresses") -------
+
+def purge_due(case):
+    """Retention, the case withdrawn long enough ago: how many of its web addresses it purged."""
+    long_ago = timezone.now() - timedelta(days=settings.RETENTION_WITHDRAWN_DAYS + 1)
+    Case.objects.filter(pk=case.pk).update(withdrawn_at=long_ago, ended_at=long_ago)
+    return retention.apply()["web_addresses"]
+
+
+def state(partner, value):
+    Partner.objects.filter(pk=partner.pk).update(state=value)
+
+
+def still_kept(case):
+    return (Address.objects.filter(case=case, purged_at=None).count(),
+            SharedAddress.objects.filter(case=case, purged_at=None).exclude(url="").count())
+
+
+def test_a_suspended_partner_holds_the_purge_until_its_feed_reads_the_withdrawal(sent):
+    native, _stop = sent["keys"]["photogram"]
+    before = native_feed(native)
+    assert len(urls_in(before)) == len(OWN)
+    native_feed(sent["keys"]["other"][0])  # the other partner reads too, and is never sent the addresses
+    withdraw(sent["case"])
+    state(sent["photogram"], Partner.State.SUSPENDED)
+    assert purge_due(sent["case"]) == 0  # suspended, it has not read the withdrawal: it still has them "asked"
+    assert still_kept(sent["case"]) == (len(OWN) + 1, len(OWN))
+
+    state(sent["photogram"], Partner.State.LIVE)
+    page = Client().get(reverse("api:hashes"), {"cursor": before["cursor"], "limit": 1}, **native).json()
+    assert {r["status"] for r in urls_in(page)} == {"withdrawn"} and page["has_more"]
+    assert purge_due(sent["case"]) == 0  # one of the two read so far
+    Client().get(reverse("api:hashes"), {"cursor": page["cursor"]}, **native)
+    assert purge_due(sent["case"]) == len(OWN) + 1  # read: the case's addresses go, its other one with them
+    assert still_kept(sent["case"]) == (0, 0)
+
+
+def test_an_offboarded_partner_does_not_hold_the_purge(sent):
+    native_feed(sent["keys"]["photogram"][0])
+    withdraw(sent["case"])
+    state(sent["photogram"], Partner.State.SUSPENDED)
+    assert purge_due(sent["case"]) == 0
+    state(sent["photogram"], Partner.State.OFFBOARDED)
+    assert purge_due(sent["case"]) == len(OWN) + 1
+
+
+def test_push_holds_the_purge_until_the_withdrawal_is_delivered(sent, receiver):
+    server = receiver(answers=(200, 500, 200))
+    secret = webhooks.set_webhook(sent["photogram"], server.url, **ACTOR)
+    push.run_round(sent["photogram"].pk)
+    assert len(server.messages(secret)) == 1  # the addresses, delivered
+    withdraw(sent["case"])
+    push.run_round(sent["photogram"].pk)  # the withdrawal is cut, and answered 500: not delivered
+    assert server.statuses == [200, 500]
+    assert Webhook.objects.get(partner=sent["photogram"]).address_txid == SharedAddress.objects.aggregate(
+        Max("txid"))["txid__max"]
+    assert purge_due(sent["case"]) == 0
+    Delivery.objects.filter(partner=sent["photogram"]).update(due_at=timezone.now())
+    push.run_round(sent["photogram"].pk)
+    assert server.statuses == [200, 500, 200]
+    assert purge_due(sent["case"]) == len(OWN) + 1
+
+
+def test_a_stopncii_sync_past_the_withdrawal_lets_the_purge_happen(sent):
+    _native, stop = sent["keys"]["photogram"]
+    checkpoint = stopncii_feed(stop)["nextSetTimestamp"]
+    withdraw(sent["case"])
+    state(sent["photogram"], Partner.State.SUSPENDED)
+    assert purge_due(sent["case"]) == 0
+    state(sent["photogram"], Partner.State.LIVE)
+    told = stopncii_feed(stop, checkpoint)
+    assert {r["hashStatus"] for r in told["hashRecords"] if r["signalType"] == "URL"} == {"Withdrawn"}
+    assert purge_due(sent["case"]) == len(OWN) + 1
+
+
+def test_a_partner_never_sent_the_addresses_does_not_hold_the_purge(sent):
+    native, _stop = sent["keys"]["photogram"]
+    before = native_feed(native)
+    for reads in sent["keys"]["other"]:  # Other reads both feeds, then stops reading: it was never sent them
+        Client().get(reverse("api:hashes"), **reads) if "HTTP_AUTHORIZATION" in reads else stopncii_feed(reads)
+    withdraw(sent["case"])
+    state(sent["other"], Partner.State.SUSPENDED)
+    assert purge_due(sent["case"]) == 0  # Photogram has not read the withdrawal yet
+    Client().get(reverse("api:hashes"), {"cursor": before["cursor"]}, **native)
+    assert purge_due(sent["case"]) == len(OWN) + 1

@@ -4,6 +4,7 @@ the partner reads them in its native feed as records of signal type `url` (partn
 its reports on them (/api/v1/feedback, signal type `url`) go back to takedowns as the addresses' outcomes.
 When the case is withdrawn (cases.actions.case_withdrawn), each address becomes a withdrawn record, told after
 the partner's cursor by every route it reads addresses by; its reports on it are then taken but not acted on.
+Retention keeps a withdrawn case's addresses until each partner that had one has read its withdrawal (`told`).
 
 They are case data for one partner, kept apart from the bank: no other partner's feed or reports reads them.
 Partners lie below takedowns (the data flows partners -> takedowns), so a report is told upward through a
@@ -11,12 +12,13 @@ signal this module declares, which takedowns receives (TakedownsConfig.ready), a
 bank_changed below partners.
 """
 
+from django.db.models import Exists, OuterRef, Q
 from django.dispatch import Signal
 
 from core.errors import Refusal
 from hashing.models import SNAPSHOT_XMIN, ClockTime, TransactionId
 from partners import records
-from partners.models import Outcome, Partner, SharedAddress
+from partners.models import FeedPosition, Outcome, Partner, SharedAddress
 from partners.stopncii import pseudonym
 
 START = (0, 0)
@@ -91,3 +93,39 @@ def report(partner, reports):
             address_reported.send(sender=SharedAddress, partner=partner, address_id=address_id,
                                   value=one["outcome"], acted_at=one["acted_at"])
     return len(acted)
+
+
+# --- Told of a withdrawal: the one definition -------------------------------------------------------------------
+#
+# A withdrawn address has been told to its partner when the partner is owed no withdrawals (offboarded:
+# Partner.objects.owed_withdrawals, as for bank hashes), or every route it reads by (a FeedPosition: native feed,
+# push, StopNCII) has read past the withdrawal: native, the address position in the cursor handed out last; push,
+# the position delivered (not merely cut); both in the feed's (txid, id) order. StopNCII, the end of the latest
+# sync that carried addresses, after the row's time. A route that never read an address (no position yet) has not
+# read past it; a partner that reads by no route was never sent anything, so has nothing to be told. Retention
+# waits on it (ncii_portal.retention): an address purged before its partner read the withdrawal would stay
+# "asked for" there, with no row left to tell it.
+
+def not_read_past():
+    """The FeedPositions (of the outer SharedAddress's partner) that stand before the outer row's last change."""
+    position = Q(address_txid__lt=OuterRef("txid")) | Q(address_txid=OuterRef("txid"), address_row__lt=OuterRef("id"))
+    return FeedPosition.objects.filter(partner=OuterRef("partner")).filter(
+        Q(route__in=[FeedPosition.Route.NATIVE, FeedPosition.Route.PUSH]) & (Q(address_txid=None) | position)
+        | Q(route=FeedPosition.Route.STOPNCII) & (Q(address_checkpoint=None)
+                                                  | Q(address_checkpoint__lte=OuterRef("at"))))
+
+
+def told_q():
+    """`told` as a filter on SharedAddress rows."""
+    return Q(withdrawn_at__isnull=False) & (~Q(partner__in=Partner.objects.owed_withdrawals())
+                                           | ~Exists(not_read_past()))
+
+
+def told(shared):
+    """The shared addresses (a SharedAddress queryset) withdrawn and told to their partner, as defined above."""
+    return shared.filter(told_q())
+
+
+def untold(shared):
+    """The others: not withdrawn, or withdrawn and not yet read by some route of a partner owed withdrawals."""
+    return shared.exclude(told_q())

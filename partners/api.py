@@ -236,7 +236,7 @@ def hashes(request, key):
     told, position, has_more = feed.page(key.partner, position, limit)
     urls, at_address, more_urls = addresses.page(key.partner, at_address, max(0, limit - len(told)))
     handovers.note_fetch(key.partner, FeedPosition.Route.NATIVE, txid=position[0], change_id=position[1],
-                         moved=position != start)
+                         address_txid=at_address[0], address_row=at_address[1], moved=position != start)
     return JsonResponse(records.native_page(told + urls, feed.encode_cursor(position, at_address),
                                             has_more or more_urls))
 
@@ -249,9 +249,11 @@ def stopncii_fetch_hashes(request, key):
     with only_ours("nextPageToken"):
         body, last = stopncii.fetch(key.partner, start=start, page_size=page_size,
                                     token=request.GET.get("nextPageToken", ""))
+    checkpoint = datetime.fromtimestamp(body["nextSetTimestamp"], UTC)
     handovers.note_fetch(key.partner, FeedPosition.Route.STOPNCII, last=last,
-                         start=datetime.fromtimestamp(start, UTC),
-                         checkpoint=datetime.fromtimestamp(body["nextSetTimestamp"], UTC))
+                         start=datetime.fromtimestamp(start, UTC), checkpoint=checkpoint,
+                         # the sync's last page carries its web addresses (stopncii.own_addresses)
+                         **({} if body["hasMoreRecords"] else {"address_checkpoint": checkpoint}))
     return JsonResponse(body)
 
 

@@ -267,6 +267,12 @@ class FeedPosition(models.Model):
     txid = models.BigIntegerField(null=True, blank=True)  # native: the cursor handed out last; push: delivered
     change_id = models.BigIntegerField(null=True, blank=True)
     checkpoint = models.DateTimeField(null=True, blank=True)  # StopNCII: the nextSetTimestamp handed out last
+    # How far it has read its own web addresses (partners.addresses), which retention waits on once they are
+    # withdrawn. Native: the address position in the cursor handed out last; push: delivered, in the feed's
+    # (txid, id) order. StopNCII: the end of the latest sync that carried them (its last page), with no gap since.
+    address_txid = models.BigIntegerField(null=True, blank=True)
+    address_row = models.BigIntegerField(null=True, blank=True)
+    address_checkpoint = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["partner", "route"], name="feedposition_once")]
@@ -334,9 +340,12 @@ class Delivery(models.Model):
     body = models.TextField()  # the JSON sent, byte for byte
     records = models.PositiveIntegerField(default=0)
     withdrawals = models.PositiveIntegerField(default=0)
-    # The change-log position the batch ends at (none for a test event).
+    # The change-log position the batch ends at (none for a test event, or a batch of web addresses).
     txid = models.BigIntegerField(null=True, blank=True)
     change_id = models.BigIntegerField(null=True, blank=True)
+    # A batch of the partner's own web addresses (urls.changed): where in their feed order it ends.
+    address_txid = models.BigIntegerField(null=True, blank=True)
+    address_row = models.BigIntegerField(null=True, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(default=0)
     due_at = models.DateTimeField(default=timezone.now)

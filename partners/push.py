@@ -245,7 +245,8 @@ def make_batches(webhook):
 
 def make_address_batches(webhook):
     """Cut the partner's own web addresses (partners.addresses) sent since its last batch of them into a
-    Delivery of event urls.changed (one batch a round; no hash position: it moves nothing of the hash feed's)."""
+    Delivery of event urls.changed (one batch a round; no hash position: it moves nothing of the hash feed's, but
+    its own, which the partner has read once the batch is delivered)."""
     with transaction.atomic():
         locked = Webhook.objects.select_for_update().select_related("partner").get(pk=webhook.pk)
         position = (locked.address_txid, locked.address_row)
@@ -255,9 +256,22 @@ def make_address_batches(webhook):
         if told:
             message_id = new_message_id()
             Delivery.objects.create(partner=locked.partner, message_id=message_id, event="urls.changed",
-                                    body=body_of("urls.changed", {"records": told}, message_id), records=len(told))
+                                    body=body_of("urls.changed", {"records": told}, message_id), records=len(told),
+                                    address_txid=end[0], address_row=end[1])
+        else:
+            no_address_to_tell(locked.partner, end)
         Webhook.objects.filter(pk=locked.pk).update(address_txid=end[0], address_row=end[1])
         return 1 if told else 0
+
+
+def no_address_to_tell(partner, end):
+    """Address rows up to `end` hold nothing for this partner (purged, or withdrawn before it had them): as
+    nothing_to_tell, the last address batch waiting now ends there, or with none waiting its position moves."""
+    last = queue(partner).filter(address_txid__isnull=False).last()
+    if last is not None:
+        Delivery.objects.filter(pk=last.pk).update(address_txid=end[0], address_row=end[1])
+    else:
+        reached_addresses(partner, end, timezone.now())
 
 
 def nothing_to_tell(partner, end):
@@ -328,6 +342,8 @@ def delivered(delivery, webhook):
         position = (delivery.txid, delivery.change_id)
         reached(webhook.partner, position, now)
         handovers.handed_over(webhook.partner, FeedPosition.Route.PUSH, now, txid=position[0], change_id=position[1])
+    if delivery.address_txid is not None:
+        reached_addresses(webhook.partner, (delivery.address_txid, delivery.address_row), now)
     if webhook.ack_on_2xx and delivery.withdrawals:
         acknowledge_withdrawals(delivery, webhook.partner)
 
@@ -340,6 +356,17 @@ def reached(partner, position, now):
     if not moved:
         FeedPosition.objects.get_or_create(partner=partner, route=FeedPosition.Route.PUSH, defaults={
             "fetched_at": now, "txid": position[0], "change_id": position[1]})
+
+
+def reached_addresses(partner, position, now):
+    """The partner has had its own web addresses up to `position` (their feed order) by push; only forward.
+    Retention waits on it (partners.addresses.told)."""
+    moved = FeedPosition.objects.filter(partner=partner, route=FeedPosition.Route.PUSH).extra(
+        where=["(address_txid, address_row) < (%s, %s) OR address_txid IS NULL"],  # noqa: S610
+        params=list(position)).update(address_txid=position[0], address_row=position[1])
+    if not moved:
+        FeedPosition.objects.get_or_create(partner=partner, route=FeedPosition.Route.PUSH, defaults={
+            "fetched_at": now, "address_txid": position[0], "address_row": position[1]})
 
 
 def acknowledge_withdrawals(delivery, partner):

@@ -19,9 +19,9 @@ from django.utils import timezone
 from audit.models import AuditClientIP, AuditNote
 from cases.models import Case, CaseEvidence, CaseNote, Contact, Item, Referral
 from hashing.models import BankHash
-from partners import push
+from partners import addresses, push
 from partners.feed import heard_by_every_partner
-from partners.models import Delivery, Partner
+from partners.models import Delivery, Partner, SharedAddress
 from takedowns.models import Address
 
 
@@ -55,12 +55,16 @@ def apply(now=None):
             case__status=Case.Status.WITHDRAWN,
             case__withdrawn_at__lt=days_ago(settings.RETENTION_WITHDRAWN_DAYS, now))),
         # Web addresses of a case's images (design rule 11), and the free text beside them (sites' reasons,
-        # statements in requests), once the case has ended; a withdrawn case's with its items. Each address's
-        # site, outcome and times stay, for the statistics.
+        # statements in requests), once the case has ended; a withdrawn case's with its items, once every
+        # partner sent some of them has read their withdrawal (partners.addresses.told): purged before, an
+        # address would stay "asked for" at a partner that had not read since. Each address's site, outcome and
+        # times stay, for the statistics.
         "web_addresses": Address.objects.filter(
             Q(case__ended_at__lt=days_ago(settings.RETENTION_WEB_ADDRESSES_DAYS, now))
             | Q(case__status=Case.Status.WITHDRAWN,
-                case__withdrawn_at__lt=days_ago(settings.RETENTION_WITHDRAWN_DAYS, now))).purge(now),
+                case__withdrawn_at__lt=days_ago(settings.RETENTION_WITHDRAWN_DAYS, now))).exclude(
+            case__status=Case.Status.WITHDRAWN,
+            case__in=addresses.untold(SharedAddress.objects.filter(purged_at=None)).values("case_id")).purge(now),
         # A contact's answers and risk flags; its channel, outcome, referrals and date stay.
         "contact_answers": Contact.objects.filter(
             created__lt=days_ago(settings.RETENTION_CONTACT_ANSWERS_DAYS, now), answers_cleared=False,

@@ -419,7 +419,7 @@ def drop_undelivered(partner):
     have applied it), and not of what it never had. Returns how many were dropped."""
     with transaction.atomic():
         webhook = Webhook.objects.select_for_update().filter(partner=partner).first()  # no round cuts meanwhile
-        sent = queue(partner).filter(attempts__gt=0).order_by("-txid", "-change_id").first()
+        sent = queue(partner).filter(attempts__gt=0, txid__isnull=False).order_by("-txid", "-change_id").first()
         dropped = queue(partner).delete()[1].get(Delivery._meta.label, 0)  # not counting their attempts
         if webhook is None:
             return dropped
@@ -429,7 +429,11 @@ def drop_undelivered(partner):
         delivered_to = FeedPosition.objects.filter(partner=partner, route=FeedPosition.Route.PUSH).first()
         webhook.cursor_txid = (delivered_to and delivered_to.txid) or 0
         webhook.cursor_change_id = (delivered_to and delivered_to.change_id) or 0
-        webhook.save(update_fields=["sent_txid", "sent_change_id", "cursor_txid", "cursor_change_id"])
+        # Its own web addresses likewise: a dropped batch of them (a withdrawal among them) is cut again.
+        webhook.address_txid = (delivered_to and delivered_to.address_txid) or 0
+        webhook.address_row = (delivered_to and delivered_to.address_row) or 0
+        webhook.save(update_fields=["sent_txid", "sent_change_id", "cursor_txid", "cursor_change_id",
+                                    "address_txid", "address_row"])
     return dropped
 
 

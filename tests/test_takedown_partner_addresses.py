@@ -403,3 +403,23 @@ def test_a_partner_never_sent_the_addresses_does_not_hold_the_purge(sent):
     assert purge_due(sent["case"]) == 0  # Photogram has not read the withdrawal yet
     Client().get(reverse("api:hashes"), {"cursor": before["cursor"]}, **native)
     assert purge_due(sent["case"]) == len(OWN) + 1
+
+
+def test_a_withdrawal_in_a_dropped_batch_is_cut_again_and_holds_the_purge_until_delivered(sent, receiver):
+    server = receiver(answers=(200, 500, 200))
+    secret = webhooks.set_webhook(sent["photogram"], server.url, **ACTOR)
+    push.run_round(sent["photogram"].pk)
+    withdraw(sent["case"])
+    push.run_round(sent["photogram"].pk)  # answered 500
+    state(sent["photogram"], Partner.State.SUSPENDED)
+    long_ago = timezone.now() - timedelta(days=settings.RETENTION_DELIVERY_DAYS + 1)
+    Delivery.objects.filter(partner=sent["photogram"]).update(created=long_ago)
+    assert purge_due(sent["case"]) == 0  # its undelivered batch, the withdrawal, is dropped; the purge waits
+    assert not Delivery.objects.filter(partner=sent["photogram"]).undelivered().exists()
+
+    state(sent["photogram"], Partner.State.LIVE)
+    push.run_round(sent["photogram"].pk)  # the withdrawal is cut again, and delivered
+    assert server.statuses == [200, 500, 200]
+    assert [{r["status"] for r in m["data"]["records"]} for m in server.messages(secret).values()] == [
+        {"active"}, {"withdrawn"}, {"withdrawn"}]
+    assert purge_due(sent["case"]) == len(OWN) + 1

@@ -73,10 +73,12 @@ def free_port():
 
 
 def beat_schedule(**env):
-    """The names in CELERY_BEAT_SCHEDULE as settings compute them under this environment (a fresh process)."""
-    code = "from django.conf import settings; import json; print(json.dumps(sorted(settings.CELERY_BEAT_SCHEDULE)))"
+    """The names in CELERY_BEAT_SCHEDULE as settings compute them under this environment (a fresh process). The
+    settings module is imported as Django reads it, without django.setup(): no app touches the schedule, and
+    loading every app cost two thirds of a second a call."""
+    code = "import json, ncii_portal.settings as settings; print(json.dumps(sorted(settings.CELERY_BEAT_SCHEDULE)))"
     base = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "AUDIT_PURGE_IN_BEAT")}
-    result = subprocess.run([sys.executable, "-c", f"import django; django.setup(); {code}"],
+    result = subprocess.run([sys.executable, "-c", code],
                             env={**base, "DJANGO_SETTINGS_MODULE": "ncii_portal.settings", **env},
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr

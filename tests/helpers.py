@@ -43,15 +43,18 @@ def fetch_all(key, secret, limit=3):
 
 
 def wait_for_the_stopncii_horizon():
-    """Wait until a StopNCII sync may hand out every change written so far: its horizon (the real one, see
-    partners.stopncii.horizon) past the second of the newest change. Usually well under a second, and at once
-    when that second has passed already; a fixed sleep always paid a whole one."""
+    """Wait until a StopNCII sync may hand out every change written so far (to the bank, or a partner's own web
+    address sent to it): its horizon (the real one, see partners.stopncii.horizon) past the second of the newest
+    change. Usually well under a second, and at once when that second has passed already; a fixed sleep always
+    paid a whole one."""
     from django.db.models import Max
 
     from hashing.models import BankChange
     from partners import stopncii
+    from partners.models import SharedAddress
 
-    newest = BankChange.objects.aggregate(newest=Max("at"))["newest"]
+    times = [model.objects.aggregate(newest=Max("at"))["newest"] for model in (BankChange, SharedAddress)]
+    newest = max((at for at in times if at is not None), default=None)
     if newest is not None:
         assert wait_for(lambda: stopncii.horizon() > newest.timestamp(), interval=0.02), \
             "StopNCII's horizon did not pass the newest change (a transaction left open?)"

@@ -6,7 +6,6 @@ push or reports ever sees it."""
 import json
 
 import pytest
-from django.db.models import Max
 from django.test import Client
 from django.urls import reverse
 
@@ -18,8 +17,8 @@ from partners.openapi import SCHEMA
 from takedowns import actions
 from takedowns.models import Address
 from tests.calls import open_case
-from tests.conftest import make_staff, wait_for
-from tests.helpers import ACTOR, live_partner
+from tests.conftest import make_staff
+from tests.helpers import ACTOR, live_partner, wait_for_the_stopncii_horizon
 from tests.takedown_calls import described, paste
 
 OWN = ["https://photogram.example/p/1", "https://www.photogram.example/p/2"]
@@ -35,7 +34,8 @@ def keys(partner):
 @pytest.fixture
 def sent(transactional_db, push_settings, push_by_hand):
     """Photogram (a live partner whose site is photogram.example) was sent two addresses of a case through its
-    feed; Other, another live partner, was sent nothing. Both push too."""
+    feed; Other, another live partner, was sent nothing. Both push too. A test that reads StopNCII's feed waits for
+    its horizon first (wait_for_the_stopncii_horizon): the others need not wait for the second to pass."""
     casey = make_staff("casey@helpline.test", "caseworker", name="Casey")
     photogram, other = live_partner("photogram"), live_partner("other")
     site = described("photogram.example", name="Photogram", partner=photogram)
@@ -46,8 +46,6 @@ def sent(transactional_db, push_settings, push_by_hand):
     for partner in (photogram, other):
         Webhook.objects.create(partner=partner, url="https://partner.example/hook",
                                secret=push.seal(push.new_secret()))
-    newest = SharedAddress.objects.aggregate(newest=Max("at"))["newest"]
-    assert wait_for(lambda: stopncii.horizon() > newest.timestamp(), interval=0.02)
     return {"case": case, "casey": casey, "request": request, "own": own, "photogram": photogram,
             "other": other, "keys": {"photogram": keys(photogram), "other": keys(other)}}
 
@@ -61,6 +59,7 @@ def stopncii_feed(headers):
 
 
 def test_only_the_partner_whose_site_it_is_receives_its_addresses(sent):
+    wait_for_the_stopncii_horizon()
     native, stop = sent["keys"]["photogram"]
     page = native_feed(native)
     urls = [r for r in page["records"] if r["signal_type"] == "url"]
@@ -150,6 +149,7 @@ def test_only_a_partners_own_site_goes_through_a_feed(sent):
 
 
 def test_retention_takes_them_out_of_the_feed(sent):
+    wait_for_the_stopncii_horizon()
     Address.objects.filter(case=sent["case"]).purge()
     assert set(SharedAddress.objects.values_list("url", flat=True)) == {""}
     native, stop = sent["keys"]["photogram"]
@@ -187,6 +187,7 @@ def test_the_threatexchange_client_reads_and_reports_them(sent, live_server):
     )
 
     key, secret = onboarding.issue_key(sent["photogram"], scopes=["fetch", "feedback"], **ACTOR)
+    wait_for_the_stopncii_horizon()
     base = live_server.url + reverse("api:stopncii_fetch_hashes").rsplit("/", 1)[0]
     api = StopNCIIAPI(key.public_id, secret, {StopNCIIEndpoint.SubmitFeedback: secret}, base_url_override=base)
     records = [r for page in api.fetch_hashes_iter(0) for r in page.hashRecords]

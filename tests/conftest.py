@@ -258,6 +258,9 @@ def push_settings(settings):
     return settings
 
 
+WORKER_STARTED = []  # the session's Celery worker, once a test has started it (worker_process)
+
+
 @pytest.fixture
 def push_by_hand(monkeypatch):
     """Push rounds run only when the test runs them (push.run_round). The session's Celery worker, once a test started
@@ -268,6 +271,8 @@ def push_by_hand(monkeypatch):
 
     monkeypatch.setattr(tasks, "enqueue", lambda *args, **kwargs: True)  # every round queued goes through it
     app.control.purge()
+    if not WORKER_STARTED:
+        return  # no worker to ask (the fast lane): asking would wait out the whole timeout for no answer
     scheduled = app.control.inspect(timeout=0.5, limit=1).scheduled() or {}  # one worker: no waiting out the timeout
     waiting = [task["request"]["id"] for tasks_ in scheduled.values() for task in tasks_]
     if waiting:
@@ -309,11 +314,13 @@ def worker_process(django_db_setup, django_db_blocker, tmp_path_factory):
             cwd=Path(__file__).resolve().parent.parent, env=env, stdout=out, stderr=subprocess.STDOUT,
         )
     worker.log_path, worker.mail_dir = log, mail_dir
+    WORKER_STARTED.append(worker)
     deadline = time.monotonic() + 60
     while not app.control.ping(timeout=0.5):
         assert worker.poll() is None, "the Celery worker exited:\n" + log.read_text()
         assert time.monotonic() < deadline, "the Celery worker did not answer within 60 s"
     yield worker
+    WORKER_STARTED.remove(worker)
     worker.terminate()
     worker.wait(timeout=30)
 

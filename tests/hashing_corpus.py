@@ -170,9 +170,10 @@ def build(directory):
 
 
 class ReferenceHashes:
-    """The Python reference's hashes of corpus files, kept in CACHE_DIR between runs. The file is named by the
-    corpus version, the reference hasher's code and the versions of the packages it hashes with, and each entry by
-    the file's own bytes: a change to any of them means computing afresh, never a stale hash."""
+    """The Python reference's hashes of corpus files (and of other large test images), kept in CACHE_DIR between
+    runs. The file is named by the corpus version, the reference hasher's code and the versions of the packages it
+    hashes with, and each entry by the file's own bytes: a change to any of them means computing afresh, never a
+    stale hash."""
 
     def __init__(self, directory=CACHE_DIR):
         from hashing import reference, sniff
@@ -208,6 +209,8 @@ class ReferenceHashes:
         if not self.computed:
             return
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        if self.path.exists():  # what another process saved meanwhile (tests on two processes) is kept too
+            self.known = {**json.loads(self.path.read_text()), **self.known}
         partial = self.path.with_suffix(f".{os.getpid()}.tmp")
         partial.write_text(json.dumps(self.known, sort_keys=True))
         partial.replace(self.path)  # whole or not at all, should two runs save at once

@@ -2,11 +2,11 @@
 described site, web pages on this machine for the "is it still up?" check."""
 
 import contextlib
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from takedowns import actions
 from takedowns.models import Site
+from tests.local_servers import serve_in_thread
 
 # 30 lines as a caller's message might hold them: 24 distinct addresses on 4 sites, 3 repeats of other lines in
 # another spelling, and 3 lines that are not web addresses (lines 9, 17 and 25).
@@ -73,7 +73,7 @@ class WebPages:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        serve_in_thread(self.server)
 
     def close(self):
         self.server.shutdown()

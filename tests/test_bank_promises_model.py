@@ -18,9 +18,11 @@ passed. Each partner's own view of the bank is rebuilt from what it was really h
 import json
 import os
 import random
+from collections import defaultdict
 from datetime import timedelta
 
 import pytest
+from django.db.models import F
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -265,11 +267,16 @@ class World:
 
     def check_told(self):
         """The caller's status page shows a partner told only when it was."""
-        for case in self.cases:
-            case.refresh_from_db()
-            if not case.is_withdrawn:
-                continue
-            withdrawn = [h.value for h in BankHash.objects.filter(items__case=case).distinct() if not h.is_shareable]
+        fresh = Case.objects.in_bulk([case.pk for case in self.cases])  # every case as it is now, in one query
+        self.cases = [fresh[case.pk] for case in self.cases]
+        withdrawn_cases = [case for case in self.cases if case.is_withdrawn]
+        withdrawn_of = defaultdict(list)  # case pk: the values of its hashes not shareable now
+        for h in (BankHash.objects.filter(items__case__in=withdrawn_cases).annotate(case_pk=F("items__case"))
+                  .distinct()):
+            if not h.is_shareable:
+                withdrawn_of[h.case_pk].append(h.value)
+        for case in withdrawn_cases:
+            withdrawn = withdrawn_of[case.pk]
             told = {row["partner"] for row in withdrawals.summary(case)["rows"] if row["told"]}
             for reader in self.readers:
                 if reader.partner.name in told:

@@ -8,7 +8,6 @@ checks every state of every page on the way.
 
 import os
 import re
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -20,6 +19,7 @@ from hashing import reference
 from tests.conftest import axe_violations, make_staff, signed_in_context
 from tests.hashing_corpus import scaled
 from tests.helpers import answer_yes_to_everything, capture_bodies, carries_file_bytes, choose_language
+from tests.local_servers import serve_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -175,7 +175,7 @@ class ExitSite(BaseHTTPRequestHandler):
 @pytest.fixture
 def exit_site():
     server = ThreadingHTTPServer(("127.0.0.1", 0), ExitSite)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    serve_in_thread(server)
     ExitSite.seen = []
     yield f"http://127.0.0.1:{server.server_address[1]}/weather"
     server.shutdown()

@@ -25,8 +25,8 @@ from partners.openapi import SCHEMA
 from takedowns import actions
 from takedowns.models import Address
 from tests.calls import open_case
-from tests.conftest import make_staff, wait_for
-from tests.helpers import ACTOR, live_partner
+from tests.conftest import make_staff
+from tests.helpers import ACTOR, live_partner, wait_for_the_stopncii_horizon
 from tests.takedown_calls import described, paste
 
 OWN = ["https://photogram.example/p/1", "https://www.photogram.example/p/2"]
@@ -42,7 +42,8 @@ def keys(partner):
 @pytest.fixture
 def sent(transactional_db, push_settings, push_by_hand):
     """Photogram (a live partner whose site is photogram.example) was sent two addresses of a case through its
-    feed; Other, another live partner, was sent nothing. Both push too."""
+    feed; Other, another live partner, was sent nothing. Both push too. A test that reads StopNCII's feed waits for
+    its horizon first (wait_for_the_stopncii_horizon): the others need not wait for the second to pass."""
     casey = make_staff("casey@helpline.test", "caseworker", name="Casey")
     photogram, other = live_partner("photogram"), live_partner("other")
     site = described("photogram.example", name="Photogram", partner=photogram)
@@ -53,8 +54,6 @@ def sent(transactional_db, push_settings, push_by_hand):
     for partner in (photogram, other):
         Webhook.objects.create(partner=partner, url="https://partner.example/hook",
                                secret=push.seal(push.new_secret()))
-    newest = SharedAddress.objects.aggregate(newest=Max("at"))["newest"]
-    assert wait_for(lambda: stopncii.horizon() > newest.timestamp(), interval=0.02)
     return {"case": case, "casey": casey, "request": request, "own": own, "photogram": photogram,
             "other": other, "keys": {"photogram": keys(photogram), "other": keys(other)}}
 
@@ -75,11 +74,11 @@ def withdraw(case):
     """The caller withdraws the case; returns once the feeds may hand out what the withdrawal wrote (settled, and
     past StopNCII's horizon)."""
     cases.withdraw_case(case)
-    newest = SharedAddress.objects.aggregate(newest=Max("at"))["newest"]
-    assert wait_for(lambda: stopncii.horizon() > newest.timestamp(), interval=0.02)
+    wait_for_the_stopncii_horizon()
 
 
 def test_only_the_partner_whose_site_it_is_receives_its_addresses(sent):
+    wait_for_the_stopncii_horizon()
     native, stop = sent["keys"]["photogram"]
     page = native_feed(native)
     urls = [r for r in page["records"] if r["signal_type"] == "url"]
@@ -169,6 +168,7 @@ def test_only_a_partners_own_site_goes_through_a_feed(sent):
 
 
 def test_retention_takes_them_out_of_the_feed(sent):
+    wait_for_the_stopncii_horizon()
     Address.objects.filter(case=sent["case"]).purge()
     assert set(SharedAddress.objects.values_list("url", flat=True)) == {""}
     native, stop = sent["keys"]["photogram"]
@@ -206,6 +206,7 @@ def test_the_threatexchange_client_reads_and_reports_them(sent, live_server):
     )
 
     key, secret = onboarding.issue_key(sent["photogram"], scopes=["fetch", "feedback"], **ACTOR)
+    wait_for_the_stopncii_horizon()
     base = live_server.url + reverse("api:stopncii_fetch_hashes").rsplit("/", 1)[0]
     api = StopNCIIAPI(key.public_id, secret, {StopNCIIEndpoint.SubmitFeedback: secret}, base_url_override=base)
     records = [r for page in api.fetch_hashes_iter(0) for r in page.hashRecords]

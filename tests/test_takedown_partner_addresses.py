@@ -218,6 +218,7 @@ def test_the_threatexchange_client_reads_and_reports_them(sent, live_server):
 
 
 def test_a_withdrawal_reaches_the_partner_after_its_cursor(sent):
+    wait_for_the_stopncii_horizon()
     native, stop = sent["keys"]["photogram"]
     before = native_feed(native)
     had = {r["value"]: r for r in urls_in(before)}
@@ -305,6 +306,7 @@ def test_a_report_after_the_withdrawal_is_taken_but_not_acted_on(sent):
 def test_the_threatexchange_client_reads_the_withdrawal(sent, live_server):
     from threatexchange.exchanges.clients.stopncii.api import StopNCIIAPI, StopNCIICaseStatus, StopNCIISignalType
 
+    wait_for_the_stopncii_horizon()
     key, secret = onboarding.issue_key(sent["photogram"], scopes=["fetch"], **ACTOR)
     base = live_server.url + reverse("api:stopncii_fetch_hashes").rsplit("/", 1)[0]
     api = StopNCIIAPI(key.public_id, secret, {}, base_url_override=base)
@@ -383,6 +385,7 @@ def test_push_holds_the_purge_until_the_withdrawal_is_delivered(sent, receiver):
 
 
 def test_a_stopncii_sync_past_the_withdrawal_lets_the_purge_happen(sent):
+    wait_for_the_stopncii_horizon()
     _native, stop = sent["keys"]["photogram"]
     checkpoint = stopncii_feed(stop)["nextSetTimestamp"]
     withdraw(sent["case"])

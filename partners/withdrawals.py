@@ -2,8 +2,12 @@
 so that cases never reads partners): what they reported on its hashes, and whether its withdrawal has reached
 each partner that must hear of it (live, or suspended after it received hashes).
 
-"Told" and "acknowledged" are partners.feed's definitions (the ones retention waits on). A partner that never
-fetched nor was pushed to never had the hashes, so has nothing to drop.
+What a partner must hear of is the case's withdrawn bank hashes it takes and the case's web addresses it was sent
+through its own feeds (partners.addresses, "Partners' own addresses"), which the withdrawal made withdrawn
+records. "Told" and "acknowledged" of hashes are partners.feed's definitions, "told" of addresses
+partners.addresses.told_q (the ones retention waits on); a partner is told of the withdrawal once it is told of
+both. Addresses have no acknowledgement: "acknowledged" is about hashes only. A partner that never fetched nor was
+pushed to never had the hashes nor the addresses, so has nothing to drop.
 """
 
 from datetime import timedelta
@@ -13,8 +17,8 @@ from django.db.models import Count
 from django.utils import timezone
 
 from hashing.models import BankHash, shareable_q
-from partners import feed
-from partners.models import FeedPosition, Handover, Outcome, Partner
+from partners import addresses, feed
+from partners.models import FeedPosition, Handover, Outcome, Partner, SharedAddress
 
 
 def reports(case):
@@ -33,35 +37,47 @@ def counts(case):
 
 
 def reach(case):
-    """[{"partner", "state", "hashes", "told", "acknowledged", "receives"}] per partner owed withdrawals that is
-    live or received hashes, for the case's hashes that are withdrawn now (a hash another case still holds stays
-    shared: there is nothing to tell of it). A suspended partner is told when it comes back."""
+    """[{"partner", "state", "hashes", "told", "acknowledged", "addresses", "addresses_told", "told_all",
+    "receives"}] per partner owed withdrawals that is live or received anything, for the case's hashes that are
+    withdrawn now (a hash another case still holds stays shared: there is nothing to tell of it) and its web
+    addresses sent to the partner and withdrawn. `told` and `acknowledged` count hashes; `told_all` is whether
+    it was told of all of both. A suspended partner is told when it comes back."""
     withdrawn = set(BankHash.objects.filter(items__case=case).exclude(shareable_q()).values_list("pk", flat=True))
-    if not withdrawn:
+    counts = feed.reach(withdrawn) if withdrawn else {}
+    sent = {partner: (n, told) for partner, n, told in (
+        SharedAddress.objects.filter(case=case, withdrawn_at__isnull=False).values("partner")
+        .annotate(n=Count("id"), told=Count("id", filter=addresses.told_q())).values_list("partner", "n", "told"))}
+    if not withdrawn and not sent:
         return []
-    counts = feed.reach(withdrawn)
     rows = []
     for partner in Partner.objects.owed_withdrawals().prefetch_related("feed_positions").order_by("name"):
         positions = [p for p in partner.feed_positions.all() if p.route != FeedPosition.Route.SANDBOX]
         if not positions and partner.state != Partner.State.LIVE:
             continue  # never received anything, and is not live: not a partner of this helpline's hashes yet
         hashes, told, acknowledged = counts.get(partner.pk, (0, 0, 0))
+        shared, shared_told = sent.get(partner.pk, (0, 0))
+        if not withdrawn and not shared:
+            continue  # the case's hashes stay shared, and it was sent none of the case's addresses
         rows.append({"pk": partner.pk, "partner": partner.name, "state": partner.get_state_display(), "hashes": hashes,
-                     "told": told, "acknowledged": acknowledged, "receives": bool(positions)})
+                     "told": told, "acknowledged": acknowledged, "addresses": shared, "addresses_told": shared_told,
+                     "told_all": told == hashes and shared_told == shared, "receives": bool(positions)})
     return rows
 
 
 def summary(case):
-    """For the caller: each partner website that had the case's fingerprints, whether it was told of the
-    withdrawal and whether it confirmed it, and the totals. One not told yet says when it should be (`pushed`:
-    within minutes; else `wait`, its usual time between syncs, or None when that is not known)."""
-    had = [row for row in reach(case) if row["receives"] and row["hashes"]]
-    waiting = Partner.objects.filter(pk__in=[row["pk"] for row in had if row["told"] != row["hashes"]])
+    """For the caller: each partner website that had the case's fingerprints or web addresses, whether it was
+    told of the withdrawal (of both) and, for one that had fingerprints, whether it confirmed it (None for one
+    that had only addresses: addresses have no confirmation), and the totals. One not told yet says when it
+    should be (`pushed`: within minutes; else `wait`, its usual time between syncs, or None when that is not
+    known)."""
+    had = [row for row in reach(case) if row["receives"] and (row["hashes"] or row["addresses"])]
+    waiting = Partner.objects.filter(pk__in=[row["pk"] for row in had if not row["told_all"]])
     waits = {partner.pk: usual_wait(partner) for partner in waiting.select_related("webhook")}
-    rows = [{"partner": row["partner"], "told": row["told"] == row["hashes"],
-             "acknowledged": row["acknowledged"] == row["hashes"], **waits.get(row["pk"], {})} for row in had]
+    rows = [{"partner": row["partner"], "told": row["told_all"],
+             "acknowledged": row["acknowledged"] == row["hashes"] if row["hashes"] else None,
+             **waits.get(row["pk"], {})} for row in had]
     return {"partners": len(rows), "told": sum(r["told"] for r in rows),
-            "acknowledged": sum(r["acknowledged"] for r in rows), "rows": rows}
+            "acknowledged": sum(bool(r["acknowledged"]) for r in rows), "rows": rows}
 
 
 ONE_SYNC = timedelta(minutes=5)  # feed pages closer together than this are one sync

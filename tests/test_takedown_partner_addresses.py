@@ -5,6 +5,7 @@ push or reports ever sees it. When the case is withdrawn, the partner that had a
 through each of those routes, after its cursor, and its reports on it are taken but not acted on."""
 
 import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -19,13 +20,13 @@ from cases import actions as cases
 from cases.models import Case, CaseEvent
 from core.errors import Refusal
 from ncii_portal import retention
-from partners import onboarding, push, stopncii, tasks, webhooks
+from partners import onboarding, push, stopncii, tasks, webhooks, withdrawals
 from partners.models import Delivery, Partner, SharedAddress, Webhook
 from partners.openapi import SCHEMA
 from takedowns import actions
 from takedowns.models import Address
-from tests.calls import open_case
-from tests.conftest import make_staff
+from tests.calls import issue_code, open_case, submit, video
+from tests.conftest import make_staff, signed_in_client
 from tests.helpers import ACTOR, live_partner, wait_for_the_stopncii_horizon
 from tests.takedown_calls import described, paste
 
@@ -427,3 +428,74 @@ def test_a_withdrawal_in_a_dropped_batch_is_cut_again_and_holds_the_purge_until_
     assert [{r["status"] for r in m["data"]["records"]} for m in server.messages(secret).values()] == [
         {"active"}, {"withdrawn"}, {"withdrawn"}]
     assert purge_due(sent["case"]) == len(OWN) + 1
+
+
+# --- The case page and the caller's status page count the addresses' withdrawal (partners.withdrawals) ----------
+
+def caller_page(case, pin):
+    caller = Client()
+    caller.post(reverse("caller:status"), {"reference": case.display_reference, "pin": pin})
+    return caller.get(reverse("caller:case")).content.decode()
+
+
+def partner_on(status, name):
+    """What the caller's status page says of one partner, as text."""
+    block = status[status.index(f'<li data-partner="{name}">'):]
+    return " ".join(re.sub("<[^>]+>", " ", block[:block.index("</li>")]).split())
+
+
+def staff_row(casey, case, name):
+    page = signed_in_client(casey).get(reverse("case_detail", args=[case.reference])).content.decode()
+    row = page[page.index(f'<tr data-partner="{name}">'):]
+    return " ".join(re.sub("<[^>]+>", " ", row[:row.index("</tr>")]).split())
+
+
+def test_a_partner_sent_only_addresses_is_told_once_its_feed_reads_their_withdrawal(sent):
+    # The case's one fingerprint is another case's too: it stays shared, so the withdrawal tells of addresses only.
+    submit(issue_code(open_case(sent["casey"]), sent["casey"]), [video(7)])
+    pin = submit(issue_code(sent["case"], sent["casey"]), [video(7)]).json()["pin"]
+    native, _stop = sent["keys"]["photogram"]
+    before = native_feed(native)
+    assert len(urls_in(before)) == len(OWN)
+    withdraw(sent["case"])
+
+    assert withdrawals.summary(sent["case"]) == {"partners": 1, "told": 0, "acknowledged": 0, "rows": [
+        {"partner": "Photogram", "told": False, "acknowledged": None, "pushed": False, "wait": None}]}
+    assert staff_row(sent["casey"], sent["case"], "Photogram") == "Photogram 0 — — 0 of 2 Not yet"
+    status = caller_page(sent["case"], pin)
+    assert 'data-field="had">1<' in status and 'data-field="told">0<' in status
+    assert partner_on(status, "Photogram") == ("Photogram Told to stop using them Not yet: when this website next "
+                                               "collects updates from us.")  # nothing to confirm of addresses
+
+    Client().get(reverse("api:hashes"), {"cursor": before["cursor"]}, **native)  # reads the withdrawal
+    assert withdrawals.summary(sent["case"]) == {"partners": 1, "told": 1, "acknowledged": 0, "rows": [
+        {"partner": "Photogram", "told": True, "acknowledged": None}]}
+    assert staff_row(sent["casey"], sent["case"], "Photogram") == "Photogram 0 — — 2 of 2 Yes"
+    status = caller_page(sent["case"], pin)
+    assert 'data-field="had">1<' in status and 'data-field="told">1<' in status
+    assert partner_on(status, "Photogram") == "Photogram Told to stop using them Yes"
+
+
+def test_a_partner_told_of_the_hashes_is_not_told_until_it_reads_the_addresses_withdrawal(sent):
+    pin = submit(issue_code(sent["case"], sent["casey"]), [video(7)]).json()["pin"]
+    native, _stop = sent["keys"]["photogram"]
+    before = native_feed(native)
+    assert {r["signal_type"] for r in before["records"]} == {"md5", "url"}  # it had the hash and the addresses
+    withdraw(sent["case"])
+    page = Client().get(reverse("api:hashes"), {"cursor": before["cursor"], "limit": 1}, **native).json()
+    assert [(r["signal_type"], r["status"]) for r in page["records"]] == [("md5", "withdrawn")] and page["has_more"]
+
+    (row,) = [r for r in withdrawals.reach(sent["case"]) if r["partner"] == "Photogram"]
+    assert (row["hashes"], row["told"], row["addresses"], row["addresses_told"], row["told_all"]) == (1, 1, 2, 0,
+                                                                                                    False)
+    assert staff_row(sent["casey"], sent["case"], "Photogram") == "Photogram 1 1 of 1 0 of 1 0 of 2 Not yet"
+    assert [r for r in withdrawals.summary(sent["case"])["rows"] if r["partner"] == "Photogram"] == [
+        {"partner": "Photogram", "told": False, "acknowledged": False, "pushed": False, "wait": None}]
+    assert partner_on(caller_page(sent["case"], pin), "Photogram") == (
+        "Photogram Told to stop using them Not yet: when this website next collects updates from us. "
+        "Confirmed they stopped Not yet")
+
+    Client().get(reverse("api:hashes"), {"cursor": page["cursor"]}, **native)  # the addresses' withdrawal
+    assert staff_row(sent["casey"], sent["case"], "Photogram") == "Photogram 1 1 of 1 0 of 1 2 of 2 Yes"
+    assert partner_on(caller_page(sent["case"], pin), "Photogram") == (
+        "Photogram Told to stop using them Yes Confirmed they stopped Not yet")

@@ -247,13 +247,13 @@ def stopncii_fetch_hashes(request, key):
     """GET /api/stopncii/v1/FetchHashes?startTimestamp=&pageSize=&nextPageToken= — as StopNCII answers it."""
     start, page_size = start_param(request), limit_param(request, "pageSize", 800)
     with only_ours("nextPageToken"):
-        body, last = stopncii.fetch(key.partner, start=start, page_size=page_size,
-                                    token=request.GET.get("nextPageToken", ""))
-    checkpoint = datetime.fromtimestamp(body["nextSetTimestamp"], UTC)
+        body, last, addresses_to = stopncii.fetch(key.partner, start=start, page_size=page_size,
+                                                  token=request.GET.get("nextPageToken", ""))
     handovers.note_fetch(key.partner, FeedPosition.Route.STOPNCII, last=last,
-                         start=datetime.fromtimestamp(start, UTC), checkpoint=checkpoint,
+                         start=datetime.fromtimestamp(start, UTC),
+                         checkpoint=datetime.fromtimestamp(body["nextSetTimestamp"], UTC),
                          # the sync's last page carries its web addresses (stopncii.own_addresses)
-                         **({} if body["hasMoreRecords"] else {"address_checkpoint": checkpoint}))
+                         **({} if addresses_to is None else {"address_checkpoint": addresses_to}))
     return JsonResponse(body)
 
 

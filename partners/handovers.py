@@ -11,18 +11,17 @@ def note_fetch(partner, route, *, moved=False, last=None, start=None, **position
     that carried changes, when they reached it (Handover, for statistics): two small writes per page.
 
     A StopNCII client chooses where it starts: its checkpoint moves only when it starts from where it was (or
-    earlier), so one that skips ahead is not taken to have heard what it skipped. So does its address checkpoint
-    (a sync's last page carries the web addresses of its whole range), from where its last such sync ended (or,
-    before it had one recorded, its checkpoint)."""
+    earlier), so one that skips ahead is not taken to have heard what it skipped. Its address checkpoint is where
+    a sync's last page carried its web addresses up to, whatever its start (stopncii.own_addresses carries them
+    from where the partner was); it never moves back (an older sync finishing late carried no more)."""
     now = timezone.now()
     if start is not None:
         known = FeedPosition.objects.filter(partner=partner, route=route).first()
-        if known is not None:  # a gap: keep the position it really reached
-            if known.checkpoint is not None and start > known.checkpoint:
+        if known is not None:
+            if known.checkpoint is not None and start > known.checkpoint:  # a gap: keep where it really was
                 position.pop("checkpoint", None)
-            addresses_from = known.address_checkpoint or known.checkpoint
-            if addresses_from is not None and start > addresses_from:
-                position.pop("address_checkpoint", None)
+            if known.address_checkpoint is not None and position.get("address_checkpoint") is not None:
+                position["address_checkpoint"] = max(known.address_checkpoint, position["address_checkpoint"])
     FeedPosition.objects.update_or_create(partner=partner, route=route, defaults={"fetched_at": now, **position})
     if moved:
         handed_over(partner, route, now, txid=position["txid"], change_id=position["change_id"])

@@ -269,7 +269,8 @@ class FeedPosition(models.Model):
     checkpoint = models.DateTimeField(null=True, blank=True)  # StopNCII: the nextSetTimestamp handed out last
     # How far it has read its own web addresses (partners.addresses), which retention waits on once they are
     # withdrawn. Native: the address position in the cursor handed out last; push: delivered, in the feed's
-    # (txid, id) order. StopNCII: the end of the latest sync that carried them (its last page), with no gap since.
+    # (txid, id) order. StopNCII: the end of the latest sync that carried them, on its last page (from wherever it
+    # started: stopncii.own_addresses).
     address_txid = models.BigIntegerField(null=True, blank=True)
     address_row = models.BigIntegerField(null=True, blank=True)
     address_checkpoint = models.DateTimeField(null=True, blank=True)

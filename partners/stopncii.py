@@ -18,7 +18,7 @@ from cases.models import Case, Item
 from hashing import signal_types
 from hashing.models import BankChange, shareable
 from partners import feed, records
-from partners.models import Handover, Outcome, SharedAddress
+from partners.models import FeedPosition, Handover, Outcome, SharedAddress
 
 TOKEN_SALT = "partners.stopncii.page"
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -62,7 +62,8 @@ def decode_token(token):
 
 
 def fetch(partner, *, start, page_size, token=""):
-    """One FetchHashes page: (the JSON body, the (time, id) of the page's last change, or None if empty)."""
+    """One FetchHashes page: (the JSON body, the (time, id) of the page's last change or None if empty, and on a
+    sync's last page the time up to which it carried the partner's own web addresses, else None)."""
     if token:
         limit_second, after_at, after_id = decode_token(token)
     else:
@@ -84,19 +85,34 @@ def fetch(partner, *, start, page_size, token=""):
     # The client stores each page's checkpoint (and keeps it if the sync stops there): mid-sync it is the second
     # this page ended in, which the next sync re-reads; only the last page moves it to the horizon.
     checkpoint = rows[-1][0] // 1_000_000 if has_more else limit_second
-    if not has_more:  # the sync's last page also carries the partner's own web addresses sent in its range
+    if not has_more:  # the sync's last page also carries the partner's own web addresses (own_addresses)
         told += own_addresses(partner, start_at, end_at)
     last = (EPOCH + timedelta(microseconds=rows[-1][0]), rows[-1][1]) if rows else None
-    return records.stopncii_page(told, next_token=encode_token(limit_second, *last) if has_more else None,
-                                 next_set=max(start, checkpoint), has_more=has_more), last
+    body = records.stopncii_page(told, next_token=encode_token(limit_second, *last) if has_more else None,
+                                 next_set=max(start, checkpoint), has_more=has_more)
+    return body, last, None if has_more else end_at
+
+
+def addresses_read(partner):
+    """How far this partner has been carried its own web addresses by StopNCII: every change to them timed
+    before it was on the last page of some sync (FeedPosition.address_checkpoint, which the API records from
+    fetch). The epoch if it never finished a sync: it has had none."""
+    read = (FeedPosition.objects.filter(partner=partner, route=FeedPosition.Route.STOPNCII)
+            .values_list("address_checkpoint", flat=True).first())
+    return read or EPOCH
 
 
 def own_addresses(partner, start_at, end_at):
-    """Records of the partner's own web addresses (partners.addresses) sent or withdrawn in [start_at, end_at):
-    few per partner, so the range's last page carries them all. A withdrawal is told only to a sync that could
-    have had the address, i.e. starting after it was sent (as could_have tells a hash's)."""
-    rows = (SharedAddress.objects.filter(partner=partner, purged_at=None, at__gte=start_at, at__lt=end_at)
-            .exclude(withdrawn_at__isnull=False, sent_at__gte=start_at)
+    """Records of the partner's own web addresses (partners.addresses) sent or withdrawn from the earlier of
+    start_at and addresses_read up to end_at: few per partner, so a sync's last page carries them all. Its
+    earlier pages carry none, so a sync cut off midway and restarted from the checkpoint of its last page (later
+    than where it began) is still carried every change it has not had; one that finished and goes on from its
+    nextSetTimestamp is carried none twice; one that starts earlier gets what it asks for. A withdrawal is told
+    only to a reader that could have had the address, i.e. one already carried past the moment it was sent (as
+    could_have tells a hash's)."""
+    since = min(start_at, addresses_read(partner))
+    rows = (SharedAddress.objects.filter(partner=partner, purged_at=None, at__gte=since, at__lt=end_at)
+            .exclude(withdrawn_at__isnull=False, sent_at__gte=since)
             .order_by("at", "id").values_list("url", "case_id", "at", "withdrawn_at"))
     return [records.stopncii_url(url, second=int(at.timestamp()), case_number=pseudonym(partner, case_id),
                                  withdrawn=withdrawn_at is not None)

@@ -183,7 +183,7 @@ def test_both_partner_feeds_end_with_the_final_set_under_concurrent_writers():
                 wait_for_the_stopncii_horizon()  # the last second written must have passed before a sync hands it out
             token = ""
             while True:
-                body, _last = stopncii.fetch(stopncii_partner, start=checkpoint, page_size=29, token=token)
+                body = stopncii.fetch(stopncii_partner, start=checkpoint, page_size=29, token=token)[0]
                 stop_state.update({(r["signalType"], r["hashValue"]): r["hashStatus"] for r in body["hashRecords"]})
                 checkpoint = body["nextSetTimestamp"]  # the client stores each page's checkpoint
                 if not body["hasMoreRecords"]:

@@ -26,8 +26,8 @@ from partners.openapi import SCHEMA
 from takedowns import actions
 from takedowns.models import Address
 from tests.calls import issue_code, open_case, submit, video
-from tests.conftest import make_staff, signed_in_client
-from tests.helpers import ACTOR, live_partner, wait_for_the_stopncii_horizon
+from tests.conftest import make_staff, signed_in_client, wait_for
+from tests.helpers import ACTOR, database_second, live_partner, wait_for_the_stopncii_horizon
 from tests.takedown_calls import described, paste
 
 OWN = ["https://photogram.example/p/1", "https://www.photogram.example/p/2"]
@@ -499,3 +499,87 @@ def test_a_partner_told_of_the_hashes_is_not_told_until_it_reads_the_addresses_w
     assert staff_row(sent["casey"], sent["case"], "Photogram") == "Photogram 1 1 of 1 0 of 1 2 of 2 Yes"
     assert partner_on(caller_page(sent["case"], pin), "Photogram") == (
         "Photogram Told to stop using them Yes Confirmed they stopped Not yet")
+
+
+# --- A StopNCII sync cut off midway (docs/api.md, "Web addresses on the partner's own platform") ------------------
+#
+# A sync's addresses come on its last page. A client whose sync stops midway keeps the checkpoint of the last page
+# it got (threatexchange stores every page's nextSetTimestamp) and restarts from there, later than where the sync
+# began: the restart still carries every address change the partner has not had.
+
+def stopncii_page(headers, start, token="", page_size=1000):
+    answer = Client().get(reverse("api:stopncii_fetch_hashes"),
+                          {"startTimestamp": start, "pageSize": page_size, "nextPageToken": token}, **headers)
+    assert answer.status_code == 200, answer.content
+    return answer.json()
+
+
+def stopncii_urls(page):
+    return {r["hashValue"]: r["hashStatus"] for r in page["hashRecords"] if r["signalType"] == "URL"}
+
+
+def two_hashes_later(sent, after=0):
+    """Two hashes of another case banked in a second after the addresses' last change and after the unix second
+    `after` (so a sync cut off after the first restarts from a checkpoint past both), once StopNCII may hand them
+    out."""
+    newest = max(SharedAddress.objects.aggregate(newest=Max("at"))["newest"].timestamp(), after)
+    assert wait_for(lambda: database_second() > newest, interval=0.02)
+    later = open_case(sent["casey"])
+    submit(issue_code(later, sent["casey"]), [video(1), video(2)])
+    wait_for_the_stopncii_horizon()
+
+
+def cut_off(headers, start):
+    """A sync's first page (one record), after which it stops: the checkpoint its client keeps."""
+    page = stopncii_page(headers, start, page_size=1)
+    assert page["hasMoreRecords"] and len(page["hashRecords"]) == 1 and not stopncii_urls(page)
+    assert page["nextSetTimestamp"] > start
+    return page["nextSetTimestamp"]
+
+
+def test_a_stopncii_sync_cut_off_midway_still_carries_the_addresses_sent_before_its_restart(sent, live_server):
+    """As threatexchange's client does it: a first page, a stop, then a sync from that page's nextSetTimestamp."""
+    from threatexchange.exchanges.clients.stopncii.api import StopNCIIAPI, StopNCIICaseStatus, StopNCIISignalType
+
+    two_hashes_later(sent)
+    key, secret = onboarding.issue_key(sent["photogram"], scopes=["fetch"], **ACTOR)
+    base = live_server.url + reverse("api:stopncii_fetch_hashes").rsplit("/", 1)[0]
+    api = StopNCIIAPI(key.public_id, secret, {}, base_url_override=base)
+    first = api.fetch_hashes(page_size=1, start_timestamp=0)
+    assert first.hasMoreRecords and first.nextSetTimestamp > max(a.at.timestamp() for a in
+                                                                  SharedAddress.objects.all())
+    restarted = [r for page in api.fetch_hashes_iter(first.nextSetTimestamp) for r in page.hashRecords]
+    urls = {r.hashValue: r.hashStatus for r in restarted if r.signalType == StopNCIISignalType.URL}
+    assert urls == {a.url: StopNCIICaseStatus.Active for a in sent["own"]}
+    assert {r.hashValue for r in restarted} >= {video(2)["md5"]}
+
+
+def test_a_withdrawal_before_a_cut_off_syncs_restart_still_reaches_it_and_then_the_purge_happens(sent):
+    wait_for_the_stopncii_horizon()
+    _native, stop = sent["keys"]["photogram"]
+    had = stopncii_page(stop, 0)  # a whole sync: the addresses, active
+    assert stopncii_urls(had) == {a.url: "Active" for a in sent["own"]}
+    withdraw(sent["case"])
+    two_hashes_later(sent)
+    checkpoint = cut_off(stop, had["nextSetTimestamp"])
+    assert purge_due(sent["case"]) == 0  # not yet told of the withdrawal
+
+    told = stopncii_page(stop, checkpoint)
+    assert not told["hasMoreRecords"]
+    assert stopncii_urls(told) == {a.url: "Withdrawn" for a in sent["own"]}
+    assert purge_due(sent["case"]) == len(OWN) + 1
+
+
+def test_a_sync_that_finished_is_not_carried_the_same_addresses_again(sent):
+    wait_for_the_stopncii_horizon()
+    _native, stop = sent["keys"]["photogram"]
+    whole = stopncii_page(stop, 0)
+    assert stopncii_urls(whole) == {a.url: "Active" for a in sent["own"]}
+    two_hashes_later(sent, after=whole["nextSetTimestamp"])
+    # The next sync from where the last one ended, cut off and restarted: nothing of the addresses again.
+    checkpoint = cut_off(stop, whole["nextSetTimestamp"])
+    rest = stopncii_page(stop, checkpoint)
+    assert not rest["hasMoreRecords"] and rest["hashRecords"] and not stopncii_urls(rest)
+    assert not stopncii_urls(stopncii_page(stop, rest["nextSetTimestamp"]))
+    # A partner starting afresh from 0 is carried them again, as it asks.
+    assert stopncii_urls(stopncii_page(stop, 0)) == {a.url: "Active" for a in sent["own"]}

@@ -13,10 +13,10 @@ pushed to never had the hashes nor the addresses, so has nothing to drop.
 from datetime import timedelta
 from statistics import median
 
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef
 from django.utils import timezone
 
-from hashing.models import BankHash, shareable_q
+from hashing.models import BankChange, BankHash, shareable_q
 from partners import addresses, feed
 from partners.models import FeedPosition, Handover, Outcome, Partner, SharedAddress
 
@@ -39,10 +39,13 @@ def counts(case):
 def reach(case):
     """[{"partner", "state", "hashes", "told", "acknowledged", "addresses", "addresses_told", "told_all",
     "receives"}] per partner owed withdrawals that is live or received anything, for the case's hashes that are
-    withdrawn now (a hash another case still holds stays shared: there is nothing to tell of it) and its web
+    withdrawn now (a hash another case still holds stays shared, and one never shareable, such as a document's
+    MD5 or a weak PDQ, was never handed to anyone: there is nothing to tell of either) and its web
     addresses sent to the partner and withdrawn. `told` and `acknowledged` count hashes; `told_all` is whether
     it was told of all of both. A suspended partner is told when it comes back."""
-    withdrawn = set(BankHash.objects.filter(items__case=case).exclude(shareable_q()).values_list("pk", flat=True))
+    was_shared = BankChange.objects.shareable().filter(bank_hash=OuterRef("pk"))
+    withdrawn = set(BankHash.objects.filter(items__case=case).exclude(shareable_q()).filter(Exists(was_shared))
+                    .values_list("pk", flat=True))
     counts = feed.reach(withdrawn) if withdrawn else {}
     sent = {partner: (n, told) for partner, n, told in (
         SharedAddress.objects.filter(case=case, withdrawn_at__isnull=False).values("partner")

@@ -135,3 +135,23 @@ def test_the_caller_is_warned_of_a_pdf_and_removes_it_before_sending(browser, li
     expect(page.locator("#file-list .file-note")).to_contain_text("No es una imagen ni un vídeo")
     expect(page.locator("#other-files")).to_contain_text("1 archivo elegido no es una imagen ni un vídeo")
     context.close()
+
+
+def test_a_withdrawn_document_was_never_shared_so_no_partner_waits_to_hear_of_it(transactional_db, caseworker):
+    from cases.actions import withdraw_case
+    from partners import withdrawals
+
+    partner = live_partner()
+    key, secret = onboarding.issue_key(partner, scopes=["fetch"], **ACTOR)
+    only_document, with_photo = open_case(caseworker), open_case(caseworker)
+    submit(issue_code(only_document, caseworker), [document()])
+    submit(issue_code(with_photo, caseworker), [image(1), {"kind": "file", "md5": "e5" * 16}])
+    fetch_all(key, secret, limit=1000)  # the partner reads the bank: it had the photo, never a document
+    for case in (only_document, with_photo):
+        withdraw_case(case)
+
+    # The caller's status page lists no partner website as having had, nor waiting to hear of, a document.
+    assert withdrawals.summary(only_document)["partners"] == 0
+    (row,) = withdrawals.reach(with_photo)
+    photo = BankHash.objects.filter(items__case=with_photo, other_file=False)
+    assert row["hashes"] == sum(partner.wants(bank_hash.signal_type) for bank_hash in photo)

@@ -1,10 +1,14 @@
-"""`field__any=[...]`: PostgreSQL's `= ANY(%s)` with the whole list as one array parameter.
+"""Lookups PostgreSQL does better than Django's own.
 
-For long lists of ids (a feed page's 5 000 hashes): `__in` builds and sends one placeholder per value, which
-costs more than the query itself. Registered on every field in PartnersConfig.ready.
+`field__any=[...]`: PostgreSQL's `= ANY(%s)` with the whole list as one array parameter. For long lists of ids
+(a feed page's 5 000 hashes): `__in` builds and sends one placeholder per value, which costs more than the query
+itself. Registered on every field in PartnersConfig.ready.
+
+`after`, `before`, `up_to`: row comparisons on a position in an order of several columns (a feed's (txid, id)).
 """
 
-from django.db.models import Field, ForeignObject, Lookup
+from django.db.models import Field, ForeignObject, Func, Lookup, Value
+from django.db.models.lookups import GreaterThan, LessThan, LessThanOrEqual
 
 
 class AnyOf(Lookup):
@@ -24,3 +28,33 @@ class AnyOf(Lookup):
 
 Field.register_lookup(AnyOf)
 ForeignObject.register_lookup(AnyOf)  # foreign keys keep their own lookups
+
+
+class Row(Func):
+    """`(a, b)`: a row of columns (names) or expressions, for PostgreSQL's row comparisons."""
+
+    template = "(%(expressions)s)"
+    output_field = Field()
+
+
+def _compare(lookup, fields, position):
+    """`position`: plain values, or expressions (an OuterRef's columns)."""
+    return lookup(Row(*fields), Row(*(value if hasattr(value, "resolve_expression") else Value(value)
+                                      for value in position)))
+
+
+def after(fields, position):
+    """Rows after `position` in the order of `fields` (e.g. ("txid", "id"), a feed's order), as a filter:
+    `(txid, id) > (%s, %s)`. A row comparison, compared column by column, so an index on those columns serves a
+    page from the position on, where an OR of the columns would scan from the start."""
+    return _compare(GreaterThan, fields, position)
+
+
+def before(fields, position):
+    """Rows before `position` in the order of `fields`, as a filter (see `after`)."""
+    return _compare(LessThan, fields, position)
+
+
+def up_to(fields, position):
+    """Rows at or before `position` in the order of `fields`, as a filter (see `after`)."""
+    return _compare(LessThanOrEqual, fields, position)

@@ -1,6 +1,7 @@
 from django.db import models
 from django.utils import timezone
 
+from core import lookups
 from hashing import signal_types
 
 
@@ -169,13 +170,11 @@ class BankChangeQuerySet(models.QuerySet):
     def after(self, txid, change_id):
         """In feed order, (transaction id, change id), after a cursor position. A row comparison, so the
         (txid, id) index serves each page from the cursor on (an OR of the two would rescan from the start)."""
-        return self.extra(where=["(hashing_bankchange.txid, hashing_bankchange.id) > (%s, %s)"],  # noqa: S610
-                          params=[txid, change_id]).order_by("txid", "id")
+        return self.filter(lookups.after(("txid", "id"), (txid, change_id))).order_by("txid", "id")
 
     def after_time(self, at, change_id):
         """In history order, (database time, change id), after a position; served by the (at, id) index."""
-        return self.extra(where=["(hashing_bankchange.at, hashing_bankchange.id) > (%s, %s)"],  # noqa: S610
-                          params=[at, change_id]).order_by("at", "id")
+        return self.filter(lookups.after(("at", "id"), (at, change_id))).order_by("at", "id")
 
 
 class BankChange(models.Model):

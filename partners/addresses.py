@@ -15,6 +15,7 @@ bank_changed below partners.
 from django.db.models import Exists, OuterRef, Q
 from django.dispatch import Signal
 
+from core import lookups
 from core.errors import Refusal
 from hashing.models import SNAPSHOT_XMIN, ClockTime, TransactionId
 from partners import records
@@ -47,9 +48,8 @@ def withdraw(case):
 def after(partner, position):
     """The partner's own address rows after `position` in the feed's order, settled as the bank's changes are
     (a row committed late never slips behind a cursor)."""
-    return (SharedAddress.objects.filter(partner=partner, txid__lt=SNAPSHOT_XMIN)
-            .extra(where=["(partners_sharedaddress.txid, partners_sharedaddress.id) > (%s, %s)"],  # noqa: S610
-                   params=list(position)).order_by("txid", "id"))
+    return (SharedAddress.objects.filter(lookups.after(("txid", "id"), position), partner=partner,
+                                         txid__lt=SNAPSHOT_XMIN).order_by("txid", "id"))
 
 
 def waiting(partner, position):
@@ -108,9 +108,9 @@ def report(partner, reports):
 
 def not_read_past():
     """The FeedPositions (of the outer SharedAddress's partner) that stand before the outer row's last change."""
-    position = Q(address_txid__lt=OuterRef("txid")) | Q(address_txid=OuterRef("txid"), address_row__lt=OuterRef("id"))
+    behind = Q(lookups.before(("address_txid", "address_row"), (OuterRef("txid"), OuterRef("id"))))
     return FeedPosition.objects.filter(partner=OuterRef("partner")).filter(
-        Q(route__in=[FeedPosition.Route.NATIVE, FeedPosition.Route.PUSH]) & (Q(address_txid=None) | position)
+        Q(route__in=[FeedPosition.Route.NATIVE, FeedPosition.Route.PUSH]) & (Q(address_txid=None) | behind)
         | Q(route=FeedPosition.Route.STOPNCII) & (Q(address_checkpoint=None)
                                                   | Q(address_checkpoint__lte=OuterRef("at"))))
 

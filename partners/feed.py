@@ -4,6 +4,7 @@ have. Reads hashing; hashing knows nothing of partners."""
 from django.core import signing
 from django.db import connection
 
+from core import lookups
 from hashing import signal_types
 from hashing.models import BankChange, shareable
 from partners import records
@@ -58,8 +59,7 @@ def page(partner, position=START, limit=1000, seen=START):
     flags = [shareable(*row[4:9]) for row in rows]
     unshareable = {row[3] for row, shared in zip(rows, flags, strict=True) if not shared}
     once_shared = set(BankChange.objects.shareable().filter(bank_hash_id__any=unshareable)
-                      .extra(where=["(hashing_bankchange.txid, hashing_bankchange.id) <= (%s, %s)"],  # noqa: S610
-                             params=list(max(position, tuple(seen))))
+                      .filter(lookups.up_to(("txid", "id"), max(position, tuple(seen))))
                       .values_list("bank_hash_id", flat=True).distinct()) if unshareable else set()
     latest = {}
     for (_txid, _id, updated, hash_id, signal_type, _status, _review, quality, _other, value, video,

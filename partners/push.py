@@ -28,6 +28,7 @@ from django.db import transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 
+from core import lookups
 from hashing import signal_types
 from hashing.models import BankChange, BankHash
 from partners import addresses, alerts, feed, handovers, outcomes, records
@@ -271,7 +272,7 @@ def no_address_to_tell(partner, end):
     if last is not None:
         Delivery.objects.filter(pk=last.pk).update(address_txid=end[0], address_row=end[1])
     else:
-        reached_addresses(partner, end, timezone.now())
+        reached(partner, end, timezone.now(), ADDRESSES)
 
 
 def nothing_to_tell(partner, end):
@@ -343,30 +344,27 @@ def delivered(delivery, webhook):
         reached(webhook.partner, position, now)
         handovers.handed_over(webhook.partner, FeedPosition.Route.PUSH, now, txid=position[0], change_id=position[1])
     if delivery.address_txid is not None:
-        reached_addresses(webhook.partner, (delivery.address_txid, delivery.address_row), now)
+        reached(webhook.partner, (delivery.address_txid, delivery.address_row), now, ADDRESSES)
     if webhook.ack_on_2xx and delivery.withdrawals:
         acknowledge_withdrawals(delivery, webhook.partner)
 
 
-def reached(partner, position, now):
-    """The partner has had everything up to `position` by push (the position only moves forward)."""
-    moved = FeedPosition.objects.filter(partner=partner, route=FeedPosition.Route.PUSH).extra(
-        where=["(txid, change_id) < (%s, %s) OR txid IS NULL"], params=list(position)).update(  # noqa: S610
-        fetched_at=now, txid=position[0], change_id=position[1])
-    if not moved:
-        FeedPosition.objects.get_or_create(partner=partner, route=FeedPosition.Route.PUSH, defaults={
-            "fetched_at": now, "txid": position[0], "change_id": position[1]})
+HASHES = ("txid", "change_id")  # the push position's fields for the bank's changes
+ADDRESSES = ("address_txid", "address_row")  # and for the partner's own web addresses (partners.addresses)
 
 
-def reached_addresses(partner, position, now):
-    """The partner has had its own web addresses up to `position` (their feed order) by push; only forward.
-    Retention waits on it (partners.addresses.told)."""
-    moved = FeedPosition.objects.filter(partner=partner, route=FeedPosition.Route.PUSH).extra(
-        where=["(address_txid, address_row) < (%s, %s) OR address_txid IS NULL"],  # noqa: S610
-        params=list(position)).update(address_txid=position[0], address_row=position[1])
+def reached(partner, position, now, fields=HASHES):
+    """The partner has had, by push, everything up to `position` in the order of `fields` (HASHES, or
+    ADDRESSES, on which retention waits: partners.addresses.told); the position only moves forward. A delivery
+    of the bank's changes is also its latest fetch."""
+    pushed = dict(zip(fields, position, strict=True))
+    moved = FeedPosition.objects.filter(
+        Q(lookups.before(fields, position)) | Q(**{f"{fields[0]}__isnull": True}),
+        partner=partner, route=FeedPosition.Route.PUSH,
+    ).update(**pushed, **({"fetched_at": now} if fields == HASHES else {}))
     if not moved:
-        FeedPosition.objects.get_or_create(partner=partner, route=FeedPosition.Route.PUSH, defaults={
-            "fetched_at": now, "address_txid": position[0], "address_row": position[1]})
+        FeedPosition.objects.get_or_create(partner=partner, route=FeedPosition.Route.PUSH,
+                                           defaults={"fetched_at": now, **pushed})
 
 
 def acknowledge_withdrawals(delivery, partner):

@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import BigIntegerField, Exists, F, Func, OuterRef
 
 from cases.models import Case, Item
+from core import lookups
 from hashing import signal_types
 from hashing.models import BankChange, shareable
 from partners import feed, records
@@ -127,11 +128,7 @@ def could_have(partner, hash_ids, *, start_at, after=None):
     if not hash_ids:
         return set()
     shared = BankChange.objects.shareable().filter(bank_hash_id__any=hash_ids)
-    if after is None:
-        earlier = shared.filter(at__lt=start_at)
-    else:
-        earlier = shared.extra(where=["(hashing_bankchange.at, hashing_bankchange.id) <= (%s, %s)"],  # noqa: S610
-                               params=list(after))
+    earlier = shared.filter(at__lt=start_at) if after is None else shared.filter(lookups.up_to(("at", "id"), after))
     handed = shared.filter(Exists(Handover.objects.filter(partner=partner).covering_time(OuterRef("at"),
                                                                                        OuterRef("id"))))
     return {*earlier.values_list("bank_hash_id", flat=True), *handed.values_list("bank_hash_id", flat=True)}
